@@ -1,0 +1,53 @@
+// Package audit records every call an application makes: who, what, when, and how
+// it ended. An entry is written once; an asynchronous call's entry moves from
+// pending to its terminal status exactly once, when the operation finishes.
+package audit
+
+import (
+	"context"
+	"time"
+)
+
+// Action is what the caller asked for.
+type Action string
+
+const (
+	ActionSearch       Action = "search"
+	ActionCreateMemory Action = "create_memory"
+)
+
+// Status of the audited call.
+type Status string
+
+const (
+	StatusPending   Status = "pending"
+	StatusSucceeded Status = "succeeded"
+	StatusFailed    Status = "failed"
+)
+
+// Entry is one audited call.
+type Entry struct {
+	ID          int64
+	AppID       string
+	EndUser     string
+	Action      Action
+	Status      Status
+	RequestID   string
+	OperationID string
+	Detail      string
+	OccurredAt  time.Time
+	CompletedAt time.Time
+}
+
+// Filter selects a page of entries, newest first. AfterID is the cursor: only
+// entries with a smaller id are returned.
+type Filter struct {
+	AppID   string
+	Limit   int
+	AfterID int64
+}
+
+// Repository reads the audit trail; writes go through the unit of work.
+type Repository interface {
+	List(ctx context.Context, f Filter) ([]Entry, error)
+}

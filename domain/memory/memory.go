@@ -1,0 +1,137 @@
+// Package memory holds what a memory is, how it is searched, and the rules a
+// request must follow before anything reaches the Memory Bank.
+package memory
+
+import (
+	"time"
+	"unicode/utf8"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
+)
+
+const (
+	MaxContentChars  = 16384
+	MaxMetadataKeys  = 32
+	MaxMetadataKey   = 64
+	MaxConversation  = 256
+	MaxQueryChars    = 2000
+	MaxSearchLimit   = 50
+	DefaultSearchMax = 10
+)
+
+// Metadata tags the service itself puts on every memory; callers may not set them.
+const (
+	TagSource         = "source"
+	TagAppID          = "app_id"
+	TagOperationID    = "operation_id"
+	TagConversationID = "conversation_id"
+	SourceValue       = "custom-gpt"
+)
+
+var reservedTags = map[string]bool{TagSource: true, TagAppID: true, TagOperationID: true, TagConversationID: true}
+
+// Draft is a memory a caller asked to store, already validated.
+type Draft struct {
+	Content        string
+	Metadata       map[string]any
+	ConversationID string
+}
+
+// NewDraft validates a memory to be stored. Metadata must be flat: strings, numbers,
+// booleans or null, so that it survives both mem0 flavors unchanged.
+func NewDraft(content string, metadata map[string]any, conversationID string) (Draft, error) {
+	n := utf8.RuneCountInString(content)
+	switch {
+	case n == 0:
+		return Draft{}, errs.Invalid("content", "content-empty", "content must not be empty")
+	case n > MaxContentChars:
+		return Draft{}, errs.Invalid("content", "content-too-long", "content must be at most 16384 characters")
+	case !utf8.ValidString(content):
+		return Draft{}, errs.Invalid("content", "content-not-utf8", "content must be valid UTF-8")
+	}
+	if len(metadata) > MaxMetadataKeys {
+		return Draft{}, errs.Invalid("metadata", "metadata-too-many-keys", "metadata may have at most 32 keys")
+	}
+	for k, v := range metadata {
+		field := "metadata." + k
+		if k == "" || utf8.RuneCountInString(k) > MaxMetadataKey {
+			return Draft{}, errs.Invalid(field, "metadata-key-invalid", "metadata keys must be 1 to 64 characters")
+		}
+		if reservedTags[k] {
+			return Draft{}, errs.Invalid(field, "metadata-key-reserved", "this metadata key is set by the service")
+		}
+		switch v.(type) {
+		case string, float64, bool, nil, int, int64:
+		default:
+			return Draft{}, errs.Invalid(field, "metadata-not-flat", "metadata values must be strings, numbers, booleans or null")
+		}
+	}
+	if utf8.RuneCountInString(conversationID) > MaxConversation {
+		return Draft{}, errs.Invalid("conversation_id", "conversation-id-too-long", "conversation_id must be at most 256 characters")
+	}
+	return Draft{Content: content, Metadata: metadata, ConversationID: conversationID}, nil
+}
+
+// Tags returns the metadata stored with the memory: the caller's keys plus the
+// service's own, which always win.
+func (d Draft) Tags(scope Scope, operationID string) map[string]any {
+	tags := make(map[string]any, len(d.Metadata)+4)
+	for k, v := range d.Metadata {
+		tags[k] = v
+	}
+	tags[TagSource] = SourceValue
+	tags[TagAppID] = scope.AppID()
+	tags[TagOperationID] = operationID
+	if d.ConversationID != "" {
+		tags[TagConversationID] = d.ConversationID
+	}
+	return tags
+}
+
+// Query is a validated search request.
+type Query struct {
+	Text  string
+	Limit int
+}
+
+// NewQuery validates a search; limit 0 means "not given" and takes the default.
+func NewQuery(text string, limit *int) (Query, error) {
+	n := utf8.RuneCountInString(text)
+	if n == 0 {
+		return Query{}, errs.Invalid("query", "query-empty", "query must not be empty")
+	}
+	if n > MaxQueryChars {
+		return Query{}, errs.Invalid("query", "query-too-long", "query must be at most 2000 characters")
+	}
+	l := DefaultSearchMax
+	if limit != nil {
+		l = *limit
+	}
+	if l < 1 || l > MaxSearchLimit {
+		return Query{}, errs.Invalid("limit", "limit-out-of-range", "limit must be between 1 and 50")
+	}
+	return Query{Text: text, Limit: l}, nil
+}
+
+// Hit is one search result as the Memory Bank returned it, already bounded.
+type Hit struct {
+	ID        string
+	Content   string
+	Relevance float64 // 0..1
+	Metadata  map[string]any
+	CreatedAt time.Time
+}
+
+// Record is a stored memory as the Memory Bank lists it.
+type Record struct {
+	ID        string
+	Content   string
+	Metadata  map[string]any
+	CreatedAt time.Time
+}
+
+// OperationID returns the operation that stored the record, if tagged.
+func (r Record) OperationID() string {
+	s, _ := r.Metadata[TagOperationID].(string)
+	return s
+}
