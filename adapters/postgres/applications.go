@@ -1,0 +1,100 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/application"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
+)
+
+// ApplicationRepository stores applications in custom_gpt_applications.
+type ApplicationRepository struct{ pool *pgxpool.Pool }
+
+func NewApplicationRepository(pool *pgxpool.Pool) *ApplicationRepository {
+	return &ApplicationRepository{pool: pool}
+}
+
+const appColumns = `id, name, status, key_hash, created_at, updated_at`
+
+func scanApp(row pgx.Row) (*application.Application, error) {
+	var (
+		id, name, status string
+		hash             []byte
+		created, updated time.Time
+	)
+	if err := row.Scan(&id, &name, &status, &hash, &created, &updated); err != nil {
+		return nil, err
+	}
+	return application.UnmarshalFromDatabase(id, name, application.Status(status), hash, created.UTC(), updated.UTC()), nil
+}
+
+func (r *ApplicationRepository) Add(ctx context.Context, a *application.Application) error {
+	_, err := r.pool.Exec(ctx, `INSERT INTO custom_gpt_applications (`+appColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
+		a.ID(), a.Name(), string(a.Status()), a.KeyHash(), a.CreatedAt(), a.UpdatedAt())
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return &errs.Error{Kind: errs.KindConflict, Slug: "application-exists", Field: "app_id", Detail: "an application with this id exists"}
+	}
+	if err != nil {
+		return fmt.Errorf("insert application: %w", err)
+	}
+	return nil
+}
+
+func (r *ApplicationRepository) Get(ctx context.Context, id string) (*application.Application, error) {
+	a, err := scanApp(r.pool.QueryRow(ctx, `SELECT `+appColumns+` FROM custom_gpt_applications WHERE id = $1`, id))
+	if err != nil {
+		return nil, dbError(err, "application-not-found", "application")
+	}
+	return a, nil
+}
+
+func (r *ApplicationRepository) ByKeyHash(ctx context.Context, hash []byte) (*application.Application, error) {
+	a, err := scanApp(r.pool.QueryRow(ctx, `SELECT `+appColumns+` FROM custom_gpt_applications WHERE key_hash = $1`, hash))
+	if err != nil {
+		return nil, dbError(err, "application-not-found", "application")
+	}
+	return a, nil
+}
+
+func (r *ApplicationRepository) List(ctx context.Context) ([]*application.Application, error) {
+	rows, err := r.pool.Query(ctx, `SELECT `+appColumns+` FROM custom_gpt_applications ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list applications: %w", err)
+	}
+	defer rows.Close()
+	var apps []*application.Application
+	for rows.Next() {
+		a, err := scanApp(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan application: %w", err)
+		}
+		apps = append(apps, a)
+	}
+	return apps, rows.Err()
+}
+
+func (r *ApplicationRepository) Update(ctx context.Context, id string, fn func(*application.Application) error) error {
+	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		a, err := scanApp(tx.QueryRow(ctx, `SELECT `+appColumns+` FROM custom_gpt_applications WHERE id = $1 FOR UPDATE`, id))
+		if err != nil {
+			return dbError(err, "application-not-found", "application")
+		}
+		if err := fn(a); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE custom_gpt_applications SET name = $2, status = $3, key_hash = $4, updated_at = $5 WHERE id = $1`,
+			a.ID(), a.Name(), string(a.Status()), a.KeyHash(), a.UpdatedAt())
+		if err != nil {
+			return fmt.Errorf("update application: %w", err)
+		}
+		return nil
+	})
+}

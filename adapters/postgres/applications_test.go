@@ -1,0 +1,76 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/application"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/pgtest"
+)
+
+func TestApplicationRepository(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, _ := pgtest.NewPool(t)
+	repo := postgres.NewApplicationRepository(pool)
+
+	key, hash := application.NewAPIKey()
+	app, err := application.New("app-1", "Travel GPT", hash, time.Now().UTC())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.Add(ctx, app); err != nil {
+		t.Fatalf("add: %v", err)
+	}
+	if err := repo.Add(ctx, app); errs.KindOf(err) != errs.KindConflict {
+		t.Fatalf("second add: want conflict, got %v", err)
+	}
+
+	got, err := repo.ByKeyHash(ctx, application.HashAPIKey(key))
+	if err != nil || got.ID() != "app-1" || got.Name() != "Travel GPT" || got.Status() != application.StatusActive {
+		t.Fatalf("by key hash: %v %+v", err, got)
+	}
+	otherKey, _ := application.NewAPIKey()
+	if _, err := repo.ByKeyHash(ctx, application.HashAPIKey(otherKey)); errs.KindOf(err) != errs.KindNotFound {
+		t.Fatalf("unknown key: want not found, got %v", err)
+	}
+
+	newKey, newHash := application.NewAPIKey()
+	err = repo.Update(ctx, "app-1", func(a *application.Application) error {
+		a.Disable(time.Now())
+		return a.RotateKey(newHash, time.Now())
+	})
+	if err != nil {
+		t.Fatalf("update: %v", err)
+	}
+	if _, err := repo.ByKeyHash(ctx, application.HashAPIKey(key)); errs.KindOf(err) != errs.KindNotFound {
+		t.Fatalf("old key still works after rotation: %v", err)
+	}
+	got, err = repo.ByKeyHash(ctx, application.HashAPIKey(newKey))
+	if err != nil || got.Status() != application.StatusDisabled {
+		t.Fatalf("after update: %v %+v", err, got)
+	}
+	if err := repo.Update(ctx, "missing", func(*application.Application) error { return nil }); errs.KindOf(err) != errs.KindNotFound {
+		t.Fatalf("update missing: want not found, got %v", err)
+	}
+
+	// An update whose closure fails writes nothing.
+	err = repo.Update(ctx, "app-1", func(a *application.Application) error {
+		_ = a.RotateKey([]byte("x"), time.Now())
+		return errs.Invalid("x", "x", "x")
+	})
+	if errs.KindOf(err) != errs.KindInvalid {
+		t.Fatalf("failing update: %v", err)
+	}
+	if _, err := repo.ByKeyHash(ctx, application.HashAPIKey(newKey)); err != nil {
+		t.Fatalf("failed update changed the key: %v", err)
+	}
+
+	list, err := repo.List(ctx)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("list: %v %d", err, len(list))
+	}
+}

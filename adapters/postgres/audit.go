@@ -1,0 +1,77 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
+)
+
+// AuditRepository reads the audit trail from custom_gpt_audit_entries.
+type AuditRepository struct{ pool *pgxpool.Pool }
+
+func NewAuditRepository(pool *pgxpool.Pool) *AuditRepository { return &AuditRepository{pool: pool} }
+
+func (r *AuditRepository) List(ctx context.Context, f audit.Filter) ([]audit.Entry, error) {
+	rows, err := r.pool.Query(ctx, `
+		SELECT id, app_id, end_user, action, status, request_id, coalesce(operation_id, ''), detail, occurred_at, completed_at
+		FROM custom_gpt_audit_entries
+		WHERE ($1 = '' OR app_id = $1) AND ($2 = 0 OR id < $2)
+		ORDER BY id DESC LIMIT $3`, f.AppID, f.AfterID, f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("list audit: %w", err)
+	}
+	defer rows.Close()
+	var out []audit.Entry
+	for rows.Next() {
+		var (
+			e                  audit.Entry
+			action, status     string
+			occurred, complete pgtime
+		)
+		if err := rows.Scan(&e.ID, &e.AppID, &e.EndUser, &action, &status, &e.RequestID, &e.OperationID, &e.Detail, &occurred, &complete); err != nil {
+			return nil, fmt.Errorf("scan audit: %w", err)
+		}
+		e.Action, e.Status, e.OccurredAt, e.CompletedAt = audit.Action(action), audit.Status(status), occurred.t(), complete.t()
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func insertAudit(ctx context.Context, tx pgx.Tx, e audit.Entry) error {
+	var opID *string
+	if e.OperationID != "" {
+		opID = &e.OperationID
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO custom_gpt_audit_entries
+		(app_id, end_user, action, status, request_id, operation_id, detail, occurred_at, completed_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		e.AppID, e.EndUser, string(e.Action), string(e.Status), e.RequestID, opID, e.Detail, e.OccurredAt, nullTime(e.CompletedAt))
+	if err != nil {
+		return fmt.Errorf("insert audit entry: %w", err)
+	}
+	return nil
+}
+
+// completeAudit moves the operation's pending entry to its terminal status. The
+// status guard makes a second completion a no-op instead of a second outcome.
+func completeAudit(ctx context.Context, tx pgx.Tx, operationID string, status audit.Status, detail string, at time.Time) error {
+	_, err := tx.Exec(ctx, `UPDATE custom_gpt_audit_entries SET status = $2, detail = $3, completed_at = $4
+		WHERE operation_id = $1 AND status = 'pending'`, operationID, string(status), truncate(detail, 1000), at)
+	if err != nil {
+		return fmt.Errorf("complete audit entry: %w", err)
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}

@@ -1,0 +1,108 @@
+package postgres_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/pgtest"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/messaging"
+)
+
+// Events committed concurrently, in transactions that overlap and commit out of
+// order, all reach their stream exactly as committed; rolled back ones never do.
+func TestForwarderRelaysCommittedEventsOnly(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pool, _ := pgtest.NewPool(t)
+	topics := events.Topics{Prefix: redistest.Prefix(t)}
+	tr := postgres.NewTransactor(pool, postgres.NewOutbox(topics, messaging.Marshaler, nil))
+
+	const committed = 40
+	var wg sync.WaitGroup
+	for i := range committed * 2 {
+		wg.Go(func() {
+			ctx := events.WithCorrelationID(ctx, fmt.Sprintf("req-%d", i))
+			err := tr.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
+				if err := tx.Publish(ctx, &events.MemoryCreated{Version: 1, OperationID: fmt.Sprintf("op-%d", i)}); err != nil {
+					return err
+				}
+				if i%2 == 1 {
+					return errors.New("roll back")
+				}
+				return nil
+			})
+			if (err == nil) != (i%2 == 0) {
+				t.Errorf("tx %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+
+	opts, _ := redis.ParseURL(redistest.URL())
+	pub, err := redis.NewPublisher(opts, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fwd, err := postgres.NewForwarder(pool, pub, topics, postgres.ForwarderConfig{PollInterval: 10 * time.Millisecond}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- fwd.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	rdb := redistest.Client(t)
+	stream := topics.Event("MemoryCreated")
+	deadline := time.Now().Add(20 * time.Second)
+	var n int64
+	for time.Now().Before(deadline) {
+		if n, _ = rdb.XLen(ctx, stream).Result(); n >= committed {
+			break
+		}
+		time.Sleep(20 * time.Millisecond) // polling the stream, not waiting for an effect
+	}
+	if n != committed {
+		t.Fatalf("stream %s has %d entries, want %d", stream, n, committed)
+	}
+	entries, err := rdb.XRange(ctx, stream, "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, e := range entries {
+		var ev events.MemoryCreated
+		if err := json.Unmarshal([]byte(e.Values["payload"].(string)), &ev); err != nil {
+			t.Fatalf("payload: %v", err)
+		}
+		var meta map[string]string
+		_ = json.Unmarshal([]byte(e.Values["metadata"].(string)), &meta)
+		var i int
+		fmt.Sscanf(ev.OperationID, "op-%d", &i)
+		if i%2 == 1 {
+			t.Fatalf("rolled back event %s was relayed", ev.OperationID)
+		}
+		if got := meta[middleware.CorrelationIDMetadataKey]; got != fmt.Sprintf("req-%d", i) {
+			t.Fatalf("event %s has correlation id %q", ev.OperationID, got)
+		}
+		if meta["name"] != "MemoryCreated" {
+			t.Fatalf("event name metadata %q", meta["name"])
+		}
+		seen[ev.OperationID] = true
+	}
+	if len(seen) != committed {
+		t.Fatalf("relayed %d distinct events, want %d", len(seen), committed)
+	}
+}

@@ -1,0 +1,90 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
+)
+
+// OperationRepository reads operations from custom_gpt_operations.
+type OperationRepository struct{ pool *pgxpool.Pool }
+
+func NewOperationRepository(pool *pgxpool.Pool) *OperationRepository {
+	return &OperationRepository{pool: pool}
+}
+
+const opColumns = `id, app_id, end_user, kind, status, memory_ids, failure, attempts, lease_until, created_at, updated_at`
+
+func (r *OperationRepository) Get(ctx context.Context, id string) (*operation.Operation, error) {
+	return getOperation(ctx, r.pool, id, false)
+}
+
+func getOperation(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, id string, lock bool) (*operation.Operation, error) {
+	sql := `SELECT ` + opColumns + ` FROM custom_gpt_operations WHERE id = $1`
+	if lock {
+		sql += ` FOR UPDATE`
+	}
+	var (
+		opID, appID, endUser, kind, status string
+		memoryIDs                          []string
+		failure                            []byte
+		attempts                           int
+		lease, created, updated            pgtime
+	)
+	err := q.QueryRow(ctx, sql, id).Scan(&opID, &appID, &endUser, &kind, &status, &memoryIDs, &failure, &attempts, &lease, &created, &updated)
+	if err != nil {
+		return nil, dbError(err, "operation-not-found", "operation")
+	}
+	var f *operation.Failure
+	if len(failure) > 0 {
+		f = new(operation.Failure)
+		if err := json.Unmarshal(failure, f); err != nil {
+			return nil, fmt.Errorf("decode operation failure: %w", err)
+		}
+	}
+	return operation.UnmarshalFromDatabase(opID, appID, endUser, operation.Kind(kind), operation.Status(status),
+		memoryIDs, f, attempts, lease.t(), created.t(), updated.t()), nil
+}
+
+func insertOperation(ctx context.Context, tx pgx.Tx, op *operation.Operation) error {
+	_, err := tx.Exec(ctx, `INSERT INTO custom_gpt_operations (`+opColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		op.ID(), op.AppID(), op.EndUser(), string(op.Kind()), string(op.Status()), nonNil(op.MemoryIDs()),
+		failureJSON(op.Failure()), op.Attempts(), nullTime(op.LeaseUntil()), op.CreatedAt(), op.UpdatedAt())
+	if err != nil {
+		return fmt.Errorf("insert operation: %w", err)
+	}
+	return nil
+}
+
+func saveOperation(ctx context.Context, tx pgx.Tx, op *operation.Operation) error {
+	_, err := tx.Exec(ctx, `UPDATE custom_gpt_operations
+		SET status = $2, memory_ids = $3, failure = $4, attempts = $5, lease_until = $6, updated_at = $7 WHERE id = $1`,
+		op.ID(), string(op.Status()), nonNil(op.MemoryIDs()), failureJSON(op.Failure()), op.Attempts(),
+		nullTime(op.LeaseUntil()), op.UpdatedAt())
+	if err != nil {
+		return fmt.Errorf("save operation: %w", err)
+	}
+	return nil
+}
+
+func failureJSON(f *operation.Failure) []byte {
+	if f == nil {
+		return nil
+	}
+	b, _ := json.Marshal(f) // two strings: cannot fail
+	return b
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -1,0 +1,78 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
+)
+
+// Transactor is the unit of work: operations, audit entries and outbox events
+// written through one Tx commit together or not at all.
+type Transactor struct {
+	pool   *pgxpool.Pool
+	outbox *Outbox
+}
+
+func NewTransactor(pool *pgxpool.Pool, outbox *Outbox) *Transactor {
+	return &Transactor{pool: pool, outbox: outbox}
+}
+
+// InTx commits when fn returns nil and checks the commit's own error: a commit
+// that fails means nothing happened.
+func (t *Transactor) InTx(ctx context.Context, fn func(ctx context.Context, tx command.Tx) error) error {
+	pgtx, err := t.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = pgtx.Rollback(context.WithoutCancel(ctx)) }() // no-op after commit
+	if err := fn(ctx, &tx{tx: pgtx, outbox: t.outbox}); err != nil {
+		return err
+	}
+	if err := pgtx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// RecordSearch writes a search's audit entry and its event in one transaction.
+func (t *Transactor) RecordSearch(ctx context.Context, e audit.Entry, ev *events.MemoriesSearched) error {
+	return t.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
+		if err := tx.InsertAudit(ctx, e); err != nil {
+			return err
+		}
+		return tx.Publish(ctx, ev)
+	})
+}
+
+type tx struct {
+	tx     pgx.Tx
+	outbox *Outbox
+}
+
+func (t *tx) InsertOperation(ctx context.Context, op *operation.Operation) error {
+	return insertOperation(ctx, t.tx, op)
+}
+
+func (t *tx) LockOperation(ctx context.Context, id string) (*operation.Operation, error) {
+	return getOperation(ctx, t.tx, id, true)
+}
+
+func (t *tx) SaveOperation(ctx context.Context, op *operation.Operation) error {
+	return saveOperation(ctx, t.tx, op)
+}
+
+func (t *tx) InsertAudit(ctx context.Context, e audit.Entry) error { return insertAudit(ctx, t.tx, e) }
+
+func (t *tx) CompleteAudit(ctx context.Context, operationID string, status audit.Status, detail string, at time.Time) error {
+	return completeAudit(ctx, t.tx, operationID, status, detail, at)
+}
+
+func (t *tx) Publish(ctx context.Context, event any) error { return t.outbox.publish(ctx, t.tx, event) }

@@ -1,0 +1,70 @@
+// Package redis connects the service to Redis: Watermill publishers and
+// subscribers on Redis streams, and readiness checks.
+package redis
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// ParseURL validates a redis:// or rediss:// URL.
+func ParseURL(url string) (*goredis.Options, error) {
+	opts, err := goredis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse redis url: %w", err)
+	}
+	return opts, nil
+}
+
+// NewClient opens a client. Watermill's publishers and subscribers close the
+// client they are given, so each of them gets its own.
+func NewClient(opts *goredis.Options) *goredis.Client {
+	o := *opts
+	return goredis.NewClient(&o)
+}
+
+// NewPublisher publishes to streams. maxLen 0 keeps every entry: commands must
+// never be trimmed while unprocessed; event streams may be capped.
+func NewPublisher(opts *goredis.Options, maxLen int64, logger watermill.LoggerAdapter) (*redisstream.Publisher, error) {
+	return redisstream.NewPublisher(redisstream.PublisherConfig{Client: NewClient(opts), DefaultMaxlen: maxLen, Marshaller: Marshaller{}}, logger)
+}
+
+// SubscriberConfig tunes a consumer group's delivery.
+type SubscriberConfig struct {
+	ConsumerGroup string
+	Consumer      string
+	// ClaimIdle is how long a message may stay unacknowledged before another
+	// consumer claims it; it must exceed the slowest handling, retries included.
+	ClaimIdle time.Duration
+	// NackResendSleep delays redelivery of a nacked message, so a failing
+	// message does not loop hot.
+	NackResendSleep time.Duration
+}
+
+func NewSubscriber(opts *goredis.Options, cfg SubscriberConfig, logger watermill.LoggerAdapter) (*redisstream.Subscriber, error) {
+	claimInterval := cfg.ClaimIdle / 4
+	if claimInterval < 100*time.Millisecond {
+		claimInterval = 100 * time.Millisecond
+	}
+	return redisstream.NewSubscriber(redisstream.SubscriberConfig{
+		Client:                        NewClient(opts),
+		Unmarshaller:                  Marshaller{},
+		ConsumerGroup:                 cfg.ConsumerGroup,
+		Consumer:                      cfg.Consumer,
+		MaxIdleTime:                   cfg.ClaimIdle,
+		ClaimInterval:                 claimInterval,
+		NackResendSleep:               cfg.NackResendSleep,
+		BlockTime:                     time.Second,
+		DisableIndefiniteInitialBlock: true,
+	}, logger)
+}
+
+// Ping checks that Redis answers.
+func Ping(ctx context.Context, c goredis.UniversalClient) error {
+	return c.Ping(ctx).Err()
+}

@@ -1,0 +1,43 @@
+package command
+
+import (
+	"context"
+	"time"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
+)
+
+// MemoryBank is the part of the Memory Bank the commands use.
+type MemoryBank interface {
+	Add(ctx context.Context, scope memory.Scope, d memory.Draft, operationID string) ([]string, error)
+	// FindByOperation returns the ids of memories an earlier attempt of the
+	// operation already stored, so a redelivered command does not store twice.
+	FindByOperation(ctx context.Context, scope memory.Scope, operationID string) ([]string, error)
+}
+
+// CommandSender puts a command on its stream; Watermill's CommandBus is one.
+type CommandSender interface {
+	Send(ctx context.Context, cmd any) error
+}
+
+// Transactor runs fn in one database transaction: everything fn writes through
+// tx, events included, commits together or not at all.
+type Transactor interface {
+	InTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+}
+
+// Tx is what a command may write inside a transaction.
+type Tx interface {
+	InsertOperation(ctx context.Context, op *operation.Operation) error
+	// LockOperation reads an operation and locks it until the transaction ends;
+	// errs.KindNotFound when it does not exist.
+	LockOperation(ctx context.Context, id string) (*operation.Operation, error)
+	SaveOperation(ctx context.Context, op *operation.Operation) error
+	InsertAudit(ctx context.Context, e audit.Entry) error
+	// CompleteAudit moves the pending entry of an operation to its terminal status.
+	CompleteAudit(ctx context.Context, operationID string, status audit.Status, detail string, at time.Time) error
+	// Publish writes an event to the outbox; it reaches its stream after commit.
+	Publish(ctx context.Context, event any) error
+}
