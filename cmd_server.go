@@ -1,0 +1,35 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/service"
+)
+
+// runServer runs the API, the workers, or both until ctx ends.
+func runServer(ctx context.Context, getenv func(string) string, stderr io.Writer, api, worker bool) error {
+	cfg, err := service.LoadConfig(getenv)
+	if err != nil {
+		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	svc, err := service.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	g, ctx := errgroup.WithContext(ctx)
+	if api {
+		g.Go(func() error { return svc.RunAPI(ctx) })
+	}
+	if worker {
+		g.Go(func() error { return svc.RunWorker(ctx) })
+	}
+	err = g.Wait()
+	log.Info("stopped")
+	return err
+}

@@ -1,0 +1,75 @@
+// Command custom-gpt-adapter gives ChatGPT Custom GPTs long-term memory backed by
+// a mem0 Memory Bank. One binary: `serve` runs API and workers together, `api`
+// and `worker` run each alone so they scale separately.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: custom-gpt-adapter <command> [arguments]
+
+commands:
+  serve                       HTTP API and workers in one process
+  api                         HTTP API only
+  worker                      workers only (commands, poison stream, outbox relay)
+  migrate                     create the database if needed and apply migrations
+  apps create --name NAME     register an application; prints its API key once
+  apps list                   list applications
+  apps rotate-key APP_ID      replace an application's API key; prints the new one once
+  apps disable APP_ID         stop an application from calling the API
+  healthcheck                 exit 0 when the local API answers /healthz (for containers)
+
+Configuration is read from CUSTOM_GPT_* environment variables; see the README.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if errors.Is(err, errUsage) {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "custom-gpt-adapter:", err)
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errUsage
+	}
+	switch args[0] {
+	case "serve":
+		return runServer(ctx, getenv, stderr, true, true)
+	case "api":
+		return runServer(ctx, getenv, stderr, true, false)
+	case "worker":
+		return runServer(ctx, getenv, stderr, false, true)
+	case "migrate":
+		return runMigrate(ctx, getenv, stdout, stderr)
+	case "apps":
+		return runApps(ctx, args[1:], getenv, stdout, stderr)
+	case "healthcheck":
+		return runHealthcheck(ctx, getenv)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return errUsage
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/memorybank"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/mem0test"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/pgtest"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
+)
+
+const adminToken = "test-admin-token-0123456789"
+
+// env is one test deployment: its own database, stream prefix and HTTP port.
+type env struct {
+	t    *testing.T
+	vars map[string]string
+	base string // http://127.0.0.1:port
+	bank *mem0test.Server
+}
+
+// newEnv prepares a deployment against flavor ("embedded" for no mem0 URL).
+func newEnv(t *testing.T, flavor string) *env {
+	t.Helper()
+	e := &env{t: t, vars: map[string]string{
+		"CUSTOM_GPT_DATABASE_URL":         pgtest.NewURL(t),
+		"CUSTOM_GPT_REDIS_URL":            redistest.URL(),
+		"CUSTOM_GPT_STREAM_PREFIX":        redistest.Prefix(t),
+		"CUSTOM_GPT_ADMIN_TOKEN":          adminToken,
+		"CUSTOM_GPT_HTTP_ADDR":            freeAddr(t),
+		"CUSTOM_GPT_LOG_LEVEL":            "warn",
+		"CUSTOM_GPT_OUTBOX_POLL_INTERVAL": "20ms",
+		"CUSTOM_GPT_RETRY_INITIAL":        "20ms",
+		"CUSTOM_GPT_RETRY_MAX_INTERVAL":   "200ms",
+		"CUSTOM_GPT_RETRY_MAX":            "3",
+		"CUSTOM_GPT_MEMORY_BANK_TIMEOUT":  "2s",
+		"CUSTOM_GPT_WORKER_LEASE":         "3s",
+		"CUSTOM_GPT_WORKER_CLAIM_IDLE":    "1s",
+	}}
+	e.base = "http://" + e.vars["CUSTOM_GPT_HTTP_ADDR"]
+	if flavor != "embedded" {
+		e.bank = mem0test.NewServer(t, memorybank.Flavor(flavor))
+		e.bank.SetAPIKey("mem0-key")
+		e.vars["CUSTOM_GPT_MEMORY_BANK_URL"] = e.bank.URL()
+		e.vars["CUSTOM_GPT_MEMORY_BANK_FLAVOR"] = flavor
+		e.vars["CUSTOM_GPT_MEMORY_BANK_API_KEY"] = "mem0-key"
+	}
+	return e
+}
+
+func (e *env) getenv(k string) string { return e.vars[k] }
+
+// cli runs one command to completion and returns its stdout.
+func (e *env) cli(args ...string) (string, error) {
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, e.getenv, &out, &errOut)
+	if err != nil {
+		return out.String(), fmt.Errorf("%w (stderr: %s)", err, errOut.String())
+	}
+	return out.String(), nil
+}
+
+// start runs a long-lived command (serve, api, worker) until the test ends or
+// the returned stop is called; it waits until the API answers when it has one.
+func (e *env) start(cmd string) (stop func()) {
+	e.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	logs := &lockedWriter{t: e.t}
+	go func() { done <- run(ctx, []string{cmd}, e.getenv, io.Discard, logs) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			err := <-done
+			logs.close()
+			if err != nil {
+				e.t.Errorf("%s exited with %v", cmd, err)
+			}
+		})
+	}
+	e.t.Cleanup(stop)
+	if cmd != "worker" {
+		e.eventually("the api answers /healthz", func() bool {
+			resp, err := http.Get(e.base + "/healthz")
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			return resp.StatusCode == http.StatusOK
+		})
+	}
+	return stop
+}
+
+type appCreds struct {
+	AppID  string `json:"app_id"`
+	APIKey string `json:"api_key"`
+}
+
+func (e *env) createApp(name string) appCreds {
+	e.t.Helper()
+	out, err := e.cli("apps", "create", "--name", name)
+	if err != nil {
+		e.t.Fatalf("apps create: %v", err)
+	}
+	var c appCreds
+	if err := json.Unmarshal([]byte(out), &c); err != nil || c.AppID == "" || c.APIKey == "" {
+		e.t.Fatalf("apps create printed %q: %v", out, err)
+	}
+	return c
+}
+
+// call sends a JSON request and decodes the JSON answer into a map.
+func (e *env) call(method, path, token string, body any) (int, http.Header, map[string]any) {
+	e.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	default:
+		buf, _ := json.Marshal(b)
+		r = bytes.NewReader(buf)
+	}
+	req, _ := http.NewRequest(method, e.base+path, r)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &m); err != nil {
+			e.t.Fatalf("%s %s answered %d with non-JSON %q", method, path, resp.StatusCode, raw)
+		}
+	}
+	return resp.StatusCode, resp.Header, m
+}
+
+// eventually polls cond until it holds or a deadline passes.
+func (e *env) eventually(what string, cond func() bool) {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+func (e *env) operationStatus(token, opID string) string {
+	code, _, body := e.call("GET", "/api/v1/operations/"+opID, token, nil)
+	if code != http.StatusOK {
+		e.t.Fatalf("operation %s: %d %v", opID, code, body)
+	}
+	return body["status"].(string)
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// lockedWriter sends a server's log lines to the test log until closed: a Redis
+// reader may still log while its blocking read times out after shutdown.
+type lockedWriter struct {
+	mu     sync.Mutex
+	t      *testing.T
+	closed bool
+}
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.closed {
+		w.t.Log(strings.TrimSpace(string(p)))
+	}
+	return len(p), nil
+}
+
+func (w *lockedWriter) close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = true
+}

@@ -1,0 +1,74 @@
+package http
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
+)
+
+// problem is an RFC 9457 problem detail. Type is a stable URN built from the
+// error's slug; Field names the request part at fault, when there is one.
+type problem struct {
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail,omitempty"`
+	Field     string `json:"field,omitempty"`
+	Instance  string `json:"instance,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+var kindStatus = map[errs.Kind]int{
+	errs.KindInvalid:      http.StatusUnprocessableEntity,
+	errs.KindNotFound:     http.StatusNotFound,
+	errs.KindUnauthorized: http.StatusUnauthorized,
+	errs.KindForbidden:    http.StatusForbidden,
+	errs.KindUnavailable:  http.StatusServiceUnavailable,
+	errs.KindConflict:     http.StatusConflict,
+}
+
+// writeError maps an error to its problem response, once, at the edge.
+// Internal errors are not described to the caller; the decorator logged them.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var e *errs.Error
+	if !errors.As(err, &e) {
+		writeProblem(w, r, http.StatusInternalServerError, "internal", "", "an unexpected error occurred")
+		return
+	}
+	status, ok := kindStatus[e.Kind]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	switch status {
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="custom-gpt-adapter"`)
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "5")
+	}
+	writeProblem(w, r, status, e.Slug, e.Field, e.Detail)
+}
+
+func writeProblem(w http.ResponseWriter, r *http.Request, status int, slug, field, detail string) {
+	p := problem{
+		Type:      "urn:custom-gpt-adapter:problem:" + slug,
+		Title:     http.StatusText(status),
+		Status:    status,
+		Detail:    detail,
+		Field:     field,
+		Instance:  r.URL.Path,
+		RequestID: requestID(r.Context()),
+	}
+	body, _ := json.Marshal(p)
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func badRequest(w http.ResponseWriter, r *http.Request, slug, field, detail string) {
+	writeProblem(w, r, http.StatusBadRequest, slug, field, detail)
+}

@@ -1,0 +1,77 @@
+// Package http is the service's HTTP port: it decodes requests, calls the
+// application's use cases, and maps their results and errors to responses.
+package http
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
+)
+
+// Config is what the HTTP port needs from the wiring.
+type Config struct {
+	AdminToken string // empty: the admin API is not mounted
+	Ready      func(r *http.Request) error
+	Gatherer   prometheus.Gatherer
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
+}
+
+// Server holds the HTTP port's dependencies.
+type Server struct {
+	app app.Application
+	cfg Config
+}
+
+// NewHandler builds the router.
+func NewHandler(a app.Application, cfg Config) http.Handler {
+	s := &Server{app: a, cfg: cfg}
+	metrics := newHTTPMetrics(cfg.Registerer)
+
+	r := chi.NewRouter()
+	r.Use(withRequestID, recoverer(cfg.Logger), metrics.middleware)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, http.StatusNotFound, "not-found", "", "no such resource")
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, http.StatusMethodNotAllowed, "method-not-allowed", "", "this method is not allowed here")
+	})
+
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	r.Handle("/metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
+
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Use(s.authenticate)
+		r.Post("/search", s.searchMemories)
+		r.Post("/memories", s.createMemory)
+		r.Get("/operations/{operation_id}", s.getOperation)
+	})
+	if cfg.AdminToken != "" {
+		r.Route("/admin/v1", func(r chi.Router) {
+			r.Use(s.adminOnly)
+			r.Get("/audit", s.listAudit)
+		})
+	}
+	return r
+}
+
+// NewServer wraps the handler with timeouts, so a slow client cannot hold a
+// connection forever.
+func NewServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}

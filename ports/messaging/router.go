@@ -1,0 +1,113 @@
+// Package messaging is the worker's port: Watermill routers that turn commands
+// from Redis streams into calls of the application's handlers.
+package messaging
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/components/cqrs"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
+)
+
+// Config tunes the worker.
+type Config struct {
+	Topics      events.Topics
+	Redis       *goredis.Options
+	Consumer    string // unique per process, e.g. host-pid
+	Concurrency int    // parallel consumers of each command stream
+	ClaimIdle   time.Duration
+	NackSleep   time.Duration
+	Retry       RetryConfig
+}
+
+// RetryConfig bounds in-process retries before a command goes to the poison stream.
+type RetryConfig struct {
+	MaxRetries      int
+	InitialInterval time.Duration
+	MaxInterval     time.Duration
+}
+
+// Marshaler names messages by their Go type name (not the package path), so
+// moving a package never renames a stream.
+var Marshaler = cqrs.JSONMarshaler{GenerateName: cqrs.StructName}
+
+// NewCommandRouter builds the router that runs command handlers. Each command is
+// retried with exponential backoff and jitter; one that still fails is moved to
+// the poison stream, where NewPoisonRouter ends its operation.
+func NewCommandRouter(cfg Config, application app.Application, poison message.Publisher, logger watermill.LoggerAdapter) (*message.Router, error) {
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 30 * time.Second}, logger)
+	if err != nil {
+		return nil, err
+	}
+	poisonMW, err := middleware.PoisonQueue(poison, cfg.Topics.Poison())
+	if err != nil {
+		return nil, err
+	}
+	// Order matters: the poison queue wraps the retry, so only a command that
+	// exhausted its retries is parked.
+	router.AddMiddleware(
+		middleware.Recoverer,
+		poisonMW,
+		middleware.Retry{
+			MaxRetries:          cfg.Retry.MaxRetries,
+			InitialInterval:     cfg.Retry.InitialInterval,
+			MaxInterval:         cfg.Retry.MaxInterval,
+			Multiplier:          2,
+			RandomizationFactor: 0.3,
+			ResetContextOnRetry: true,
+			Logger:              logger,
+		}.Middleware,
+	)
+
+	processor, err := cqrs.NewCommandProcessorWithConfig(router, cqrs.CommandProcessorConfig{
+		GenerateSubscribeTopic: func(p cqrs.CommandProcessorGenerateSubscribeTopicParams) (string, error) {
+			return cfg.Topics.Command(p.CommandName), nil
+		},
+		SubscriberConstructor: func(p cqrs.CommandProcessorSubscriberConstructorParams) (message.Subscriber, error) {
+			// The group is named after the command, not the handler instance, so
+			// every instance of every replica shares one group.
+			return redis.NewSubscriber(cfg.Redis, redis.SubscriberConfig{
+				ConsumerGroup:   cfg.Topics.ConsumerGroup(Marshaler.Name(p.Handler.NewCommand())),
+				Consumer:        consumerName(cfg.Consumer, p.HandlerName),
+				ClaimIdle:       cfg.ClaimIdle,
+				NackResendSleep: cfg.NackSleep,
+			}, logger)
+		},
+		Marshaler: Marshaler,
+		Logger:    logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	concurrency := max(cfg.Concurrency, 1)
+	for i := 1; i <= concurrency; i++ {
+		h := cqrs.NewCommandHandler("CreateMemory."+strconv.Itoa(i), createMemory(application))
+		if err := processor.AddHandlers(h); err != nil {
+			return nil, err
+		}
+	}
+	return router, nil
+}
+
+// withCorrelation carries the message's correlation id into the context, so the
+// events a handler publishes stay correlated with the request that caused them.
+func withCorrelation(ctx context.Context) context.Context {
+	if msg := cqrs.OriginalMessageFromCtx(ctx); msg != nil {
+		if id := middleware.MessageCorrelationID(msg); id != "" {
+			return events.WithCorrelationID(ctx, id)
+		}
+	}
+	return ctx
+}
+
+func consumerName(base, handler string) string { return fmt.Sprintf("%s/%s", base, handler) }

@@ -1,0 +1,171 @@
+package service
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/memorybank"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
+)
+
+// Config is the whole configuration, read from CUSTOM_GPT_* environment
+// variables in one place. Each field's variable and default is in the README.
+type Config struct {
+	DatabaseURL        string
+	RedisURL           string
+	StreamPrefix       string
+	MemoryBankURL      string // empty: the embedded Memory Bank in Postgres
+	MemoryBankFlavor   memorybank.Flavor
+	MemoryBankAPIKey   string
+	MemoryBankTimeout  time.Duration
+	HTTPAddr           string
+	AdminToken         string
+	AutoMigrate        bool
+	LogLevel           slog.Level
+	WorkerConcurrency  int
+	WorkerClaimIdle    time.Duration
+	WorkerLease        time.Duration
+	RetryMax           int
+	RetryInitial       time.Duration
+	RetryMaxInterval   time.Duration
+	OutboxPollInterval time.Duration
+	EventStreamMaxLen  int64
+	DatabaseMaxConns   int32
+}
+
+var streamPrefixRE = regexp.MustCompile(`^[A-Za-z0-9_\-.]{1,64}$`)
+
+// LoadConfig reads and validates the configuration. Every problem is reported at
+// once, each naming its variable, so a bad deployment fails at start, not later.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	p := parser{getenv: getenv}
+	c := Config{
+		DatabaseURL:        p.str("CUSTOM_GPT_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/custom_gpt?sslmode=disable"),
+		RedisURL:           p.str("CUSTOM_GPT_REDIS_URL", "redis://127.0.0.1:6379/0"),
+		StreamPrefix:       p.str("CUSTOM_GPT_STREAM_PREFIX", "custom_gpt"),
+		MemoryBankURL:      p.str("CUSTOM_GPT_MEMORY_BANK_URL", ""),
+		MemoryBankFlavor:   memorybank.Flavor(p.str("CUSTOM_GPT_MEMORY_BANK_FLAVOR", string(memorybank.FlavorOSS))),
+		MemoryBankAPIKey:   p.str("CUSTOM_GPT_MEMORY_BANK_API_KEY", ""),
+		MemoryBankTimeout:  p.duration("CUSTOM_GPT_MEMORY_BANK_TIMEOUT", 10*time.Second),
+		HTTPAddr:           p.str("CUSTOM_GPT_HTTP_ADDR", "127.0.0.1:8080"),
+		AdminToken:         p.str("CUSTOM_GPT_ADMIN_TOKEN", ""),
+		AutoMigrate:        p.boolean("CUSTOM_GPT_AUTO_MIGRATE", false),
+		LogLevel:           p.level("CUSTOM_GPT_LOG_LEVEL", slog.LevelInfo),
+		WorkerConcurrency:  p.integer("CUSTOM_GPT_WORKER_CONCURRENCY", 8, 1, 256),
+		WorkerClaimIdle:    p.duration("CUSTOM_GPT_WORKER_CLAIM_IDLE", 2*time.Minute),
+		WorkerLease:        p.duration("CUSTOM_GPT_WORKER_LEASE", 30*time.Second),
+		RetryMax:           p.integer("CUSTOM_GPT_RETRY_MAX", 8, 0, 100),
+		RetryInitial:       p.duration("CUSTOM_GPT_RETRY_INITIAL", 250*time.Millisecond),
+		RetryMaxInterval:   p.duration("CUSTOM_GPT_RETRY_MAX_INTERVAL", 15*time.Second),
+		OutboxPollInterval: p.duration("CUSTOM_GPT_OUTBOX_POLL_INTERVAL", 100*time.Millisecond),
+		EventStreamMaxLen:  int64(p.integer("CUSTOM_GPT_EVENT_STREAM_MAXLEN", 1_000_000, 0, 1<<40)),
+		DatabaseMaxConns:   int32(p.integer("CUSTOM_GPT_DATABASE_MAX_CONNS", 20, 1, 1000)),
+	}
+	c.validate(&p)
+	return c, errors.Join(p.errs...)
+}
+
+func (c Config) validate(p *parser) {
+	if _, err := pgxpool.ParseConfig(c.DatabaseURL); err != nil || !strings.Contains(c.DatabaseURL, "://") {
+		p.fail("CUSTOM_GPT_DATABASE_URL", "must be a postgres:// URL")
+	}
+	if _, err := redis.ParseURL(c.RedisURL); err != nil {
+		p.fail("CUSTOM_GPT_REDIS_URL", "must be a redis:// or rediss:// URL")
+	}
+	if !streamPrefixRE.MatchString(c.StreamPrefix) {
+		p.fail("CUSTOM_GPT_STREAM_PREFIX", "must be 1 to 64 letters, digits, '_', '-' or '.'")
+	}
+	if c.MemoryBankURL != "" {
+		u, err := url.Parse(c.MemoryBankURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.fail("CUSTOM_GPT_MEMORY_BANK_URL", "must be an http:// or https:// URL")
+		}
+	}
+	if c.MemoryBankFlavor != memorybank.FlavorOSS && c.MemoryBankFlavor != memorybank.FlavorPlatform {
+		p.fail("CUSTOM_GPT_MEMORY_BANK_FLAVOR", "must be mem0-oss or mem0-platform")
+	}
+	if _, port, err := net.SplitHostPort(c.HTTPAddr); err != nil || port == "" {
+		p.fail("CUSTOM_GPT_HTTP_ADDR", "must be host:port, e.g. 127.0.0.1:8080")
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < 16 {
+		p.fail("CUSTOM_GPT_ADMIN_TOKEN", "must be at least 16 characters (or empty to turn the admin API off)")
+	}
+	if c.WorkerLease <= c.MemoryBankTimeout {
+		p.fail("CUSTOM_GPT_WORKER_LEASE", "must be longer than CUSTOM_GPT_MEMORY_BANK_TIMEOUT")
+	}
+}
+
+type parser struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (p *parser) fail(name, msg string) { p.errs = append(p.errs, fmt.Errorf("%s: %s", name, msg)) }
+
+func (p *parser) str(name, def string) string {
+	if v := strings.TrimSpace(p.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (p *parser) duration(name string, def time.Duration) time.Duration {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		p.fail(name, fmt.Sprintf("must be a positive duration such as 10s, got %q", v))
+		return def
+	}
+	return d
+}
+
+func (p *parser) integer(name string, def, lo, hi int) int {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		p.fail(name, fmt.Sprintf("must be a whole number from %d to %d, got %q", lo, hi, v))
+		return def
+	}
+	return n
+}
+
+func (p *parser) boolean(name string, def bool) bool {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.fail(name, fmt.Sprintf("must be true or false, got %q", v))
+		return def
+	}
+	return b
+}
+
+func (p *parser) level(name string, def slog.Level) slog.Level {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		p.fail(name, fmt.Sprintf("must be debug, info, warn or error, got %q", v))
+		return def
+	}
+	return l
+}

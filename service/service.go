@@ -1,0 +1,262 @@
+// Package service wires adapters, application and ports together. It is the only
+// place that knows every concrete type; main.go and the component tests call it.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/components/cqrs"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	goredis "github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/memorybank"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/decorator"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
+	porthttp "github.com/custom-gpt-adapter/custom-gpt-adapter/ports/http"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/messaging"
+)
+
+// memoryBank is every Memory Bank call the use cases make.
+type memoryBank interface {
+	command.MemoryBank
+	query.MemoryBank
+}
+
+// Service is one running instance: API, worker, or both.
+type Service struct {
+	cfg      Config
+	log      *slog.Logger
+	wlog     watermill.LoggerAdapter
+	pool     *pgxpool.Pool
+	redisOpt *goredis.Options
+	redis    *goredis.Client // readiness checks only
+	cmdPub   message.Publisher
+	registry *prometheus.Registry
+	topics   events.Topics
+	app      app.Application
+}
+
+// New connects to Postgres and Redis and builds the application. It refuses an
+// unmigrated database unless cfg.AutoMigrate is set.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
+	s := &Service{cfg: cfg, log: log, wlog: watermill.NewSlogLogger(log), topics: events.Topics{Prefix: cfg.StreamPrefix}}
+	s.registry = prometheus.NewRegistry()
+	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	if err := s.openDatabase(ctx); err != nil {
+		return nil, err
+	}
+	var err error
+	if s.redisOpt, err = redis.ParseURL(cfg.RedisURL); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.redis = redis.NewClient(s.redisOpt)
+	// Commands are never trimmed: an entry may be unprocessed.
+	if s.cmdPub, err = redis.NewPublisher(s.redisOpt, 0, s.wlog); err != nil {
+		s.Close()
+		return nil, err
+	}
+	bank, err := s.memoryBank()
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.app, err = s.application(bank); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Service) openDatabase(ctx context.Context) error {
+	if s.cfg.AutoMigrate {
+		if err := postgres.EnsureDatabase(ctx, s.cfg.DatabaseURL); err != nil {
+			return fmt.Errorf("CUSTOM_GPT_DATABASE_URL: %w", err)
+		}
+	}
+	pool, err := postgres.Connect(ctx, s.cfg.DatabaseURL, s.cfg.DatabaseMaxConns)
+	if err != nil {
+		return fmt.Errorf("CUSTOM_GPT_DATABASE_URL: %w", err)
+	}
+	s.pool = pool
+	if s.cfg.AutoMigrate {
+		if _, err := postgres.Migrate(ctx, pool); err != nil {
+			pool.Close()
+			return err
+		}
+		return nil
+	}
+	if err := postgres.CheckMigrated(ctx, pool); err != nil {
+		pool.Close()
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "3D000" { // database does not exist
+			return fmt.Errorf("%w: %v", postgres.ErrNotMigrated, err)
+		}
+		return err
+	}
+	return nil
+}
+
+func (s *Service) memoryBank() (memoryBank, error) {
+	if s.cfg.MemoryBankURL == "" {
+		s.log.Warn("CUSTOM_GPT_MEMORY_BANK_URL is unset: using the embedded Memory Bank in Postgres, meant for local use only")
+		return postgres.NewEmbeddedMemoryBank(s.pool), nil
+	}
+	return memorybank.New(memorybank.Config{
+		BaseURL: s.cfg.MemoryBankURL, Flavor: s.cfg.MemoryBankFlavor, APIKey: s.cfg.MemoryBankAPIKey,
+		Timeout: s.cfg.MemoryBankTimeout, Registerer: s.registry,
+	})
+}
+
+func (s *Service) application(bank memoryBank) (app.Application, error) {
+	cmdBus, err := cqrs.NewCommandBusWithConfig(s.cmdPub, cqrs.CommandBusConfig{
+		GeneratePublishTopic: func(p cqrs.CommandBusGeneratePublishTopicParams) (string, error) {
+			return s.topics.Command(p.CommandName), nil
+		},
+		OnSend: func(p cqrs.CommandBusOnSendParams) error {
+			if id := events.CorrelationID(p.Message.Context()); id != "" {
+				middleware.SetCorrelationID(id, p.Message)
+			}
+			return nil
+		},
+		Marshaler: messaging.Marshaler,
+		Logger:    s.wlog,
+	})
+	if err != nil {
+		return app.Application{}, err
+	}
+	outbox := postgres.NewOutbox(s.topics, messaging.Marshaler, s.wlog)
+	tx := postgres.NewTransactor(s.pool, outbox)
+	m := decorator.NewMetrics(s.registry)
+	l := s.log
+	return app.Application{
+		Commands: app.Commands{
+			AcceptCreateMemory: command.NewAcceptCreateMemoryHandler(tx, cmdBus, l, m),
+			CreateMemory: command.NewCreateMemoryHandler(tx, bank, command.CreateMemoryConfig{
+				Lease: s.cfg.WorkerLease, OrphanAfter: s.cfg.WorkerClaimIdle,
+			}, l, m),
+			FailCreateMemory: command.NewFailCreateMemoryHandler(tx, l, m),
+			Apps:             command.NewAppAdmin(postgres.NewApplicationRepository(s.pool)),
+		},
+		Queries: app.Queries{
+			Authenticate:   query.NewAuthenticateHandler(postgres.NewApplicationRepository(s.pool), l, m),
+			SearchMemories: query.NewSearchMemoriesHandler(bank, tx, l, m),
+			GetOperation:   query.NewGetOperationHandler(postgres.NewOperationRepository(s.pool), l, m),
+			ListAudit:      query.NewListAuditHandler(postgres.NewAuditRepository(s.pool), l, m),
+		},
+	}, nil
+}
+
+// App exposes the use cases, for the command line.
+func (s *Service) App() app.Application { return s.app }
+
+// Handler is the HTTP API.
+func (s *Service) Handler() http.Handler {
+	return porthttp.NewHandler(s.app, porthttp.Config{
+		AdminToken: s.cfg.AdminToken,
+		Ready:      func(r *http.Request) error { return s.ready(r.Context()) },
+		Gatherer:   s.registry,
+		Registerer: s.registry,
+		Logger:     s.log,
+	})
+}
+
+func (s *Service) ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := s.pool.Ping(ctx); err != nil {
+		return errors.New("postgres unreachable")
+	}
+	if err := redis.Ping(ctx, s.redis); err != nil {
+		return errors.New("redis unreachable")
+	}
+	return nil
+}
+
+// RunAPI serves HTTP until ctx ends, then drains in-flight requests.
+func (s *Service) RunAPI(ctx context.Context) error {
+	srv := porthttp.NewServer(s.cfg.HTTPAddr, s.Handler())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	s.log.Info("http api listening", "addr", s.cfg.HTTPAddr)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("CUSTOM_GPT_HTTP_ADDR: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+// RunWorker consumes commands, parks and fails poisoned ones, and relays the
+// outbox to Redis, until ctx ends.
+func (s *Service) RunWorker(ctx context.Context) error {
+	host, _ := os.Hostname()
+	mcfg := messaging.Config{
+		Topics: s.topics, Redis: s.redisOpt,
+		Consumer:    fmt.Sprintf("%s-%d-%s", host, os.Getpid(), watermill.NewShortUUID()[:6]),
+		Concurrency: s.cfg.WorkerConcurrency, ClaimIdle: s.cfg.WorkerClaimIdle, NackSleep: 500 * time.Millisecond,
+		Retry: messaging.RetryConfig{MaxRetries: s.cfg.RetryMax, InitialInterval: s.cfg.RetryInitial, MaxInterval: s.cfg.RetryMaxInterval},
+	}
+	poisonPub, err := redis.NewPublisher(s.redisOpt, 0, s.wlog)
+	if err != nil {
+		return err
+	}
+	commands, err := messaging.NewCommandRouter(mcfg, s.app, poisonPub, s.wlog)
+	if err != nil {
+		return err
+	}
+	poisoned, err := messaging.NewPoisonRouter(mcfg, s.app, s.wlog)
+	if err != nil {
+		return err
+	}
+	eventPub, err := redis.NewPublisher(s.redisOpt, s.cfg.EventStreamMaxLen, s.wlog)
+	if err != nil {
+		return err
+	}
+	fwd, err := postgres.NewForwarder(s.pool, eventPub, s.topics, postgres.ForwarderConfig{PollInterval: s.cfg.OutboxPollInterval}, s.wlog)
+	if err != nil {
+		return err
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return commands.Run(ctx) })
+	g.Go(func() error { return poisoned.Run(ctx) })
+	g.Go(func() error { return fwd.Run(ctx) })
+	s.log.Info("worker running", "consumer", mcfg.Consumer, "concurrency", mcfg.Concurrency)
+	err = g.Wait()
+	_ = poisonPub.Close()
+	return err
+}
+
+// Close releases connections.
+func (s *Service) Close() {
+	if s.cmdPub != nil {
+		_ = s.cmdPub.Close()
+	}
+	if s.redis != nil {
+		_ = s.redis.Close()
+	}
+	if s.pool != nil {
+		s.pool.Close()
+	}
+}
