@@ -8,10 +8,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/memorybank"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/mem0test"
@@ -208,4 +212,36 @@ func (w *lockedWriter) close() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.closed = true
+}
+
+// pool opens the deployment's database, for assertions on what was written.
+func (e *env) pool() *pgxpool.Pool {
+	e.t.Helper()
+	p, err := pgxpool.New(context.Background(), e.vars["CUSTOM_GPT_DATABASE_URL"])
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(p.Close)
+	return p
+}
+
+// env2 runs commands with nothing but the given variables set.
+type env2 struct{ vars map[string]string }
+
+func (e *env2) cli(args ...string) (string, error) {
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, func(k string) string { return e.vars[k] }, &out, &errOut)
+	return out.String(), err
+}
+
+func dropDatabase(t *testing.T, dbURL string) {
+	u, _ := url.Parse(dbURL)
+	name := strings.TrimPrefix(u.Path, "/")
+	conn, err := pgx.Connect(context.Background(), pgtest.ServerURL())
+	if err != nil {
+		t.Logf("drop %s: %v", name, err)
+		return
+	}
+	defer conn.Close(context.Background())
+	_, _ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
 }

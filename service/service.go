@@ -58,6 +58,7 @@ type Service struct {
 // unmigrated database unless cfg.AutoMigrate is set.
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
 	s := &Service{cfg: cfg, log: log, wlog: watermill.NewSlogLogger(log), topics: events.Topics{Prefix: cfg.StreamPrefix}}
+	redis.UseLogger(log)
 	s.registry = prometheus.NewRegistry()
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -238,13 +239,17 @@ func (s *Service) RunWorker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return commands.Run(ctx) })
-	g.Go(func() error { return poisoned.Run(ctx) })
-	g.Go(func() error { return fwd.Run(ctx) })
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return commands.Run(gctx) })
+	g.Go(func() error { return poisoned.Run(gctx) })
+	g.Go(func() error { return fwd.Run(gctx) })
 	s.log.Info("worker running", "consumer", mcfg.Consumer, "concurrency", mcfg.Concurrency)
 	err = g.Wait()
 	_ = poisonPub.Close()
+	_ = eventPub.Close()
+	if ctx.Err() != nil {
+		return nil // asked to stop: errors from the cancelled routers are expected
+	}
 	return err
 }
 

@@ -179,16 +179,21 @@ func finishOperation(ctx context.Context, t Transactor, id string, fn func(conte
 
 func failOperation(ctx context.Context, t Transactor, id, requestID string, f operation.Failure) error {
 	return finishOperation(ctx, t, id, func(ctx context.Context, tx Tx, op *operation.Operation, now time.Time) error {
-		if err := op.Fail(f, now); err != nil {
-			return err
-		}
-		if err := tx.CompleteAudit(ctx, op.ID(), audit.StatusFailed, f.Code+": "+f.Detail, now); err != nil {
-			return err
-		}
-		return tx.Publish(ctx, &events.MemoryCreationFailed{
-			Version: events.Version, OperationID: op.ID(), AppID: op.AppID(), EndUser: op.EndUser(),
-			Code: f.Code, Detail: f.Detail, RequestID: requestID, OccurredAt: now,
-		})
+		return failWith(ctx, tx, op, requestID, f, now)
+	})
+}
+
+// failWith ends op as failed, completes its audit entry and publishes the event.
+func failWith(ctx context.Context, tx Tx, op *operation.Operation, requestID string, f operation.Failure, now time.Time) error {
+	if err := op.Fail(f, now); err != nil {
+		return err
+	}
+	if err := tx.CompleteAudit(ctx, op.ID(), audit.StatusFailed, f.Code+": "+f.Detail, now); err != nil {
+		return err
+	}
+	return tx.Publish(ctx, &events.MemoryCreationFailed{
+		Version: events.Version, OperationID: op.ID(), AppID: op.AppID(), EndUser: op.EndUser(),
+		Code: f.Code, Detail: f.Detail, RequestID: requestID, OccurredAt: now,
 	})
 }
 

@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/decorator"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
@@ -24,9 +25,17 @@ func NewFailCreateMemoryHandler(tx Transactor, log *slog.Logger, m *decorator.Me
 	return decorator.ApplyCommandDecorators[FailCreateMemory](failCreateMemoryHandler{tx: tx}, log, m)
 }
 
+// Handle leaves an operation alone while another delivery of its command holds
+// the lease (that one may still succeed) and asks to be retried later.
 func (h failCreateMemoryHandler) Handle(ctx context.Context, c FailCreateMemory) error {
-	err := failOperation(ctx, h.tx, c.OperationID, c.RequestID, operation.Failure{
+	f := operation.Failure{
 		Code: "retries-exhausted", Detail: "the Memory Bank did not accept the memory after repeated attempts: " + c.Reason,
+	}
+	err := finishOperation(ctx, h.tx, c.OperationID, func(ctx context.Context, tx Tx, op *operation.Operation, now time.Time) error {
+		if now.Before(op.LeaseUntil()) {
+			return operation.ErrLeased
+		}
+		return failWith(ctx, tx, op, c.RequestID, f, now)
 	})
 	if isNotFound(err) {
 		return nil // an orphan command: its operation never committed

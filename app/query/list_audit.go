@@ -9,10 +9,18 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 )
 
-const maxAuditPage = 500
+const (
+	defaultAuditPage = 100
+	maxAuditPage     = 500
+)
 
-// ListAudit reads a page of the audit trail, newest first.
-type ListAudit struct{ Filter audit.Filter }
+// ListAudit reads a page of the audit trail, newest first. A nil Limit takes
+// the default page size.
+type ListAudit struct {
+	AppID   string
+	Limit   *int
+	AfterID int64
+}
 
 // AuditPage is one page; NextAfterID is 0 on the last page.
 type AuditPage struct {
@@ -29,9 +37,9 @@ func NewListAuditHandler(repo audit.Repository, log *slog.Logger, m *decorator.M
 }
 
 func (h listAuditHandler) Handle(ctx context.Context, q ListAudit) (AuditPage, error) {
-	f := q.Filter
-	if f.Limit == 0 {
-		f.Limit = 100
+	f := audit.Filter{AppID: q.AppID, Limit: defaultAuditPage, AfterID: q.AfterID}
+	if q.Limit != nil {
+		f.Limit = *q.Limit
 	}
 	if f.Limit < 1 || f.Limit > maxAuditPage {
 		return AuditPage{}, errs.Invalid("limit", "limit-out-of-range", "limit must be between 1 and 500")

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 )
 
@@ -29,14 +28,14 @@ type auditPage struct {
 }
 
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
-	f := audit.Filter{AppID: r.URL.Query().Get("app_id")}
+	q := query.ListAudit{AppID: r.URL.Query().Get("app_id")}
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
 			writeError(w, r, errs.Invalid("limit", "limit-not-a-number", "limit must be a whole number"))
 			return
 		}
-		f.Limit = n
+		q.Limit = &n
 	}
 	if c := r.URL.Query().Get("cursor"); c != "" {
 		id, ok := decodeCursor(c)
@@ -44,9 +43,9 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, errs.Invalid("cursor", "cursor-invalid", "cursor must be a next_cursor from an earlier page"))
 			return
 		}
-		f.AfterID = id
+		q.AfterID = id
 	}
-	page, err := s.app.Queries.ListAudit.Handle(r.Context(), query.ListAudit{Filter: f})
+	page, err := s.app.Queries.ListAudit.Handle(r.Context(), q)
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// Each bad request gets its status and a problem naming the field at fault, and
+// nothing reaches the Memory Bank, the operations or the audit.
+func TestBadInputIsRejectedAndWritesNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "mem0-oss")
+	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
+	app := e.createApp("Bad Input GPT")
+	disabled := e.createApp("Disabled GPT")
+	if _, err := e.cli("apps", "disable", disabled.AppID); err != nil {
+		t.Fatal(err)
+	}
+	e.start("serve")
+
+	long := strings.Repeat("é", 16385)
+	tooBig := `{"content":"` + strings.Repeat("a", 1<<20) + `"}`
+	cases := []struct {
+		name, method, path, token string
+		body                      any
+		status                    int
+		slug, field               string
+	}{
+		{"malformed json", "POST", "/api/v1/memories", app.APIKey, `{"content": "x"`, 400, "malformed-json", ""},
+		{"not json at all", "POST", "/api/v1/search", app.APIKey, `query=x`, 400, "malformed-json", ""},
+		{"wrong type", "POST", "/api/v1/search", app.APIKey, `{"query": "x", "limit": "ten"}`, 400, "wrong-type", "limit"},
+		{"metadata not an object", "POST", "/api/v1/memories", app.APIKey, `{"content": "x", "metadata": [1]}`, 400, "wrong-type", "metadata"},
+		{"unknown field", "POST", "/api/v1/search", app.APIKey, `{"query": "x", "user_id": "someone-else"}`, 400, "unknown-field", "user_id"},
+		{"two documents", "POST", "/api/v1/search", app.APIKey, `{"query": "x"} {"query": "y"}`, 400, "malformed-json", ""},
+		{"empty content", "POST", "/api/v1/memories", app.APIKey, `{"content": ""}`, 422, "content-empty", "content"},
+		{"missing content", "POST", "/api/v1/memories", app.APIKey, `{}`, 422, "content-empty", "content"},
+		{"content too long", "POST", "/api/v1/memories", app.APIKey, map[string]any{"content": long}, 422, "content-too-long", "content"},
+		{"nested metadata", "POST", "/api/v1/memories", app.APIKey, `{"content": "x", "metadata": {"a": {"b": 1}}}`, 422, "metadata-not-flat", "metadata.a"},
+		{"reserved metadata", "POST", "/api/v1/memories", app.APIKey, `{"content": "x", "metadata": {"app_id": "other"}}`, 422, "metadata-key-reserved", "metadata.app_id"},
+		{"limit zero", "POST", "/api/v1/search", app.APIKey, `{"query": "x", "limit": 0}`, 422, "limit-out-of-range", "limit"},
+		{"limit too high", "POST", "/api/v1/search", app.APIKey, `{"query": "x", "limit": 51}`, 422, "limit-out-of-range", "limit"},
+		{"empty query", "POST", "/api/v1/search", app.APIKey, `{"query": ""}`, 422, "query-empty", "query"},
+		{"body over 1 MiB", "POST", "/api/v1/memories", app.APIKey, tooBig, 413, "body-too-large", ""},
+		{"missing key", "POST", "/api/v1/search", "", `{"query": "x"}`, 401, "invalid-credentials", ""},
+		{"unknown key", "POST", "/api/v1/search", "cgpt_" + strings.Repeat("A", 43), `{"query": "x"}`, 401, "invalid-credentials", ""},
+		{"garbage key", "POST", "/api/v1/memories", "not-a-key", `{"content": "x"}`, 401, "invalid-credentials", ""},
+		{"disabled app", "POST", "/api/v1/memories", disabled.APIKey, `{"content": "x"}`, 403, "application-disabled", ""},
+		{"audit without admin token", "GET", "/admin/v1/audit", app.APIKey, nil, 401, "invalid-admin-token", ""},
+		{"audit bad limit", "GET", "/admin/v1/audit?limit=0", adminToken, nil, 422, "limit-out-of-range", "limit"},
+		{"audit bad cursor", "GET", "/admin/v1/audit?cursor=bm90LWEtbnVtYmVy", adminToken, nil, 422, "cursor-invalid", "cursor"},
+		{"unknown operation", "GET", "/api/v1/operations/nope", app.APIKey, nil, 404, "operation-not-found", ""},
+	}
+	for _, c := range cases {
+		code, hdr, body := e.call(c.method, c.path, c.token, c.body)
+		if code != c.status {
+			t.Errorf("%s: status %d, want %d (%v)", c.name, code, c.status, body)
+			continue
+		}
+		if ct := hdr.Get("Content-Type"); ct != "application/problem+json" {
+			t.Errorf("%s: content type %q", c.name, ct)
+		}
+		if body["type"] != "urn:custom-gpt-adapter:problem:"+c.slug || body["status"] != float64(c.status) {
+			t.Errorf("%s: problem %v, want slug %s", c.name, body, c.slug)
+		}
+		if f, _ := body["field"].(string); f != c.field {
+			t.Errorf("%s: field %q, want %q", c.name, f, c.field)
+		}
+		if c.status == 401 && !strings.HasPrefix(hdr.Get("WWW-Authenticate"), "Bearer") {
+			t.Errorf("%s: WWW-Authenticate %q", c.name, hdr.Get("WWW-Authenticate"))
+		}
+	}
+
+	if n := e.bank.Requests(); n != 0 {
+		t.Fatalf("rejected requests reached the Memory Bank %d times", n)
+	}
+	_, _, audit := e.call("GET", "/admin/v1/audit", adminToken, nil)
+	if entries := audit["entries"].([]any); len(entries) != 0 {
+		t.Fatalf("rejected requests were audited: %v", entries)
+	}
+}
+
+// With Redis unreachable a create cannot be queued: 503, and neither an
+// operation nor an audit entry is left behind.
+func TestCreateAnswers503WhenTheCommandCannotBeQueued(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "mem0-oss")
+	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
+	app := e.createApp("No Redis GPT")
+	e.vars["CUSTOM_GPT_REDIS_URL"] = "redis://" + freeAddr(t) + "/0" // nothing listens there
+	e.start("api")
+
+	code, hdr, body := e.call("POST", "/api/v1/memories", app.APIKey, map[string]any{"content": "lost?"})
+	if code != http.StatusServiceUnavailable || body["type"] != "urn:custom-gpt-adapter:problem:not-accepted" || hdr.Get("Retry-After") == "" {
+		t.Fatalf("create without redis: %d %v", code, body)
+	}
+	code, _, _ = e.call("GET", "/readyz", "", nil)
+	if code != http.StatusServiceUnavailable {
+		t.Fatalf("readyz without redis: %d", code)
+	}
+	_, _, audit := e.call("GET", "/admin/v1/audit", adminToken, nil)
+	if entries := audit["entries"].([]any); len(entries) != 0 {
+		t.Fatalf("a refused create left audit entries: %v", entries)
+	}
+	var ops int
+	pool := e.pool()
+	if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM custom_gpt_operations").Scan(&ops); err != nil || ops != 0 {
+		t.Fatalf("a refused create left %d operations (%v)", ops, err)
+	}
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
+)
+
+// The same CreateMemory delivered twice (here: two stream entries, handled by
+// concurrent consumers) stores one memory and writes one terminal audit entry.
+func TestDuplicateCommandStoresOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "mem0-oss")
+	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
+	app := e.createApp("Duplicate GPT")
+	e.start("api")
+
+	code, _, body := e.call("POST", "/api/v1/memories", app.APIKey, map[string]any{"content": "remember me once"})
+	if code != http.StatusAccepted {
+		t.Fatalf("create: %d %v", code, body)
+	}
+	opID := body["operation_id"].(string)
+
+	ctx := context.Background()
+	rdb := redistest.Client(t)
+	stream := events.Topics{Prefix: e.vars["CUSTOM_GPT_STREAM_PREFIX"]}.Command("CreateMemory")
+	entries, err := rdb.XRange(ctx, stream, "-", "+").Result()
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("command stream: %v %d entries", err, len(entries))
+	}
+	for range 2 {
+		if err := rdb.XAdd(ctx, &goredis.XAddArgs{Stream: stream, Values: entries[0].Values}).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.start("worker")
+
+	e.eventually("the operation succeeds", func() bool { return e.operationStatus(app.APIKey, opID) == "succeeded" })
+	group := events.Topics{Prefix: e.vars["CUSTOM_GPT_STREAM_PREFIX"]}.ConsumerGroup("CreateMemory")
+	e.eventually("every copy is handled and acknowledged", func() bool {
+		groups, err := rdb.XInfoGroups(ctx, stream).Result()
+		if err != nil || len(groups) != 1 {
+			return false
+		}
+		return groups[0].Name == group && groups[0].Lag == 0 && groups[0].Pending == 0 && groups[0].EntriesRead == 3
+	})
+	if n := e.bank.Count(); n != 1 {
+		t.Fatalf("the Memory Bank holds %d memories, want 1", n)
+	}
+	assertOneTerminalAudit(t, e, opID, "succeeded")
+}
+
+func assertOneTerminalAudit(t *testing.T, e *env, opID, status string) {
+	t.Helper()
+	_, _, audit := e.call("GET", "/admin/v1/audit", adminToken, nil)
+	var n int
+	for _, x := range audit["entries"].([]any) {
+		m := x.(map[string]any)
+		if m["operation_id"] == opID {
+			n++
+			if m["status"] != status {
+				t.Fatalf("audit entry %v, want status %s", m, status)
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d audit entries for operation %s, want 1", n, opID)
+	}
+}
