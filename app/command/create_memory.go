@@ -81,7 +81,7 @@ func (h createMemoryHandler) Handle(ctx context.Context, c CreateMemory) error {
 	ids, err := h.store(ctx, scope, c, attempt)
 	if err != nil {
 		if memory.IsTransient(err) {
-			h.release(ctx, c.OperationID)
+			h.release(ctx, c.OperationID, attempt)
 			return err
 		}
 		return h.fail(ctx, c, failureOf(err))
@@ -111,13 +111,13 @@ func (h createMemoryHandler) claim(ctx context.Context, c CreateMemory) (int, er
 
 // release gives the lease back after a transient failure so the retry can run
 // at once; if this fails too, the lease simply expires.
-func (h createMemoryHandler) release(ctx context.Context, id string) {
+func (h createMemoryHandler) release(ctx context.Context, id string, attempt int) {
 	_ = h.tx.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		op, err := tx.LockOperation(ctx, id)
 		if err != nil {
 			return err
 		}
-		op.Release()
+		op.Release(attempt)
 		return tx.SaveOperation(ctx, op)
 	})
 }

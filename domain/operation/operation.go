@@ -131,5 +131,11 @@ type Repository interface {
 	Get(ctx context.Context, id string) (*Operation, error)
 }
 
-// Release gives up the lease after a failed attempt so a retry can start at once.
-func (o *Operation) Release() { o.leaseUntil = time.Time{} }
+// Release gives up the lease of attempt after it failed, so a retry can start at
+// once. A later attempt's lease is left alone: a slow worker whose lease expired
+// must not free the operation while another worker is calling the Memory Bank.
+func (o *Operation) Release(attempt int) {
+	if attempt == o.attempts {
+		o.leaseUntil = time.Time{}
+	}
+}
