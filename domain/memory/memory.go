@@ -13,6 +13,7 @@ const (
 	MaxContentChars  = 16384
 	MaxMetadataKeys  = 32
 	MaxMetadataKey   = 64
+	MaxMetadataValue = 2048
 	MaxConversation  = 256
 	MaxQueryChars    = 2000
 	MaxSearchLimit   = 50
@@ -54,14 +55,18 @@ func NewDraft(content string, metadata map[string]any, conversationID string) (D
 	}
 	for k, v := range metadata {
 		field := "metadata." + k
-		if k == "" || utf8.RuneCountInString(k) > MaxMetadataKey {
+		if k == "" || utf8.RuneCountInString(k) > MaxMetadataKey || !utf8.ValidString(k) {
 			return Draft{}, errs.Invalid(field, "metadata-key-invalid", "metadata keys must be 1 to 64 characters")
 		}
 		if reservedTags[k] {
 			return Draft{}, errs.Invalid(field, "metadata-key-reserved", "this metadata key is set by the service")
 		}
-		switch v.(type) {
-		case string, float64, bool, nil, int, int64:
+		switch v := v.(type) {
+		case string:
+			if utf8.RuneCountInString(v) > MaxMetadataValue || !utf8.ValidString(v) {
+				return Draft{}, errs.Invalid(field, "metadata-value-too-long", "metadata strings must be valid UTF-8 of at most 2048 characters")
+			}
+		case float64, bool, nil, int, int64:
 		default:
 			return Draft{}, errs.Invalid(field, "metadata-not-flat", "metadata values must be strings, numbers, booleans or null")
 		}
@@ -94,7 +99,7 @@ type Query struct {
 	Limit int
 }
 
-// NewQuery validates a search; limit 0 means "not given" and takes the default.
+// NewQuery validates a search; a nil limit takes the default.
 func NewQuery(text string, limit *int) (Query, error) {
 	n := utf8.RuneCountInString(text)
 	if n == 0 {
