@@ -61,8 +61,10 @@ func (b *EmbeddedMemoryBank) FindByOperation(ctx context.Context, scope memory.S
 func (b *EmbeddedMemoryBank) Search(ctx context.Context, scope memory.Scope, q memory.Query) ([]memory.Hit, error) {
 	rows, err := b.pool.Query(ctx, `
 		WITH q AS (
-			SELECT to_tsquery('english', coalesce(nullif(array_to_string(
-				tsvector_to_array(to_tsvector('english', $3)), ' | '), ''), '')) AS query
+			-- The lexemes are stemmed already: cast them straight to a tsquery,
+			-- because stemming a stem again can change it.
+			SELECT coalesce(string_agg(quote_literal(lexeme), ' | '), '')::tsquery AS query
+			FROM unnest(tsvector_to_array(to_tsvector('english', $3))) AS lexeme
 		)
 		SELECT m.id::text, m.content, m.metadata, m.created_at, ts_rank_cd(m.document, q.query, 32) AS rank
 		FROM custom_gpt_embedded_memories m, q
