@@ -1,0 +1,214 @@
+package command_test
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"testing"
+	"time"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
+)
+
+func newDraft(t *testing.T) memory.Draft {
+	t.Helper()
+	d, err := memory.NewDraft("likes green tea", map[string]any{"topic": "drinks", "score": 3.5}, "conv-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// accept runs AcceptCreateMemory against db and returns the command the worker
+// would receive, as the messaging port builds it from the payload.
+func accept(t *testing.T, db *fakeDB, opID, appID, endUser string) command.CreateMemory {
+	t.Helper()
+	sender := &fakeSender{}
+	h := command.NewAcceptCreateMemoryHandler(db, sender, nil, nil)
+	err := h.Handle(context.Background(), command.AcceptCreateMemory{
+		OperationID: opID, AppID: appID, EndUser: endUser, Draft: newDraft(t), RequestID: "req-" + opID,
+	})
+	if err != nil {
+		t.Fatalf("accept: %v", err)
+	}
+	sent := sender.commands()
+	if len(sent) != 1 {
+		t.Fatalf("accept sent %d commands, want 1", len(sent))
+	}
+	ev := sent[0].(*events.CreateMemory)
+	return command.CreateMemory{
+		OperationID: ev.OperationID, AppID: ev.AppID, EndUser: ev.EndUser, Content: ev.Content,
+		Metadata: ev.Metadata, ConversationID: ev.ConversationID, RequestID: ev.RequestID, AcceptedAt: ev.AcceptedAt,
+	}
+}
+
+func TestAcceptCreateMemory_writesAndSends(t *testing.T) {
+	t.Parallel()
+
+	db, sender := newFakeDB(), &fakeSender{}
+	h := command.NewAcceptCreateMemoryHandler(db, sender, nil, nil)
+	draft := newDraft(t)
+	before := time.Now()
+
+	err := h.Handle(context.Background(), command.AcceptCreateMemory{
+		OperationID: "op-1", AppID: "app-1", EndUser: "user-1", Draft: draft, RequestID: "req-1",
+	})
+	if err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+
+	op := db.operation("op-1")
+	if op == nil {
+		t.Fatal("no operation written")
+	}
+	if op.Status() != operation.StatusPending || op.AppID() != "app-1" || op.EndUser() != "user-1" ||
+		op.Kind() != operation.KindCreateMemory || op.Attempts() != 0 {
+		t.Errorf("operation = %s %s %s %s attempts %d", op.Status(), op.AppID(), op.EndUser(), op.Kind(), op.Attempts())
+	}
+
+	entries := db.auditsOf("op-1")
+	if len(entries) != 1 {
+		t.Fatalf("audit entries = %+v, want one", entries)
+	}
+	e := entries[0]
+	if e.Status != audit.StatusPending || e.Action != audit.ActionCreateMemory || e.AppID != "app-1" ||
+		e.EndUser != "user-1" || e.RequestID != "req-1" || e.OccurredAt.Before(before) || !e.CompletedAt.IsZero() {
+		t.Errorf("audit entry = %+v", e)
+	}
+
+	sent := sender.commands()
+	if len(sent) != 1 {
+		t.Fatalf("sent %d commands, want 1", len(sent))
+	}
+	cmd, ok := sent[0].(*events.CreateMemory)
+	if !ok {
+		t.Fatalf("sent %T, want *events.CreateMemory", sent[0])
+	}
+	if cmd.Version != events.Version || cmd.OperationID != "op-1" || cmd.AppID != "app-1" || cmd.EndUser != "user-1" ||
+		cmd.Content != draft.Content || cmd.ConversationID != "conv-1" || cmd.RequestID != "req-1" ||
+		!maps.Equal(cmd.Metadata, draft.Metadata) {
+		t.Errorf("command = %+v", cmd)
+	}
+	if cmd.AcceptedAt.Before(before) || cmd.AcceptedAt.After(time.Now()) || cmd.AcceptedAt.Location() != time.UTC {
+		t.Errorf("accepted at %v, want now in UTC", cmd.AcceptedAt)
+	}
+	if !cmd.AcceptedAt.Equal(op.CreatedAt()) {
+		t.Errorf("accepted at %v, operation created at %v", cmd.AcceptedAt, op.CreatedAt())
+	}
+	if got := db.published(); len(got) != 0 {
+		t.Errorf("events published on accept: %v", got)
+	}
+}
+
+func TestAcceptCreateMemory_sendFailsWritesNothing(t *testing.T) {
+	t.Parallel()
+
+	sendErr := errors.New("redis: connection refused")
+	db, sender := newFakeDB(), &fakeSender{err: sendErr}
+	h := command.NewAcceptCreateMemoryHandler(db, sender, nil, nil)
+
+	err := h.Handle(context.Background(), command.AcceptCreateMemory{
+		OperationID: "op-1", AppID: "app-1", Draft: newDraft(t), RequestID: "req-1",
+	})
+	if errs.KindOf(err) != errs.KindUnavailable {
+		t.Fatalf("error = %v, want KindUnavailable", err)
+	}
+	if !errors.Is(err, sendErr) {
+		t.Errorf("error %v does not wrap the send failure", err)
+	}
+	if db.operationCount() != 0 || db.auditCount() != 0 || len(db.published()) != 0 {
+		t.Errorf("written despite failed send: %d operations, %d audit entries, %d events",
+			db.operationCount(), db.auditCount(), len(db.published()))
+	}
+}
+
+func TestAcceptCreateMemory_commitFailsIsUnavailable(t *testing.T) {
+	t.Parallel()
+
+	db, sender := newFakeDB(), &fakeSender{}
+	db.beforeCommit = func(*fakeTx) error { return errCommit }
+	h := command.NewAcceptCreateMemoryHandler(db, sender, nil, nil)
+
+	err := h.Handle(context.Background(), command.AcceptCreateMemory{OperationID: "op-1", AppID: "app-1", Draft: newDraft(t)})
+	if errs.KindOf(err) != errs.KindUnavailable || !errors.Is(err, errCommit) {
+		t.Fatalf("error = %v, want KindUnavailable wrapping the commit failure", err)
+	}
+	if db.operationCount() != 0 {
+		t.Error("operation kept after a failed commit")
+	}
+}
+
+func TestAcceptCreateMemory_sameOperationTwiceSendsOnce(t *testing.T) {
+	t.Parallel()
+
+	db, sender := newFakeDB(), &fakeSender{}
+	h := command.NewAcceptCreateMemoryHandler(db, sender, nil, nil)
+	c := command.AcceptCreateMemory{OperationID: "op-1", AppID: "app-1", Draft: newDraft(t), RequestID: "req-1"}
+
+	if err := h.Handle(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Handle(context.Background(), c); errs.KindOf(err) != errs.KindUnavailable {
+		t.Errorf("second accept = %v, want KindUnavailable", err)
+	}
+	if n := len(sender.commands()); n != 1 {
+		t.Errorf("sent %d commands, want 1", n)
+	}
+	if n := db.auditCount(); n != 1 {
+		t.Errorf("%d audit entries, want 1", n)
+	}
+}
+
+func TestAcceptCreateMemory_invalidOperation(t *testing.T) {
+	t.Parallel()
+
+	db, sender := newFakeDB(), &fakeSender{}
+	h := command.NewAcceptCreateMemoryHandler(db, sender, nil, nil)
+
+	for _, c := range []command.AcceptCreateMemory{
+		{OperationID: "", AppID: "app-1", Draft: newDraft(t)},
+		{OperationID: "op-1", AppID: "", Draft: newDraft(t)},
+	} {
+		if err := h.Handle(context.Background(), c); errs.KindOf(err) != errs.KindInvalid {
+			t.Errorf("Handle(%+v) = %v, want KindInvalid", c, err)
+		}
+	}
+	if len(sender.commands()) != 0 || db.operationCount() != 0 {
+		t.Error("invalid command was written or sent")
+	}
+}
+
+// The fake unit of work must really roll back, or the tests above prove nothing.
+func TestFakeDB_rollsBackFailedTransaction(t *testing.T) {
+	t.Parallel()
+
+	db := newFakeDB()
+	op, err := operation.New("op-1", "app-1", "", operation.KindCreateMemory, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	err = db.InTx(context.Background(), func(ctx context.Context, tx command.Tx) error {
+		if err := tx.InsertOperation(ctx, op); err != nil {
+			return err
+		}
+		if err := tx.InsertAudit(ctx, audit.Entry{OperationID: "op-1"}); err != nil {
+			return err
+		}
+		if err := tx.Publish(ctx, "event"); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx = %v, want boom", err)
+	}
+	if db.operationCount() != 0 || db.auditCount() != 0 || len(db.published()) != 0 || db.commits != 0 {
+		t.Error("fake transactor kept the writes of a failed transaction")
+	}
+}
