@@ -1,0 +1,243 @@
+// Package memorybank is the Memory Bank adapter: an HTTP client for mem0, in both its
+// open-source and hosted flavors, behind a circuit breaker.
+package memorybank
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
+	"github.com/sony/gobreaker/v2"
+)
+
+// dialect is what differs between the flavors: routes, request bodies and auth.
+// Answers are read by one lenient decoder that accepts both flavors' shapes.
+type dialect interface {
+	addRequest(scope memory.Scope, d memory.Draft, operationID string, infer bool) (path string, body any)
+	listPath(scope memory.Scope) string
+	searchRequest(scope memory.Scope, q memory.Query) (path string, body any)
+	authHeader(apiKey string) (name, value string)
+}
+
+// Client calls one Memory Bank. It is safe for concurrent use.
+type Client struct {
+	base      string
+	authName  string
+	authValue string
+	infer     bool
+	timeout   time.Duration
+	http      *http.Client
+	dialect   dialect
+	breaker   *gobreaker.CircuitBreaker[struct{}]
+	metrics   *metrics
+}
+
+// New validates cfg and builds a Client; it does not contact the Memory Bank.
+func New(cfg Config) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.setDefaults()
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	var d dialect = ossDialect{}
+	if cfg.Flavor == FlavorPlatform {
+		d = platformDialect{}
+	}
+	c := &Client{
+		base:    strings.TrimRight(cfg.BaseURL, "/"),
+		infer:   cfg.Infer,
+		timeout: cfg.Timeout,
+		http:    cfg.HTTPClient,
+		dialect: d,
+		breaker: newBreaker(cfg.Breaker, m.breakerState),
+		metrics: m,
+	}
+	c.authName, c.authValue = d.authHeader(cfg.APIKey)
+	return c, nil
+}
+
+// Add stores d in scope, tagged with operationID, and returns the ids of the memories
+// now holding it (one when Infer is off). The scope always comes from the caller's
+// authenticated identity, never from the request.
+func (c *Client) Add(ctx context.Context, scope memory.Scope, d memory.Draft, operationID string) ([]string, error) {
+	path, body := c.dialect.addRequest(scope, d, operationID, c.infer)
+	var ids []string
+	err := c.call(ctx, c.metrics.add, http.MethodPost, path, body, func(b []byte) error {
+		items, err := decodeItems(b)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if id := it.id(); id != "" && it.added() {
+				ids = append(ids, id)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// List returns the memories stored in scope, as far as the server lists them in one answer.
+func (c *Client) List(ctx context.Context, scope memory.Scope) ([]memory.Record, error) {
+	var records []memory.Record
+	err := c.call(ctx, c.metrics.list, http.MethodGet, c.dialect.listPath(scope), nil, func(b []byte) error {
+		items, err := decodeItems(b)
+		if err != nil {
+			return err
+		}
+		records = make([]memory.Record, 0, len(items))
+		for _, it := range items {
+			r := it.record()
+			if r.ID != "" && it.inScope(scope, r.Metadata) {
+				records = append(records, r)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return records, nil
+}
+
+// FindByOperation returns the ids of the memories in scope tagged with operationID, so
+// that a redelivered command can tell what an earlier attempt already stored.
+func (c *Client) FindByOperation(ctx context.Context, scope memory.Scope, operationID string) ([]string, error) {
+	if operationID == "" {
+		return nil, nil
+	}
+	records, err := c.List(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, r := range records {
+		if r.OperationID() == operationID {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids, nil
+}
+
+// Search returns at most q.Limit memories of scope relevant to q, in the server's order.
+func (c *Client) Search(ctx context.Context, scope memory.Scope, q memory.Query) ([]memory.Hit, error) {
+	path, body := c.dialect.searchRequest(scope, q)
+	var hits []memory.Hit
+	err := c.call(ctx, c.metrics.search, http.MethodPost, path, body, func(b []byte) error {
+		items, err := decodeItems(b)
+		if err != nil {
+			return err
+		}
+		hits = make([]memory.Hit, 0, min(len(items), max(q.Limit, 0)))
+		for _, it := range items {
+			if q.Limit > 0 && len(hits) == q.Limit {
+				break
+			}
+			meta := it.metadata()
+			if it.id() != "" && it.inScope(scope, meta) {
+				hits = append(hits, it.hit(meta))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return hits, nil
+}
+
+// Ping reports whether calls would currently be attempted: it fails while the breaker
+// is open. It sends nothing, so a readiness probe never adds load to a struggling server.
+func (c *Client) Ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return cancelledError(ctx)
+	}
+	if c.breaker.State() == gobreaker.StateOpen {
+		return breakerError(gobreaker.ErrOpenState)
+	}
+	return nil
+}
+
+// call runs one request through the breaker. decode runs inside it, so an unreadable
+// 2xx answer counts as a transient failure like a 5xx would.
+func (c *Client) call(ctx context.Context, m *opMetrics, method, path string, payload any, decode func([]byte) error) error {
+	if ctx.Err() != nil {
+		err := cancelledError(ctx)
+		m.record(err)
+		return err
+	}
+	var body []byte
+	if payload != nil {
+		var err error
+		if body, err = json.Marshal(payload); err != nil {
+			return &memory.BankError{Reason: "request not encodable", Err: err}
+		}
+	}
+	_, err := c.breaker.Execute(func() (struct{}, error) {
+		start := time.Now()
+		data, status, err := c.roundTrip(ctx, method, path, body)
+		m.duration.Observe(time.Since(start).Seconds())
+		if err != nil {
+			return struct{}{}, err
+		}
+		if err := decode(data); err != nil {
+			return struct{}{}, malformedError(status, err)
+		}
+		return struct{}{}, nil
+	})
+	if isBreakerRejection(err) {
+		err = breakerError(err)
+	}
+	m.record(err)
+	return err
+}
+
+// roundTrip sends one request and returns a 2xx answer's body, bounded in size.
+func (c *Client) roundTrip(ctx context.Context, method, path string, body []byte) ([]byte, int, error) {
+	callCtx, cancel := context.WithTimeoutCause(ctx, c.timeout, errCallTimeout)
+	defer cancel()
+	var reader io.Reader
+	if body != nil {
+		reader = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(callCtx, method, c.base+path, reader)
+	if err != nil {
+		return nil, 0, &memory.BankError{Reason: "request not buildable", Err: err}
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.authName != "" {
+		req.Header.Set(c.authName, c.authValue)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, 0, transportError(ctx, callCtx, err)
+	}
+	defer resp.Body.Close()
+	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
+	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
+	if !ok {
+		// The status decides; a body cut short only loses the explanation.
+		return nil, resp.StatusCode, statusError(resp.StatusCode, data)
+	}
+	if readErr != nil {
+		return nil, resp.StatusCode, transportError(ctx, callCtx, readErr)
+	}
+	if len(data) > maxBodyBytes {
+		return nil, resp.StatusCode, &memory.BankError{StatusCode: resp.StatusCode, Reason: "response too large"}
+	}
+	return data, resp.StatusCode, nil
+}

@@ -1,0 +1,204 @@
+package memorybank
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
+)
+
+const (
+	maxBodyBytes = 8 << 20
+	maxIDBytes   = 256
+)
+
+// wireItem is one memory as either flavor may send it. Every field is kept raw so that
+// a field of an unexpected type costs that field, never the whole answer.
+type wireItem struct {
+	ID        json.RawMessage `json:"id"`
+	Memory    json.RawMessage `json:"memory"`
+	Data      json.RawMessage `json:"data"`
+	Event     json.RawMessage `json:"event"`
+	Score     json.RawMessage `json:"score"`
+	Metadata  json.RawMessage `json:"metadata"`
+	CreatedAt json.RawMessage `json:"created_at"`
+	UserID    json.RawMessage `json:"user_id"`
+	AgentID   json.RawMessage `json:"agent_id"`
+}
+
+// decodeItems reads a list of memories: a bare array (platform, old OSS servers) or an
+// object holding it under "results" (OSS, platform output_format v1.1, paginated lists).
+// Items that are not objects are skipped.
+func decodeItems(body []byte) ([]wireItem, error) {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || string(body) == "null" {
+		return nil, nil
+	}
+	if body[0] == '{' {
+		var envelope struct {
+			Results json.RawMessage `json:"results"`
+		}
+		if err := json.Unmarshal(body, &envelope); err != nil {
+			return nil, err
+		}
+		body = bytes.TrimSpace(envelope.Results)
+		if len(body) == 0 || string(body) == "null" {
+			return nil, nil
+		}
+	}
+	if body[0] != '[' {
+		return nil, errors.New("expected a list of memories")
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(body, &raws); err != nil {
+		return nil, err
+	}
+	items := make([]wireItem, 0, len(raws))
+	for _, raw := range raws {
+		var it wireItem
+		if len(raw) == 0 || raw[0] != '{' || json.Unmarshal(raw, &it) != nil {
+			continue
+		}
+		items = append(items, it)
+	}
+	return items, nil
+}
+
+func (it wireItem) id() string {
+	id := rawString(it.ID)
+	if len(id) > maxIDBytes {
+		return ""
+	}
+	return id
+}
+
+// content is "memory" on lists and searches, "data.memory" on a platform add.
+func (it wireItem) content() string {
+	s := rawString(it.Memory)
+	if s == "" && len(it.Data) > 0 {
+		var data struct {
+			Memory json.RawMessage `json:"memory"`
+		}
+		if json.Unmarshal(it.Data, &data) == nil {
+			s = rawString(data.Memory)
+		}
+	}
+	return boundContent(s)
+}
+
+// added tells whether an add result left a memory holding our content. UPDATE counts:
+// with inference mem0 may fold the content into an existing memory.
+func (it wireItem) added() bool {
+	switch strings.ToUpper(rawString(it.Event)) {
+	case "", "ADD", "UPDATE":
+		return true
+	}
+	return false
+}
+
+func (it wireItem) metadata() map[string]any {
+	if len(it.Metadata) == 0 || it.Metadata[0] != '{' {
+		return nil
+	}
+	var m map[string]any
+	if json.Unmarshal(it.Metadata, &m) != nil {
+		return nil
+	}
+	return m
+}
+
+// inScope rejects an item that names another scope. mem0 enforces no isolation, so a
+// server that ignored our filters must not leak another application's memories.
+func (it wireItem) inScope(scope memory.Scope, meta map[string]any) bool {
+	if u := rawString(it.UserID); u != "" && u != scope.UserID() {
+		return false
+	}
+	if a := rawString(it.AgentID); a != "" && a != scope.AgentID() {
+		return false
+	}
+	if app, ok := meta[memory.TagAppID].(string); ok && app != scope.AppID() {
+		return false
+	}
+	return true
+}
+
+func (it wireItem) record() memory.Record {
+	return memory.Record{ID: it.id(), Content: it.content(), Metadata: it.metadata(), CreatedAt: parseTime(rawString(it.CreatedAt))}
+}
+
+func (it wireItem) hit(meta map[string]any) memory.Hit {
+	return memory.Hit{
+		ID:        it.id(),
+		Content:   it.content(),
+		Relevance: relevance(it.Score),
+		Metadata:  meta,
+		CreatedAt: parseTime(rawString(it.CreatedAt)),
+	}
+}
+
+// rawString returns a JSON string's value, a number's literal, or "" for anything else.
+func rawString(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	switch c := raw[0]; {
+	case c == '"':
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return s
+		}
+	case c == '-' || (c >= '0' && c <= '9'):
+		return string(raw)
+	}
+	return ""
+}
+
+// relevance maps mem0's score to 0..1: clamped, and 0 when absent or unreadable.
+func relevance(raw json.RawMessage) float64 {
+	s := rawString(raw)
+	if s == "" {
+		return 0
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) {
+		return 0
+	}
+	return math.Min(1, math.Max(0, f))
+}
+
+var timeLayouts = [...]string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05.999999999Z0700",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999Z0700",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02",
+}
+
+// parseTime reads the timestamps mem0 writes (Python isoformat, with or without a zone;
+// zoneless ones are taken as UTC) and gives the zero time for anything else.
+func parseTime(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	for _, layout := range timeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
+}
+
+func boundContent(s string) string {
+	if len(s) <= memory.MaxContentChars || utf8.RuneCountInString(s) <= memory.MaxContentChars {
+		return s
+	}
+	return string([]rune(s)[:memory.MaxContentChars])
+}

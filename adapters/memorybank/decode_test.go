@@ -1,0 +1,152 @@
+package memorybank
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
+)
+
+func TestDecodeItemsAcceptsBothShapes(t *testing.T) {
+	tests := []struct {
+		name    string
+		body    string
+		wantIDs []string
+		wantErr bool
+	}{
+		{"bare list", `[{"id":"a"},{"id":"b"}]`, []string{"a", "b"}, false},
+		{"results envelope", `{"results":[{"id":"a"}],"relations":[]}`, []string{"a"}, false},
+		{"paginated", `{"count":1,"next":null,"results":[{"id":"a"}]}`, []string{"a"}, false},
+		{"null", `null`, nil, false},
+		{"empty body", ``, nil, false},
+		{"null results", `{"results":null}`, nil, false},
+		{"items that are not objects are skipped", `[1, "x", null,	{"id":"a"} , []]`, []string{"a"}, false},
+		{"numeric id", `[{"id":42}]`, []string{"42"}, false},
+		{"object id dropped", `[{"id":{"x":1}}]`, []string{""}, false},
+		{"html", `<html>bad gateway</html>`, nil, true},
+		{"a string", `"ok"`, nil, true},
+		{"truncated", `[{"id":"a"`, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			items, err := decodeItems([]byte(tt.body))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			var ids []string
+			for _, it := range items {
+				ids = append(ids, it.id())
+			}
+			if strings.Join(ids, ",") != strings.Join(tt.wantIDs, ",") {
+				t.Errorf("ids = %q, want %q", ids, tt.wantIDs)
+			}
+		})
+	}
+}
+
+func TestItemFieldsAreLenient(t *testing.T) {
+	scope, _ := memory.NewScope("app1", "alice")
+	tests := []struct {
+		name          string
+		item          string
+		wantContent   string
+		wantRelevance float64
+		wantMeta      bool
+		wantAdded     bool
+		wantInScope   bool
+	}{
+		{"oss item", `{"id":"a","memory":"m","score":0.4,"metadata":{"k":"v"},"user_id":"app1:alice","agent_id":"custom_gpt:app1","event":"ADD"}`, "m", 0.4, true, true, true},
+		{"platform add result", `{"id":"a","data":{"memory":"m"},"event":"ADD"}`, "m", 0, false, true, true},
+		{"score as string", `{"id":"a","score":"0.75"}`, "", 0.75, false, true, true},
+		{"score above 1", `{"id":"a","score":3.2}`, "", 1, false, true, true},
+		{"negative score", `{"id":"a","score":-0.1}`, "", 0, false, true, true},
+		{"score null", `{"id":"a","score":null}`, "", 0, false, true, true},
+		{"score garbage", `{"id":"a","score":"high"}`, "", 0, false, true, true},
+		{"metadata not an object", `{"id":"a","metadata":"x"}`, "", 0, false, true, true},
+		{"memory not a string", `{"id":"a","memory":{"text":"m"}}`, "", 0, false, true, true},
+		{"event NONE", `{"id":"a","event":"NONE"}`, "", 0, false, false, true},
+		{"event DELETE", `{"id":"a","event":"DELETE"}`, "", 0, false, false, true},
+		{"event UPDATE", `{"id":"a","event":"update"}`, "", 0, false, true, true},
+		{"other user", `{"id":"a","user_id":"app1:bob"}`, "", 0, false, true, false},
+		{"other agent", `{"id":"a","agent_id":"custom_gpt:app2"}`, "", 0, false, true, false},
+		{"other app in metadata", `{"id":"a","metadata":{"app_id":"app2"}}`, "", 0, true, true, false},
+		{"agent null", `{"id":"a","agent_id":null}`, "", 0, false, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var it wireItem
+			if err := json.Unmarshal([]byte(tt.item), &it); err != nil {
+				t.Fatal(err)
+			}
+			meta := it.metadata()
+			h := it.hit(meta)
+			if h.Content != tt.wantContent || h.Relevance != tt.wantRelevance || (meta != nil) != tt.wantMeta {
+				t.Errorf("hit = %+v, want content %q relevance %v metadata %v", h, tt.wantContent, tt.wantRelevance, tt.wantMeta)
+			}
+			if it.added() != tt.wantAdded {
+				t.Errorf("added() = %v, want %v", it.added(), tt.wantAdded)
+			}
+			if it.inScope(scope, meta) != tt.wantInScope {
+				t.Errorf("inScope() = %v, want %v", !tt.wantInScope, tt.wantInScope)
+			}
+		})
+	}
+}
+
+func TestContentIsBounded(t *testing.T) {
+	long := strings.Repeat("é", memory.MaxContentChars+10)
+	if got := utf8.RuneCountInString(boundContent(long)); got != memory.MaxContentChars {
+		t.Errorf("bounded to %d runes, want %d", got, memory.MaxContentChars)
+	}
+}
+
+func TestParseTime(t *testing.T) {
+	want := time.Date(2024, 7, 20, 17, 0, 0, 123456000, time.UTC)
+	tests := []struct {
+		in   string
+		want time.Time
+	}{
+		{"2024-07-20T10:00:00.123456-07:00", want},
+		{"2024-07-20T17:00:00.123456Z", want},
+		{"2024-07-20T17:00:00.123456", want},
+		{"2024-07-20T10:00:00.123456-0700", want},
+		{"2024-07-20 17:00:00.123456", want},
+		{"2024-07-20 10:00:00.123456-07:00", want},
+		{"2024-07-20T17:00:00Z", want.Truncate(time.Second)},
+		{"2024-07-20", time.Date(2024, 7, 20, 0, 0, 0, 0, time.UTC)},
+		{"", time.Time{}},
+		{"yesterday", time.Time{}},
+		{"1721494800", time.Time{}},
+	}
+	for _, tt := range tests {
+		if got := parseTime(tt.in); !got.Equal(tt.want) {
+			t.Errorf("parseTime(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestReasonFromBody(t *testing.T) {
+	long := strings.Repeat("x", 1000)
+	tests := []struct {
+		body, want string
+	}{
+		{`{"detail":"Memory not found"}`, "Memory not found"},
+		{`{"message":"One of the filters is required!"}`, "One of the filters is required!"},
+		{`{"error":"400 Bad Request","details":{"message":"bad"}}`, "400 Bad Request"},
+		{`{"details":{"message":"bad"}}`, `{"message":"bad"}`},
+		{`{"detail":[{"loc":["body","messages"],"msg":"Field required"}]}`, `[{"loc":["body","messages"],"msg":"Field required"}]`},
+		{`{"detail":null,"message":"m"}`, "m"},
+		{`{"detail":"line1\nline2\u0000"}`, "line1 line2"},
+		{`{"detail":"` + long + `"}`, strings.Repeat("x", maxReasonRunes) + "…"},
+		{`<html>502</html>`, ""},
+		{`{}`, ""},
+	}
+	for _, tt := range tests {
+		if got := reasonFromBody([]byte(tt.body)); got != tt.want {
+			t.Errorf("reasonFromBody(%.40q) = %.60q, want %.60q", tt.body, got, tt.want)
+		}
+	}
+}

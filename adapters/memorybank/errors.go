@@ -1,0 +1,132 @@
+package memorybank
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
+	"github.com/sony/gobreaker/v2"
+)
+
+const maxReasonRunes = 300
+
+var (
+	// errCancelled marks a call its caller abandoned: it says nothing about the Memory
+	// Bank's health, so the breaker excludes it.
+	errCancelled = errors.New("cancelled by caller")
+	// errCallTimeout is the cause of our own per-call deadline, told apart from the caller's.
+	errCallTimeout = errors.New("memory bank call timed out")
+	// errMalformed reports a 2xx answer we could not read.
+	errMalformed = errors.New("malformed response")
+)
+
+func cancelledError(ctx context.Context) *memory.BankError {
+	return &memory.BankError{Transient: true, Reason: "request cancelled", Err: fmt.Errorf("%w: %w", errCancelled, ctx.Err())}
+}
+
+// transportError classifies a failure to get an answer at all.
+func transportError(caller, call context.Context, err error) *memory.BankError {
+	if caller.Err() != nil {
+		return cancelledError(caller)
+	}
+	var netErr net.Error
+	if errors.Is(context.Cause(call), errCallTimeout) || (errors.As(err, &netErr) && netErr.Timeout()) {
+		return &memory.BankError{Transient: true, Reason: "timeout", Err: err}
+	}
+	return &memory.BankError{Transient: true, Reason: "unreachable", Err: err}
+}
+
+func breakerError(err error) *memory.BankError {
+	return &memory.BankError{Transient: true, Reason: "circuit open", Err: err}
+}
+
+func isBreakerRejection(err error) bool {
+	return errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests)
+}
+
+func malformedError(status int, err error) *memory.BankError {
+	return &memory.BankError{Transient: true, StatusCode: status, Reason: "malformed response", Err: fmt.Errorf("%w: %w", errMalformed, err)}
+}
+
+// statusError classifies a non-2xx answer. Only permanent errors expose the server's
+// own explanation as Reason: a 5xx detail tends to leak internals (vector store hosts,
+// stack traces), so it stays in Err for the logs.
+func statusError(status int, body []byte) *memory.BankError {
+	detail := reasonFromBody(body)
+	if status >= 500 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests {
+		be := &memory.BankError{Transient: true, StatusCode: status, Reason: statusReason(status)}
+		if detail != "" {
+			be.Err = errors.New(detail)
+		}
+		return be
+	}
+	if detail == "" {
+		detail = statusReason(status)
+	}
+	return &memory.BankError{StatusCode: status, Reason: detail}
+}
+
+func statusReason(status int) string {
+	if text := http.StatusText(status); text != "" {
+		return strings.ToLower(text)
+	}
+	return "unexpected status"
+}
+
+// reasonFromBody picks the explanation out of the error shapes both flavors use:
+// FastAPI's {"detail": ...}, and the platform's {"message": ...} or {"error": ..., "details": ...}.
+func reasonFromBody(body []byte) string {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil {
+		return ""
+	}
+	for _, key := range [...]string{"detail", "message", "error", "details"} {
+		raw, ok := fields[key]
+		if !ok {
+			continue
+		}
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			s = compactJSON(raw)
+		}
+		if s = boundReason(s); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func compactJSON(raw json.RawMessage) string {
+	if string(raw) == "null" {
+		return ""
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return ""
+	}
+	return b.String()
+}
+
+// boundReason makes an untrusted explanation printable and short.
+func boundReason(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) <= maxReasonRunes {
+		return s
+	}
+	runes := []rune(s)
+	return string(runes[:maxReasonRunes]) + "…"
+}

@@ -1,0 +1,105 @@
+package memorybank
+
+import (
+	"errors"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+const (
+	opAdd    = "add"
+	opList   = "list"
+	opSearch = "search"
+)
+
+// Outcomes of a call, as the requests_total "outcome" label spells them.
+const (
+	outcomeSuccess     = "success"
+	outcomePermanent   = "permanent_error"
+	outcomeTransient   = "transient_error"
+	outcomeCircuitOpen = "circuit_open"
+	outcomeCancelled   = "cancelled"
+)
+
+// opMetrics holds one operation's series, resolved once so a call does no label lookups.
+type opMetrics struct {
+	success, permanent, transient, circuitOpen, cancelled prometheus.Counter
+	duration                                              prometheus.Observer
+}
+
+func (m *opMetrics) record(err error) {
+	var be *memory.BankError
+	switch {
+	case err == nil:
+		m.success.Inc()
+	case errors.Is(err, errCancelled):
+		m.cancelled.Inc()
+	case isBreakerRejection(err):
+		m.circuitOpen.Inc()
+	case errors.As(err, &be) && !be.Transient:
+		m.permanent.Inc()
+	default:
+		m.transient.Inc()
+	}
+}
+
+type metrics struct {
+	add, list, search *opMetrics
+	breakerState      prometheus.Gauge
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "custom_gpt_memory_bank_requests_total",
+		Help: "Memory Bank calls by operation and outcome.",
+	}, []string{"operation", "outcome"})
+	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "custom_gpt_memory_bank_request_duration_seconds",
+		Help:    "Time of Memory Bank calls that reached the server, reading the answer included.",
+		Buckets: prometheus.DefBuckets,
+	}, []string{"operation"})
+	state := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "custom_gpt_memory_bank_breaker_state",
+		Help: "Circuit breaker in front of the Memory Bank: 0 closed, 1 half-open, 2 open.",
+	})
+	var err error
+	if requests, err = register(reg, requests); err != nil {
+		return nil, err
+	}
+	if duration, err = register(reg, duration); err != nil {
+		return nil, err
+	}
+	if state, err = register(reg, state); err != nil {
+		return nil, err
+	}
+	forOp := func(op string) *opMetrics {
+		return &opMetrics{
+			success:     requests.WithLabelValues(op, outcomeSuccess),
+			permanent:   requests.WithLabelValues(op, outcomePermanent),
+			transient:   requests.WithLabelValues(op, outcomeTransient),
+			circuitOpen: requests.WithLabelValues(op, outcomeCircuitOpen),
+			cancelled:   requests.WithLabelValues(op, outcomeCancelled),
+			duration:    duration.WithLabelValues(op),
+		}
+	}
+	return &metrics{add: forOp(opAdd), list: forOp(opList), search: forOp(opSearch), breakerState: state}, nil
+}
+
+// register adds c to reg, reusing a collector already registered there so that two
+// clients (or a restarted component test) can share one registry.
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
+	if reg == nil {
+		return c, nil
+	}
+	if err := reg.Register(c); err != nil {
+		var already prometheus.AlreadyRegisteredError
+		if errors.As(err, &already) {
+			if existing, ok := already.ExistingCollector.(C); ok {
+				return existing, nil
+			}
+		}
+		return c, err
+	}
+	return c, nil
+}
