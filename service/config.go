@@ -93,6 +93,9 @@ func (c Config) validate(p *parser) {
 	if c.MemoryBankFlavor != memorybank.FlavorOSS && c.MemoryBankFlavor != memorybank.FlavorPlatform {
 		p.fail("CUSTOM_GPT_MEMORY_BANK_FLAVOR", "must be mem0-oss or mem0-platform")
 	}
+	if c.MemoryBankURL != "" && c.MemoryBankFlavor == memorybank.FlavorPlatform && c.MemoryBankAPIKey == "" {
+		p.fail("CUSTOM_GPT_MEMORY_BANK_API_KEY", "is required for the mem0-platform flavor")
+	}
 	if _, port, err := net.SplitHostPort(c.HTTPAddr); err != nil || port == "" {
 		p.fail("CUSTOM_GPT_HTTP_ADDR", "must be host:port, e.g. 127.0.0.1:8080")
 	}
