@@ -57,6 +57,14 @@ func NewCreateMemoryHandler(tx Transactor, bank MemoryBank, cfg CreateMemoryConf
 // ErrOrphanCommand marks a command whose operation was never committed.
 var ErrOrphanCommand = errors.New("operation of command does not exist")
 
+// IsRetryLater tells the transport that err is no failure of the command but a
+// "not yet": another worker holds the operation's lease, or the operation's
+// transaction is not visible yet. Such a command should be redelivered later,
+// without spending its retries or going to the poison stream.
+func IsRetryLater(err error) bool {
+	return errors.Is(err, operation.ErrLeased) || errors.Is(err, ErrOrphanCommand)
+}
+
 // Handle is idempotent on the operation id. Delivery is at least once, so:
 // a finished operation is acknowledged without work; a lease keeps a concurrent
 // duplicate from calling the Memory Bank; and a retry after an attempt that may
@@ -65,7 +73,11 @@ var ErrOrphanCommand = errors.New("operation of command does not exist")
 func (h createMemoryHandler) Handle(ctx context.Context, c CreateMemory) error {
 	scope, err := memory.NewScope(c.AppID, c.EndUser)
 	if err != nil {
-		return h.fail(ctx, c, operation.Failure{Code: "invalid-scope", Detail: err.Error()})
+		err := h.fail(ctx, c, operation.Failure{Code: "invalid-scope", Detail: err.Error()})
+		if isNotFound(err) {
+			return nil // no operation to end: an orphan with a scope that could never work
+		}
+		return err
 	}
 	attempt, err := h.claim(ctx, c)
 	if errors.Is(err, operation.ErrTerminal) {

@@ -4,6 +4,7 @@ package messaging
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 )
 
@@ -49,7 +51,12 @@ func NewCommandRouter(cfg Config, application app.Application, poison message.Pu
 	if err != nil {
 		return nil, err
 	}
-	poisonMW, err := middleware.PoisonQueue(poison, cfg.Topics.Poison())
+	// A "not yet" (another worker holds the lease, the operation is not visible
+	// yet) is neither retried in place nor poisoned: the message is nacked and
+	// the stream redelivers it after NackSleep, until the lease ends.
+	poisonMW, err := middleware.PoisonQueueWithFilter(poison, cfg.Topics.Poison(), func(err error) bool {
+		return !redeliverLater(err)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -65,6 +72,7 @@ func NewCommandRouter(cfg Config, application app.Application, poison message.Pu
 			Multiplier:          2,
 			RandomizationFactor: 0.3,
 			ResetContextOnRetry: true,
+			ShouldRetry:         func(p middleware.RetryParams) bool { return !redeliverLater(p.Err) },
 			Logger:              logger,
 		}.Middleware,
 	)
@@ -97,6 +105,13 @@ func NewCommandRouter(cfg Config, application app.Application, poison message.Pu
 		}
 	}
 	return router, nil
+}
+
+// redeliverLater tells which errors must not spend retries or park a command:
+// a "not yet" from the use case, and a handler cut short by shutdown, whose
+// message another worker will claim.
+func redeliverLater(err error) bool {
+	return command.IsRetryLater(err) || errors.Is(err, context.Canceled)
 }
 
 // withCorrelation carries the message's correlation id into the context, so the
