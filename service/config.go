@@ -27,6 +27,8 @@ type Config struct {
 	MemoryBankFlavor   memorybank.Flavor
 	MemoryBankAPIKey   string
 	MemoryBankTimeout  time.Duration
+	BreakerFailures    int
+	BreakerOpenTimeout time.Duration
 	HTTPAddr           string
 	AdminToken         string
 	AutoMigrate        bool
@@ -56,6 +58,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		MemoryBankFlavor:   memorybank.Flavor(p.str("CUSTOM_GPT_MEMORY_BANK_FLAVOR", string(memorybank.FlavorOSS))),
 		MemoryBankAPIKey:   p.str("CUSTOM_GPT_MEMORY_BANK_API_KEY", ""),
 		MemoryBankTimeout:  p.duration("CUSTOM_GPT_MEMORY_BANK_TIMEOUT", 10*time.Second),
+		BreakerFailures:    p.integer("CUSTOM_GPT_MEMORY_BANK_BREAKER_FAILURES", 5, 1, 1000),
+		BreakerOpenTimeout: p.duration("CUSTOM_GPT_MEMORY_BANK_BREAKER_OPEN", 30*time.Second),
 		HTTPAddr:           p.str("CUSTOM_GPT_HTTP_ADDR", "127.0.0.1:8080"),
 		AdminToken:         p.str("CUSTOM_GPT_ADMIN_TOKEN", ""),
 		AutoMigrate:        p.boolean("CUSTOM_GPT_AUTO_MIGRATE", false),

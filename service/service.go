@@ -125,6 +125,7 @@ func (s *Service) memoryBank() (memoryBank, error) {
 	return memorybank.New(memorybank.Config{
 		BaseURL: s.cfg.MemoryBankURL, Flavor: s.cfg.MemoryBankFlavor, APIKey: s.cfg.MemoryBankAPIKey,
 		Timeout: s.cfg.MemoryBankTimeout, Registerer: s.registry,
+		Breaker: memorybank.BreakerConfig{ConsecutiveFailures: uint32(s.cfg.BreakerFailures), OpenTimeout: s.cfg.BreakerOpenTimeout},
 	})
 }
 
