@@ -37,19 +37,20 @@ type env struct {
 func newEnv(t *testing.T, flavor string) *env {
 	t.Helper()
 	e := &env{t: t, vars: map[string]string{
-		"CUSTOM_GPT_DATABASE_URL":         pgtest.NewURL(t),
-		"CUSTOM_GPT_REDIS_URL":            redistest.URL(),
-		"CUSTOM_GPT_STREAM_PREFIX":        redistest.Prefix(t),
-		"CUSTOM_GPT_ADMIN_TOKEN":          adminToken,
-		"CUSTOM_GPT_HTTP_ADDR":            freeAddr(t),
-		"CUSTOM_GPT_LOG_LEVEL":            "warn",
-		"CUSTOM_GPT_OUTBOX_POLL_INTERVAL": "20ms",
-		"CUSTOM_GPT_RETRY_INITIAL":        "20ms",
-		"CUSTOM_GPT_RETRY_MAX_INTERVAL":   "200ms",
-		"CUSTOM_GPT_RETRY_MAX":            "3",
-		"CUSTOM_GPT_MEMORY_BANK_TIMEOUT":  "2s",
-		"CUSTOM_GPT_WORKER_LEASE":         "3s",
-		"CUSTOM_GPT_WORKER_CLAIM_IDLE":    "1s",
+		"CUSTOM_GPT_DATABASE_URL":             pgtest.NewURL(t),
+		"CUSTOM_GPT_REDIS_URL":                redistest.URL(),
+		"CUSTOM_GPT_STREAM_PREFIX":            redistest.Prefix(t),
+		"CUSTOM_GPT_ADMIN_TOKEN":              adminToken,
+		"CUSTOM_GPT_HTTP_ADDR":                freeAddr(t),
+		"CUSTOM_GPT_LOG_LEVEL":                "warn",
+		"CUSTOM_GPT_OUTBOX_POLL_INTERVAL":     "20ms",
+		"CUSTOM_GPT_RETRY_INITIAL":            "20ms",
+		"CUSTOM_GPT_RETRY_MAX_INTERVAL":       "200ms",
+		"CUSTOM_GPT_RETRY_MAX":                "3",
+		"CUSTOM_GPT_MEMORY_BANK_TIMEOUT":      "2s",
+		"CUSTOM_GPT_WORKER_LEASE":             "3s",
+		"CUSTOM_GPT_WORKER_CLAIM_IDLE":        "1s",
+		"CUSTOM_GPT_MEMORY_BANK_BREAKER_OPEN": "300ms",
 	}}
 	e.base = "http://" + e.vars["CUSTOM_GPT_HTTP_ADDR"]
 	if flavor != "embedded" {
@@ -78,6 +79,14 @@ func (e *env) cli(args ...string) (string, error) {
 // the returned stop is called; it waits until the API answers when it has one.
 func (e *env) start(cmd string) (stop func()) {
 	e.t.Helper()
+	stop, _ = e.startCancellable(cmd)
+	return stop
+}
+
+// startCancellable is start that also returns cancel, which asks the command to
+// stop without waiting for it (stop waits).
+func (e *env) startCancellable(cmd string) (stop, cancel func()) {
+	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	logs := &lockedWriter{t: e.t}
@@ -104,7 +113,7 @@ func (e *env) start(cmd string) (stop func()) {
 			return resp.StatusCode == http.StatusOK
 		})
 	}
-	return stop
+	return stop, cancel
 }
 
 type appCreds struct {

@@ -72,3 +72,42 @@ func assertOneTerminalAudit(t *testing.T, e *env, opID, status string) {
 		t.Fatalf("%d audit entries for operation %s, want 1", n, opID)
 	}
 }
+
+// A worker stopped after the Memory Bank stored the memory but before the worker
+// committed the outcome: another worker finishes the operation with that same
+// memory, and nothing is stored or audited twice.
+func TestWorkerStoppedBeforeCommitStoresOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "mem0-oss")
+	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
+	app := e.createApp("Crash GPT")
+	e.start("api")
+
+	first, cancelFirst := e.startCancellable("worker")
+	e.bank.AfterAdd(func() {
+		e.bank.AfterAdd(nil)
+		cancelFirst() // the worker is told to stop before it hears the answer
+	})
+	code, _, body := e.call("POST", "/api/v1/memories", app.APIKey, map[string]any{"content": "survive the crash"})
+	if code != http.StatusAccepted {
+		t.Fatalf("create: %d %v", code, body)
+	}
+	opID := body["operation_id"].(string)
+	e.eventually("the Memory Bank holds the memory", func() bool { return e.bank.Count() == 1 })
+	first() // wait until the first worker has stopped
+	if got := e.operationStatus(app.APIKey, opID); got != "pending" {
+		t.Fatalf("the stopped worker finished the operation (%s): the test did not stop it before its commit", got)
+	}
+
+	e.start("worker")
+	e.eventually("another worker finishes the operation", func() bool { return e.operationStatus(app.APIKey, opID) == "succeeded" })
+	_, _, op := e.call("GET", "/api/v1/operations/"+opID, app.APIKey, nil)
+	stored := e.bank.Memories()
+	if n := len(stored); n != 1 {
+		t.Fatalf("the Memory Bank holds %d memories, want 1", n)
+	}
+	if ids := op["memory_ids"].([]any); len(ids) != 1 || ids[0] != stored[0].ID {
+		t.Fatalf("operation memory ids %v, stored %s", ids, stored[0].ID)
+	}
+	assertOneTerminalAudit(t, e, opID, "succeeded")
+}

@@ -69,6 +69,7 @@ func (s *Server) ossAdd(w http.ResponseWriter, r *http.Request) {
 		out.Results = append(out.Results, result{ID: m.ID, Memory: m.Memory, Event: "ADD"})
 	}
 	s.mu.Unlock()
+	s.runAfterAdd()
 	s.writeJSON(w, http.StatusOK, out)
 }
 

@@ -73,6 +73,7 @@ func (s *Server) platformAdd(w http.ResponseWriter, r *http.Request) {
 		out = append(out, result{ID: m.ID, Data: data{Memory: m.Memory}, Event: "ADD"})
 	}
 	s.mu.Unlock()
+	s.runAfterAdd()
 	if req.AsyncMode == nil || *req.AsyncMode {
 		s.writeJSON(w, http.StatusOK, []map[string]string{{
 			"message":  "Memory processing has been queued for background execution",

@@ -31,6 +31,7 @@ type Server struct {
 	apiKey      string
 	ignoreLimit bool
 	scorer      func(query, memory string) float64
+	afterAdd    func()
 }
 
 // NewServer starts a fake Memory Bank of the given flavor, closed when t ends.
@@ -122,6 +123,24 @@ func (s *Server) SetScorer(score func(query, memory string) float64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.scorer = score
+}
+
+// AfterAdd makes fn run each time a memory has been stored, before the answer
+// is sent: a test can stop a worker exactly between the Memory Bank's write and
+// the worker's commit. nil removes the hook.
+func (s *Server) AfterAdd(fn func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.afterAdd = fn
+}
+
+func (s *Server) runAfterAdd() {
+	s.mu.Lock()
+	fn := s.afterAdd
+	s.mu.Unlock()
+	if fn != nil {
+		fn()
+	}
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
