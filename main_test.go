@@ -27,14 +27,15 @@ const adminToken = "test-admin-token-0123456789"
 
 // env is one test deployment: its own database, stream prefix and HTTP port.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	vars map[string]string
 	base string // http://127.0.0.1:port
 	bank *mem0test.Server
+	db   *pgxpool.Pool
 }
 
 // newEnv prepares a deployment against flavor ("embedded" for no mem0 URL).
-func newEnv(t *testing.T, flavor string) *env {
+func newEnv(t testing.TB, flavor string) *env {
 	t.Helper()
 	e := &env{t: t, vars: map[string]string{
 		"CUSTOM_GPT_DATABASE_URL":             pgtest.NewURL(t),
@@ -190,7 +191,7 @@ func (e *env) operationStatus(token, opID string) string {
 	return body["status"].(string)
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -204,7 +205,7 @@ func freeAddr(t *testing.T) string {
 // reader may still log while its blocking read times out after shutdown.
 type lockedWriter struct {
 	mu     sync.Mutex
-	t      *testing.T
+	t      testing.TB
 	closed bool
 }
 
@@ -221,6 +222,14 @@ func (w *lockedWriter) close() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.closed = true
+}
+
+// benchPool is pool, opened once per deployment.
+func (e *env) benchPool() *pgxpool.Pool {
+	if e.db == nil {
+		e.db = e.pool()
+	}
+	return e.db
 }
 
 // pool opens the deployment's database, for assertions on what was written.

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The benchmarks put the adapter next to the same load sent straight to the
+// test Memory Bank (the in-process fake mem0, oss flavor), so the figures show
+// what the adapter itself adds per request: authentication, validation, the
+// audit entry and its outbox event (search), or the operation, audit entry and
+// queued command (create). Figures and the command are in BENCHMARKS.md.
+
+var benchClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+
+// post sends one JSON request and fails unless it gets want.
+func post(url, token string, body []byte, want int) error {
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := benchClient.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != want {
+		return fmt.Errorf("%s answered %d, want %d", url, resp.StatusCode, want)
+	}
+	return nil
+}
+
+// measure runs call b.N times from `parallelism` × GOMAXPROCS concurrent
+// clients and reports throughput and latency percentiles next to Go's ns/op.
+func measure(b *testing.B, parallelism int, call func(i int) error) {
+	b.Helper()
+	b.SetParallelism(parallelism)
+	var (
+		mu   sync.Mutex
+		lats []time.Duration
+		seq  int
+	)
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		local := make([]time.Duration, 0, 1024)
+		for pb.Next() {
+			mu.Lock()
+			seq++
+			i := seq
+			mu.Unlock()
+			t0 := time.Now()
+			if err := call(i); err != nil {
+				b.Error(err)
+				return
+			}
+			local = append(local, time.Since(t0))
+		}
+		mu.Lock()
+		lats = append(lats, local...)
+		mu.Unlock()
+	})
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if len(lats) == 0 {
+		return
+	}
+	slices.Sort(lats)
+	pct := func(p float64) float64 { return float64(lats[int(p*float64(len(lats)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(float64(len(lats))/elapsed.Seconds(), "req/s")
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+}
+
+func benchEnv(b *testing.B) (*env, appCreds) {
+	b.Helper()
+	e := newEnv(b, "mem0-oss")
+	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
+	e.vars["CUSTOM_GPT_LOG_LEVEL"] = "error"
+	e.vars["CUSTOM_GPT_WORKER_LEASE"] = "30s"
+	e.vars["CUSTOM_GPT_MEMORY_BANK_TIMEOUT"] = "10s"
+	e.bank.SetAPIKey("")
+	delete(e.vars, "CUSTOM_GPT_MEMORY_BANK_API_KEY")
+	app := e.createApp("Bench GPT")
+	e.start("serve")
+	return e, app
+}
+
+// parallelisms are the client counts per GOMAXPROCS: light and heavy load.
+var parallelisms = []int{1, 8}
+
+func BenchmarkSearch(b *testing.B) {
+	e, app := benchEnv(b)
+	// 200 memories in the app's scope, stored through the adapter.
+	for i := range 200 {
+		body, _ := json.Marshal(map[string]any{"content": fmt.Sprintf("memory %d about travel, food and seat preferences", i)})
+		if err := post(e.base+"/api/v1/memories", app.APIKey, body, http.StatusAccepted); err != nil {
+			b.Fatal(err)
+		}
+	}
+	e.eventually("the seed memories are stored", func() bool { return e.bank.Count() == 200 })
+
+	direct, _ := json.Marshal(map[string]any{"query": "seat preferences", "agent_id": "custom_gpt:" + app.AppID, "user_id": app.AppID, "limit": 10, "top_k": 10})
+	viaAdapter, _ := json.Marshal(map[string]any{"query": "seat preferences", "limit": 10})
+	for _, p := range parallelisms {
+		b.Run(fmt.Sprintf("mem0-direct/par=%d", p), func(b *testing.B) {
+			measure(b, p, func(int) error { return post(e.bank.URL()+"/search", "", direct, http.StatusOK) })
+		})
+		b.Run(fmt.Sprintf("adapter/par=%d", p), func(b *testing.B) {
+			measure(b, p, func(int) error { return post(e.base+"/api/v1/search", app.APIKey, viaAdapter, http.StatusOK) })
+		})
+	}
+}
+
+func BenchmarkCreate(b *testing.B) {
+	e, app := benchEnv(b)
+	for _, p := range parallelisms {
+		b.Run(fmt.Sprintf("mem0-direct/par=%d", p), func(b *testing.B) {
+			measure(b, p, func(i int) error {
+				body, _ := json.Marshal(map[string]any{
+					"messages": []map[string]string{{"role": "user", "content": fmt.Sprintf("direct memory %d", i)}},
+					"agent_id": "custom_gpt:" + app.AppID, "user_id": app.AppID, "infer": false,
+				})
+				return post(e.bank.URL()+"/memories", "", body, http.StatusOK)
+			})
+		})
+		// accepted: the latency a GPT sees, 202 once the command is durably queued.
+		b.Run(fmt.Sprintf("adapter-accepted/par=%d", p), func(b *testing.B) {
+			measure(b, p, func(i int) error {
+				body, _ := json.Marshal(map[string]any{"content": fmt.Sprintf("adapter memory %d", i)})
+				return post(e.base+"/api/v1/memories", app.APIKey, body, http.StatusAccepted)
+			})
+		})
+		// stored: creates per second until every operation has succeeded.
+		b.Run(fmt.Sprintf("adapter-stored/par=%d", p), func(b *testing.B) {
+			e.eventually("earlier creates are stored", func() bool { return pendingOps(b, e) == 0 })
+			start := time.Now()
+			measure(b, p, func(i int) error {
+				body, _ := json.Marshal(map[string]any{"content": fmt.Sprintf("stored memory %d", i)})
+				return post(e.base+"/api/v1/memories", app.APIKey, body, http.StatusAccepted)
+			})
+			e.eventually("every create is stored", func() bool { return pendingOps(b, e) == 0 })
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "stored/s")
+		})
+	}
+}
+
+func pendingOps(b *testing.B, e *env) int {
+	var n int
+	if err := e.benchPool().QueryRow(context.Background(), "SELECT count(*) FROM custom_gpt_operations WHERE status = 'pending'").Scan(&n); err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
