@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
@@ -25,7 +27,7 @@ func TestSpineEndToEnd(t *testing.T) {
 			app := e.createApp("Travel GPT")
 			e.start("serve")
 
-			code, hdr, body := e.call("POST", "/api/v1/memories", app.APIKey, map[string]any{
+			code, hdr, body := e.callWithRequestID("POST", "/api/v1/memories", app.APIKey, "req-create-1", map[string]any{
 				"content":         "The user prefers window seats on long flights",
 				"metadata":        map[string]any{"topic": "travel", "importance": 3},
 				"conversation_id": "conv-1",
@@ -95,13 +97,17 @@ func TestSpineEndToEnd(t *testing.T) {
 
 			rdb := redistest.Client(t)
 			topics := events.Topics{Prefix: e.vars["CUSTOM_GPT_STREAM_PREFIX"]}
-			var created []events.MemoryCreated
+			var (
+				created []events.MemoryCreated
+				evMeta  map[string]string
+			)
 			e.eventually("MemoryCreated is on its stream", func() bool {
 				msgs, _ := rdb.XRange(context.Background(), topics.Event("MemoryCreated"), "-", "+").Result()
 				created = created[:0]
 				for _, m := range msgs {
 					var ev events.MemoryCreated
 					_ = json.Unmarshal([]byte(m.Values["payload"].(string)), &ev)
+					_ = json.Unmarshal([]byte(m.Values["metadata"].(string)), &evMeta)
 					created = append(created, ev)
 				}
 				return len(created) == 1
@@ -109,10 +115,29 @@ func TestSpineEndToEnd(t *testing.T) {
 			if created[0].OperationID != opID || created[0].AppID != app.AppID || created[0].Version != 1 || len(created[0].MemoryIDs) != 1 {
 				t.Fatalf("MemoryCreated %+v", created[0])
 			}
+			if created[0].RequestID != "req-create-1" || evMeta["correlation_id"] != "req-create-1" || evMeta["name"] != "MemoryCreated" {
+				t.Fatalf("MemoryCreated is not correlated with its request: %+v %v", created[0], evMeta)
+			}
 			e.eventually("MemoriesSearched is on its stream", func() bool {
 				n, _ := rdb.XLen(context.Background(), topics.Event("MemoriesSearched")).Result()
 				return n == 1
 			})
+
+			resp, err := http.Get(e.base + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			metrics, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			for _, name := range []string{
+				`custom_gpt_http_requests_total{code="202",method="POST",route="/api/v1/memories"}`,
+				`custom_gpt_http_requests_total{code="200",method="POST",route="/api/v1/search"}`,
+				`custom_gpt_app_handler_duration_seconds_count{handler="createMemory",outcome="success"}`,
+			} {
+				if !strings.Contains(string(metrics), name) {
+					t.Errorf("/metrics lacks %s", name)
+				}
+			}
 		})
 	}
 }

@@ -138,6 +138,12 @@ func (e *env) createApp(name string) appCreds {
 // call sends a JSON request and decodes the JSON answer into a map.
 func (e *env) call(method, path, token string, body any) (int, http.Header, map[string]any) {
 	e.t.Helper()
+	return e.callWithRequestID(method, path, token, "", body)
+}
+
+// callWithRequestID is call with an X-Request-ID header when requestID is set.
+func (e *env) callWithRequestID(method, path, token, requestID string, body any) (int, http.Header, map[string]any) {
+	e.t.Helper()
 	var r io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -152,6 +158,9 @@ func (e *env) call(method, path, token string, body any) (int, http.Header, map[
 	req, _ := http.NewRequest(method, e.base+path, r)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if requestID != "" {
+		req.Header.Set("X-Request-ID", requestID)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
