@@ -119,3 +119,39 @@ func TestAppsLifecycle(t *testing.T) {
 		t.Fatalf("apps create without --name: %v", err)
 	}
 }
+
+func TestAppsAreOAuthClients(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "embedded")
+	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
+	out, err := e.cli("apps", "create", "--name", "OAuth GPT",
+		"--redirect-uri", "https://chat.openai.com/aip/g-1/oauth/callback",
+		"--redirect-uri", "https://chatgpt.com/aip/g-1/oauth/callback")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created map[string]any
+	if err := json.Unmarshal([]byte(out), &created); err != nil {
+		t.Fatal(err)
+	}
+	secret, _ := created["client_secret"].(string)
+	if created["client_id"] != created["app_id"] || !strings.HasPrefix(secret, "cgcs_") || len(created["redirect_uris"].([]any)) != 2 {
+		t.Fatalf("apps create printed %s", out)
+	}
+	appID := created["app_id"].(string)
+
+	if _, err := e.cli("apps", "add-redirect-uri", appID, "http://example.com/insecure"); err == nil || !strings.Contains(err.Error(), "redirect") {
+		t.Fatalf("an http redirect URI was accepted: %v", err)
+	}
+	if _, err := e.cli("apps", "add-redirect-uri", appID, "http://127.0.0.1:9999/callback"); err != nil {
+		t.Fatal(err)
+	}
+	out, err = e.cli("apps", "rotate-secret", appID)
+	if err != nil || strings.Contains(out, secret) || !strings.Contains(out, `"client_secret":"cgcs_`) {
+		t.Fatalf("rotate-secret printed %q (%v)", out, err)
+	}
+	out, err = e.cli("apps", "list")
+	if err != nil || strings.Contains(out, "cgcs_") || !strings.Contains(out, "http://127.0.0.1:9999/callback") {
+		t.Fatalf("apps list printed %q (%v)", out, err)
+	}
+}

@@ -6,21 +6,40 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/application"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/service"
 )
 
 type appJSON struct {
-	AppID     string    `json:"app_id"`
-	Name      string    `json:"name"`
-	Status    string    `json:"status"`
-	APIKey    string    `json:"api_key,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
+	AppID        string    `json:"app_id"`
+	Name         string    `json:"name"`
+	Status       string    `json:"status"`
+	APIKey       string    `json:"api_key,omitempty"`
+	ClientID     string    `json:"client_id"`
+	ClientSecret string    `json:"client_secret,omitempty"`
+	RedirectURIs []string  `json:"redirect_uris"`
+	CreatedAt    time.Time `json:"created_at"`
 }
+
+func toAppJSON(a *application.Application) appJSON {
+	uris := a.OAuthClient().RedirectURIs
+	if uris == nil {
+		uris = []string{}
+	}
+	return appJSON{AppID: a.ID(), Name: a.Name(), Status: string(a.Status()), ClientID: a.ID(), RedirectURIs: uris, CreatedAt: a.CreatedAt()}
+}
+
+// stringList collects a repeatable flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 // runApps manages applications. Output is JSON on stdout so scripts can read it.
 func runApps(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -44,17 +63,21 @@ func runApps(ctx context.Context, args []string, getenv func(string) string, std
 		fs := flag.NewFlagSet("apps create", flag.ContinueOnError)
 		fs.SetOutput(stderr)
 		name := fs.String("name", "", "application name (required)")
+		var uris stringList
+		fs.Var(&uris, "redirect-uri", "OAuth redirect URI, matched exactly (repeatable)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
 		if *name == "" {
 			return fmt.Errorf("apps create: --name is required")
 		}
-		a, key, err := apps.Register(ctx, command.RegisterApp{AppID: uuid.Must(uuid.NewV7()).String(), Name: *name})
+		r, err := apps.Register(ctx, command.RegisterApp{AppID: uuid.Must(uuid.NewV7()).String(), Name: *name, RedirectURIs: uris})
 		if err != nil {
 			return err
 		}
-		return enc.Encode(appJSON{AppID: a.ID(), Name: a.Name(), Status: string(a.Status()), APIKey: key, CreatedAt: a.CreatedAt()})
+		out := toAppJSON(r.App)
+		out.APIKey, out.ClientSecret = r.APIKey, r.ClientSecret
+		return enc.Encode(out)
 	case "list":
 		list, err := apps.List(ctx)
 		if err != nil {
@@ -62,7 +85,7 @@ func runApps(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		out := make([]appJSON, 0, len(list))
 		for _, a := range list {
-			out = append(out, appJSON{AppID: a.ID(), Name: a.Name(), Status: string(a.Status()), CreatedAt: a.CreatedAt()})
+			out = append(out, toAppJSON(a))
 		}
 		return enc.Encode(out)
 	case "rotate-key":
@@ -74,6 +97,23 @@ func runApps(ctx context.Context, args []string, getenv func(string) string, std
 			return err
 		}
 		return enc.Encode(map[string]string{"app_id": args[1], "api_key": key})
+	case "add-redirect-uri":
+		if len(args) != 3 {
+			return fmt.Errorf("apps add-redirect-uri: give APP_ID and URI")
+		}
+		if err := apps.AddRedirectURI(ctx, args[1], args[2]); err != nil {
+			return err
+		}
+		return enc.Encode(map[string]string{"app_id": args[1], "redirect_uri": args[2]})
+	case "rotate-secret":
+		if len(args) != 2 {
+			return fmt.Errorf("apps rotate-secret: give exactly one APP_ID")
+		}
+		secret, err := apps.RotateSecret(ctx, args[1])
+		if err != nil {
+			return err
+		}
+		return enc.Encode(map[string]string{"app_id": args[1], "client_id": args[1], "client_secret": secret})
 	case "disable":
 		if len(args) != 2 {
 			return fmt.Errorf("apps disable: give exactly one APP_ID")

@@ -21,9 +21,14 @@ commands:
   api                         HTTP API only
   worker                      workers only (commands, poison stream, outbox relay)
   migrate                     create the database if needed and apply migrations
-  apps create --name NAME     register an application; prints its API key once
+  apps create --name NAME [--redirect-uri URI]...
+                              register an application and OAuth client; prints its
+                              API key and client secret once
   apps list                   list applications
+  apps add-redirect-uri APP_ID URI
+                              register one more OAuth redirect URI (matched exactly)
   apps rotate-key APP_ID      replace an application's API key; prints the new one once
+  apps rotate-secret APP_ID   replace the OAuth client secret; prints the new one once
   apps disable APP_ID         stop an application from calling the API
   healthcheck                 exit 0 when the local API answers /healthz (for containers)
 

@@ -21,23 +21,25 @@ func NewApplicationRepository(pool *pgxpool.Pool) *ApplicationRepository {
 	return &ApplicationRepository{pool: pool}
 }
 
-const appColumns = `id, name, status, key_hash, created_at, updated_at`
+const appColumns = `id, name, status, key_hash, client_secret_hash, redirect_uris, created_at, updated_at`
 
 func scanApp(row pgx.Row) (*application.Application, error) {
 	var (
 		id, name, status string
 		hash             []byte
+		client           application.OAuthClient
 		created, updated time.Time
 	)
-	if err := row.Scan(&id, &name, &status, &hash, &created, &updated); err != nil {
+	if err := row.Scan(&id, &name, &status, &hash, &client.SecretHash, &client.RedirectURIs, &created, &updated); err != nil {
 		return nil, err
 	}
-	return application.UnmarshalFromDatabase(id, name, application.Status(status), hash, created.UTC(), updated.UTC()), nil
+	return application.UnmarshalFromDatabase(id, name, application.Status(status), hash, client, created.UTC(), updated.UTC()), nil
 }
 
 func (r *ApplicationRepository) Add(ctx context.Context, a *application.Application) error {
-	_, err := r.pool.Exec(ctx, `INSERT INTO custom_gpt_applications (`+appColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
-		a.ID(), a.Name(), string(a.Status()), a.KeyHash(), a.CreatedAt(), a.UpdatedAt())
+	_, err := r.pool.Exec(ctx, `INSERT INTO custom_gpt_applications (`+appColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		a.ID(), a.Name(), string(a.Status()), a.KeyHash(), a.OAuthClient().SecretHash, nonNil(a.OAuthClient().RedirectURIs),
+		a.CreatedAt(), a.UpdatedAt())
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		return &errs.Error{Kind: errs.KindConflict, Slug: "application-exists", Field: "app_id", Detail: "an application with this id exists"}
@@ -90,8 +92,9 @@ func (r *ApplicationRepository) Update(ctx context.Context, id string, fn func(*
 		if err := fn(a); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE custom_gpt_applications SET name = $2, status = $3, key_hash = $4, updated_at = $5 WHERE id = $1`,
-			a.ID(), a.Name(), string(a.Status()), a.KeyHash(), a.UpdatedAt())
+		_, err = tx.Exec(ctx, `UPDATE custom_gpt_applications
+			SET name = $2, status = $3, key_hash = $4, client_secret_hash = $5, redirect_uris = $6, updated_at = $7 WHERE id = $1`,
+			a.ID(), a.Name(), string(a.Status()), a.KeyHash(), a.OAuthClient().SecretHash, nonNil(a.OAuthClient().RedirectURIs), a.UpdatedAt())
 		if err != nil {
 			return fmt.Errorf("update application: %w", err)
 		}

@@ -74,3 +74,37 @@ func TestApplicationRepository(t *testing.T) {
 		t.Fatalf("list: %v %d", err, len(list))
 	}
 }
+
+func TestApplicationRepositoryKeepsTheOAuthClient(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, _ := pgtest.NewPool(t)
+	repo := postgres.NewApplicationRepository(pool)
+	_, hash := application.NewAPIKey()
+	app, _ := application.New("app-1", "GPT", hash, time.Now().UTC())
+	secret, secretHash := application.NewClientSecret()
+	app.RotateClientSecret(secretHash, time.Now())
+	if err := app.AddRedirectURI("https://chatgpt.com/aip/g-1/oauth/callback", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.Add(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	err := repo.Update(ctx, "app-1", func(a *application.Application) error {
+		return a.AddRedirectURI("https://chat.openai.com/aip/g-1/oauth/callback", time.Now())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := repo.Get(ctx, "app-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := got.OAuthClient()
+	if string(c.SecretHash) != string(application.HashClientSecret(secret)) {
+		t.Fatal("client secret hash lost")
+	}
+	if len(c.RedirectURIs) != 2 || c.RedirectURIs[0] != "https://chatgpt.com/aip/g-1/oauth/callback" || c.RedirectURIs[1] != "https://chat.openai.com/aip/g-1/oauth/callback" {
+		t.Fatalf("redirect URIs %v", c.RedirectURIs)
+	}
+}

@@ -7,10 +7,19 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/application"
 )
 
-// RegisterApp creates an application; the handler returns its one-time API key.
+// RegisterApp creates an application, which is also a confidential OAuth client
+// with the given redirect URIs.
 type RegisterApp struct {
-	AppID string
-	Name  string
+	AppID        string
+	Name         string
+	RedirectURIs []string
+}
+
+// Registered is a new application with its credentials, shown only once.
+type Registered struct {
+	App          *application.Application
+	APIKey       string
+	ClientSecret string
 }
 
 // AppAdmin manages applications from the command line.
@@ -18,17 +27,47 @@ type AppAdmin struct{ apps application.Repository }
 
 func NewAppAdmin(apps application.Repository) AppAdmin { return AppAdmin{apps: apps} }
 
-// Register stores a new application and returns its API key, shown only once.
-func (h AppAdmin) Register(ctx context.Context, c RegisterApp) (*application.Application, string, error) {
+// Register stores a new application and returns its API key and client
+// secret, shown only once.
+func (h AppAdmin) Register(ctx context.Context, c RegisterApp) (Registered, error) {
+	now := time.Now().UTC()
 	key, hash := application.NewAPIKey()
-	app, err := application.New(c.AppID, c.Name, hash, time.Now().UTC())
+	app, err := application.New(c.AppID, c.Name, hash, now)
 	if err != nil {
-		return nil, "", err
+		return Registered{}, err
+	}
+	secret, secretHash := application.NewClientSecret()
+	app.RotateClientSecret(secretHash, now)
+	for _, uri := range c.RedirectURIs {
+		if err := app.AddRedirectURI(uri, now); err != nil {
+			return Registered{}, err
+		}
 	}
 	if err := h.apps.Add(ctx, app); err != nil {
-		return nil, "", err
+		return Registered{}, err
 	}
-	return app, key, nil
+	return Registered{App: app, APIKey: key, ClientSecret: secret}, nil
+}
+
+// AddRedirectURI registers one more callback URL for the application.
+func (h AppAdmin) AddRedirectURI(ctx context.Context, appID, uri string) error {
+	return h.apps.Update(ctx, appID, func(a *application.Application) error {
+		return a.AddRedirectURI(uri, time.Now().UTC())
+	})
+}
+
+// RotateSecret replaces the client secret and returns the new one; the old one
+// stops working at once.
+func (h AppAdmin) RotateSecret(ctx context.Context, appID string) (string, error) {
+	secret, hash := application.NewClientSecret()
+	err := h.apps.Update(ctx, appID, func(a *application.Application) error {
+		a.RotateClientSecret(hash, time.Now().UTC())
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return secret, nil
 }
 
 // RotateKey replaces an application's key and returns the new one; the old one

@@ -3,6 +3,7 @@ package command_test
 import (
 	"bytes"
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
@@ -78,9 +79,36 @@ func TestAppAdmin(t *testing.T) {
 	repo := &fakeApps{apps: map[string]*application.Application{}}
 	admin := command.NewAppAdmin(repo)
 
-	app, key, err := admin.Register(ctx, command.RegisterApp{AppID: "app-1", Name: "Diary GPT"})
+	reg, err := admin.Register(ctx, command.RegisterApp{AppID: "app-1", Name: "Diary GPT",
+		RedirectURIs: []string{"https://chat.openai.com/aip/g-1/oauth/callback", "https://chatgpt.com/aip/g-1/oauth/callback"}})
 	if err != nil {
 		t.Fatalf("Register: %v", err)
+	}
+	app, key := reg.App, reg.APIKey
+	if !strings.HasPrefix(reg.ClientSecret, application.SecretPrefix) ||
+		!bytes.Equal(app.OAuthClient().SecretHash, application.HashClientSecret(reg.ClientSecret)) {
+		t.Errorf("client secret %q not stored as its hash", reg.ClientSecret)
+	}
+	if uris := app.OAuthClient().RedirectURIs; len(uris) != 2 {
+		t.Errorf("redirect URIs %v", uris)
+	}
+	if _, err := admin.Register(ctx, command.RegisterApp{AppID: "app-2", Name: "x", RedirectURIs: []string{"http://evil.example/cb"}}); errs.KindOf(err) != errs.KindInvalid {
+		t.Errorf("Register with an http redirect URI = %v, want KindInvalid", err)
+	}
+
+	secret, err := admin.RotateSecret(ctx, "app-1")
+	if err != nil || secret == reg.ClientSecret {
+		t.Fatalf("RotateSecret: %q %v", secret, err)
+	}
+	rotated, _ := repo.Get(ctx, "app-1")
+	if !bytes.Equal(rotated.OAuthClient().SecretHash, application.HashClientSecret(secret)) {
+		t.Error("rotated secret not stored")
+	}
+	if err := admin.AddRedirectURI(ctx, "app-1", "http://127.0.0.1:9000/cb"); err != nil {
+		t.Fatalf("AddRedirectURI: %v", err)
+	}
+	if got, _ := repo.Get(ctx, "app-1"); len(got.OAuthClient().RedirectURIs) != 3 {
+		t.Errorf("redirect URIs after add: %v", got.OAuthClient().RedirectURIs)
 	}
 	if !application.LooksLikeAPIKey(key) {
 		t.Errorf("key %q is not an API key", key)
@@ -92,7 +120,7 @@ func TestAppAdmin(t *testing.T) {
 		t.Error("the key itself is stored")
 	}
 
-	if _, _, err := admin.Register(ctx, command.RegisterApp{AppID: "bad:id", Name: "x"}); errs.KindOf(err) != errs.KindInvalid {
+	if _, err := admin.Register(ctx, command.RegisterApp{AppID: "bad:id", Name: "x"}); errs.KindOf(err) != errs.KindInvalid {
 		t.Errorf("Register with ':' = %v, want KindInvalid", err)
 	}
 	if _, err := repo.Get(ctx, "bad:id"); err == nil {

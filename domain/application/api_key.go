@@ -14,12 +14,17 @@ const KeyPrefix = "cgpt_"
 // of entropy, so a fast hash is enough: no dictionary attack can reach them, and
 // authentication stays cheap on every request.
 func NewAPIKey() (key string, hash []byte) {
+	key = KeyPrefix + randomToken()
+	return key, HashAPIKey(key)
+}
+
+// randomToken is 256 random bits, base64url-encoded (43 characters).
+func randomToken() string {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic("crypto/rand failed: " + err.Error()) // never happens on supported platforms
 	}
-	key = KeyPrefix + base64.RawURLEncoding.EncodeToString(b[:])
-	return key, HashAPIKey(key)
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // HashAPIKey is the stored form of a key.

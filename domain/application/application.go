@@ -27,6 +27,7 @@ type Application struct {
 	name      string
 	status    Status
 	keyHash   []byte
+	client    OAuthClient
 	createdAt time.Time
 	updatedAt time.Time
 }
@@ -47,16 +48,17 @@ func New(id, name string, keyHash []byte, now time.Time) (*Application, error) {
 }
 
 // UnmarshalFromDatabase rebuilds an application from storage; adapters only.
-func UnmarshalFromDatabase(id, name string, status Status, keyHash []byte, createdAt, updatedAt time.Time) *Application {
-	return &Application{id: id, name: name, status: status, keyHash: keyHash, createdAt: createdAt, updatedAt: updatedAt}
+func UnmarshalFromDatabase(id, name string, status Status, keyHash []byte, client OAuthClient, createdAt, updatedAt time.Time) *Application {
+	return &Application{id: id, name: name, status: status, keyHash: keyHash, client: client, createdAt: createdAt, updatedAt: updatedAt}
 }
 
-func (a *Application) ID() string           { return a.id }
-func (a *Application) Name() string         { return a.name }
-func (a *Application) Status() Status       { return a.status }
-func (a *Application) KeyHash() []byte      { return a.keyHash }
-func (a *Application) CreatedAt() time.Time { return a.createdAt }
-func (a *Application) UpdatedAt() time.Time { return a.updatedAt }
+func (a *Application) ID() string               { return a.id }
+func (a *Application) Name() string             { return a.name }
+func (a *Application) Status() Status           { return a.status }
+func (a *Application) KeyHash() []byte          { return a.keyHash }
+func (a *Application) OAuthClient() OAuthClient { return a.client }
+func (a *Application) CreatedAt() time.Time     { return a.createdAt }
+func (a *Application) UpdatedAt() time.Time     { return a.updatedAt }
 
 // Authorize refuses a disabled application: its key is known but it may not act.
 func (a *Application) Authorize() error {

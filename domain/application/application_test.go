@@ -90,7 +90,7 @@ func TestAuthorize(t *testing.T) {
 	}
 
 	// An unknown status from storage is not a licence to act.
-	odd := application.UnmarshalFromDatabase("app-3", "GPT", "suspended", []byte{1}, t0, t0)
+	odd := application.UnmarshalFromDatabase("app-3", "GPT", "suspended", []byte{1}, application.OAuthClient{}, t0, t0)
 	if err := odd.Authorize(); errs.KindOf(err) != errs.KindForbidden {
 		t.Errorf("unknown status Authorize = %v, want KindForbidden", err)
 	}
