@@ -35,3 +35,9 @@ CREATE TABLE custom_gpt_signing_keys (
     created_at   timestamptz NOT NULL,
     verify_until timestamptz
 );
+
+-- +goose Down
+DROP TABLE custom_gpt_signing_keys;
+DROP TABLE custom_gpt_sessions;
+DROP TABLE custom_gpt_users;
+ALTER TABLE custom_gpt_applications DROP COLUMN redirect_uris, DROP COLUMN client_secret_hash;

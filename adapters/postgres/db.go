@@ -66,3 +66,8 @@ func dbError(err error, slug, what string) error {
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
+
+// execer runs a statement on a pool or inside a transaction alike.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}

@@ -1,0 +1,274 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/oauth"
+)
+
+// OAuthStore keeps authorization requests, grants, refresh tokens and access
+// token revocations. Codes and refresh tokens are stored as hashes, and each is
+// consumed with one conditional UPDATE, so of two concurrent redemptions exactly
+// one wins.
+type OAuthStore struct{ pool *pgxpool.Pool }
+
+func NewOAuthStore(pool *pgxpool.Pool) *OAuthStore { return &OAuthStore{pool: pool} }
+
+const authRequestColumns = `id, client_id, redirect_uri, scopes, state, nonce, response_type, response_mode,
+	code_challenge, code_challenge_method, coalesce(subject, ''), auth_time, done, created_at, expires_at`
+
+func scanAuthRequest(row pgx.Row) (*oauth.AuthRequest, error) {
+	var (
+		r        oauth.AuthRequest
+		scopes   []string
+		authTime pgtime
+	)
+	err := row.Scan(&r.ID, &r.ClientID, &r.RedirectURI, &scopes, &r.State, &r.Nonce, &r.ResponseType, &r.ResponseMode,
+		&r.CodeChallenge, &r.CodeChallengeMethod, &r.Subject, &authTime, &r.Done, &r.CreatedAt, &r.ExpiresAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, oauth.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("scan auth request: %w", err)
+	}
+	r.Scopes, r.AuthTime = scopes, authTime.t()
+	r.CreatedAt, r.ExpiresAt = r.CreatedAt.UTC(), r.ExpiresAt.UTC()
+	return &r, nil
+}
+
+// SaveAuthRequest stores a new authorization request.
+func (s *OAuthStore) SaveAuthRequest(ctx context.Context, r *oauth.AuthRequest) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO custom_gpt_auth_requests
+		(id, client_id, redirect_uri, scopes, state, nonce, response_type, response_mode, code_challenge,
+		 code_challenge_method, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		r.ID, r.ClientID, r.RedirectURI, nonNil(r.Scopes), r.State, r.Nonce, r.ResponseType, r.ResponseMode,
+		r.CodeChallenge, r.CodeChallengeMethod, r.CreatedAt, r.ExpiresAt)
+	if err != nil {
+		return fmt.Errorf("save auth request: %w", err)
+	}
+	return nil
+}
+
+// AuthRequest returns an unexpired request whose code has not been issued.
+func (s *OAuthStore) AuthRequest(ctx context.Context, id string, now time.Time) (*oauth.AuthRequest, error) {
+	return scanAuthRequest(s.pool.QueryRow(ctx, `SELECT `+authRequestColumns+` FROM custom_gpt_auth_requests
+		WHERE id = $1 AND expires_at > $2 AND code_hash IS NULL`, id, now))
+}
+
+// CompleteAuthRequest records who signed in and consented.
+func (s *OAuthStore) CompleteAuthRequest(ctx context.Context, id, subject string, authTime, now time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE custom_gpt_auth_requests SET subject = $2, auth_time = $3, done = true
+		WHERE id = $1 AND expires_at > $4 AND code_hash IS NULL`, id, subject, authTime, now)
+	if err != nil {
+		return fmt.Errorf("complete auth request: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return oauth.ErrNotFound
+	}
+	return nil
+}
+
+// DeleteAuthRequest forgets a request (denied, or abandoned).
+func (s *OAuthStore) DeleteAuthRequest(ctx context.Context, id string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM custom_gpt_auth_requests WHERE id = $1 AND code_hash IS NULL`, id)
+	return err
+}
+
+// SaveCode attaches the hash of a freshly issued code to a completed request.
+func (s *OAuthStore) SaveCode(ctx context.Context, id string, codeHash []byte, now time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE custom_gpt_auth_requests SET code_hash = $2, code_issued_at = $3
+		WHERE id = $1 AND done AND code_hash IS NULL`, id, codeHash, now)
+	if err != nil {
+		return fmt.Errorf("save code: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return oauth.ErrNotFound
+	}
+	return nil
+}
+
+// RedeemCode consumes a code and creates its grant, in one transaction. A code
+// redeemed before revokes the grant of its first redemption and answers
+// ErrCodeReused; an unknown or expired code answers ErrNotFound.
+func (s *OAuthStore) RedeemCode(ctx context.Context, codeHash []byte, grantID string, now time.Time) (*oauth.AuthRequest, error) {
+	var (
+		req      *oauth.AuthRequest
+		reuseErr error
+	)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		req, err = scanAuthRequest(tx.QueryRow(ctx, `UPDATE custom_gpt_auth_requests
+			SET code_used_at = $2, grant_id = $3
+			WHERE code_hash = $1 AND code_used_at IS NULL AND done AND code_issued_at > $4
+			RETURNING `+authRequestColumns, codeHash, now, grantID, now.Add(-oauth.CodeLifetime)))
+		if errors.Is(err, oauth.ErrNotFound) {
+			var firstGrant *string
+			lookup := tx.QueryRow(ctx, `SELECT grant_id FROM custom_gpt_auth_requests
+				WHERE code_hash = $1 AND code_used_at IS NOT NULL`, codeHash).Scan(&firstGrant)
+			if errors.Is(lookup, pgx.ErrNoRows) {
+				return oauth.ErrNotFound
+			}
+			if lookup != nil {
+				return lookup
+			}
+			if firstGrant != nil {
+				if err := revokeGrant(ctx, tx, *firstGrant, now); err != nil {
+					return err
+				}
+			}
+			reuseErr = oauth.ErrCodeReused
+			return nil // commit the revocation
+		}
+		if err != nil {
+			return err
+		}
+		return insertGrant(ctx, tx, &oauth.Grant{ID: grantID, ClientID: req.ClientID, Subject: req.Subject,
+			Scopes: req.Scopes, AuthTime: req.AuthTime, CreatedAt: now})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if reuseErr != nil {
+		return nil, reuseErr
+	}
+	return req, nil
+}
+
+// CreateGrant stores a grant that does not come from a code (client credentials).
+func (s *OAuthStore) CreateGrant(ctx context.Context, g *oauth.Grant) error {
+	return insertGrant(ctx, s.pool, g)
+}
+
+func insertGrant(ctx context.Context, db execer, g *oauth.Grant) error {
+	_, err := db.Exec(ctx, `INSERT INTO custom_gpt_oauth_grants (id, client_id, subject, scopes, auth_time, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, g.ID, g.ClientID, g.Subject, nonNil(g.Scopes), nullTime(g.AuthTime), g.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("insert grant: %w", err)
+	}
+	return nil
+}
+
+// Grant returns a grant, revoked or not.
+func (s *OAuthStore) Grant(ctx context.Context, id string) (*oauth.Grant, error) {
+	var (
+		g                 oauth.Grant
+		scopes            []string
+		authTime, revoked pgtime
+	)
+	err := s.pool.QueryRow(ctx, `SELECT id, client_id, subject, scopes, auth_time, created_at, revoked_at
+		FROM custom_gpt_oauth_grants WHERE id = $1`, id).Scan(&g.ID, &g.ClientID, &g.Subject, &scopes, &authTime, &g.CreatedAt, &revoked)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, oauth.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("grant: %w", err)
+	}
+	g.Scopes, g.AuthTime, g.RevokedAt, g.CreatedAt = scopes, authTime.t(), revoked.t(), g.CreatedAt.UTC()
+	return &g, nil
+}
+
+// RevokeGrant revokes a grant and with it every token it issued.
+func (s *OAuthStore) RevokeGrant(ctx context.Context, id string, now time.Time) error {
+	return revokeGrant(ctx, s.pool, id, now)
+}
+
+func revokeGrant(ctx context.Context, db execer, id string, now time.Time) error {
+	_, err := db.Exec(ctx, `UPDATE custom_gpt_oauth_grants SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, id, now)
+	if err != nil {
+		return fmt.Errorf("revoke grant: %w", err)
+	}
+	return nil
+}
+
+// SaveRefreshToken stores the hash of a new refresh token of a grant.
+func (s *OAuthStore) SaveRefreshToken(ctx context.Context, hash []byte, grantID string, expires, now time.Time) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO custom_gpt_refresh_tokens (token_hash, grant_id, expires_at, created_at)
+		VALUES ($1, $2, $3, $4)`, hash, grantID, expires, now)
+	if err != nil {
+		return fmt.Errorf("save refresh token: %w", err)
+	}
+	return nil
+}
+
+// UseRefreshToken consumes a refresh token and returns its live grant. A token
+// used before revokes its grant and answers ErrRefreshReused (RFC 9700 4.14.2);
+// an unknown or expired token, or one of a revoked grant, answers ErrNotFound.
+func (s *OAuthStore) UseRefreshToken(ctx context.Context, hash []byte, now time.Time) (*oauth.Grant, error) {
+	var (
+		grantID  string
+		reuseErr error
+	)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `UPDATE custom_gpt_refresh_tokens SET used_at = $2
+			WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING grant_id`, hash, now).Scan(&grantID)
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		var used pgtime
+		lookup := tx.QueryRow(ctx, `SELECT grant_id, used_at FROM custom_gpt_refresh_tokens WHERE token_hash = $1`, hash).Scan(&grantID, &used)
+		if errors.Is(lookup, pgx.ErrNoRows) || (lookup == nil && !used.Valid) {
+			return oauth.ErrNotFound // unknown, or expired unused
+		}
+		if lookup != nil {
+			return lookup
+		}
+		if err := revokeGrant(ctx, tx, grantID, now); err != nil {
+			return err
+		}
+		reuseErr = oauth.ErrRefreshReused
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if reuseErr != nil {
+		return nil, reuseErr
+	}
+	g, err := s.Grant(ctx, grantID)
+	if err != nil {
+		return nil, err
+	}
+	if g.Revoked() {
+		return nil, oauth.ErrNotFound
+	}
+	return g, nil
+}
+
+// RefreshTokenGrant returns the grant of a refresh token without using it (for
+// revocation and introspection).
+func (s *OAuthStore) RefreshTokenGrant(ctx context.Context, hash []byte) (*oauth.Grant, error) {
+	var grantID string
+	err := s.pool.QueryRow(ctx, `SELECT grant_id FROM custom_gpt_refresh_tokens WHERE token_hash = $1`, hash).Scan(&grantID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, oauth.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.Grant(ctx, grantID)
+}
+
+// RevokeAccessToken records an access token's revocation until it expires.
+func (s *OAuthStore) RevokeAccessToken(ctx context.Context, jti string, expires time.Time) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO custom_gpt_revoked_access_tokens (jti, expires_at) VALUES ($1, $2)
+		ON CONFLICT (jti) DO NOTHING`, jti, expires)
+	return err
+}
+
+// AccessTokenRevoked tells whether an access token was revoked, alone or with
+// its grant. One query: it runs on every API request made with a token.
+func (s *OAuthStore) AccessTokenRevoked(ctx context.Context, grantID, jti string) (bool, error) {
+	var revoked bool
+	err := s.pool.QueryRow(ctx, `SELECT
+		EXISTS (SELECT 1 FROM custom_gpt_oauth_grants WHERE id = $1 AND revoked_at IS NOT NULL)
+		OR NOT EXISTS (SELECT 1 FROM custom_gpt_oauth_grants WHERE id = $1)
+		OR EXISTS (SELECT 1 FROM custom_gpt_revoked_access_tokens WHERE jti = $2)`, grantID, jti).Scan(&revoked)
+	return revoked, err
+}

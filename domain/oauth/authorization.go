@@ -1,0 +1,58 @@
+package oauth
+
+import (
+	"errors"
+	"time"
+)
+
+const (
+	// CodeLifetime bounds how long an authorization code may wait to be redeemed.
+	CodeLifetime = 10 * time.Minute
+	// AuthRequestLifetime bounds how long a user may take to sign in and consent.
+	AuthRequestLifetime = 30 * time.Minute
+)
+
+// AuthRequest is an authorization request from /authorize until its code is redeemed.
+type AuthRequest struct {
+	ID                  string
+	ClientID            string
+	RedirectURI         string
+	Scopes              Scopes
+	State               string
+	Nonce               string
+	ResponseType        string
+	ResponseMode        string
+	CodeChallenge       string
+	CodeChallengeMethod string
+	Subject             string // set once the user signed in and consented
+	AuthTime            time.Time
+	Done                bool
+	CreatedAt           time.Time
+	ExpiresAt           time.Time
+}
+
+// Grant is one authorization of a client by a subject: the family of every
+// token issued from one code, one client_credentials exchange, and their
+// refreshes. Revoking it revokes them all.
+type Grant struct {
+	ID        string
+	ClientID  string
+	Subject   string
+	Scopes    Scopes
+	AuthTime  time.Time
+	CreatedAt time.Time
+	RevokedAt time.Time
+}
+
+// Revoked tells whether the grant has been revoked.
+func (g *Grant) Revoked() bool { return !g.RevokedAt.IsZero() }
+
+var (
+	// ErrCodeReused: a code was redeemed a second time; the grant issued by the
+	// first redemption has been revoked (RFC 6749 section 4.1.2).
+	ErrCodeReused = &Error{Code: "invalid_grant", Description: "the authorization code was already used"}
+	// ErrRefreshReused: a rotated refresh token came back; its grant is revoked.
+	ErrRefreshReused = &Error{Code: "invalid_grant", Description: "the refresh token was already used"}
+	// ErrNotFound: no such request, code or token (or it expired).
+	ErrNotFound = errors.New("oauth: not found")
+)
