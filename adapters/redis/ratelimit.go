@@ -1,0 +1,77 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// Limit allows Rate events per Period on average, and up to Burst at once.
+type Limit struct {
+	Rate   int
+	Period time.Duration
+	Burst  int
+}
+
+func (l Limit) validate() error {
+	if l.Rate < 1 || l.Period <= 0 || l.Burst < 1 {
+		return fmt.Errorf("rate limit %d per %v, burst %d: rate and burst must be at least 1 and the period positive", l.Rate, l.Period, l.Burst)
+	}
+	return nil
+}
+
+// Decision is the limiter's answer to one event.
+type Decision struct {
+	Allowed bool
+	// Remaining is how many more events would be allowed right now.
+	Remaining int
+	// RetryAfter is how long until the next event would be allowed; zero when
+	// this one was.
+	RetryAfter time.Duration
+	// ResetAfter is how long until the key is back to its full burst.
+	ResetAfter time.Duration
+}
+
+// Limiter counts events per key in Redis (GCRA, one atomic script per event),
+// so every instance of the service shares one budget per key. Its keys expire
+// by themselves once the budget is full again.
+type Limiter struct {
+	rl     *redis_rate.Limiter
+	prefix string
+}
+
+// NewLimiter limits under prefix, which keeps deployments sharing a Redis
+// apart. redis_rate stores each key as "rate:" + prefix + ":" + key.
+func NewLimiter(client goredis.UniversalClient, prefix string) *Limiter {
+	return &Limiter{rl: redis_rate.NewLimiter(client), prefix: prefix}
+}
+
+// Allow records one event on key if l allows it. A refused event costs
+// nothing: retrying does not push the next allowed time further away. On a
+// Redis failure the Decision is a refusal and the error says why; callers
+// choose whether to fail open.
+func (lim *Limiter) Allow(ctx context.Context, key string, l Limit) (Decision, error) {
+	if key == "" {
+		return Decision{}, errors.New("rate limit: empty key")
+	}
+	if err := l.validate(); err != nil {
+		return Decision{}, err
+	}
+	if lim.prefix != "" {
+		key = lim.prefix + ":" + key
+	}
+	res, err := lim.rl.Allow(ctx, key, redis_rate.Limit{Rate: l.Rate, Period: l.Period, Burst: l.Burst})
+	if err != nil {
+		return Decision{}, fmt.Errorf("rate limit %q: %w", key, err)
+	}
+	d := Decision{Allowed: res.Allowed > 0, Remaining: res.Remaining, ResetAfter: max(res.ResetAfter, 0)}
+	if !d.Allowed {
+		// Never zero on a refusal, even when rounding says the budget refills now.
+		d.RetryAfter = max(res.RetryAfter, time.Microsecond)
+	}
+	return d, nil
+}
