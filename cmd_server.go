@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"golang.org/x/sync/errgroup"
 
@@ -17,6 +18,7 @@ func runServer(ctx context.Context, getenv func(string) string, stderr io.Writer
 		return fmt.Errorf("invalid configuration:\n%w", err)
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	slog.SetDefault(log) // libraries that log through slog's default (zitadel/oidc) log like us
 	svc, err := service.New(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -30,6 +30,9 @@ commands:
   apps rotate-key APP_ID      replace an application's API key; prints the new one once
   apps rotate-secret APP_ID   replace the OAuth client secret; prints the new one once
   apps disable APP_ID         stop an application from calling the API
+  users create --email EMAIL  create an end-user account; reads its password from stdin
+  users disable USER_ID|EMAIL stop an end user from signing in
+  keys rotate                 add a new token signing key; the old one verifies until its tokens expire
   healthcheck                 exit 0 when the local API answers /healthz (for containers)
 
 Configuration is read from CUSTOM_GPT_* environment variables; see the README.
@@ -66,6 +69,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runMigrate(ctx, getenv, stdout, stderr)
 	case "apps":
 		return runApps(ctx, args[1:], getenv, stdout, stderr)
+	case "users":
+		return runUsers(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
+	case "keys":
+		return runKeys(ctx, args[1:], getenv, stdout, stderr)
 	case "healthcheck":
 		return runHealthcheck(ctx, getenv)
 	case "-h", "--help", "help":

@@ -272,3 +272,5 @@ func dropDatabase(t *testing.T, dbURL string) {
 	defer conn.Close(context.Background())
 	_, _ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
 }
+
+func t0ctx() context.Context { return context.Background() }

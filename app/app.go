@@ -18,11 +18,13 @@ type Commands struct {
 	CreateMemory       command.CreateMemoryHandler
 	FailCreateMemory   command.FailCreateMemoryHandler
 	Apps               command.AppAdmin
+	Users              command.UserAdmin
 }
 
 type Queries struct {
-	Authenticate   query.AuthenticateHandler
-	SearchMemories query.SearchMemoriesHandler
-	GetOperation   query.GetOperationHandler
-	ListAudit      query.ListAuditHandler
+	Authenticate     query.AuthenticateHandler
+	AuthenticateUser query.AuthenticateUserHandler
+	SearchMemories   query.SearchMemoriesHandler
+	GetOperation     query.GetOperationHandler
+	ListAudit        query.ListAuditHandler
 }

@@ -30,7 +30,13 @@ type Config struct {
 	BreakerFailures    int
 	BreakerOpenTimeout time.Duration
 	HTTPAddr           string
+	PublicURL          string // OAuth issuer and the API's audience
 	AdminToken         string
+	SigningAlgorithm   string
+	AccessTokenTTL     time.Duration
+	RefreshTokenTTL    time.Duration
+	TokenRate          int // token requests per second per client
+	LoginRatePerMinute int // sign-in attempts per minute per account (and 4× per address)
 	AutoMigrate        bool
 	LogLevel           slog.Level
 	WorkerConcurrency  int
@@ -62,6 +68,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		BreakerOpenTimeout: p.duration("CUSTOM_GPT_MEMORY_BANK_BREAKER_OPEN", 30*time.Second),
 		HTTPAddr:           p.str("CUSTOM_GPT_HTTP_ADDR", "127.0.0.1:8080"),
 		AdminToken:         p.str("CUSTOM_GPT_ADMIN_TOKEN", ""),
+		SigningAlgorithm:   p.str("CUSTOM_GPT_SIGNING_ALG", "ES256"),
+		AccessTokenTTL:     p.duration("CUSTOM_GPT_ACCESS_TOKEN_TTL", time.Hour),
+		RefreshTokenTTL:    p.duration("CUSTOM_GPT_REFRESH_TOKEN_TTL", 30*24*time.Hour),
+		TokenRate:          p.integer("CUSTOM_GPT_TOKEN_RATE", 10, 1, 100000),
+		LoginRatePerMinute: p.integer("CUSTOM_GPT_LOGIN_RATE", 5, 1, 10000),
 		AutoMigrate:        p.boolean("CUSTOM_GPT_AUTO_MIGRATE", false),
 		LogLevel:           p.level("CUSTOM_GPT_LOG_LEVEL", slog.LevelInfo),
 		WorkerConcurrency:  p.integer("CUSTOM_GPT_WORKER_CONCURRENCY", 8, 1, 256),
@@ -74,6 +85,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		EventStreamMaxLen:  int64(p.integer("CUSTOM_GPT_EVENT_STREAM_MAXLEN", 1_000_000, 0, 1<<40)),
 		DatabaseMaxConns:   int32(p.integer("CUSTOM_GPT_DATABASE_MAX_CONNS", 20, 1, 1000)),
 	}
+	c.PublicURL = strings.TrimSuffix(p.str("CUSTOM_GPT_PUBLIC_URL", "http://"+c.HTTPAddr), "/")
 	c.validate(&p)
 	return c, errors.Join(p.errs...)
 }
@@ -102,6 +114,12 @@ func (c Config) validate(p *parser) {
 	}
 	if _, port, err := net.SplitHostPort(c.HTTPAddr); err != nil || port == "" {
 		p.fail("CUSTOM_GPT_HTTP_ADDR", "must be host:port, e.g. 127.0.0.1:8080")
+	}
+	if err := validatePublicURL(c.PublicURL); err != nil {
+		p.fail("CUSTOM_GPT_PUBLIC_URL", err.Error())
+	}
+	if c.SigningAlgorithm != "ES256" && c.SigningAlgorithm != "RS256" {
+		p.fail("CUSTOM_GPT_SIGNING_ALG", "must be ES256 or RS256")
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		p.fail("CUSTOM_GPT_ADMIN_TOKEN", "must be at least 16 characters (or empty to turn the admin API off)")
@@ -175,4 +193,25 @@ func (p *parser) level(name string, def slog.Level) slog.Level {
 		return def
 	}
 	return l
+}
+
+// validatePublicURL: the issuer must be https, except on a loopback address for
+// local use, and an origin without path, query or fragment (RFC 8414 requires
+// the issuer in discovery to equal it exactly).
+func validatePublicURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return errors.New("must be an origin such as https://memory.example.com, without path or query")
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		host := u.Hostname()
+		if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || host == "localhost" {
+			return nil
+		}
+		return errors.New("must use https unless it is a loopback address")
+	}
+	return errors.New("must be an https URL")
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -32,6 +33,7 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 	porthttp "github.com/custom-gpt-adapter/custom-gpt-adapter/ports/http"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/messaging"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/oauth"
 )
 
 // memoryBank is every Memory Bank call the use cases make.
@@ -52,6 +54,14 @@ type Service struct {
 	registry *prometheus.Registry
 	topics   events.Topics
 	app      app.Application
+	keys     *postgres.SigningKeyStore
+
+	// The authorization server is built on first use: only API processes need
+	// it, and commands such as `apps create` start faster and quieter without.
+	oauthOnce sync.Once
+	oauth     *oauth.Server
+	oauthErr  error
+	authUsers query.AuthenticateUserHandler
 }
 
 // New connects to Postgres and Redis and builds the application. It refuses an
@@ -81,6 +91,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
 		s.Close()
 		return nil, err
 	}
+	s.keys = postgres.NewSigningKeyStore(s.pool, s.cfg.SigningAlgorithm)
 	if s.app, err = s.application(bank); err != nil {
 		s.Close()
 		return nil, err
@@ -150,6 +161,8 @@ func (s *Service) application(bank memoryBank) (app.Application, error) {
 	tx := postgres.NewTransactor(s.pool, outbox)
 	m := decorator.NewMetrics(s.registry)
 	l := s.log
+	users := postgres.NewUserRepository(s.pool)
+	s.authUsers = query.NewAuthenticateUserHandler(users, l, m)
 	return app.Application{
 		Commands: app.Commands{
 			AcceptCreateMemory: command.NewAcceptCreateMemoryHandler(tx, cmdBus, l, m),
@@ -158,12 +171,14 @@ func (s *Service) application(bank memoryBank) (app.Application, error) {
 			}, l, m),
 			FailCreateMemory: command.NewFailCreateMemoryHandler(tx, l, m),
 			Apps:             command.NewAppAdmin(postgres.NewApplicationRepository(s.pool)),
+			Users:            command.NewUserAdmin(users),
 		},
 		Queries: app.Queries{
-			Authenticate:   query.NewAuthenticateHandler(postgres.NewApplicationRepository(s.pool), l, m),
-			SearchMemories: query.NewSearchMemoriesHandler(bank, tx, l, m),
-			GetOperation:   query.NewGetOperationHandler(postgres.NewOperationRepository(s.pool), l, m),
-			ListAudit:      query.NewListAuditHandler(postgres.NewAuditRepository(s.pool), l, m),
+			Authenticate:     query.NewAuthenticateHandler(postgres.NewApplicationRepository(s.pool), lazyTokens{s}, l, m),
+			AuthenticateUser: s.authUsers,
+			SearchMemories:   query.NewSearchMemoriesHandler(bank, tx, l, m),
+			GetOperation:     query.NewGetOperationHandler(postgres.NewOperationRepository(s.pool), l, m),
+			ListAudit:        query.NewListAuditHandler(postgres.NewAuditRepository(s.pool), l, m),
 		},
 	}, nil
 }
@@ -171,15 +186,20 @@ func (s *Service) application(bank memoryBank) (app.Application, error) {
 // App exposes the use cases, for the command line.
 func (s *Service) App() app.Application { return s.app }
 
-// Handler is the HTTP API.
-func (s *Service) Handler() http.Handler {
+// Handler is the HTTP API and the authorization server.
+func (s *Service) Handler() (http.Handler, error) {
+	authz, err := s.authorizationServer()
+	if err != nil {
+		return nil, err
+	}
 	return porthttp.NewHandler(s.app, porthttp.Config{
 		AdminToken: s.cfg.AdminToken,
+		OAuth:      authz.Handler,
 		Ready:      func(r *http.Request) error { return s.ready(r.Context()) },
 		Gatherer:   s.registry,
 		Registerer: s.registry,
 		Logger:     s.log,
-	})
+	}), nil
 }
 
 func (s *Service) ready(ctx context.Context) error {
@@ -196,7 +216,11 @@ func (s *Service) ready(ctx context.Context) error {
 
 // RunAPI serves HTTP until ctx ends, then drains in-flight requests.
 func (s *Service) RunAPI(ctx context.Context) error {
-	srv := porthttp.NewServer(s.cfg.HTTPAddr, s.Handler())
+	h, err := s.Handler()
+	if err != nil {
+		return err
+	}
+	srv := porthttp.NewServer(s.cfg.HTTPAddr, h)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	s.log.Info("http api listening", "addr", s.cfg.HTTPAddr)

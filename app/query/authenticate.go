@@ -3,36 +3,70 @@ package query
 import (
 	"context"
 	"log/slog"
+	"slices"
+	"strings"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/decorator"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/application"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/oauth"
 )
 
-// Authenticate resolves an API key to the application that holds it.
-type Authenticate struct{ APIKey string }
+// Authenticate resolves a bearer credential: an application's API key, or an
+// OAuth access token issued to an application for an end user (or for itself).
+type Authenticate struct{ Credential string }
 
-// Caller is who a request acts for; every scope is derived from it.
+// Caller is who a request acts for; every memory scope is derived from it.
 type Caller struct {
 	AppID   string
-	EndUser string
+	EndUser string // empty when the application acts for itself
+	Scopes  string // granted scopes, space-separated
+}
+
+// Allows tells whether the caller was granted scope.
+func (c Caller) Allows(scope string) bool { return slices.Contains(strings.Fields(c.Scopes), scope) }
+
+// AccessTokens verifies OAuth access tokens: signature, issuer, audience,
+// expiry and revocation. Any refusal is errs.KindUnauthorized.
+type AccessTokens interface {
+	VerifyAccessToken(ctx context.Context, token string) (AccessToken, error)
+}
+
+// AccessToken is what a verified access token grants.
+type AccessToken struct {
+	ClientID string
+	Subject  string
+	Scopes   []string
 }
 
 type AuthenticateHandler decorator.QueryHandler[Authenticate, Caller]
 
-type authenticateHandler struct{ apps application.Repository }
-
-func NewAuthenticateHandler(apps application.Repository, log *slog.Logger, m *decorator.Metrics) AuthenticateHandler {
-	return decorator.ApplyQueryDecorators[Authenticate, Caller](authenticateHandler{apps: apps}, log, m)
+type authenticateHandler struct {
+	apps   application.Repository
+	tokens AccessTokens // nil: API keys only
 }
 
+func NewAuthenticateHandler(apps application.Repository, tokens AccessTokens, log *slog.Logger, m *decorator.Metrics) AuthenticateHandler {
+	return decorator.ApplyQueryDecorators[Authenticate, Caller](authenticateHandler{apps: apps, tokens: tokens}, log, m)
+}
+
+var errBadCredential = errs.Unauthorized("invalid-credentials", "the API key or access token is missing or unknown")
+
 func (h authenticateHandler) Handle(ctx context.Context, q Authenticate) (Caller, error) {
-	if !application.LooksLikeAPIKey(q.APIKey) {
-		return Caller{}, errs.Unauthorized("invalid-credentials", "the API key is missing or unknown")
+	switch {
+	case application.LooksLikeAPIKey(q.Credential):
+		return h.apiKey(ctx, q.Credential)
+	case h.tokens != nil && strings.Count(q.Credential, ".") == 2:
+		return h.accessToken(ctx, q.Credential)
 	}
-	app, err := h.apps.ByKeyHash(ctx, application.HashAPIKey(q.APIKey))
+	return Caller{}, errBadCredential
+}
+
+// apiKey: a key is the application's own full access, for single-user setups.
+func (h authenticateHandler) apiKey(ctx context.Context, key string) (Caller, error) {
+	app, err := h.apps.ByKeyHash(ctx, application.HashAPIKey(key))
 	if errs.KindOf(err) == errs.KindNotFound {
-		return Caller{}, errs.Unauthorized("invalid-credentials", "the API key is missing or unknown")
+		return Caller{}, errBadCredential
 	}
 	if err != nil {
 		return Caller{}, err
@@ -40,5 +74,29 @@ func (h authenticateHandler) Handle(ctx context.Context, q Authenticate) (Caller
 	if err := app.Authorize(); err != nil {
 		return Caller{}, err
 	}
-	return Caller{AppID: app.ID()}, nil
+	return Caller{AppID: app.ID(), Scopes: oauth.Scopes(oauth.Supported).String()}, nil
+}
+
+// accessToken: the subject is the end user, or the application itself for a
+// client_credentials token, whose subject is its client id.
+func (h authenticateHandler) accessToken(ctx context.Context, token string) (Caller, error) {
+	at, err := h.tokens.VerifyAccessToken(ctx, token)
+	if err != nil {
+		return Caller{}, err
+	}
+	app, err := h.apps.Get(ctx, at.ClientID)
+	if errs.KindOf(err) == errs.KindNotFound {
+		return Caller{}, errs.Unauthorized("invalid-token", "the token's client no longer exists")
+	}
+	if err != nil {
+		return Caller{}, err
+	}
+	if err := app.Authorize(); err != nil {
+		return Caller{}, err
+	}
+	c := Caller{AppID: app.ID(), Scopes: oauth.Scopes(at.Scopes).String()}
+	if at.Subject != at.ClientID {
+		c.EndUser = at.Subject
+	}
+	return c, nil
 }

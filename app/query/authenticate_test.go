@@ -52,9 +52,9 @@ func TestAuthenticate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			repo := newRepo()
-			h := query.NewAuthenticateHandler(repo, nil, nil)
+			h := query.NewAuthenticateHandler(repo, nil, nil, nil)
 
-			caller, err := h.Handle(context.Background(), query.Authenticate{APIKey: tt.key})
+			caller, err := h.Handle(context.Background(), query.Authenticate{Credential: tt.key})
 			if repo.calls != tt.wantCalls {
 				t.Errorf("repository called %d times, want %d", repo.calls, tt.wantCalls)
 			}
@@ -62,8 +62,8 @@ func TestAuthenticate(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Handle: %v", err)
 				}
-				if caller != (query.Caller{AppID: "app-1"}) {
-					t.Errorf("caller = %+v, want app-1 without end user", caller)
+				if caller != (query.Caller{AppID: "app-1", Scopes: "memories:read memories:write"}) {
+					t.Errorf("caller = %+v, want app-1 without end user, with every scope", caller)
 				}
 				return
 			}
@@ -84,9 +84,9 @@ func TestAuthenticate_repositoryErrorPassesThrough(t *testing.T) {
 
 	key, _ := application.NewAPIKey()
 	boom := errors.New("db down")
-	h := query.NewAuthenticateHandler(&fakeKeyRepo{err: boom}, nil, nil)
+	h := query.NewAuthenticateHandler(&fakeKeyRepo{err: boom}, nil, nil, nil)
 
-	_, err := h.Handle(context.Background(), query.Authenticate{APIKey: key})
+	_, err := h.Handle(context.Background(), query.Authenticate{Credential: key})
 	if !errors.Is(err, boom) || errs.KindOf(err) == errs.KindUnauthorized {
 		t.Errorf("Handle = %v, want the repository error", err)
 	}

@@ -56,3 +56,13 @@ var (
 	// ErrNotFound: no such request, code or token (or it expired).
 	ErrNotFound = errors.New("oauth: not found")
 )
+
+// SessionLifetime is how long a signed-in browser stays signed in.
+const SessionLifetime = 8 * time.Hour
+
+// Session is a signed-in end user's browser session on the login pages.
+type Session struct {
+	UserID   string
+	Email    string
+	AuthTime time.Time
+}

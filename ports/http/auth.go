@@ -32,13 +32,28 @@ func bearerToken(r *http.Request) string {
 // handlers behind never know how the caller signed in.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		caller, err := s.app.Queries.Authenticate.Handle(r.Context(), query.Authenticate{APIKey: bearerToken(r)})
+		caller, err := s.app.Queries.Authenticate.Handle(r.Context(), query.Authenticate{Credential: bearerToken(r)})
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, caller)))
 	})
+}
+
+// requireScope refuses a caller whose token lacks scope (RFC 6750 3.1). API
+// keys carry every scope.
+func requireScope(scope string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !callerFrom(r.Context()).Allows(scope) {
+				writeError(w, r, &errs.Error{Kind: errs.KindForbidden, Slug: "insufficient-scope", Field: scope,
+					Detail: "the access token lacks the scope " + scope})
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 // adminOnly guards the admin API with the configured token, compared in

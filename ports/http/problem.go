@@ -42,10 +42,15 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if !ok {
 		status = http.StatusInternalServerError
 	}
-	switch status {
-	case http.StatusUnauthorized:
+	switch {
+	case e.Slug == "invalid-token":
+		// RFC 6750 section 3: tell the client to get a new token.
+		w.Header().Set("WWW-Authenticate", `Bearer realm="custom-gpt-adapter", error="invalid_token", error_description=`+strconv.Quote(e.Detail))
+	case status == http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="custom-gpt-adapter"`)
-	case http.StatusServiceUnavailable:
+	case e.Slug == "insufficient-scope":
+		w.Header().Set("WWW-Authenticate", `Bearer realm="custom-gpt-adapter", error="insufficient_scope", scope=`+strconv.Quote(e.Field))
+	case status == http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "5")
 	}
 	writeProblem(w, r, status, e.Slug, e.Field, e.Detail)

@@ -12,11 +12,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/oauth"
 )
 
 // Config is what the HTTP port needs from the wiring.
 type Config struct {
-	AdminToken string // empty: the admin API is not mounted
+	AdminToken string       // empty: the admin API is not mounted
+	OAuth      http.Handler // the authorization server: /.well-known/* and /oauth/*
 	Ready      func(r *http.Request) error
 	Gatherer   prometheus.Gatherer
 	Registerer prometheus.Registerer
@@ -49,10 +51,15 @@ func NewHandler(a app.Application, cfg Config) http.Handler {
 
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(s.authenticate)
-		r.Post("/search", s.searchMemories)
-		r.Post("/memories", s.createMemory)
-		r.Get("/operations/{operation_id}", s.getOperation)
+		read, write := requireScope(oauth.ScopeRead), requireScope(oauth.ScopeWrite)
+		r.With(read).Post("/search", s.searchMemories)
+		r.With(write).Post("/memories", s.createMemory)
+		r.With(read).Get("/operations/{operation_id}", s.getOperation)
 	})
+	if cfg.OAuth != nil {
+		r.Handle("/.well-known/*", cfg.OAuth)
+		r.Handle("/oauth/*", cfg.OAuth)
+	}
 	if cfg.AdminToken != "" {
 		r.Route("/admin/v1", func(r chi.Router) {
 			r.Use(s.adminOnly)

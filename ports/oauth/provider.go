@@ -1,0 +1,196 @@
+// Package oauth is the service's OAuth 2.0 authorization server, built on
+// zitadel/oidc's op package: discovery (OpenID and RFC 8414), authorize with
+// server-rendered login and consent pages, token (authorization_code with
+// PKCE, refresh_token with rotation, client_credentials), introspection,
+// revocation and JWKS, all under /oauth on the issuer's origin.
+package oauth
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/zitadel/oidc/v3/pkg/op"
+	"golang.org/x/text/language"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/jwt"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/oauth"
+)
+
+// Paths of the endpoints, relative to the issuer.
+const (
+	PathAuthorize  = "/oauth/authorize"
+	PathToken      = "/oauth/token"
+	PathIntrospect = "/oauth/introspect"
+	PathRevoke     = "/oauth/revoke"
+	PathKeys       = "/oauth/keys"
+	PathUserinfo   = "/oauth/userinfo"
+	PathLogout     = "/oauth/logout"
+	PathLogin      = "/oauth/login"
+	PathConsent    = "/oauth/consent"
+)
+
+// Config is what the authorization server needs from the wiring.
+type Config struct {
+	Issuer          string // CUSTOM_GPT_PUBLIC_URL: https, or http on loopback
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+	Apps            Apps
+	Store           Store
+	Keys            Keys
+	Users           Users
+	Sessions        Sessions
+	LoginLimiter    LoginLimiter
+	Health          func(context.Context) error
+	// TokenLimiter, when set, wraps the token endpoint; it runs before any
+	// client authentication.
+	TokenLimiter func(http.Handler) http.Handler
+	Logger       *slog.Logger
+}
+
+// Server is the mounted authorization server.
+type Server struct {
+	Handler  http.Handler  // serves /.well-known/* and /oauth/*
+	Verifier *jwt.Verifier // checks access tokens for the resource server
+	store    Store
+}
+
+// New builds the authorization server.
+func New(cfg Config) (*Server, error) {
+	issuer, err := url.Parse(cfg.Issuer)
+	if err != nil || (issuer.Path != "" && issuer.Path != "/") {
+		return nil, fmt.Errorf("CUSTOM_GPT_PUBLIC_URL must be an origin without a path, got %q", cfg.Issuer)
+	}
+	now := func() time.Time { return time.Now().UTC() }
+	st := &storage{apps: cfg.Apps, store: cfg.Store, keys: cfg.Keys, health: cfg.Health, now: now,
+		loginURL: func(id string) string { return PathLogin + "?id=" + url.QueryEscape(id) }}
+
+	var cryptoKey [32]byte // codes are looked up by hash, never decrypted: a per-process key is enough
+	if _, err := rand.Read(cryptoKey[:]); err != nil {
+		return nil, err
+	}
+	opts := []op.Option{
+		op.WithCustomEndpoints(op.NewEndpoint(PathAuthorize[1:]), op.NewEndpoint(PathToken[1:]), op.NewEndpoint(PathUserinfo[1:]),
+			op.NewEndpoint(PathRevoke[1:]), op.NewEndpoint(PathLogout[1:]), op.NewEndpoint(PathKeys[1:])),
+		op.WithCustomIntrospectionEndpoint(op.NewEndpoint(PathIntrospect[1:])),
+	}
+	if issuer.Scheme == "http" {
+		opts = append(opts, op.WithAllowInsecure()) // loopback only: config validation refuses other http issuers
+	}
+	provider, err := op.NewProvider(&op.Config{
+		CryptoKey:             cryptoKey,
+		CodeMethodS256:        true,
+		AuthMethodPost:        true,
+		GrantTypeRefreshToken: true,
+		SupportedUILocales:    []language.Tag{language.English},
+		SupportedScopes:       oauth.Supported,
+	}, st, op.StaticIssuer(cfg.Issuer), opts...)
+	if err != nil {
+		return nil, err
+	}
+	verifier := &jwt.Verifier{Issuer: cfg.Issuer, Audience: cfg.Issuer, Keys: cfg.Keys, Leeway: 30 * time.Second}
+	srv := &server{
+		LegacyServer: op.NewLegacyServer(provider, provider.Endpoints()),
+		storage:      st,
+		tokens: &tokens{issuer: cfg.Issuer, keys: cfg.Keys, store: cfg.Store, accessTTL: cfg.AccessTokenTTL,
+			refreshTTL: cfg.RefreshTokenTTL, now: now},
+		verifier: verifier,
+	}
+	pages := &pages{store: cfg.Store, apps: cfg.Apps, users: cfg.Users, sessions: cfg.Sessions, limiter: cfg.LoginLimiter,
+		now: now, secure: issuer.Scheme == "https", logger: cfg.Logger,
+		callbackURL: func(id string) string { return cfg.Issuer + PathAuthorize + "/callback?id=" + url.QueryEscape(id) }}
+
+	protocol := tokenLimiter(cfg.TokenLimiter)(protocolHeaders(
+		op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(provider))))
+	r := chi.NewRouter()
+	pages.routes(r)
+	// RFC 8414 metadata: the same document as OpenID discovery.
+	r.Get("/.well-known/oauth-authorization-server", func(w http.ResponseWriter, r *http.Request) {
+		protocol.ServeHTTP(w, rewritePath(r, "/.well-known/openid-configuration"))
+	})
+	r.Handle("/*", protocol)
+	handler := r
+	return &Server{Handler: handler, Verifier: verifier, store: cfg.Store}, nil
+}
+
+// AccessTokenRevoked lets the resource server check a verified token.
+func (s *Server) AccessTokenRevoked(ctx context.Context, jti string) (bool, error) {
+	return s.store.AccessTokenRevoked(ctx, oauth.GrantOfAccessToken(jti), jti)
+}
+
+func rewritePath(r *http.Request, path string) *http.Request {
+	r2 := r.Clone(r.Context())
+	r2.URL.Path, r2.URL.RawPath = path, ""
+	return r2
+}
+
+// protocolHeaders: token, introspection and revocation answers are never
+// cached (RFC 6749 5.1), and a 401 from them names the Basic scheme (RFC 6749
+// 5.2), which zitadel leaves out.
+func protocolHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case PathToken, PathIntrospect, PathRevoke:
+			w.Header().Set("Cache-Control", "no-store")
+			w.Header().Set("Pragma", "no-cache")
+			next.ServeHTTP(&basicChallenge{ResponseWriter: w}, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type basicChallenge struct{ http.ResponseWriter }
+
+func (w *basicChallenge) WriteHeader(code int) {
+	if code == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
+		w.Header().Set("WWW-Authenticate", `Basic realm="custom-gpt-adapter"`)
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func tokenLimiter(limit func(http.Handler) http.Handler) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if limit == nil {
+			return next
+		}
+		limited := limit(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == PathToken {
+				limited.ServeHTTP(w, r)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// VerifyAccessToken checks a bearer token for the resource server: RFC 9068
+// profile, signature by a current key, issuer and audience, expiry, and that
+// neither the token nor its grant was revoked.
+func (s *Server) VerifyAccessToken(ctx context.Context, token string) (query.AccessToken, error) {
+	claims, err := s.Verifier.Verify(ctx, token)
+	var invalid *jwt.InvalidTokenError
+	if errors.As(err, &invalid) {
+		return query.AccessToken{}, errs.Unauthorized("invalid-token", "the access token is invalid: "+invalid.Reason)
+	}
+	if err != nil {
+		return query.AccessToken{}, err
+	}
+	revoked, err := s.AccessTokenRevoked(ctx, claims.JTI)
+	if err != nil {
+		return query.AccessToken{}, err
+	}
+	if revoked {
+		return query.AccessToken{}, errs.Unauthorized("invalid-token", "the access token was revoked")
+	}
+	return query.AccessToken{ClientID: claims.ClientID, Subject: claims.Subject, Scopes: claims.Scope}, nil
+}

@@ -1,0 +1,190 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/jwt"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/oauth"
+)
+
+// server is zitadel/oidc's LegacyServer with every grant, introspection and
+// revocation done by us. zitadel parses and validates the protocol requests and
+// authenticates clients; we consume codes and refresh tokens atomically, enforce
+// PKCE, rotate refresh tokens with reuse detection, and issue RFC 9068 access
+// tokens (typ at+jwt), which zitadel's own JWT signer cannot.
+type server struct {
+	*op.LegacyServer
+	storage  *storage
+	tokens   *tokens
+	verifier *jwt.Verifier
+}
+
+func noStore(resp *op.Response) *op.Response {
+	resp.Header.Set("Cache-Control", "no-store")
+	resp.Header.Set("Pragma", "no-cache")
+	return resp
+}
+
+// CodeExchange redeems a code once. The code must belong to the authenticated
+// client and its redirect URI, within its lifetime, and pass PKCE when the
+// request carried a challenge.
+func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.AccessTokenRequest]) (*op.Response, error) {
+	now := s.tokens.now()
+	grantID := uuid.Must(uuid.NewV7()).String()
+	req, err := s.storage.store.RedeemCode(ctx, oauth.HashSecret(r.Data.Code), grantID, now)
+	switch {
+	case errors.Is(err, oauth.ErrCodeReused):
+		return nil, oidc.ErrInvalidGrant().WithDescription("the authorization code was already used; its tokens are revoked")
+	case errors.Is(err, oauth.ErrNotFound):
+		return nil, oidc.ErrInvalidGrant().WithDescription("the authorization code is invalid or expired")
+	case err != nil:
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	// The code is spent from here on: any mismatch also revokes what it granted.
+	fail := func(description string) (*op.Response, error) {
+		_ = s.storage.store.RevokeGrant(ctx, grantID, now)
+		return nil, oidc.ErrInvalidGrant().WithDescription("%s", description)
+	}
+	if req.ClientID != r.Client.GetID() {
+		return fail("the authorization code was issued to another client")
+	}
+	if r.Data.RedirectURI != req.RedirectURI {
+		return fail("redirect_uri does not match the authorization request")
+	}
+	if err := oauth.VerifyCodeVerifier(req.CodeChallenge, req.CodeChallengeMethod, r.Data.CodeVerifier); err != nil {
+		var oe *oauth.Error
+		errors.As(err, &oe)
+		return fail(oe.Description)
+	}
+	resp, err := s.tokens.issue(ctx, &oauth.Grant{ID: grantID, ClientID: req.ClientID, Subject: req.Subject,
+		Scopes: req.Scopes, AuthTime: req.AuthTime}, true)
+	if err != nil {
+		return nil, err
+	}
+	return noStore(op.NewResponse(resp)), nil
+}
+
+// RefreshToken rotates the refresh token: the one presented is spent, a new one
+// is issued, and presenting a spent one revokes the whole grant.
+func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.RefreshTokenRequest]) (*op.Response, error) {
+	g, err := s.storage.store.UseRefreshToken(ctx, oauth.HashSecret(r.Data.RefreshToken), s.tokens.now())
+	switch {
+	case errors.Is(err, oauth.ErrRefreshReused):
+		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token was already used; its grant is revoked")
+	case errors.Is(err, oauth.ErrNotFound):
+		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token is invalid, expired or revoked")
+	case err != nil:
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	if g.ClientID != r.Client.GetID() {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token was issued to another client")
+	}
+	if len(r.Data.Scopes) > 0 {
+		for _, sc := range r.Data.Scopes {
+			if !g.Scopes.Has(sc) {
+				return nil, oidc.ErrInvalidScope().WithDescription("a refresh may only narrow the granted scopes")
+			}
+		}
+		narrowed := *g
+		narrowed.Scopes = oauth.Scopes(slices.Clone(r.Data.Scopes))
+		g = &narrowed
+	}
+	resp, err := s.tokens.issue(ctx, g, true)
+	if err != nil {
+		return nil, err
+	}
+	return noStore(op.NewResponse(resp)), nil
+}
+
+// ClientCredentialsExchange gives a service client a token of its own: the
+// application is the subject, so it reaches the application's own memory space.
+func (s *server) ClientCredentialsExchange(ctx context.Context, r *op.ClientRequest[oidc.ClientCredentialsRequest]) (*op.Response, error) {
+	scopes := oauth.Restrict(r.Data.Scope)
+	if len(scopes) == 0 {
+		return nil, oidc.ErrInvalidScope().WithDescription("supported scopes: memories:read memories:write")
+	}
+	now := s.tokens.now()
+	g := &oauth.Grant{ID: uuid.Must(uuid.NewV7()).String(), ClientID: r.Client.GetID(), Subject: r.Client.GetID(),
+		Scopes: scopes, CreatedAt: now}
+	if err := s.storage.store.CreateGrant(ctx, g); err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	resp, err := s.tokens.issue(ctx, g, false)
+	if err != nil {
+		return nil, err
+	}
+	return noStore(op.NewResponse(resp)), nil
+}
+
+// Introspect answers RFC 7662 for an authenticated client; any token that is
+// not an active access token of that client is exactly {"active": false}.
+func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionRequest]) (*op.Response, error) {
+	cc := r.Data.ClientCredentials
+	if cc == nil || cc.ClientID == "" {
+		return nil, oidc.ErrInvalidClient().WithDescription("client authentication is required")
+	}
+	if err := s.storage.AuthorizeClientIDSecret(ctx, cc.ClientID, cc.ClientSecret); err != nil {
+		return nil, err
+	}
+	inactive := noStore(op.NewResponse(map[string]bool{"active": false}))
+	if r.Data.IntrospectionRequest == nil {
+		return inactive, nil
+	}
+	claims, err := s.activeAccessToken(ctx, r.Data.Token)
+	if err != nil || claims.ClientID != cc.ClientID {
+		return inactive, nil
+	}
+	return noStore(op.NewResponse(map[string]any{
+		"active": true, "token_type": oidc.BearerToken, "client_id": claims.ClientID, "sub": claims.Subject,
+		"scope": strings.Join(claims.Scope, " "), "iss": claims.Issuer, "aud": claims.Audience,
+		"exp": claims.ExpiresAt.Unix(), "iat": claims.IssuedAt.Unix(), "jti": claims.JTI,
+	})), nil
+}
+
+// activeAccessToken verifies a token and checks it was not revoked.
+func (s *server) activeAccessToken(ctx context.Context, token string) (jwt.AccessClaims, error) {
+	claims, err := s.verifier.Verify(ctx, token)
+	if err != nil {
+		return jwt.AccessClaims{}, err
+	}
+	revoked, err := s.storage.store.AccessTokenRevoked(ctx, oauth.GrantOfAccessToken(claims.JTI), claims.JTI)
+	if err != nil {
+		return jwt.AccessClaims{}, err
+	}
+	if revoked {
+		return jwt.AccessClaims{}, errors.New("revoked")
+	}
+	return claims, nil
+}
+
+// Revocation (RFC 7009) answers 200 whatever the token, so it tells a client
+// nothing about tokens that are not its own. A refresh token revokes its grant;
+// an access token is revoked alone.
+func (s *server) Revocation(ctx context.Context, r *op.ClientRequest[oidc.RevocationRequest]) (*op.Response, error) {
+	ok := noStore(op.NewResponse(struct{}{}))
+	token := r.Data.Token
+	now := s.tokens.now()
+	if strings.HasPrefix(token, oauth.RefreshTokenPrefix) {
+		g, err := s.storage.store.RefreshTokenGrant(ctx, oauth.HashSecret(token))
+		if err == nil && g.ClientID == r.Client.GetID() {
+			if err := s.storage.store.RevokeGrant(ctx, g.ID, now); err != nil {
+				return nil, oidc.ErrServerError().WithParent(err)
+			}
+		}
+		return ok, nil
+	}
+	claims, err := s.verifier.Verify(ctx, token)
+	if err == nil && claims.ClientID == r.Client.GetID() {
+		if err := s.storage.store.RevokeAccessToken(ctx, claims.JTI, claims.ExpiresAt); err != nil {
+			return nil, oidc.ErrServerError().WithParent(err)
+		}
+	}
+	return ok, nil
+}

@@ -1,0 +1,61 @@
+package oauth
+
+import (
+	"context"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/jwt"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/application"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/oauth"
+)
+
+// Apps finds the application behind a client_id.
+type Apps interface {
+	Get(ctx context.Context, id string) (*application.Application, error)
+}
+
+// Store keeps authorization requests, grants and tokens (adapters/postgres.OAuthStore).
+type Store interface {
+	SaveAuthRequest(ctx context.Context, r *oauth.AuthRequest) error
+	AuthRequest(ctx context.Context, id string, now time.Time) (*oauth.AuthRequest, error)
+	CompleteAuthRequest(ctx context.Context, id, subject string, authTime, now time.Time) error
+	DeleteAuthRequest(ctx context.Context, id string) error
+	SaveCode(ctx context.Context, id string, codeHash []byte, now time.Time) error
+	RedeemCode(ctx context.Context, codeHash []byte, grantID string, now time.Time) (*oauth.AuthRequest, error)
+	CreateGrant(ctx context.Context, g *oauth.Grant) error
+	RevokeGrant(ctx context.Context, id string, now time.Time) error
+	SaveRefreshToken(ctx context.Context, hash []byte, grantID string, expires, now time.Time) error
+	UseRefreshToken(ctx context.Context, hash []byte, now time.Time) (*oauth.Grant, error)
+	RefreshTokenGrant(ctx context.Context, hash []byte) (*oauth.Grant, error)
+	RevokeAccessToken(ctx context.Context, jti string, expires time.Time) error
+	AccessTokenRevoked(ctx context.Context, grantID, jti string) (bool, error)
+}
+
+// Keys signs access tokens and publishes the keys that verify them.
+type Keys interface {
+	jwt.KeySource
+	Current(ctx context.Context) (jwt.Key, error)
+	PublicKeys(ctx context.Context) ([]jose.JSONWebKey, error)
+}
+
+// Users checks an end user's password; errs.Unauthorized for a wrong email or
+// password, errs.Forbidden for a disabled user.
+type Users interface {
+	AuthenticateUser(ctx context.Context, email, password string) (userID string, err error)
+}
+
+// Sessions keeps signed-in browsers; only a hash of the cookie is stored.
+type Sessions interface {
+	CreateSession(ctx context.Context, userID string, authTime time.Time) (token string, err error)
+	// Session returns oauth.ErrNotFound for an unknown or expired session, or
+	// one whose user is disabled.
+	Session(ctx context.Context, token string) (oauth.Session, error)
+}
+
+// LoginLimiter bounds password attempts per account and per address; a
+// positive wait means "refused, retry after".
+type LoginLimiter interface {
+	Allow(ctx context.Context, key string) (wait time.Duration, err error)
+}

@@ -1,0 +1,118 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/jwt"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/oauth"
+)
+
+// authorizationServer returns the OAuth server, built once on first use.
+func (s *Service) authorizationServer() (*oauth.Server, error) {
+	s.oauthOnce.Do(func() { s.oauth, s.oauthErr = s.newAuthorizationServer() })
+	return s.oauth, s.oauthErr
+}
+
+// lazyTokens verifies access tokens through the authorization server, which it
+// builds on the first token it sees.
+type lazyTokens struct{ s *Service }
+
+func (l lazyTokens) VerifyAccessToken(ctx context.Context, token string) (query.AccessToken, error) {
+	srv, err := l.s.authorizationServer()
+	if err != nil {
+		return query.AccessToken{}, err
+	}
+	return srv.VerifyAccessToken(ctx, token)
+}
+
+// newAuthorizationServer builds the OAuth server over Postgres (requests,
+// grants, keys, users, sessions) and Redis (rate limits shared by every instance).
+func (s *Service) newAuthorizationServer() (*oauth.Server, error) {
+	limiter := redis.NewLimiter(s.redis, s.cfg.StreamPrefix)
+	loginLimit := redis.Limit{Rate: s.cfg.LoginRatePerMinute, Period: time.Minute, Burst: s.cfg.LoginRatePerMinute}
+	tokenLimit := redis.Limit{Rate: s.cfg.TokenRate, Period: time.Second, Burst: 2 * s.cfg.TokenRate}
+	srv, err := oauth.New(oauth.Config{
+		Issuer:          s.cfg.PublicURL,
+		AccessTokenTTL:  s.cfg.AccessTokenTTL,
+		RefreshTokenTTL: s.cfg.RefreshTokenTTL,
+		Apps:            postgres.NewApplicationRepository(s.pool),
+		Store:           postgres.NewOAuthStore(s.pool),
+		Keys:            s.keys,
+		Users:           userAuthenticator{s.authUsers},
+		Sessions:        postgres.NewSessionStore(s.pool),
+		LoginLimiter:    loginLimiter{limiter: limiter, perAccount: loginLimit},
+		TokenLimiter:    tokenRateLimit(limiter, tokenLimit),
+		Health:          func(ctx context.Context) error { return s.pool.Ping(ctx) },
+		Logger:          s.log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("CUSTOM_GPT_PUBLIC_URL: %w", err)
+	}
+	return srv, nil
+}
+
+type userAuthenticator struct{ h query.AuthenticateUserHandler }
+
+func (u userAuthenticator) AuthenticateUser(ctx context.Context, email, password string) (string, error) {
+	return u.h.Handle(ctx, query.AuthenticateUser{Email: email, Password: password})
+}
+
+// loginLimiter gives each account its budget and each address four times as
+// much, since one address may be a whole office behind NAT.
+type loginLimiter struct {
+	limiter    *redis.Limiter
+	perAccount redis.Limit
+}
+
+func (l loginLimiter) Allow(ctx context.Context, key string) (time.Duration, error) {
+	limit := l.perAccount
+	if strings.HasPrefix(key, "login:address:") {
+		limit.Rate, limit.Burst = 4*limit.Rate, 4*limit.Burst
+	}
+	d, err := l.limiter.Allow(ctx, key, limit)
+	if err != nil {
+		return 0, err
+	}
+	return d.RetryAfter, nil
+}
+
+// tokenRateLimit limits the token endpoint per client before the client is
+// authenticated, so a flood of guesses costs the server nothing but a Redis call.
+func tokenRateLimit(limiter *redis.Limiter, limit redis.Limit) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			clientID, _, ok := r.BasicAuth()
+			if !ok {
+				r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+				clientID = r.PostFormValue("client_id")
+			}
+			if clientID == "" {
+				clientID = "anonymous"
+			}
+			d, err := limiter.Allow(r.Context(), "token:"+clientID, limit)
+			if err == nil && !d.Allowed {
+				w.Header().Set("Retry-After", strconv.Itoa(int(d.RetryAfter.Seconds()+0.999)))
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("Cache-Control", "no-store")
+				w.WriteHeader(http.StatusTooManyRequests)
+				_, _ = w.Write([]byte(`{"error":"slow_down","error_description":"too many token requests for this client"}`))
+				return
+			}
+			next.ServeHTTP(w, r) // a Redis failure fails open: authentication still runs
+		})
+	}
+}
+
+// RotateSigningKey adds a new signing key; the previous one keeps verifying
+// until the last access token it signed has expired.
+func (s *Service) RotateSigningKey(ctx context.Context) (jwt.Key, error) {
+	return s.keys.Rotate(ctx, s.cfg.AccessTokenTTL)
+}
