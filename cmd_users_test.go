@@ -31,7 +31,7 @@ func newUsersCLI(t *testing.T) *usersCLI {
 	t.Helper()
 	pool, _ := pgtest.NewPool(t)
 	repo := postgres.NewUserRepository(pool)
-	return &usersCLI{t: t, repo: repo, admin: command.NewUserAdmin(repo)}
+	return &usersCLI{t: t, repo: repo, admin: command.NewUserAdmin(repo, nil)}
 }
 
 func (c *usersCLI) run(stdin string, args ...string) (stdout, stderr string, err error) {
@@ -220,7 +220,7 @@ func TestUsersDisable(t *testing.T) {
 
 func TestUsersUsage(t *testing.T) {
 	t.Parallel()
-	admin := command.NewUserAdmin(nil) // never reached
+	admin := command.NewUserAdmin(nil, nil) // never reached
 	for _, args := range [][]string{nil, {}, {"list"}, {"delete", "x"}} {
 		var out bytes.Buffer
 		if err := runUsersWith(context.Background(), admin, args, strings.NewReader(""), &out, io.Discard); !errors.Is(err, errUsage) {

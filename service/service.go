@@ -171,7 +171,7 @@ func (s *Service) application(bank memoryBank) (app.Application, error) {
 			}, l, m),
 			FailCreateMemory: command.NewFailCreateMemoryHandler(tx, l, m),
 			Apps:             command.NewAppAdmin(postgres.NewApplicationRepository(s.pool)),
-			Users:            command.NewUserAdmin(users),
+			Users:            command.NewUserAdmin(users, postgres.NewOAuthStore(s.pool)),
 		},
 		Queries: app.Queries{
 			Authenticate:     query.NewAuthenticateHandler(postgres.NewApplicationRepository(s.pool), lazyTokens{s}, l, m),

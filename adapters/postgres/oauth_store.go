@@ -187,6 +187,15 @@ func revokeGrant(ctx context.Context, db execer, id string, now time.Time) error
 	return nil
 }
 
+// RevokeGrantsOfSubject revokes every grant of an end user (on disable).
+func (s *OAuthStore) RevokeGrantsOfSubject(ctx context.Context, subject string, now time.Time) error {
+	_, err := s.pool.Exec(ctx, `UPDATE custom_gpt_oauth_grants SET revoked_at = $2 WHERE subject = $1 AND revoked_at IS NULL`, subject, now)
+	if err != nil {
+		return fmt.Errorf("revoke grants of subject: %w", err)
+	}
+	return nil
+}
+
 // SaveRefreshToken stores the hash of a new refresh token of a grant.
 func (s *OAuthStore) SaveRefreshToken(ctx context.Context, hash []byte, grantID string, expires, now time.Time) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO custom_gpt_refresh_tokens (token_hash, grant_id, expires_at, created_at)

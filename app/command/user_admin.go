@@ -11,10 +11,20 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/user"
 )
 
-// UserAdmin manages end-user accounts from the command line.
-type UserAdmin struct{ users user.Repository }
+// GrantRevoker ends every OAuth grant of a subject, with all its tokens.
+type GrantRevoker interface {
+	RevokeGrantsOfSubject(ctx context.Context, subject string, now time.Time) error
+}
 
-func NewUserAdmin(users user.Repository) UserAdmin { return UserAdmin{users: users} }
+// UserAdmin manages end-user accounts from the command line.
+type UserAdmin struct {
+	users  user.Repository
+	grants GrantRevoker // nil: nothing to revoke
+}
+
+func NewUserAdmin(users user.Repository, grants GrantRevoker) UserAdmin {
+	return UserAdmin{users: users, grants: grants}
+}
 
 // Create stores a new active local account; only an argon2id hash of the
 // password is kept. The id is a UUIDv7, so ids sort by creation time.
@@ -40,17 +50,23 @@ func (h UserAdmin) Create(ctx context.Context, email, password string) (*user.Us
 	return u, nil
 }
 
-// Disable stops a user from signing in. idOrEmail is an email when it holds
-// an "@" (user ids never do), else a user id.
+// Disable stops a user from signing in and revokes every token issued for
+// them, so a disabled user's GPTs lose access at once, not when tokens expire.
+// idOrEmail is an email when it holds an "@" (user ids never do), else a user id.
 func (h UserAdmin) Disable(ctx context.Context, idOrEmail string) error {
 	u, err := h.Find(ctx, idOrEmail)
 	if err != nil {
 		return err
 	}
-	return h.users.Update(ctx, u.ID(), func(u *user.User) error {
-		u.Disable(time.Now().UTC())
+	now := time.Now().UTC()
+	err = h.users.Update(ctx, u.ID(), func(u *user.User) error {
+		u.Disable(now)
 		return nil
 	})
+	if err != nil || h.grants == nil {
+		return err
+	}
+	return h.grants.RevokeGrantsOfSubject(ctx, u.ID(), now)
 }
 
 // Find returns the user with that id or email; errs.KindNotFound when none.

@@ -86,7 +86,7 @@ func TestUserAdmin_Create(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	repo := newFakeUsers()
-	admin := command.NewUserAdmin(repo)
+	admin := command.NewUserAdmin(repo, nil)
 
 	const pw = "correct horse battery staple"
 	u, err := admin.Create(ctx, "  Alice@Example.com ", pw)
@@ -144,7 +144,7 @@ func TestUserAdmin_CreateRefuses(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			repo := newFakeUsers()
-			admin := command.NewUserAdmin(repo)
+			admin := command.NewUserAdmin(repo, nil)
 			if _, err := admin.Create(ctx, "alice@example.com", "correct horse battery staple"); err != nil {
 				t.Fatal(err)
 			}
@@ -180,7 +180,7 @@ func TestUserAdmin_Disable(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			repo := newFakeUsers()
-			admin := command.NewUserAdmin(repo)
+			admin := command.NewUserAdmin(repo, nil)
 			alice, err := admin.Create(ctx, "Alice@example.com", "correct horse battery staple")
 			if err != nil {
 				t.Fatal(err)
@@ -215,7 +215,7 @@ func TestUserAdmin_DisableUnknown(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	repo := newFakeUsers()
-	admin := command.NewUserAdmin(repo)
+	admin := command.NewUserAdmin(repo, nil)
 
 	for _, idOrEmail := range []string{"nobody@example.com", "0190c2a0-0000-7000-8000-000000000000", ""} {
 		if err := admin.Disable(ctx, idOrEmail); errs.KindOf(err) != errs.KindNotFound {
