@@ -42,12 +42,9 @@ func (s Scopes) Has(scope string) bool { return slices.Contains(s, scope) }
 // String is the space-separated wire form.
 func (s Scopes) String() string { return strings.Join(s, " ") }
 
-// Restrict keeps the supported scopes only; an empty request gets all of them,
-// since ChatGPT's editor may leave the Scope field empty.
+// Restrict keeps the supported scopes only, once each. An empty result means
+// nothing grantable was asked for, and the request is refused with invalid_scope.
 func Restrict(requested []string) Scopes {
-	if len(requested) == 0 {
-		return slices.Clone(Supported)
-	}
 	var out Scopes
 	for _, sc := range requested {
 		if IsSupported(sc) && !out.Has(sc) {

@@ -3,6 +3,7 @@ package oauth
 import (
 	"context"
 	"errors"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -187,4 +188,16 @@ func (s *server) Revocation(ctx context.Context, r *op.ClientRequest[oidc.Revoca
 		}
 	}
 	return ok, nil
+}
+
+// VerifyClient answers a failed client authentication with 401 (RFC 6749 5.2:
+// required when the client used the Authorization header), where zitadel
+// answers 400; protocolHeaders adds the WWW-Authenticate challenge.
+func (s *server) VerifyClient(ctx context.Context, r *op.Request[op.ClientCredentials]) (op.Client, error) {
+	c, err := s.LegacyServer.VerifyClient(ctx, r)
+	var oe *oidc.Error
+	if errors.As(err, &oe) && oe.ErrorType == oidc.InvalidClient {
+		return nil, op.NewStatusError(oe, http.StatusUnauthorized)
+	}
+	return c, err
 }
