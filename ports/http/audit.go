@@ -13,6 +13,7 @@ import (
 type auditEntry struct {
 	ID          string     `json:"id"`
 	AppID       string     `json:"app_id"`
+	EndUser     string     `json:"end_user,omitempty"`
 	Operation   string     `json:"operation"`
 	Status      string     `json:"status"`
 	RequestID   string     `json:"request_id"`
@@ -53,7 +54,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 	out := auditPage{Entries: make([]auditEntry, 0, len(page.Entries))}
 	for _, e := range page.Entries {
 		out.Entries = append(out.Entries, auditEntry{
-			ID: strconv.FormatInt(e.ID, 10), AppID: e.AppID, Operation: string(e.Action), Status: string(e.Status),
+			ID: strconv.FormatInt(e.ID, 10), AppID: e.AppID, EndUser: e.EndUser, Operation: string(e.Action), Status: string(e.Status),
 			RequestID: e.RequestID, OperationID: e.OperationID, OccurredAt: e.OccurredAt,
 			CompletedAt: timeOrNil(e.CompletedAt), Detail: e.Detail,
 		})
