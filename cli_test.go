@@ -61,6 +61,9 @@ func TestInvalidConfigurationNamesTheVariable(t *testing.T) {
 		"CUSTOM_GPT_WORKER_CONCURRENCY": "0",
 		"CUSTOM_GPT_WORKER_LEASE":       "-1s",
 		"CUSTOM_GPT_RETRY_MAX":          "many",
+		"CUSTOM_GPT_PUBLIC_URL":         "http://memory.example.com",
+		"CUSTOM_GPT_SIGNING_ALG":        "HS256",
+		"CUSTOM_GPT_ACCESS_TOKEN_TTL":   "forever",
 	}
 	for name, value := range cases {
 		for _, cmd := range []string{"serve", "migrate"} {

@@ -1,0 +1,49 @@
+package service_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/service"
+)
+
+func TestPublicURL(t *testing.T) {
+	t.Parallel()
+	for value, ok := range map[string]bool{
+		"https://memory.example.com":     true,
+		"https://memory.example.com/":    true, // the trailing slash is dropped
+		"http://127.0.0.1:8080":          true,
+		"http://[::1]:8080":              true,
+		"http://localhost:8080":          true,
+		"http://memory.example.com":      false,
+		"https://memory.example.com/api": false,
+		"https://memory.example.com?x=1": false,
+		"ftp://memory.example.com":       false,
+		"memory.example.com":             false,
+	} {
+		cfg, err := service.LoadConfig(func(k string) string {
+			if k == "CUSTOM_GPT_PUBLIC_URL" {
+				return value
+			}
+			return ""
+		})
+		if (err == nil) != ok {
+			t.Errorf("%q: %v, want ok=%v", value, err, ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "CUSTOM_GPT_PUBLIC_URL:") {
+			t.Errorf("%q: error %v does not name the variable", value, err)
+		}
+		if ok && strings.HasSuffix(cfg.PublicURL, "/") {
+			t.Errorf("%q kept its trailing slash: %q", value, cfg.PublicURL)
+		}
+	}
+	cfg, err := service.LoadConfig(func(k string) string {
+		if k == "CUSTOM_GPT_HTTP_ADDR" {
+			return "127.0.0.1:9999"
+		}
+		return ""
+	})
+	if err != nil || cfg.PublicURL != "http://127.0.0.1:9999" {
+		t.Fatalf("default public URL %q (%v)", cfg.PublicURL, err)
+	}
+}
