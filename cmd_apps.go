@@ -46,82 +46,75 @@ func runApps(ctx context.Context, args []string, getenv func(string) string, std
 	if len(args) == 0 {
 		return errUsage
 	}
-	cfg, err := service.LoadConfig(getenv)
-	if err != nil {
-		return fmt.Errorf("invalid configuration:\n%w", err)
-	}
-	svc, err := service.New(ctx, cfg, newLogger(stderr, cfg.LogLevel))
-	if err != nil {
-		return err
-	}
-	defer svc.Close()
-	apps := svc.App().Commands.Apps
-	enc := json.NewEncoder(stdout)
+	return withService(ctx, getenv, stderr, func(svc *service.Service) error {
+		apps := svc.App().Commands.Apps
+		enc := json.NewEncoder(stdout)
 
-	switch args[0] {
-	case "create":
-		fs := flag.NewFlagSet("apps create", flag.ContinueOnError)
-		fs.SetOutput(stderr)
-		name := fs.String("name", "", "application name (required)")
-		var uris stringList
-		fs.Var(&uris, "redirect-uri", "OAuth redirect URI, matched exactly (repeatable)")
-		if err := fs.Parse(args[1:]); err != nil {
-			return err
+		switch args[0] {
+		case "create":
+			fs := flag.NewFlagSet("apps create", flag.ContinueOnError)
+			fs.SetOutput(stderr)
+			name := fs.String("name", "", "application name (required)")
+			var uris stringList
+			fs.Var(&uris, "redirect-uri", "OAuth redirect URI, matched exactly (repeatable)")
+			if err := fs.Parse(args[1:]); err != nil {
+				return err
+			}
+			if *name == "" {
+				return fmt.Errorf("apps create: --name is required")
+			}
+			r, err := apps.Register(ctx, command.RegisterApp{AppID: uuid.Must(uuid.NewV7()).String(), Name: *name, RedirectURIs: uris})
+			if err != nil {
+				return err
+			}
+			out := toAppJSON(r.App)
+			out.APIKey, out.ClientSecret = r.APIKey, r.ClientSecret
+			return enc.Encode(out)
+		case "list":
+			list, err := apps.List(ctx)
+			if err != nil {
+				return err
+			}
+			out := make([]appJSON, 0, len(list))
+			for _, a := range list {
+				out = append(out, toAppJSON(a))
+			}
+			return enc.Encode(out)
+		case "rotate-key":
+			if len(args) != 2 {
+				return fmt.Errorf("apps rotate-key: give exactly one APP_ID")
+			}
+			key, err := apps.RotateKey(ctx, args[1])
+			if err != nil {
+				return err
+			}
+			return enc.Encode(map[string]string{"app_id": args[1], "api_key": key})
+		case "add-redirect-uri":
+			if len(args) != 3 {
+				return fmt.Errorf("apps add-redirect-uri: give APP_ID and URI")
+			}
+			if err := apps.AddRedirectURI(ctx, args[1], args[2]); err != nil {
+				return err
+			}
+			return enc.Encode(map[string]string{"app_id": args[1], "redirect_uri": args[2]})
+		case "rotate-secret":
+			if len(args) != 2 {
+				return fmt.Errorf("apps rotate-secret: give exactly one APP_ID")
+			}
+			secret, err := apps.RotateSecret(ctx, args[1])
+			if err != nil {
+				return err
+			}
+			return enc.Encode(map[string]string{"app_id": args[1], "client_id": args[1], "client_secret": secret})
+		case "disable":
+			if len(args) != 2 {
+				return fmt.Errorf("apps disable: give exactly one APP_ID")
+			}
+			if err := apps.Disable(ctx, args[1]); err != nil {
+				return err
+			}
+			return enc.Encode(map[string]string{"app_id": args[1], "status": "disabled"})
 		}
-		if *name == "" {
-			return fmt.Errorf("apps create: --name is required")
-		}
-		r, err := apps.Register(ctx, command.RegisterApp{AppID: uuid.Must(uuid.NewV7()).String(), Name: *name, RedirectURIs: uris})
-		if err != nil {
-			return err
-		}
-		out := toAppJSON(r.App)
-		out.APIKey, out.ClientSecret = r.APIKey, r.ClientSecret
-		return enc.Encode(out)
-	case "list":
-		list, err := apps.List(ctx)
-		if err != nil {
-			return err
-		}
-		out := make([]appJSON, 0, len(list))
-		for _, a := range list {
-			out = append(out, toAppJSON(a))
-		}
-		return enc.Encode(out)
-	case "rotate-key":
-		if len(args) != 2 {
-			return fmt.Errorf("apps rotate-key: give exactly one APP_ID")
-		}
-		key, err := apps.RotateKey(ctx, args[1])
-		if err != nil {
-			return err
-		}
-		return enc.Encode(map[string]string{"app_id": args[1], "api_key": key})
-	case "add-redirect-uri":
-		if len(args) != 3 {
-			return fmt.Errorf("apps add-redirect-uri: give APP_ID and URI")
-		}
-		if err := apps.AddRedirectURI(ctx, args[1], args[2]); err != nil {
-			return err
-		}
-		return enc.Encode(map[string]string{"app_id": args[1], "redirect_uri": args[2]})
-	case "rotate-secret":
-		if len(args) != 2 {
-			return fmt.Errorf("apps rotate-secret: give exactly one APP_ID")
-		}
-		secret, err := apps.RotateSecret(ctx, args[1])
-		if err != nil {
-			return err
-		}
-		return enc.Encode(map[string]string{"app_id": args[1], "client_id": args[1], "client_secret": secret})
-	case "disable":
-		if len(args) != 2 {
-			return fmt.Errorf("apps disable: give exactly one APP_ID")
-		}
-		if err := apps.Disable(ctx, args[1]); err != nil {
-			return err
-		}
-		return enc.Encode(map[string]string{"app_id": args[1], "status": "disabled"})
-	}
-	return errUsage
+		return errUsage
+	})
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/service"
@@ -14,18 +13,11 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 	if len(args) != 1 || args[0] != "rotate" {
 		return errUsage
 	}
-	cfg, err := service.LoadConfig(getenv)
-	if err != nil {
-		return fmt.Errorf("invalid configuration:\n%w", err)
-	}
-	svc, err := service.New(ctx, cfg, newLogger(stderr, cfg.LogLevel))
-	if err != nil {
-		return err
-	}
-	defer svc.Close()
-	key, err := svc.RotateSigningKey(ctx)
-	if err != nil {
-		return err
-	}
-	return json.NewEncoder(stdout).Encode(map[string]string{"kid": key.KID, "algorithm": key.Algorithm})
+	return withService(ctx, getenv, stderr, func(svc *service.Service) error {
+		key, err := svc.RotateSigningKey(ctx)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(stdout).Encode(map[string]string{"kid": key.KID, "algorithm": key.Algorithm})
+	})
 }

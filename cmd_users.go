@@ -103,14 +103,7 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 	if len(args) == 0 {
 		return errUsage
 	}
-	cfg, err := service.LoadConfig(getenv)
-	if err != nil {
-		return fmt.Errorf("invalid configuration:\n%w", err)
-	}
-	svc, err := service.New(ctx, cfg, newLogger(stderr, cfg.LogLevel))
-	if err != nil {
-		return err
-	}
-	defer svc.Close()
-	return runUsersWith(ctx, svc.App().Commands.Users, args, stdin, stdout, stderr)
+	return withService(ctx, getenv, stderr, func(svc *service.Service) error {
+		return runUsersWith(ctx, svc.App().Commands.Users, args, stdin, stdout, stderr)
+	})
 }

@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/service"
 )
 
 const usage = `usage: custom-gpt-adapter <command> [arguments]
@@ -80,6 +82,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	}
 	return errUsage
+}
+
+// withService runs fn with a connected service, for one-shot commands.
+func withService(ctx context.Context, getenv func(string) string, stderr io.Writer, fn func(*service.Service) error) error {
+	cfg, err := service.LoadConfig(getenv)
+	if err != nil {
+		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	svc, err := service.New(ctx, cfg, newLogger(stderr, cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	return fn(svc)
 }
 
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
