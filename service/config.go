@@ -48,6 +48,7 @@ type Config struct {
 	OutboxPollInterval time.Duration
 	EventStreamMaxLen  int64
 	DatabaseMaxConns   int32
+	UpstreamOIDC       UpstreamOIDC // optional sign-in through an upstream OpenID provider
 }
 
 var streamPrefixRE = regexp.MustCompile(`^[A-Za-z0-9_\-.]{1,64}$`)
@@ -86,6 +87,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		DatabaseMaxConns:   int32(p.integer("CUSTOM_GPT_DATABASE_MAX_CONNS", 20, 1, 1000)),
 	}
 	c.PublicURL = strings.TrimSuffix(p.str("CUSTOM_GPT_PUBLIC_URL", "http://"+c.HTTPAddr), "/")
+	c.UpstreamOIDC = loadUpstreamOIDC(&p)
 	c.validate(&p)
 	return c, errors.Join(p.errs...)
 }

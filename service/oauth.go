@@ -52,6 +52,7 @@ func (s *Service) newAuthorizationServer() (*oauth.Server, error) {
 		TokenLimiter:    tokenRateLimit(limiter, tokenLimit),
 		Health:          func(ctx context.Context) error { return s.pool.Ping(ctx) },
 		Logger:          s.log,
+		Upstream:        s.upstreamSignIn(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("CUSTOM_GPT_PUBLIC_URL: %w", err)

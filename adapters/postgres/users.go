@@ -84,6 +84,19 @@ func (r *UserRepository) ByEmail(ctx context.Context, email string) (*user.User,
 	return u, nil
 }
 
+// ByUpstreamSub finds the user linked to an upstream subject (see
+// user.UpstreamSubject); the partial unique index on upstream_sub serves it.
+func (r *UserRepository) ByUpstreamSub(ctx context.Context, upstreamSub string) (*user.User, error) {
+	if upstreamSub == "" { // NULL is never a subject; "" would match nothing anyway
+		return nil, errs.NotFound("user-not-found", "user not found")
+	}
+	u, err := scanUser(r.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM custom_gpt_users WHERE upstream_sub = $1`, upstreamSub))
+	if err != nil {
+		return nil, dbError(err, "user-not-found", "user")
+	}
+	return u, nil
+}
+
 func (r *UserRepository) Update(ctx context.Context, id string, fn func(*user.User) error) error {
 	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
 		u, err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM custom_gpt_users WHERE id = $1 FOR UPDATE`, id))

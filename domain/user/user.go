@@ -115,6 +115,9 @@ type Repository interface {
 	// ByEmail finds a user by address, case-insensitively; errs.KindNotFound
 	// when there is none.
 	ByEmail(ctx context.Context, email string) (*User, error)
+	// ByUpstreamSub finds the user linked to an upstream subject (see
+	// UpstreamSubject); errs.KindNotFound when there is none.
+	ByUpstreamSub(ctx context.Context, upstreamSub string) (*User, error)
 	// Update loads the user, applies fn and saves it in one transaction.
 	Update(ctx context.Context, id string, fn func(*User) error) error
 }

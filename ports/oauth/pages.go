@@ -44,6 +44,7 @@ type pages struct {
 	secure      bool
 	callbackURL func(id string) string
 	logger      *slog.Logger
+	upstream    *upstreamSignIn // nil: no upstream OpenID provider configured
 }
 
 func (p *pages) routes(r chi.Router) {
@@ -51,11 +52,15 @@ func (p *pages) routes(r chi.Router) {
 	r.Post(PathLogin, p.submitLogin)
 	r.Get(PathConsent, p.showConsent)
 	r.Post(PathConsent, p.submitConsent)
+	if p.upstream != nil {
+		p.upstream.routes(r)
+	}
 }
 
 type pageData struct {
 	Title, AppName, RequestID, CSRF, Email, Error string
 	Scopes                                        []string
+	UpstreamName                                  string // "Sign in with …" on the login page
 }
 
 func (p *pages) sessionCookie() string {
@@ -81,6 +86,9 @@ func (p *pages) render(w http.ResponseWriter, status int, name string, d pageDat
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
 	w.WriteHeader(status)
+	if p.upstream != nil {
+		d.UpstreamName = p.upstream.name
+	}
 	if err := templates.ExecuteTemplate(w, name, d); err != nil && p.logger != nil {
 		p.logger.Error("render page", "page", name, "error", err)
 	}
@@ -178,14 +186,23 @@ func (p *pages) submitLogin(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusServiceUnavailable, "Sign-in is unavailable right now. Please try again later.")
 		return
 	}
-	token, err := p.sessions.CreateSession(r.Context(), userID, p.now())
-	if err != nil {
+	if err := p.startSession(w, r, userID); err != nil {
 		again(http.StatusServiceUnavailable, "Sign-in is unavailable right now. Please try again later.")
 		return
 	}
+	http.Redirect(w, r, PathConsent+"?id="+url.QueryEscape(id), http.StatusSeeOther)
+}
+
+// startSession signs the browser in as userID, whichever way they proved who
+// they are (password or upstream provider).
+func (p *pages) startSession(w http.ResponseWriter, r *http.Request, userID string) error {
+	token, err := p.sessions.CreateSession(r.Context(), userID, p.now())
+	if err != nil {
+		return err
+	}
 	http.SetCookie(w, &http.Cookie{Name: p.sessionCookie(), Value: token, Path: "/", HttpOnly: true,
 		Secure: p.secure, SameSite: http.SameSiteLaxMode, MaxAge: int(oauth.SessionLifetime / time.Second)})
-	http.Redirect(w, r, PathConsent+"?id="+url.QueryEscape(id), http.StatusSeeOther)
+	return nil
 }
 
 // limited applies the per-account and per-address budgets before any password

@@ -54,6 +54,8 @@ type Config struct {
 	// client authentication.
 	TokenLimiter func(http.Handler) http.Handler
 	Logger       *slog.Logger
+	// Upstream, when set, offers sign-in through an upstream OpenID provider.
+	Upstream *Upstream
 }
 
 // Server is the mounted authorization server.
@@ -107,6 +109,11 @@ func New(cfg Config) (*Server, error) {
 	pages := &pages{store: cfg.Store, apps: cfg.Apps, users: cfg.Users, sessions: cfg.Sessions, limiter: cfg.LoginLimiter,
 		now: now, secure: issuer.Scheme == "https", logger: cfg.Logger,
 		callbackURL: func(id string) string { return cfg.Issuer + PathAuthorize + "/callback?id=" + url.QueryEscape(id) }}
+	if cfg.Upstream != nil {
+		if pages.upstream, err = newUpstreamSignIn(*cfg.Upstream, cfg.Issuer, pages.secure, pages); err != nil {
+			return nil, err
+		}
+	}
 
 	protocol := tokenLimiter(cfg.TokenLimiter)(protocolHeaders(
 		op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(provider))))
