@@ -18,6 +18,7 @@ import (
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/oauth"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/user"
 )
 
 //go:embed templates/*.html
@@ -216,7 +217,7 @@ func (p *pages) limited(r *http.Request, email string) time.Duration {
 		addr = r.RemoteAddr
 	}
 	var worst time.Duration
-	for _, key := range []string{"login:account:" + normalizeEmail(email), "login:address:" + addr} {
+	for _, key := range []string{"login:account:" + user.NormalizeEmail(email), "login:address:" + addr} {
 		wait, err := p.limiter.Allow(r.Context(), key)
 		if err != nil {
 			return 0 // fail open: the password check itself still runs
