@@ -15,9 +15,7 @@ func (s *Service) upstreamSignIn() *oauth.Upstream {
 	if !u.Enabled() {
 		return nil
 	}
-	// Logged like every use case; its duration is not in the handler metrics,
-	// whose collector belongs to the application built in application().
-	h := command.NewSignInUpstreamUserHandler(postgres.NewUserRepository(s.pool), s.log, nil)
+	h := command.NewSignInUpstreamUserHandler(postgres.NewUserRepository(s.pool), s.log, s.metrics)
 	return &oauth.Upstream{Issuer: u.Issuer, ClientID: u.ClientID, ClientSecret: u.ClientSecret, Name: u.Name,
 		Users: upstreamUsers{h}}
 }

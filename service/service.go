@@ -55,6 +55,7 @@ type Service struct {
 	topics   events.Topics
 	app      app.Application
 	keys     *postgres.SigningKeyStore
+	metrics  *decorator.Metrics
 
 	// The authorization server is built on first use: only API processes need
 	// it, and commands such as `apps create` start faster and quieter without.
@@ -160,6 +161,7 @@ func (s *Service) application(bank memoryBank) (app.Application, error) {
 	outbox := postgres.NewOutbox(s.topics, messaging.Marshaler, s.wlog)
 	tx := postgres.NewTransactor(s.pool, outbox)
 	m := decorator.NewMetrics(s.registry)
+	s.metrics = m
 	l := s.log
 	users := postgres.NewUserRepository(s.pool)
 	s.authUsers = query.NewAuthenticateUserHandler(users, l, m)
