@@ -6,11 +6,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 	"github.com/sony/gobreaker/v2"
 )
@@ -19,8 +21,17 @@ import (
 // Answers are read by one lenient decoder that accepts both flavors' shapes.
 type dialect interface {
 	addRequest(scope memory.Scope, d memory.Draft, operationID string, infer bool) (path string, body any)
-	listPath(scope memory.Scope) string
+	// listPath lists scope; a dialect that lists in pages reads page (from 1) of size.
+	listPath(scope memory.Scope, page, size int) string
+	// listsInPages tells whether one answer may hold only part of the scope.
+	listsInPages() bool
 	searchRequest(scope memory.Scope, q memory.Query) (path string, body any)
+	// memoryPath is the route of one memory: get, update (PUT) and delete.
+	memoryPath(id string) string
+	historyPath(id string) string
+	// updateBody is the PUT body; metadata is what the memory holds now.
+	updateBody(content string, metadata map[string]any) any
+	deleteAllPath(scope memory.Scope) string
 	authHeader(apiKey string) (name, value string)
 }
 
@@ -35,6 +46,8 @@ type Client struct {
 	dialect   dialect
 	breaker   *gobreaker.CircuitBreaker[struct{}]
 	metrics   *metrics
+	// listPageSize is the page_size of each list request in a paging dialect.
+	listPageSize int
 }
 
 // New validates cfg and builds a Client; it does not contact the Memory Bank.
@@ -59,6 +72,8 @@ func New(cfg Config) (*Client, error) {
 		dialect: d,
 		breaker: newBreaker(cfg.Breaker, m.breakerState),
 		metrics: m,
+
+		listPageSize: defaultListPageSize,
 	}
 	c.authName, c.authValue = d.authHeader(cfg.APIKey)
 	return c, nil
@@ -70,7 +85,7 @@ func New(cfg Config) (*Client, error) {
 func (c *Client) Add(ctx context.Context, scope memory.Scope, d memory.Draft, operationID string) ([]string, error) {
 	path, body := c.dialect.addRequest(scope, d, operationID, c.infer)
 	var ids []string
-	err := c.call(ctx, c.metrics.add, http.MethodPost, path, body, func(b []byte) error {
+	err := c.call(ctx, request{op: c.metrics.add, method: http.MethodPost, path: path, body: body, decode: func(b []byte) error {
 		items, err := decodeItems(b)
 		if err != nil {
 			return err
@@ -81,43 +96,21 @@ func (c *Client) Add(ctx context.Context, scope memory.Scope, d memory.Draft, op
 			}
 		}
 		return nil
-	})
+	}})
 	if err != nil {
 		return nil, err
 	}
 	return ids, nil
 }
 
-// List returns the memories stored in scope, as far as the server lists them in one answer.
-func (c *Client) List(ctx context.Context, scope memory.Scope) ([]memory.Record, error) {
-	var records []memory.Record
-	err := c.call(ctx, c.metrics.list, http.MethodGet, c.dialect.listPath(scope), nil, func(b []byte) error {
-		items, err := decodeItems(b)
-		if err != nil {
-			return err
-		}
-		records = make([]memory.Record, 0, len(items))
-		for _, it := range items {
-			r := it.record()
-			if r.ID != "" && it.inScope(scope, r.Metadata) {
-				records = append(records, r)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return records, nil
-}
-
 // FindByOperation returns the ids of the memories in scope tagged with operationID, so
-// that a redelivered command can tell what an earlier attempt already stored.
+// that a redelivered command can tell what an earlier attempt already stored. It reads
+// every page of the scope: an older operation's memory may sit on any of them.
 func (c *Client) FindByOperation(ctx context.Context, scope memory.Scope, operationID string) ([]string, error) {
 	if operationID == "" {
 		return nil, nil
 	}
-	records, err := c.List(ctx, scope)
+	records, err := c.listAll(ctx, scope)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +127,7 @@ func (c *Client) FindByOperation(ctx context.Context, scope memory.Scope, operat
 func (c *Client) Search(ctx context.Context, scope memory.Scope, q memory.Query) ([]memory.Hit, error) {
 	path, body := c.dialect.searchRequest(scope, q)
 	var hits []memory.Hit
-	err := c.call(ctx, c.metrics.search, http.MethodPost, path, body, func(b []byte) error {
+	err := c.call(ctx, request{op: c.metrics.search, method: http.MethodPost, path: path, body: body, decode: func(b []byte) error {
 		items, err := decodeItems(b)
 		if err != nil {
 			return err
@@ -150,7 +143,7 @@ func (c *Client) Search(ctx context.Context, scope memory.Scope, q memory.Query)
 			}
 		}
 		return nil
-	})
+	}})
 	if err != nil {
 		return nil, err
 	}
@@ -169,29 +162,53 @@ func (c *Client) Ping(ctx context.Context) error {
 	return nil
 }
 
+// request is one call to the Memory Bank.
+type request struct {
+	op     *opMetrics
+	method string
+	path   string
+	body   any // JSON-encoded when not nil
+	// decode reads a 2xx answer; nil ignores it. It may return a notFoundError.
+	decode func([]byte) error
+	// byID marks a route naming one memory, where a 404 means that memory is missing.
+	byID bool
+}
+
 // call runs one request through the breaker. decode runs inside it, so an unreadable
-// 2xx answer counts as a transient failure like a 5xx would.
-func (c *Client) call(ctx context.Context, m *opMetrics, method, path string, payload any, decode func([]byte) error) error {
+// 2xx answer counts as a transient failure like a 5xx would. A missing memory is a
+// permanent outcome: it says the server is fine.
+func (c *Client) call(ctx context.Context, r request) error {
+	m := r.op
 	if ctx.Err() != nil {
 		err := cancelledError(ctx)
 		m.record(err)
 		return err
 	}
 	var body []byte
-	if payload != nil {
+	if r.body != nil {
 		var err error
-		if body, err = json.Marshal(payload); err != nil {
+		if body, err = json.Marshal(r.body); err != nil {
 			return &memory.BankError{Reason: "request not encodable", Err: err}
 		}
 	}
 	_, err := c.breaker.Execute(func() (struct{}, error) {
 		start := time.Now()
-		data, status, err := c.roundTrip(ctx, method, path, body)
+		data, status, err := c.roundTrip(ctx, r.method, r.path, body)
 		m.duration.Observe(time.Since(start).Seconds())
 		if err != nil {
+			var be *memory.BankError
+			if r.byID && errors.As(err, &be) && be.StatusCode == http.StatusNotFound {
+				return struct{}{}, notFoundError(be)
+			}
 			return struct{}{}, err
 		}
-		if err := decode(data); err != nil {
+		if r.decode == nil {
+			return struct{}{}, nil
+		}
+		if err := r.decode(data); err != nil {
+			if errs.KindOf(err) == errs.KindNotFound {
+				return struct{}{}, err
+			}
 			return struct{}{}, malformedError(status, err)
 		}
 		return struct{}{}, nil

@@ -66,12 +66,13 @@ func TestAddThenFindByOperation(t *testing.T) {
 			}
 		}
 
-		records, err := c.List(ctx, alice)
+		page, err := c.List(ctx, alice, memory.Page{})
 		if err != nil {
 			t.Fatalf("List: %v", err)
 		}
-		if len(records) != 1 || records[0].OperationID() != "op-1" || records[0].Content != content || records[0].CreatedAt.IsZero() {
-			t.Errorf("List = %+v", records)
+		records := page.Records
+		if len(records) != 1 || records[0].OperationID() != "op-1" || records[0].Content != content || records[0].CreatedAt.IsZero() || page.NextCursor != "" {
+			t.Errorf("List = %+v", page)
 		}
 	})
 }
@@ -197,6 +198,24 @@ func TestErrorsAreClassified(t *testing.T) {
 				},
 				"search": func() error {
 					_, err := c.Search(ctx, alice, query(t, "x", 5))
+					return err
+				},
+				"list": func() error {
+					_, err := c.List(ctx, alice, memory.Page{})
+					return err
+				},
+				"get": func() error {
+					_, err := c.Get(ctx, alice, missingID)
+					return err
+				},
+				"update": func() error { return c.Update(ctx, alice, missingID, "x") },
+				"delete": func() error { return c.Delete(ctx, alice, missingID) },
+				"delete all": func() error {
+					_, err := c.DeleteAll(ctx, alice)
+					return err
+				},
+				"history": func() error {
+					_, err := c.History(ctx, alice, missingID)
 					return err
 				},
 			}

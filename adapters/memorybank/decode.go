@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,7 @@ type wireItem struct {
 	Score     json.RawMessage `json:"score"`
 	Metadata  json.RawMessage `json:"metadata"`
 	CreatedAt json.RawMessage `json:"created_at"`
+	UpdatedAt json.RawMessage `json:"updated_at"`
 	UserID    json.RawMessage `json:"user_id"`
 	AgentID   json.RawMessage `json:"agent_id"`
 }
@@ -36,6 +38,24 @@ type wireItem struct {
 // object holding it under "results" (OSS, platform output_format v1.1, paginated lists).
 // Items that are not objects are skipped.
 func decodeItems(body []byte) ([]wireItem, error) {
+	raws, err := decodeObjects(body)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]wireItem, 0, len(raws))
+	for _, raw := range raws {
+		var it wireItem
+		if json.Unmarshal(raw, &it) != nil {
+			continue
+		}
+		items = append(items, it)
+	}
+	return items, nil
+}
+
+// decodeObjects reads a list of JSON objects, bare or under "results", and drops the
+// elements that are not objects.
+func decodeObjects(body []byte) ([]json.RawMessage, error) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 || string(body) == "null" {
 		return nil, nil
@@ -53,21 +73,96 @@ func decodeItems(body []byte) ([]wireItem, error) {
 		}
 	}
 	if body[0] != '[' {
-		return nil, errors.New("expected a list of memories")
+		return nil, errors.New("expected a list")
 	}
 	var raws []json.RawMessage
 	if err := json.Unmarshal(body, &raws); err != nil {
 		return nil, err
 	}
-	items := make([]wireItem, 0, len(raws))
+	objects := raws[:0]
 	for _, raw := range raws {
-		var it wireItem
-		if len(raw) == 0 || raw[0] != '{' || json.Unmarshal(raw, &it) != nil {
+		if raw = bytes.TrimSpace(raw); len(raw) > 0 && raw[0] == '{' {
+			objects = append(objects, raw)
+		}
+	}
+	return objects, nil
+}
+
+// decodeListPage reads one answer of a list. more tells whether the server says
+// another page follows ({"next": url-or-null}); it is nil when the answer does not say.
+func decodeListPage(body []byte) (items []wireItem, more *bool, err error) {
+	if items, err = decodeItems(body); err != nil {
+		return nil, nil, err
+	}
+	if body = bytes.TrimSpace(body); len(body) > 0 && body[0] == '{' {
+		var envelope struct {
+			Next json.RawMessage `json:"next"`
+		}
+		if json.Unmarshal(body, &envelope) == nil && envelope.Next != nil {
+			m := rawString(envelope.Next) != ""
+			more = &m
+		}
+	}
+	return items, more, nil
+}
+
+// decodeItem reads the answer to a get: one memory, or null, which older OSS servers
+// answer for a memory that does not exist (found is then false).
+func decodeItem(body []byte) (it wireItem, found bool, err error) {
+	body = bytes.TrimSpace(body)
+	if string(body) == "null" {
+		return wireItem{}, false, nil
+	}
+	if len(body) == 0 || body[0] != '{' {
+		return wireItem{}, false, errors.New("expected a memory")
+	}
+	if err := json.Unmarshal(body, &it); err != nil {
+		return wireItem{}, false, err
+	}
+	return it, true, nil
+}
+
+// wireChange is one history entry as either flavor sends it.
+type wireChange struct {
+	ID        json.RawMessage `json:"id"`
+	MemoryID  json.RawMessage `json:"memory_id"`
+	OldMemory json.RawMessage `json:"old_memory"`
+	NewMemory json.RawMessage `json:"new_memory"`
+	Event     json.RawMessage `json:"event"`
+	CreatedAt json.RawMessage `json:"created_at"`
+}
+
+// decodeChanges reads the history of memoryID, oldest first. Entries that name another
+// memory are dropped; entries with equal times keep the server's order.
+func decodeChanges(body []byte, memoryID string) ([]memory.Change, error) {
+	raws, err := decodeObjects(body)
+	if err != nil {
+		return nil, err
+	}
+	changes := make([]memory.Change, 0, len(raws))
+	for _, raw := range raws {
+		var w wireChange
+		if json.Unmarshal(raw, &w) != nil {
 			continue
 		}
-		items = append(items, it)
+		if id := rawString(w.MemoryID); id != "" && id != memoryID {
+			continue
+		}
+		id := rawString(w.ID)
+		if len(id) > maxIDBytes {
+			id = ""
+		}
+		changes = append(changes, memory.Change{
+			ID:         id,
+			MemoryID:   memoryID,
+			OldContent: boundContent(rawString(w.OldMemory)),
+			NewContent: boundContent(rawString(w.NewMemory)),
+			Event:      strings.ToUpper(boundReason(rawString(w.Event))),
+			CreatedAt:  parseTime(rawString(w.CreatedAt)),
+		})
 	}
-	return items, nil
+	slices.SortStableFunc(changes, func(a, b memory.Change) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return changes, nil
 }
 
 func (it wireItem) id() string {
@@ -128,8 +223,20 @@ func (it wireItem) inScope(scope memory.Scope, meta map[string]any) bool {
 	return true
 }
 
+// ownedBy is inScope made strict, for a memory the caller named by id: the answer must
+// name our user and agent itself, since an id alone proves nothing about whose it is.
+func (it wireItem) ownedBy(scope memory.Scope, meta map[string]any) bool {
+	return rawString(it.UserID) == scope.UserID() && rawString(it.AgentID) == scope.AgentID() && it.inScope(scope, meta)
+}
+
 func (it wireItem) record() memory.Record {
-	return memory.Record{ID: it.id(), Content: it.content(), Metadata: it.metadata(), CreatedAt: parseTime(rawString(it.CreatedAt))}
+	return memory.Record{
+		ID:        it.id(),
+		Content:   it.content(),
+		Metadata:  it.metadata(),
+		CreatedAt: parseTime(rawString(it.CreatedAt)),
+		UpdatedAt: parseTime(rawString(it.UpdatedAt)),
+	}
 }
 
 func (it wireItem) hit(meta map[string]any) memory.Hit {

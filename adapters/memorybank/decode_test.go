@@ -2,6 +2,7 @@ package memorybank
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -148,5 +149,92 @@ func TestReasonFromBody(t *testing.T) {
 		if got := reasonFromBody([]byte(tt.body)); got != tt.want {
 			t.Errorf("reasonFromBody(%.40q) = %.60q, want %.60q", tt.body, got, tt.want)
 		}
+	}
+}
+
+func TestDecodeListPageReadsNext(t *testing.T) {
+	tests := []struct {
+		name     string
+		body     string
+		wantN    int
+		wantMore string // "", "true" or "false"
+	}{
+		{"bare list says nothing", `[{"id":"a"},{"id":"b"}]`, 2, ""},
+		{"next url", `{"count":3,"next":"https://api.mem0.ai/v1/memories/?page=2","results":[{"id":"a"}]}`, 1, "true"},
+		{"next null", `{"count":1,"next":null,"results":[{"id":"a"}]}`, 1, "false"},
+		{"results without next", `{"results":[{"id":"a"}]}`, 1, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			items, more, err := decodeListPage([]byte(tt.body))
+			if err != nil || len(items) != tt.wantN {
+				t.Fatalf("got %d items, %v; want %d", len(items), err, tt.wantN)
+			}
+			got := ""
+			if more != nil {
+				got = strconv.FormatBool(*more)
+			}
+			if got != tt.wantMore {
+				t.Errorf("more = %q, want %q", got, tt.wantMore)
+			}
+		})
+	}
+}
+
+func TestDecodeItem(t *testing.T) {
+	tests := []struct {
+		body      string
+		wantFound bool
+		wantErr   bool
+	}{
+		{`{"id":"a","memory":"m"}`, true, false},
+		{` null `, false, false},
+		{``, false, true},
+		{`[{"id":"a"}]`, false, true},
+		{`<html>`, false, true},
+	}
+	for _, tt := range tests {
+		it, found, err := decodeItem([]byte(tt.body))
+		if found != tt.wantFound || (err != nil) != tt.wantErr {
+			t.Errorf("decodeItem(%q) = found %v, err %v; want found %v, error %v", tt.body, found, err, tt.wantFound, tt.wantErr)
+		}
+		if found && it.id() != "a" {
+			t.Errorf("decodeItem(%q) id = %q", tt.body, it.id())
+		}
+	}
+}
+
+func TestDecodeChanges(t *testing.T) {
+	const id = "m1"
+	body := `[
+		{"id":"h2","memory_id":"m1","old_memory":"tea","new_memory":"coffee","event":"UPDATE","created_at":"2024-07-20T10:00:01-07:00"},
+		{"id":"hx","memory_id":"m2","old_memory":null,"new_memory":"foreign","event":"ADD","created_at":"2024-07-20T10:00:00-07:00"},
+		{"id":"h1","memory_id":"m1","old_memory":null,"new_memory":"tea","event":"add","created_at":"2024-07-20T17:00:00Z"},
+		{"id":"h3","old_memory":"coffee","new_memory":null,"event":"DELETE","created_at":"2024-07-20T17:00:02Z"},
+		"not an object"
+	]`
+	changes, err := decodeChanges([]byte(body), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []memory.Change{
+		{ID: "h1", MemoryID: id, NewContent: "tea", Event: "ADD", CreatedAt: time.Date(2024, 7, 20, 17, 0, 0, 0, time.UTC)},
+		{ID: "h2", MemoryID: id, OldContent: "tea", NewContent: "coffee", Event: "UPDATE", CreatedAt: time.Date(2024, 7, 20, 17, 0, 1, 0, time.UTC)},
+		{ID: "h3", MemoryID: id, OldContent: "coffee", Event: "DELETE", CreatedAt: time.Date(2024, 7, 20, 17, 0, 2, 0, time.UTC)},
+	}
+	if len(changes) != len(want) {
+		t.Fatalf("changes = %+v, want %+v", changes, want)
+	}
+	for i := range want {
+		if changes[i] != want[i] {
+			t.Errorf("change %d = %+v, want %+v", i, changes[i], want[i])
+		}
+	}
+
+	if got, err := decodeChanges([]byte(`{"results":[{"id":"h1","memory_id":"m1","event":"ADD"}]}`), id); err != nil || len(got) != 1 {
+		t.Errorf("results envelope: %+v %v", got, err)
+	}
+	if _, err := decodeChanges([]byte(`{"detail":"x"`), id); err == nil {
+		t.Error("truncated history decoded without error")
 	}
 }

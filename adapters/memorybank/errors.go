@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 	"github.com/sony/gobreaker/v2"
 )
@@ -42,6 +43,17 @@ func transportError(caller, call context.Context, err error) *memory.BankError {
 		return &memory.BankError{Transient: true, Reason: "timeout", Err: err}
 	}
 	return &memory.BankError{Transient: true, Reason: "unreachable", Err: err}
+}
+
+// notFoundError reports a memory that is missing or belongs to another scope, the same
+// way for both, so that a caller never learns that another scope's memory exists. It
+// wraps a permanent BankError: retrying cannot help, and the breaker counts it as the
+// healthy answer it is.
+func notFoundError(cause *memory.BankError) error {
+	if cause == nil {
+		cause = &memory.BankError{Reason: "memory not found"}
+	}
+	return &errs.Error{Kind: errs.KindNotFound, Slug: "memory-not-found", Detail: "no memory with this id", Err: cause}
 }
 
 func breakerError(err error) *memory.BankError {

@@ -3,14 +3,20 @@ package memorybank
 import (
 	"errors"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 const (
-	opAdd    = "add"
-	opList   = "list"
-	opSearch = "search"
+	opAdd       = "add"
+	opList      = "list"
+	opSearch    = "search"
+	opGet       = "get"
+	opUpdate    = "update"
+	opDelete    = "delete"
+	opDeleteAll = "delete_all"
+	opHistory   = "history"
 )
 
 // Outcomes of a call, as the requests_total "outcome" label spells them.
@@ -20,12 +26,14 @@ const (
 	outcomeTransient   = "transient_error"
 	outcomeCircuitOpen = "circuit_open"
 	outcomeCancelled   = "cancelled"
+	// outcomeNotFound is a memory missing or not the caller's: a healthy answer.
+	outcomeNotFound = "not_found"
 )
 
 // opMetrics holds one operation's series, resolved once so a call does no label lookups.
 type opMetrics struct {
-	success, permanent, transient, circuitOpen, cancelled prometheus.Counter
-	duration                                              prometheus.Observer
+	success, permanent, transient, circuitOpen, cancelled, notFound prometheus.Counter
+	duration                                                        prometheus.Observer
 }
 
 func (m *opMetrics) record(err error) {
@@ -33,6 +41,8 @@ func (m *opMetrics) record(err error) {
 	switch {
 	case err == nil:
 		m.success.Inc()
+	case errs.KindOf(err) == errs.KindNotFound:
+		m.notFound.Inc()
 	case errors.Is(err, errCancelled):
 		m.cancelled.Inc()
 	case isBreakerRejection(err):
@@ -45,8 +55,9 @@ func (m *opMetrics) record(err error) {
 }
 
 type metrics struct {
-	add, list, search *opMetrics
-	breakerState      prometheus.Gauge
+	add, list, search                       *opMetrics
+	get, update, delete, deleteAll, history *opMetrics
+	breakerState                            prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -80,10 +91,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			transient:   requests.WithLabelValues(op, outcomeTransient),
 			circuitOpen: requests.WithLabelValues(op, outcomeCircuitOpen),
 			cancelled:   requests.WithLabelValues(op, outcomeCancelled),
+			notFound:    requests.WithLabelValues(op, outcomeNotFound),
 			duration:    duration.WithLabelValues(op),
 		}
 	}
-	return &metrics{add: forOp(opAdd), list: forOp(opList), search: forOp(opSearch), breakerState: state}, nil
+	return &metrics{
+		add: forOp(opAdd), list: forOp(opList), search: forOp(opSearch),
+		get: forOp(opGet), update: forOp(opUpdate), delete: forOp(opDelete), deleteAll: forOp(opDeleteAll), history: forOp(opHistory),
+		breakerState: state,
+	}, nil
 }
 
 // register adds c to reg, reusing a collector already registered there so that two

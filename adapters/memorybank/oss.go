@@ -43,7 +43,29 @@ func (ossDialect) addRequest(scope memory.Scope, d memory.Draft, operationID str
 	}
 }
 
-func (ossDialect) listPath(scope memory.Scope) string {
+// ossUpdateRequest sends the memory's metadata back with the new text: mem0's
+// open-source update otherwise replaces the metadata with nothing, losing our tags.
+type ossUpdateRequest struct {
+	Text     string         `json:"text"`
+	Metadata map[string]any `json:"metadata,omitempty"`
+}
+
+// listPath ignores paging: the open-source server answers with the whole scope.
+func (ossDialect) listPath(scope memory.Scope, _, _ int) string {
+	return "/memories?" + scopeQuery(scope)
+}
+
+func (ossDialect) listsInPages() bool { return false }
+
+func (ossDialect) memoryPath(id string) string { return "/memories/" + url.PathEscape(id) }
+
+func (d ossDialect) historyPath(id string) string { return d.memoryPath(id) + "/history" }
+
+func (ossDialect) updateBody(content string, metadata map[string]any) any {
+	return ossUpdateRequest{Text: content, Metadata: metadata}
+}
+
+func (ossDialect) deleteAllPath(scope memory.Scope) string {
 	return "/memories?" + scopeQuery(scope)
 }
 

@@ -1,6 +1,9 @@
 package memorybank
 
 import (
+	"net/url"
+	"strconv"
+
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 )
 
@@ -35,7 +38,39 @@ func (platformDialect) addRequest(scope memory.Scope, d memory.Draft, operationI
 	}
 }
 
-func (platformDialect) listPath(scope memory.Scope) string {
+// platformUpdateRequest is the whole PUT body mem0's document describes: the platform
+// keeps the memory's metadata by itself.
+type platformUpdateRequest struct {
+	Text string `json:"text"`
+}
+
+// listPath asks for one page: page and page_size make mem0 answer
+// {"count","next","previous","results"} instead of a bare list.
+func (platformDialect) listPath(scope memory.Scope, page, size int) string {
+	q := url.Values{
+		"user_id":   {scope.UserID()},
+		"agent_id":  {scope.AgentID()},
+		"page":      {strconv.Itoa(page)},
+		"page_size": {strconv.Itoa(size)},
+	}
+	return "/v1/memories/?" + q.Encode()
+}
+
+func (platformDialect) listsInPages() bool { return true }
+
+func (platformDialect) memoryPath(id string) string {
+	return "/v1/memories/" + url.PathEscape(id) + "/"
+}
+
+func (platformDialect) historyPath(id string) string {
+	return "/v1/memories/" + url.PathEscape(id) + "/history/"
+}
+
+func (platformDialect) updateBody(content string, _ map[string]any) any {
+	return platformUpdateRequest{Text: content}
+}
+
+func (platformDialect) deleteAllPath(scope memory.Scope) string {
 	return "/v1/memories/?" + scopeQuery(scope)
 }
 

@@ -2,23 +2,67 @@ package postgres
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 )
 
 // EmbeddedMemoryBank is a Memory Bank kept in Postgres and ranked with its
 // full-text search. It stands in for mem0 on a laptop or in a trial; it has no
-// semantic search and is not meant for production.
+// semantic search and is not meant for production. Like mem0 it keeps a history
+// of every memory's changes.
 type EmbeddedMemoryBank struct{ pool *pgxpool.Pool }
 
 func NewEmbeddedMemoryBank(pool *pgxpool.Pool) *EmbeddedMemoryBank {
 	return &EmbeddedMemoryBank{pool: pool}
 }
+
+// Every write stores the memory and its history row in one statement: a data-modifying
+// CTE feeds the history insert, so neither exists without the other.
+const (
+	embeddedAdd = `WITH m AS (
+			INSERT INTO custom_gpt_embedded_memories (id, agent_id, user_id, content, metadata, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, now(), now())
+			RETURNING id, agent_id, user_id, content, created_at)
+		INSERT INTO custom_gpt_embedded_memory_history (memory_id, agent_id, user_id, old_content, new_content, event, created_at)
+		SELECT id, agent_id, user_id, NULL, content, 'ADD', created_at FROM m`
+
+	// The row is locked as it is read, so the old content is the one the update replaces.
+	embeddedUpdate = `WITH prev AS (
+			SELECT id, content FROM custom_gpt_embedded_memories
+			WHERE id = $1 AND agent_id = $2 AND user_id = $3
+			FOR UPDATE),
+		m AS (
+			UPDATE custom_gpt_embedded_memories m SET content = $4, updated_at = now()
+			FROM prev WHERE m.id = prev.id
+			RETURNING m.id, m.agent_id, m.user_id, prev.content AS old_content, m.content AS new_content, m.updated_at)
+		INSERT INTO custom_gpt_embedded_memory_history (memory_id, agent_id, user_id, old_content, new_content, event, created_at)
+		SELECT id, agent_id, user_id, old_content, new_content, 'UPDATE', updated_at FROM m`
+
+	embeddedDelete = `WITH m AS (
+			DELETE FROM custom_gpt_embedded_memories
+			WHERE id = $1 AND agent_id = $2 AND user_id = $3
+			RETURNING id, agent_id, user_id, content)
+		INSERT INTO custom_gpt_embedded_memory_history (memory_id, agent_id, user_id, old_content, new_content, event, created_at)
+		SELECT id, agent_id, user_id, content, NULL, 'DELETE', now() FROM m`
+
+	embeddedDeleteAll = `WITH m AS (
+			DELETE FROM custom_gpt_embedded_memories
+			WHERE agent_id = $1 AND user_id = $2
+			RETURNING id, agent_id, user_id, content, created_at)
+		INSERT INTO custom_gpt_embedded_memory_history (memory_id, agent_id, user_id, old_content, new_content, event, created_at)
+		SELECT id, agent_id, user_id, content, NULL, 'DELETE', now() FROM m ORDER BY created_at, id`
+)
 
 func (b *EmbeddedMemoryBank) Add(ctx context.Context, scope memory.Scope, d memory.Draft, operationID string) ([]string, error) {
 	id, err := uuid.NewV7()
@@ -29,10 +73,9 @@ func (b *EmbeddedMemoryBank) Add(ctx context.Context, scope memory.Scope, d memo
 	if err != nil {
 		return nil, &memory.BankError{Reason: "metadata is not JSON", Err: err}
 	}
-	_, err = b.pool.Exec(ctx, `INSERT INTO custom_gpt_embedded_memories (id, agent_id, user_id, content, metadata, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, now(), now())`, id, scope.AgentID(), scope.UserID(), d.Content, tags)
+	_, err = b.pool.Exec(ctx, embeddedAdd, id, scope.AgentID(), scope.UserID(), d.Content, tags)
 	if err != nil {
-		return nil, &memory.BankError{Transient: true, Reason: "embedded memory bank unavailable", Err: err}
+		return nil, embeddedUnavailable(err)
 	}
 	return []string{id.String()}, nil
 }
@@ -42,7 +85,7 @@ func (b *EmbeddedMemoryBank) FindByOperation(ctx context.Context, scope memory.S
 		WHERE agent_id = $1 AND user_id = $2 AND metadata ->> 'operation_id' = $3 ORDER BY id`,
 		scope.AgentID(), scope.UserID(), operationID)
 	if err != nil {
-		return nil, &memory.BankError{Transient: true, Reason: "embedded memory bank unavailable", Err: err}
+		return nil, embeddedUnavailable(err)
 	}
 	defer rows.Close()
 	var ids []string
@@ -72,7 +115,7 @@ func (b *EmbeddedMemoryBank) Search(ctx context.Context, scope memory.Scope, q m
 		ORDER BY rank DESC, m.created_at DESC
 		LIMIT $4`, scope.AgentID(), scope.UserID(), q.Text, q.Limit)
 	if err != nil {
-		return nil, &memory.BankError{Transient: true, Reason: "embedded memory bank unavailable", Err: err}
+		return nil, embeddedUnavailable(err)
 	}
 	defer rows.Close()
 	var hits []memory.Hit
@@ -91,4 +134,205 @@ func (b *EmbeddedMemoryBank) Search(ctx context.Context, scope memory.Scope, q m
 		hits = append(hits, h)
 	}
 	return hits, rows.Err()
+}
+
+// List returns one page of scope's memories, newest first. The cursor is the
+// (created_at, id) of the page's last memory and the next page starts below it,
+// which the scope index serves directly.
+func (b *EmbeddedMemoryBank) List(ctx context.Context, scope memory.Scope, page memory.Page) (memory.RecordPage, error) {
+	from, err := decodeEmbeddedCursor(page.Cursor)
+	if err != nil {
+		return memory.RecordPage{}, err
+	}
+	var (
+		afterTime *time.Time
+		afterID   *uuid.UUID
+	)
+	if from != nil {
+		afterTime, afterID = &from.CreatedAt, &from.ID
+	}
+	size := page.Size()
+	rows, err := b.pool.Query(ctx, `SELECT id::text, content, metadata, created_at, updated_at
+		FROM custom_gpt_embedded_memories
+		WHERE agent_id = $1 AND user_id = $2
+		  AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
+		ORDER BY created_at DESC, id DESC
+		LIMIT $5`, scope.AgentID(), scope.UserID(), afterTime, afterID, size+1)
+	if err != nil {
+		return memory.RecordPage{}, embeddedUnavailable(err)
+	}
+	records, err := pgx.CollectRows(rows, scanEmbeddedMemory)
+	if err != nil {
+		return memory.RecordPage{}, embeddedUnavailable(err)
+	}
+	out := memory.RecordPage{Records: records}
+	if len(records) > size {
+		out.Records = records[:size:size]
+		out.NextCursor = encodeEmbeddedCursor(records[size-1])
+	}
+	return out, nil
+}
+
+// Get returns the memory id of scope; one of another scope is as missing as one
+// that does not exist.
+func (b *EmbeddedMemoryBank) Get(ctx context.Context, scope memory.Scope, id string) (memory.Record, error) {
+	u, err := uuid.Parse(id)
+	if err != nil {
+		return memory.Record{}, embeddedNotFound()
+	}
+	rows, err := b.pool.Query(ctx, `SELECT id::text, content, metadata, created_at, updated_at
+		FROM custom_gpt_embedded_memories
+		WHERE id = $1 AND agent_id = $2 AND user_id = $3`, u, scope.AgentID(), scope.UserID())
+	if err != nil {
+		return memory.Record{}, embeddedUnavailable(err)
+	}
+	r, err := pgx.CollectExactlyOneRow(rows, scanEmbeddedMemory)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return memory.Record{}, embeddedNotFound()
+	}
+	if err != nil {
+		return memory.Record{}, embeddedUnavailable(err)
+	}
+	return r, nil
+}
+
+// Update replaces the content of the memory id of scope and records the change.
+func (b *EmbeddedMemoryBank) Update(ctx context.Context, scope memory.Scope, id, content string) error {
+	return b.change(ctx, embeddedUpdate, scope, id, content)
+}
+
+// Delete removes the memory id of scope and records the change.
+func (b *EmbeddedMemoryBank) Delete(ctx context.Context, scope memory.Scope, id string) error {
+	return b.change(ctx, embeddedDelete, scope, id)
+}
+
+// change runs a write of one memory of scope; it is NotFound when no row was the
+// scope's to change.
+func (b *EmbeddedMemoryBank) change(ctx context.Context, sql string, scope memory.Scope, id string, args ...any) error {
+	u, err := uuid.Parse(id)
+	if err != nil {
+		return embeddedNotFound()
+	}
+	tag, err := b.pool.Exec(ctx, sql, append([]any{u, scope.AgentID(), scope.UserID()}, args...)...)
+	if err != nil {
+		return embeddedUnavailable(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return embeddedNotFound()
+	}
+	return nil
+}
+
+// DeleteAll removes every memory of scope, recording each deletion, and returns how
+// many there were.
+func (b *EmbeddedMemoryBank) DeleteAll(ctx context.Context, scope memory.Scope) (int, error) {
+	tag, err := b.pool.Exec(ctx, embeddedDeleteAll, scope.AgentID(), scope.UserID())
+	if err != nil {
+		return 0, embeddedUnavailable(err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// History returns the changes of the memory id of scope, oldest first. The memory
+// and its history are read together: no row means no such memory in scope.
+func (b *EmbeddedMemoryBank) History(ctx context.Context, scope memory.Scope, id string) ([]memory.Change, error) {
+	u, err := uuid.Parse(id)
+	if err != nil {
+		return nil, embeddedNotFound()
+	}
+	rows, err := b.pool.Query(ctx, `SELECT h.id::text, coalesce(h.old_content, ''), coalesce(h.new_content, ''), h.event, h.created_at
+		FROM custom_gpt_embedded_memories m
+		LEFT JOIN custom_gpt_embedded_memory_history h
+		  ON h.memory_id = m.id AND h.agent_id = m.agent_id AND h.user_id = m.user_id
+		WHERE m.id = $1 AND m.agent_id = $2 AND m.user_id = $3
+		ORDER BY h.id`, u, scope.AgentID(), scope.UserID())
+	if err != nil {
+		return nil, embeddedUnavailable(err)
+	}
+	defer rows.Close()
+	found := false
+	changes := []memory.Change{}
+	for rows.Next() {
+		found = true
+		var (
+			changeID, oldContent, newContent, event *string
+			at                                      *time.Time
+		)
+		if err := rows.Scan(&changeID, &oldContent, &newContent, &event, &at); err != nil {
+			return nil, fmt.Errorf("scan memory change: %w", err)
+		}
+		if changeID == nil { // the memory, without history (the join found none)
+			continue
+		}
+		changes = append(changes, memory.Change{
+			ID: *changeID, MemoryID: u.String(), OldContent: *oldContent, NewContent: *newContent,
+			Event: *event, CreatedAt: at.UTC(),
+		})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, embeddedUnavailable(err)
+	}
+	if !found {
+		return nil, embeddedNotFound()
+	}
+	return changes, nil
+}
+
+func scanEmbeddedMemory(row pgx.CollectableRow) (memory.Record, error) {
+	var (
+		r    memory.Record
+		meta []byte
+	)
+	if err := row.Scan(&r.ID, &r.Content, &meta, &r.CreatedAt, &r.UpdatedAt); err != nil {
+		return memory.Record{}, fmt.Errorf("scan memory: %w", err)
+	}
+	if err := json.Unmarshal(meta, &r.Metadata); err != nil {
+		return memory.Record{}, fmt.Errorf("decode memory metadata: %w", err)
+	}
+	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
+	return r, nil
+}
+
+func embeddedUnavailable(err error) error {
+	return &memory.BankError{Transient: true, Reason: "embedded memory bank unavailable", Err: err}
+}
+
+// embeddedNotFound is the answer for a memory missing or of another scope alike. Its
+// permanent BankError says retrying cannot help.
+func embeddedNotFound() error {
+	return &errs.Error{Kind: errs.KindNotFound, Slug: "memory-not-found", Detail: "no memory with this id",
+		Err: &memory.BankError{Reason: "memory not found"}}
+}
+
+// embeddedCursor is where a page of the embedded bank ended.
+type embeddedCursor struct {
+	CreatedAt time.Time `json:"t"`
+	ID        uuid.UUID `json:"id"`
+}
+
+const maxEmbeddedCursorChars = 512
+
+func encodeEmbeddedCursor(r memory.Record) string {
+	id, _ := uuid.Parse(r.ID)
+	b, _ := json.Marshal(embeddedCursor{CreatedAt: r.CreatedAt, ID: id})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeEmbeddedCursor(s string) (*embeddedCursor, error) {
+	if s == "" {
+		return nil, nil
+	}
+	invalid := errs.Invalid("cursor", "cursor-invalid", "cursor must be the next_cursor of an earlier page")
+	if len(s) > maxEmbeddedCursorChars || strings.ContainsAny(s, "=+/") {
+		return nil, invalid
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, invalid
+	}
+	var c embeddedCursor
+	if err := json.Unmarshal(b, &c); err != nil || c.ID == uuid.Nil || c.CreatedAt.IsZero() {
+		return nil, invalid
+	}
+	return &c, nil
 }

@@ -133,6 +133,7 @@ type Record struct {
 	Content   string
 	Metadata  map[string]any
 	CreatedAt time.Time
+	UpdatedAt time.Time // zero when the Memory Bank did not say
 }
 
 // OperationID returns the operation that stored the record, if tagged.

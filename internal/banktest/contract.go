@@ -5,8 +5,10 @@ package banktest
 
 import (
 	"context"
+	"errors"
 	"testing"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 )
 
@@ -15,10 +17,21 @@ type Bank interface {
 	Add(ctx context.Context, scope memory.Scope, d memory.Draft, operationID string) ([]string, error)
 	FindByOperation(ctx context.Context, scope memory.Scope, operationID string) ([]string, error)
 	Search(ctx context.Context, scope memory.Scope, q memory.Query) ([]memory.Hit, error)
+
+	// The lifecycle of one memory. A memory of another scope is errs.NotFound, as a
+	// missing one is, and is left unchanged.
+	List(ctx context.Context, scope memory.Scope, page memory.Page) (memory.RecordPage, error)
+	Get(ctx context.Context, scope memory.Scope, id string) (memory.Record, error)
+	Update(ctx context.Context, scope memory.Scope, id, content string) error
+	Delete(ctx context.Context, scope memory.Scope, id string) error
+	DeleteAll(ctx context.Context, scope memory.Scope) (int, error)
+	History(ctx context.Context, scope memory.Scope, id string) ([]memory.Change, error)
 }
 
 // Run checks bank against the contract. newBank returns a fresh, empty bank.
 func Run(t *testing.T, newBank func(t *testing.T) Bank) {
+	runLifecycle(t, newBank)
+
 	t.Run("stored memory is found by its operation and by search", func(t *testing.T) {
 		t.Parallel()
 		ctx := context.Background()
@@ -94,6 +107,304 @@ func Run(t *testing.T, newBank func(t *testing.T) Bank) {
 			t.Fatalf("ranking: %+v", hits)
 		}
 	})
+}
+
+// runLifecycle checks what the lifecycle endpoints rely on: paging, reading, changing
+// and forgetting memories, always within one scope.
+func runLifecycle(t *testing.T, newBank func(t *testing.T) Bank) {
+	t.Run("list pages newest first with a cursor", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		b := newBank(t)
+		owner := mustScope(t, "app-1", "user-x")
+		ids := addAll(t, b, owner, "first", "second", "third", "fourth", "fifth")
+		addAll(t, b, mustScope(t, "app-1", "user-y"), "not yours")
+
+		all, err := b.List(ctx, owner, memory.Page{})
+		if err != nil {
+			t.Fatalf("list: %v", err)
+		}
+		if got := recordIDs(all.Records); !equal(got, reversed(ids)) || all.NextCursor != "" {
+			t.Fatalf("default page = %v (next %q), want every memory newest first %v", got, all.NextCursor, reversed(ids))
+		}
+		for i, r := range all.Records {
+			if r.CreatedAt.IsZero() || r.UpdatedAt.IsZero() || r.Content != []string{"fifth", "fourth", "third", "second", "first"}[i] {
+				t.Fatalf("record %d = %+v", i, r)
+			}
+			if i > 0 && r.CreatedAt.After(all.Records[i-1].CreatedAt) {
+				t.Fatalf("record %d is newer than the one before it", i)
+			}
+		}
+		if all.Records[0].OperationID() != "op-fifth" || all.Records[0].Metadata[memory.TagAppID] != "app-1" {
+			t.Fatalf("metadata = %v", all.Records[0].Metadata)
+		}
+
+		var pages [][]string
+		cursor := ""
+		for range 4 {
+			p, err := b.List(ctx, owner, memory.Page{Limit: 2, Cursor: cursor})
+			if err != nil {
+				t.Fatalf("page %d: %v", len(pages)+1, err)
+			}
+			pages = append(pages, recordIDs(p.Records))
+			if cursor = p.NextCursor; cursor == "" {
+				break
+			}
+		}
+		want := [][]string{{ids[4], ids[3]}, {ids[2], ids[1]}, {ids[0]}}
+		if len(pages) != len(want) {
+			t.Fatalf("pages = %v, want %v", pages, want)
+		}
+		for i := range want {
+			if !equal(pages[i], want[i]) {
+				t.Fatalf("pages = %v, want %v", pages, want)
+			}
+		}
+	})
+
+	t.Run("a cursor still leads on when its memory is deleted", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		b := newBank(t)
+		scope := mustScope(t, "app-1", "")
+		ids := addAll(t, b, scope, "a", "b", "c", "d")
+		first, err := b.List(ctx, scope, memory.Page{Limit: 2})
+		if err != nil || !equal(recordIDs(first.Records), []string{ids[3], ids[2]}) || first.NextCursor == "" {
+			t.Fatalf("first page = %+v, %v", first, err)
+		}
+		if err := b.Delete(ctx, scope, ids[2]); err != nil {
+			t.Fatal(err)
+		}
+		second, err := b.List(ctx, scope, memory.Page{Limit: 2, Cursor: first.NextCursor})
+		if err != nil || !equal(recordIDs(second.Records), []string{ids[1], ids[0]}) || second.NextCursor != "" {
+			t.Fatalf("second page = %+v, %v; want %v, nothing skipped or repeated", second, err, []string{ids[1], ids[0]})
+		}
+	})
+
+	t.Run("a cursor not issued by the bank is invalid", func(t *testing.T) {
+		t.Parallel()
+		b := newBank(t)
+		for _, cursor := range []string{"not a cursor", "eyJ0IjoxfQ", "////"} {
+			_, err := b.List(context.Background(), mustScope(t, "app-1", ""), memory.Page{Cursor: cursor})
+			var e *errs.Error
+			if !errors.As(err, &e) || e.Kind != errs.KindInvalid || e.Field != "cursor" {
+				t.Fatalf("cursor %q: %v, want an invalid cursor", cursor, err)
+			}
+		}
+	})
+
+	t.Run("get reads the scope's memory only", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		b := newBank(t)
+		owner := mustScope(t, "app-1", "user-x")
+		ids, err := b.Add(ctx, owner, mustDraft(t, "the vault code is 4711", map[string]any{"topic": "secrets"}, ""), "op-get")
+		if err != nil || len(ids) != 1 {
+			t.Fatalf("add: %v %v", ids, err)
+		}
+		r, err := b.Get(ctx, owner, ids[0])
+		if err != nil {
+			t.Fatalf("get: %v", err)
+		}
+		if r.ID != ids[0] || r.Content != "the vault code is 4711" || r.OperationID() != "op-get" || r.Metadata["topic"] != "secrets" ||
+			r.CreatedAt.IsZero() || r.UpdatedAt.IsZero() {
+			t.Fatalf("get = %+v", r)
+		}
+		for _, other := range otherScopes(t) {
+			_, err := b.Get(ctx, other, ids[0])
+			requireNotFound(t, err, "get from "+other.UserID())
+		}
+		for _, id := range []string{"0190b1d2-7c1e-7a9b-8c3d-4e5f60718293", "not-a-uuid", "../memories", ""} {
+			_, err := b.Get(ctx, owner, id)
+			requireNotFound(t, err, "get "+id)
+		}
+	})
+
+	t.Run("update changes the scope's memory only", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		b := newBank(t)
+		owner := mustScope(t, "app-1", "user-x")
+		id := addAll(t, b, owner, "likes green tea")[0]
+		for _, other := range otherScopes(t) {
+			requireNotFound(t, b.Update(ctx, other, id, "hijacked"), "update from "+other.UserID())
+		}
+		requireNotFound(t, b.Update(ctx, owner, "0190b1d2-7c1e-7a9b-8c3d-4e5f60718293", "x"), "update of a missing memory")
+		if r, err := b.Get(ctx, owner, id); err != nil || r.Content != "likes green tea" {
+			t.Fatalf("after refused updates: %+v %v", r, err)
+		}
+
+		if err := b.Update(ctx, owner, id, "likes black coffee"); err != nil {
+			t.Fatalf("update: %v", err)
+		}
+		r, err := b.Get(ctx, owner, id)
+		if err != nil || r.Content != "likes black coffee" {
+			t.Fatalf("after update: %+v %v", r, err)
+		}
+		if r.OperationID() != "op-likes green tea" || r.Metadata[memory.TagAppID] != "app-1" {
+			t.Fatalf("update lost the metadata: %v", r.Metadata)
+		}
+		if r.UpdatedAt.Before(r.CreatedAt) {
+			t.Fatalf("updated_at %v before created_at %v", r.UpdatedAt, r.CreatedAt)
+		}
+		hits, err := b.Search(ctx, owner, mustQuery(t, "black coffee", 5))
+		if err != nil || len(hits) != 1 || hits[0].ID != id || hits[0].Content != "likes black coffee" {
+			t.Fatalf("search after update: %+v %v", hits, err)
+		}
+	})
+
+	t.Run("delete removes the scope's memory only", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		b := newBank(t)
+		owner := mustScope(t, "app-1", "user-x")
+		ids := addAll(t, b, owner, "keep me", "delete me")
+		for _, other := range otherScopes(t) {
+			requireNotFound(t, b.Delete(ctx, other, ids[1]), "delete from "+other.UserID())
+		}
+		if _, err := b.Get(ctx, owner, ids[1]); err != nil {
+			t.Fatalf("a refused delete removed the memory: %v", err)
+		}
+
+		if err := b.Delete(ctx, owner, ids[1]); err != nil {
+			t.Fatalf("delete: %v", err)
+		}
+		_, err := b.Get(ctx, owner, ids[1])
+		requireNotFound(t, err, "get after delete")
+		requireNotFound(t, b.Delete(ctx, owner, ids[1]), "second delete")
+		if found, err := b.FindByOperation(ctx, owner, "op-delete me"); err != nil || len(found) != 0 {
+			t.Fatalf("find by operation after delete: %v %v", found, err)
+		}
+		if p, err := b.List(ctx, owner, memory.Page{}); err != nil || !equal(recordIDs(p.Records), ids[:1]) {
+			t.Fatalf("list after delete: %+v %v", p, err)
+		}
+	})
+
+	t.Run("delete all counts and leaves other scopes", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		b := newBank(t)
+		owner := mustScope(t, "app-1", "user-x")
+		addAll(t, b, owner, "one", "two", "three")
+		others := otherScopes(t)
+		for _, other := range others {
+			addAll(t, b, other, "someone else's")
+		}
+
+		n, err := b.DeleteAll(ctx, owner)
+		if err != nil || n != 3 {
+			t.Fatalf("delete all = %d %v, want 3", n, err)
+		}
+		if p, err := b.List(ctx, owner, memory.Page{}); err != nil || len(p.Records) != 0 {
+			t.Fatalf("owner's list after delete all: %+v %v", p, err)
+		}
+		for _, other := range others {
+			p, err := b.List(ctx, other, memory.Page{})
+			if err != nil || len(p.Records) != 1 || p.Records[0].Content != "someone else's" {
+				t.Fatalf("scope %s lost its memory: %+v %v", other.UserID(), p, err)
+			}
+		}
+		if n, err := b.DeleteAll(ctx, owner); err != nil || n != 0 {
+			t.Fatalf("second delete all = %d %v, want 0", n, err)
+		}
+	})
+
+	t.Run("history shows ADD then UPDATE to the scope only", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		b := newBank(t)
+		owner := mustScope(t, "app-1", "user-x")
+		id := addAll(t, b, owner, "lives in Berlin")[0]
+		if err := b.Update(ctx, owner, id, "lives in Lisbon"); err != nil {
+			t.Fatal(err)
+		}
+		changes, err := b.History(ctx, owner, id)
+		if err != nil || len(changes) != 2 {
+			t.Fatalf("history = %+v %v, want 2 changes", changes, err)
+		}
+		add, upd := changes[0], changes[1]
+		if add.Event != memory.EventAdd || add.NewContent != "lives in Berlin" || add.OldContent != "" {
+			t.Fatalf("first change = %+v, want the ADD", add)
+		}
+		if upd.Event != memory.EventUpdate || upd.OldContent != "lives in Berlin" || upd.NewContent != "lives in Lisbon" {
+			t.Fatalf("second change = %+v, want the UPDATE", upd)
+		}
+		for _, c := range changes {
+			if c.MemoryID != id || c.ID == "" || c.CreatedAt.IsZero() {
+				t.Fatalf("change %+v lacks its ids or time", c)
+			}
+		}
+		if add.ID == upd.ID || upd.CreatedAt.Before(add.CreatedAt) {
+			t.Fatalf("changes out of order: %+v", changes)
+		}
+		for _, other := range otherScopes(t) {
+			_, err := b.History(ctx, other, id)
+			requireNotFound(t, err, "history from "+other.UserID())
+		}
+		_, err = b.History(ctx, owner, "0190b1d2-7c1e-7a9b-8c3d-4e5f60718293")
+		requireNotFound(t, err, "history of a missing memory")
+	})
+}
+
+// otherScopes are the neighbours of app-1/user-x: same app other user, the app
+// itself, same user name in another app.
+func otherScopes(t *testing.T) []memory.Scope {
+	return []memory.Scope{mustScope(t, "app-1", "user-y"), mustScope(t, "app-1", ""), mustScope(t, "app-2", "user-x")}
+}
+
+// addAll stores each content in order, tagged with operation "op-<content>", and
+// returns one id per content.
+func addAll(t *testing.T, b Bank, scope memory.Scope, contents ...string) []string {
+	t.Helper()
+	var ids []string
+	for _, c := range contents {
+		got, err := b.Add(context.Background(), scope, mustDraft(t, c, nil, ""), "op-"+c)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("add %q: %v %v", c, got, err)
+		}
+		ids = append(ids, got[0])
+	}
+	return ids
+}
+
+// requireNotFound fails unless err is a permanent errs.NotFound: a use case must
+// neither retry it nor tell it apart from a memory of another scope.
+func requireNotFound(t *testing.T, err error, what string) {
+	t.Helper()
+	if errs.KindOf(err) != errs.KindNotFound {
+		t.Fatalf("%s: %v, want not found", what, err)
+	}
+	if memory.IsTransient(err) {
+		t.Fatalf("%s: not found is transient: %v", what, err)
+	}
+}
+
+func recordIDs(rs []memory.Record) []string {
+	ids := make([]string, len(rs))
+	for i, r := range rs {
+		ids[i] = r.ID
+	}
+	return ids
+}
+
+func reversed(s []string) []string {
+	out := make([]string, len(s))
+	for i, x := range s {
+		out[len(s)-1-i] = x
+	}
+	return out
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func mustScope(t *testing.T, app, user string) memory.Scope {

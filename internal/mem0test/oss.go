@@ -109,8 +109,14 @@ func (s *Server) ossUpdate(w http.ResponseWriter, r *http.Request) {
 		s.writeJSON(w, http.StatusUnprocessableEntity, missingField("text"))
 		return
 	}
+	// Like mem0's open-source Memory.update, the metadata sent replaces the memory's:
+	// an update without metadata leaves it with none.
+	metadata := req.Metadata
+	if metadata == nil {
+		metadata = map[string]any{}
+	}
 	s.mu.Lock()
-	m := s.st.update(r.PathValue("id"), *req.Text, req.Metadata, now())
+	m := s.st.update(r.PathValue("id"), *req.Text, metadata, now())
 	s.mu.Unlock()
 	if m == nil {
 		s.writeError(w, http.StatusNotFound, "Memory not found")

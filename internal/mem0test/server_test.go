@@ -269,3 +269,28 @@ func mustDecode(t *testing.T, status int, body string, v any) {
 		t.Fatalf("decoding %s: %v", body, err)
 	}
 }
+
+// mem0's open-source update replaces the metadata with what it is sent, none included;
+// a client that wants its tags kept must send them back.
+func TestOSSUpdateReplacesMetadata(t *testing.T) {
+	srv := mem0test.NewServer(t, memorybank.FlavorOSS)
+	status, body := do(t, srv.URL(), call{"POST", "/memories", `{"messages":[{"role":"user","content":"tea"}],"user_id":"u","metadata":{"k":"v"}}`, nil})
+	var added struct {
+		Results []struct{ ID string } `json:"results"`
+	}
+	mustDecode(t, status, body, &added)
+	path := "/memories/" + added.Results[0].ID
+
+	if status, body := do(t, srv.URL(), call{"PUT", path, `{"text":"coffee","metadata":{"k":"w"}}`, nil}); status != http.StatusOK {
+		t.Fatalf("update with metadata: %d %s", status, body)
+	}
+	if m := srv.Memories()[0]; m.Memory != "coffee" || m.Metadata["k"] != "w" {
+		t.Errorf("after update with metadata: %+v", m)
+	}
+	if status, body := do(t, srv.URL(), call{"PUT", path, `{"text":"water"}`, nil}); status != http.StatusOK {
+		t.Fatalf("update without metadata: %d %s", status, body)
+	}
+	if m := srv.Memories()[0]; m.Memory != "water" || len(m.Metadata) != 0 {
+		t.Errorf("after update without metadata: %+v, want no metadata left", m)
+	}
+}
