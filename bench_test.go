@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"sync"
 	"testing"
@@ -82,7 +83,7 @@ func measure(b *testing.B, parallelism int, call func(i int) error) {
 	b.ReportMetric(pct(0.99), "p99-ms")
 }
 
-func benchEnv(b *testing.B) (*env, appCreds) {
+func benchEnv(b *testing.B) (*env, oauthApp) {
 	b.Helper()
 	e := newEnv(b, "mem0-oss")
 	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
@@ -91,7 +92,7 @@ func benchEnv(b *testing.B) (*env, appCreds) {
 	e.vars["CUSTOM_GPT_MEMORY_BANK_TIMEOUT"] = "10s"
 	e.bank.SetAPIKey("")
 	delete(e.vars, "CUSTOM_GPT_MEMORY_BANK_API_KEY")
-	app := e.createApp("Bench GPT")
+	app := e.createOAuthApp("Bench GPT")
 	e.start("serve")
 	return e, app
 }
@@ -112,12 +113,21 @@ func BenchmarkSearch(b *testing.B) {
 
 	direct, _ := json.Marshal(map[string]any{"query": "seat preferences", "agent_id": "custom_gpt:" + app.AppID, "user_id": app.AppID, "limit": 10, "top_k": 10})
 	viaAdapter, _ := json.Marshal(map[string]any{"query": "seat preferences", "limit": 10})
+	// The same searches with an OAuth access token instead of the API key: the
+	// token's signature is checked and its revocation looked up on every call.
+	_, _, tok := e.token(app, true, url.Values{"grant_type": {"client_credentials"}, "scope": {"memories:read"}})
+	if tok.AccessToken == "" {
+		b.Fatalf("no access token: %+v", tok)
+	}
 	for _, p := range parallelisms {
 		b.Run(fmt.Sprintf("mem0-direct/par=%d", p), func(b *testing.B) {
 			measure(b, p, func(int) error { return post(e.bank.URL()+"/search", "", direct, http.StatusOK) })
 		})
 		b.Run(fmt.Sprintf("adapter/par=%d", p), func(b *testing.B) {
 			measure(b, p, func(int) error { return post(e.base+"/api/v1/search", app.APIKey, viaAdapter, http.StatusOK) })
+		})
+		b.Run(fmt.Sprintf("adapter-oauth/par=%d", p), func(b *testing.B) {
+			measure(b, p, func(int) error { return post(e.base+"/api/v1/search", tok.AccessToken, viaAdapter, http.StatusOK) })
 		})
 	}
 }
