@@ -86,7 +86,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		EventStreamMaxLen:  int64(p.integer("CUSTOM_GPT_EVENT_STREAM_MAXLEN", 1_000_000, 0, 1<<40)),
 		DatabaseMaxConns:   int32(p.integer("CUSTOM_GPT_DATABASE_MAX_CONNS", 20, 1, 1000)),
 	}
-	c.PublicURL = strings.TrimSuffix(p.str("CUSTOM_GPT_PUBLIC_URL", "http://"+c.HTTPAddr), "/")
+	c.PublicURL = strings.TrimSuffix(p.str("CUSTOM_GPT_PUBLIC_URL", localURL(c.HTTPAddr)), "/")
 	c.UpstreamOIDC = loadUpstreamOIDC(&p)
 	c.validate(&p)
 	return c, errors.Join(p.errs...)
@@ -216,4 +216,18 @@ func validatePublicURL(raw string) error {
 		return errors.New("must use https unless it is a loopback address")
 	}
 	return errors.New("must be an https URL")
+}
+
+// localURL is the default public URL: the listen address, with a wildcard host
+// (0.0.0.0, ::, empty) replaced by localhost, so a container listening on all
+// interfaces still gets a usable loopback issuer for a local trial.
+func localURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

@@ -46,4 +46,14 @@ func TestPublicURL(t *testing.T) {
 	if err != nil || cfg.PublicURL != "http://127.0.0.1:9999" {
 		t.Fatalf("default public URL %q (%v)", cfg.PublicURL, err)
 	}
+	// A container listening on every interface still starts with a usable default.
+	cfg, err = service.LoadConfig(func(k string) string {
+		if k == "CUSTOM_GPT_HTTP_ADDR" {
+			return "0.0.0.0:8080"
+		}
+		return ""
+	})
+	if err != nil || cfg.PublicURL != "http://localhost:8080" {
+		t.Fatalf("default public URL on 0.0.0.0: %q (%v)", cfg.PublicURL, err)
+	}
 }

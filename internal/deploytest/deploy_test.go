@@ -16,6 +16,8 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/service"
 )
 
 const (
@@ -344,6 +346,21 @@ func TestCIRunsTaskTest(t *testing.T) {
 		}
 		if fi.Mode().Perm()&0o111 == 0 {
 			t.Errorf("%s is not executable", name)
+		}
+	}
+}
+
+// The configuration compose gives each application container must pass the
+// binary's own validation, or the container would stop at start.
+func TestComposeEnvironmentIsValidConfiguration(t *testing.T) {
+	project, err := loadCompose(t, map[string]string{"CUSTOM_GPT_ADMIN_TOKEN": testToken})
+	if err != nil {
+		t.Fatalf("load compose.yaml: %v", err)
+	}
+	for _, name := range []string{"migrate", "api", "worker"} {
+		svc := project.Services[name]
+		if _, err := service.LoadConfig(func(k string) string { return envValue(svc, k) }); err != nil {
+			t.Errorf("service %s: its environment is refused by the binary:\n%v", name, err)
 		}
 	}
 }
