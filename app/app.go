@@ -14,17 +14,31 @@ type Application struct {
 }
 
 type Commands struct {
-	AcceptCreateMemory command.AcceptCreateMemoryHandler
-	CreateMemory       command.CreateMemoryHandler
-	FailCreateMemory   command.FailCreateMemoryHandler
-	Apps               command.AppAdmin
-	Users              command.UserAdmin
+	// Accepted by the API: each writes a pending operation and sends its command.
+	AcceptCreateMemory   command.AcceptCreateMemoryHandler
+	AcceptUpdateMemory   command.AcceptUpdateMemoryHandler
+	AcceptDeleteMemory   command.AcceptDeleteMemoryHandler
+	AcceptForgetMemories command.AcceptForgetMemoriesHandler
+
+	// Run by the worker: each finishes the operation its command names.
+	CreateMemory   command.CreateMemoryHandler
+	UpdateMemory   command.UpdateMemoryHandler
+	DeleteMemory   command.DeleteMemoryHandler
+	ForgetMemories command.ForgetMemoriesHandler
+	// FailOperation ends the operation of any command parked on the poison stream.
+	FailOperation command.FailOperationHandler
+
+	Apps  command.AppAdmin
+	Users command.UserAdmin
 }
 
 type Queries struct {
 	Authenticate     query.AuthenticateHandler
 	AuthenticateUser query.AuthenticateUserHandler
 	SearchMemories   query.SearchMemoriesHandler
+	ListMemories     query.ListMemoriesHandler
+	GetMemory        query.GetMemoryHandler
+	MemoryHistory    query.MemoryHistoryHandler
 	GetOperation     query.GetOperationHandler
 	ListAudit        query.ListAuditHandler
 }

@@ -15,3 +15,39 @@ type CreateMemory struct {
 	RequestID      string         `json:"request_id"`
 	AcceptedAt     time.Time      `json:"accepted_at"`
 }
+
+// UpdateMemory asks a worker to replace the content of one memory of the caller's
+// scope. Topic: <prefix>.commands.UpdateMemory.
+type UpdateMemory struct {
+	Version     int       `json:"version"`
+	OperationID string    `json:"operation_id"`
+	AppID       string    `json:"app_id"`
+	EndUser     string    `json:"end_user,omitempty"`
+	MemoryID    string    `json:"memory_id"`
+	Content     string    `json:"content"`
+	RequestID   string    `json:"request_id"`
+	AcceptedAt  time.Time `json:"accepted_at"`
+}
+
+// DeleteMemory asks a worker to delete one memory of the caller's scope.
+// Topic: <prefix>.commands.DeleteMemory.
+type DeleteMemory struct {
+	Version     int       `json:"version"`
+	OperationID string    `json:"operation_id"`
+	AppID       string    `json:"app_id"`
+	EndUser     string    `json:"end_user,omitempty"`
+	MemoryID    string    `json:"memory_id"`
+	RequestID   string    `json:"request_id"`
+	AcceptedAt  time.Time `json:"accepted_at"`
+}
+
+// ForgetMemories asks a worker to delete every memory of the caller's scope.
+// Topic: <prefix>.commands.ForgetMemories.
+type ForgetMemories struct {
+	Version     int       `json:"version"`
+	OperationID string    `json:"operation_id"`
+	AppID       string    `json:"app_id"`
+	EndUser     string    `json:"end_user,omitempty"`
+	RequestID   string    `json:"request_id"`
+	AcceptedAt  time.Time `json:"accepted_at"`
+}

@@ -39,7 +39,9 @@ import (
 // memoryBank is every Memory Bank call the use cases make.
 type memoryBank interface {
 	command.MemoryBank
+	command.MemoryEditor
 	query.MemoryBank
+	query.MemoryReader
 }
 
 // Service is one running instance: API, worker, or both.
@@ -165,20 +167,28 @@ func (s *Service) application(bank memoryBank) (app.Application, error) {
 	l := s.log
 	users := postgres.NewUserRepository(s.pool)
 	s.authUsers = query.NewAuthenticateUserHandler(users, l, m)
+	worker := command.WorkerConfig{Lease: s.cfg.WorkerLease, OrphanAfter: s.cfg.WorkerClaimIdle}
 	return app.Application{
 		Commands: app.Commands{
-			AcceptCreateMemory: command.NewAcceptCreateMemoryHandler(tx, cmdBus, l, m),
-			CreateMemory: command.NewCreateMemoryHandler(tx, bank, command.CreateMemoryConfig{
-				Lease: s.cfg.WorkerLease, OrphanAfter: s.cfg.WorkerClaimIdle,
-			}, l, m),
-			FailCreateMemory: command.NewFailCreateMemoryHandler(tx, l, m),
-			Apps:             command.NewAppAdmin(postgres.NewApplicationRepository(s.pool)),
-			Users:            command.NewUserAdmin(users, postgres.NewOAuthStore(s.pool)),
+			AcceptCreateMemory:   command.NewAcceptCreateMemoryHandler(tx, cmdBus, l, m),
+			AcceptUpdateMemory:   command.NewAcceptUpdateMemoryHandler(tx, cmdBus, l, m),
+			AcceptDeleteMemory:   command.NewAcceptDeleteMemoryHandler(tx, cmdBus, l, m),
+			AcceptForgetMemories: command.NewAcceptForgetMemoriesHandler(tx, cmdBus, l, m),
+			CreateMemory:         command.NewCreateMemoryHandler(tx, bank, worker, l, m),
+			UpdateMemory:         command.NewUpdateMemoryHandler(tx, bank, worker, l, m),
+			DeleteMemory:         command.NewDeleteMemoryHandler(tx, bank, worker, l, m),
+			ForgetMemories:       command.NewForgetMemoriesHandler(tx, bank, worker, l, m),
+			FailOperation:        command.NewFailOperationHandler(tx, l, m),
+			Apps:                 command.NewAppAdmin(postgres.NewApplicationRepository(s.pool)),
+			Users:                command.NewUserAdmin(users, postgres.NewOAuthStore(s.pool)),
 		},
 		Queries: app.Queries{
 			Authenticate:     query.NewAuthenticateHandler(postgres.NewApplicationRepository(s.pool), lazyTokens{s}, l, m),
 			AuthenticateUser: s.authUsers,
 			SearchMemories:   query.NewSearchMemoriesHandler(bank, tx, l, m),
+			ListMemories:     query.NewListMemoriesHandler(bank, tx, l, m),
+			GetMemory:        query.NewGetMemoryHandler(bank, tx, l, m),
+			MemoryHistory:    query.NewMemoryHistoryHandler(bank, tx, l, m),
 			GetOperation:     query.NewGetOperationHandler(postgres.NewOperationRepository(s.pool), l, m),
 			ListAudit:        query.NewListAuditHandler(postgres.NewAuditRepository(s.pool), l, m),
 		},

@@ -18,7 +18,7 @@ func NewOperationRepository(pool *pgxpool.Pool) *OperationRepository {
 	return &OperationRepository{pool: pool}
 }
 
-const opColumns = `id, app_id, end_user, kind, status, memory_ids, failure, attempts, lease_until, created_at, updated_at`
+const opColumns = `id, app_id, end_user, kind, status, memory_ids, removed, failure, attempts, lease_until, created_at, updated_at`
 
 func (r *OperationRepository) Get(ctx context.Context, id string) (*operation.Operation, error) {
 	return getOperation(ctx, r.pool, id, false)
@@ -35,10 +35,10 @@ func getOperation(ctx context.Context, q interface {
 		opID, appID, endUser, kind, status string
 		memoryIDs                          []string
 		failure                            []byte
-		attempts                           int
+		removed, attempts                  int
 		lease, created, updated            pgtime
 	)
-	err := q.QueryRow(ctx, sql, id).Scan(&opID, &appID, &endUser, &kind, &status, &memoryIDs, &failure, &attempts, &lease, &created, &updated)
+	err := q.QueryRow(ctx, sql, id).Scan(&opID, &appID, &endUser, &kind, &status, &memoryIDs, &removed, &failure, &attempts, &lease, &created, &updated)
 	if err != nil {
 		return nil, dbError(err, "operation-not-found", "operation")
 	}
@@ -50,12 +50,12 @@ func getOperation(ctx context.Context, q interface {
 		}
 	}
 	return operation.UnmarshalFromDatabase(opID, appID, endUser, operation.Kind(kind), operation.Status(status),
-		memoryIDs, f, attempts, lease.t(), created.t(), updated.t()), nil
+		memoryIDs, removed, f, attempts, lease.t(), created.t(), updated.t()), nil
 }
 
 func insertOperation(ctx context.Context, tx pgx.Tx, op *operation.Operation) error {
-	_, err := tx.Exec(ctx, `INSERT INTO custom_gpt_operations (`+opColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		op.ID(), op.AppID(), op.EndUser(), string(op.Kind()), string(op.Status()), nonNil(op.MemoryIDs()),
+	_, err := tx.Exec(ctx, `INSERT INTO custom_gpt_operations (`+opColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		op.ID(), op.AppID(), op.EndUser(), string(op.Kind()), string(op.Status()), nonNil(op.MemoryIDs()), op.Removed(),
 		failureJSON(op.Failure()), op.Attempts(), nullTime(op.LeaseUntil()), op.CreatedAt(), op.UpdatedAt())
 	if err != nil {
 		return fmt.Errorf("insert operation: %w", err)
@@ -65,8 +65,9 @@ func insertOperation(ctx context.Context, tx pgx.Tx, op *operation.Operation) er
 
 func saveOperation(ctx context.Context, tx pgx.Tx, op *operation.Operation) error {
 	_, err := tx.Exec(ctx, `UPDATE custom_gpt_operations
-		SET status = $2, memory_ids = $3, failure = $4, attempts = $5, lease_until = $6, updated_at = $7 WHERE id = $1`,
-		op.ID(), string(op.Status()), nonNil(op.MemoryIDs()), failureJSON(op.Failure()), op.Attempts(),
+		SET status = $2, memory_ids = $3, removed = $4, failure = $5, attempts = $6, lease_until = $7, updated_at = $8
+		WHERE id = $1`,
+		op.ID(), string(op.Status()), nonNil(op.MemoryIDs()), op.Removed(), failureJSON(op.Failure()), op.Attempts(),
 		nullTime(op.LeaseUntil()), op.UpdatedAt())
 	if err != nil {
 		return fmt.Errorf("save operation: %w", err)

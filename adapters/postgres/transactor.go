@@ -11,7 +11,6 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 )
 
 // Transactor is the unit of work: operations, audit entries and outbox events
@@ -42,13 +41,14 @@ func (t *Transactor) InTx(ctx context.Context, fn func(ctx context.Context, tx c
 	return nil
 }
 
-// RecordSearch writes a search's audit entry and its event in one transaction.
-func (t *Transactor) RecordSearch(ctx context.Context, e audit.Entry, ev *events.MemoriesSearched) error {
+// RecordRead writes the audit entry of a read (a search, a listing, ...) and its
+// event in one transaction.
+func (t *Transactor) RecordRead(ctx context.Context, e audit.Entry, event any) error {
 	return t.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
 		if err := tx.InsertAudit(ctx, e); err != nil {
 			return err
 		}
-		return tx.Publish(ctx, ev)
+		return tx.Publish(ctx, event)
 	})
 }
 

@@ -2,13 +2,11 @@ package command
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/decorator"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
@@ -35,34 +33,18 @@ func NewAcceptCreateMemoryHandler(tx Transactor, sender CommandSender, log *slog
 	return decorator.ApplyCommandDecorators[AcceptCreateMemory](acceptCreateMemoryHandler{tx: tx, sender: sender}, log, m)
 }
 
-// Handle writes the pending operation and its audit entry, and sends the command
-// before the transaction commits: if the send fails nothing is written, and if
-// the commit fails the worker finds no operation and drops the orphan command.
-// Either way the caller gets an error, never a 202 without durability.
+// Handle writes the pending operation and its audit entry and sends the command,
+// in one transaction (see acceptOperation).
 func (h acceptCreateMemoryHandler) Handle(ctx context.Context, c AcceptCreateMemory) error {
-	now := time.Now().UTC()
-	op, err := operation.New(c.OperationID, c.AppID, c.EndUser, operation.KindCreateMemory, now)
-	if err != nil {
-		return err
+	p := pending{
+		operationID: c.OperationID, appID: c.AppID, endUser: c.EndUser, requestID: c.RequestID,
+		kind: operation.KindCreateMemory, action: audit.ActionCreateMemory,
 	}
-	err = h.tx.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		if err := tx.InsertOperation(ctx, op); err != nil {
-			return err
-		}
-		if err := tx.InsertAudit(ctx, audit.Entry{
-			AppID: c.AppID, EndUser: c.EndUser, Action: audit.ActionCreateMemory, Status: audit.StatusPending,
-			RequestID: c.RequestID, OperationID: c.OperationID, OccurredAt: now,
-		}); err != nil {
-			return err
-		}
-		return h.sender.Send(ctx, &events.CreateMemory{
+	return acceptOperation(ctx, h.tx, h.sender, p, func(now time.Time) any {
+		return &events.CreateMemory{
 			Version: events.Version, OperationID: c.OperationID, AppID: c.AppID, EndUser: c.EndUser,
 			Content: c.Draft.Content, Metadata: c.Draft.Metadata, ConversationID: c.Draft.ConversationID,
 			RequestID: c.RequestID, AcceptedAt: now,
-		})
+		}
 	})
-	if err != nil {
-		return errs.Unavailable("not-accepted", "the request could not be stored durably; retry later", fmt.Errorf("accept create memory: %w", err))
-	}
-	return nil
 }

@@ -182,8 +182,10 @@ func (tx *fakeTx) Publish(_ context.Context, event any) error {
 	return nil
 }
 
-// fakeBank stores memories per scope and operation, so FindByOperation answers
-// only for the scope the memory was added in.
+// fakeBank is a Memory Bank in memory. Like the real adapters it pins every call to
+// its scope: FindByOperation answers only for the scope a memory was added in, and
+// a memory of another scope is as missing to Update and Delete as one that never
+// existed.
 type fakeBank struct {
 	mu       sync.Mutex
 	adds     int
@@ -191,18 +193,42 @@ type fakeBank struct {
 	addErrs  []error // returned by the next Add calls, in order; nil entries succeed
 	findErr  error
 	onAdd    func() // called at the start of every Add, outside the lock
-	memories map[string][]string
+	memories []fakeMemory
 	nextID   int
 
 	lastScope memory.Scope
 	lastDraft memory.Draft
 	lastOpID  string
+
+	// The lifecycle calls, counted per method ("update", "delete", "deleteAll").
+	// errs[method] is returned by its next calls, in order, before any effect;
+	// nil entries go through. after[method] errors are returned by the next calls
+	// after the effect, as a timeout after the server did the work would be.
+	calls      map[string]int
+	errs       map[string][]error
+	after      map[string][]error
+	lastScopes map[string]memory.Scope
 }
 
-func newFakeBank() *fakeBank { return &fakeBank{memories: map[string][]string{}} }
+type fakeMemory struct {
+	id      string
+	scope   memory.Scope
+	opID    string
+	content string
+}
 
-func bankKey(scope memory.Scope, opID string) string {
-	return scope.AgentID() + "|" + scope.UserID() + "|" + opID
+func newFakeBank() *fakeBank {
+	return &fakeBank{
+		calls: map[string]int{}, errs: map[string][]error{}, after: map[string][]error{},
+		lastScopes: map[string]memory.Scope{},
+	}
+}
+
+// errMemoryNotFound is what both adapters answer for a memory missing from the
+// scope: a NotFound wrapping a permanent BankError.
+func errMemoryNotFound() error {
+	return &errs.Error{Kind: errs.KindNotFound, Slug: "memory-not-found", Detail: "no memory with this id",
+		Err: &memory.BankError{Reason: "memory not found"}}
 }
 
 func (b *fakeBank) Add(_ context.Context, scope memory.Scope, d memory.Draft, operationID string) ([]string, error) {
@@ -224,11 +250,21 @@ func (b *fakeBank) Add(_ context.Context, scope memory.Scope, d memory.Draft, op
 			return nil, err
 		}
 	}
+	return []string{b.putLocked(scope, operationID, d.Content)}, nil
+}
+
+func (b *fakeBank) putLocked(scope memory.Scope, opID, content string) string {
 	b.nextID++
 	id := fmt.Sprintf("mem-%d", b.nextID)
-	key := bankKey(scope, operationID)
-	b.memories[key] = append(b.memories[key], id)
-	return []string{id}, nil
+	b.memories = append(b.memories, fakeMemory{id: id, scope: scope, opID: opID, content: content})
+	return id
+}
+
+// put stores a memory directly, as if an earlier operation had, and returns its id.
+func (b *fakeBank) put(scope memory.Scope, content string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.putLocked(scope, "", content)
 }
 
 func (b *fakeBank) FindByOperation(_ context.Context, scope memory.Scope, operationID string) ([]string, error) {
@@ -238,7 +274,131 @@ func (b *fakeBank) FindByOperation(_ context.Context, scope memory.Scope, operat
 	if b.findErr != nil {
 		return nil, b.findErr
 	}
-	return slices.Clone(b.memories[bankKey(scope, operationID)]), nil
+	var ids []string
+	for _, m := range b.memories {
+		if m.scope == scope && m.opID == operationID {
+			ids = append(ids, m.id)
+		}
+	}
+	return ids, nil
+}
+
+// call counts a lifecycle call and returns the error queued before its effect.
+func (b *fakeBank) call(method string, scope memory.Scope) error {
+	b.calls[method]++
+	b.lastScopes[method] = scope
+	if q := b.errs[method]; len(q) > 0 {
+		b.errs[method] = q[1:]
+		return q[0]
+	}
+	return nil
+}
+
+// afterEffect returns the error queued for after the effect of method.
+func (b *fakeBank) afterEffect(method string) error {
+	if q := b.after[method]; len(q) > 0 {
+		b.after[method] = q[1:]
+		return q[0]
+	}
+	return nil
+}
+
+func (b *fakeBank) indexLocked(scope memory.Scope, id string) int {
+	return slices.IndexFunc(b.memories, func(m fakeMemory) bool { return m.id == id && m.scope == scope })
+}
+
+func (b *fakeBank) Update(_ context.Context, scope memory.Scope, id, content string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.call("update", scope); err != nil {
+		return err
+	}
+	i := b.indexLocked(scope, id)
+	if i < 0 {
+		return errMemoryNotFound()
+	}
+	b.memories[i].content = content
+	return b.afterEffect("update")
+}
+
+func (b *fakeBank) Delete(_ context.Context, scope memory.Scope, id string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.call("delete", scope); err != nil {
+		return err
+	}
+	i := b.indexLocked(scope, id)
+	if i < 0 {
+		return errMemoryNotFound()
+	}
+	b.memories = slices.Delete(b.memories, i, i+1)
+	return b.afterEffect("delete")
+}
+
+func (b *fakeBank) DeleteAll(_ context.Context, scope memory.Scope) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.call("deleteAll", scope); err != nil {
+		return 0, err
+	}
+	n := len(b.memories)
+	b.memories = slices.DeleteFunc(b.memories, func(m fakeMemory) bool { return m.scope == scope })
+	n -= len(b.memories)
+	if err := b.afterEffect("deleteAll"); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// failNext queues errors for the next calls of method, before their effect.
+func (b *fakeBank) failNext(method string, queued ...error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.errs[method] = append(b.errs[method], queued...)
+}
+
+// failAfter queues errors for the next calls of method, after their effect.
+func (b *fakeBank) failAfter(method string, queued ...error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.after[method] = append(b.after[method], queued...)
+}
+
+func (b *fakeBank) callCount(method string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.calls[method]
+}
+
+func (b *fakeBank) lastScopeOf(method string) memory.Scope {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.lastScopes[method]
+}
+
+// content returns the content of the memory id, and whether it exists in any scope.
+func (b *fakeBank) content(id string) (string, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, m := range b.memories {
+		if m.id == id {
+			return m.content, true
+		}
+	}
+	return "", false
+}
+
+// count returns how many memories scope holds.
+func (b *fakeBank) count(scope memory.Scope) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for _, m := range b.memories {
+		if m.scope == scope {
+			n++
+		}
+	}
+	return n
 }
 
 func (b *fakeBank) addCalls() int {
@@ -256,7 +416,13 @@ func (b *fakeBank) findCalls() int {
 func (b *fakeBank) stored(scope memory.Scope, opID string) []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return slices.Clone(b.memories[bankKey(scope, opID)])
+	var ids []string
+	for _, m := range b.memories {
+		if m.scope == scope && m.opID == opID {
+			ids = append(ids, m.id)
+		}
+	}
+	return ids
 }
 
 // fakeSender records the commands it sends, or fails with err.

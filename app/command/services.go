@@ -17,6 +17,16 @@ type MemoryBank interface {
 	FindByOperation(ctx context.Context, scope memory.Scope, operationID string) ([]string, error)
 }
 
+// MemoryEditor is the part of the Memory Bank that changes what is stored. Every
+// call is pinned to scope: a memory of another scope is errs.KindNotFound, exactly
+// like one that does not exist.
+type MemoryEditor interface {
+	Update(ctx context.Context, scope memory.Scope, id, content string) error
+	Delete(ctx context.Context, scope memory.Scope, id string) error
+	// DeleteAll forgets every memory of scope and returns how many there were.
+	DeleteAll(ctx context.Context, scope memory.Scope) (int, error)
+}
+
 // CommandSender puts a command on its stream; Watermill's CommandBus is one.
 type CommandSender interface {
 	Send(ctx context.Context, cmd any) error

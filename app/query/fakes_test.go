@@ -5,14 +5,15 @@ import (
 	"context"
 	"encoding/hex"
 	"slices"
+	"strconv"
 	"sync"
+	"testing"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/application"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 )
 
 type fakeSearchBank struct {
@@ -37,7 +38,7 @@ func (b *fakeSearchBank) Search(_ context.Context, scope memory.Scope, q memory.
 
 type recorded struct {
 	entry  audit.Entry
-	event  *events.MemoriesSearched
+	event  any
 	ctxErr error
 }
 
@@ -47,14 +48,29 @@ type fakeRecorder struct {
 	records []recorded
 }
 
-func (r *fakeRecorder) RecordSearch(ctx context.Context, e audit.Entry, ev *events.MemoriesSearched) error {
+func (r *fakeRecorder) RecordRead(ctx context.Context, e audit.Entry, event any) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.err != nil {
 		return r.err
 	}
-	r.records = append(r.records, recorded{entry: e, event: ev, ctxErr: ctx.Err()})
+	r.records = append(r.records, recorded{entry: e, event: event, ctxErr: ctx.Err()})
 	return nil
+}
+
+// only returns the one record and its event as T, failing the test otherwise.
+func only[T any](t *testing.T, r *fakeRecorder) (audit.Entry, T) {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.records) != 1 {
+		t.Fatalf("%d records, want 1", len(r.records))
+	}
+	ev, ok := r.records[0].event.(T)
+	if !ok {
+		t.Fatalf("event %T, want %T", r.records[0].event, *new(T))
+	}
+	return r.records[0].entry, ev
 }
 
 type fakeOps map[string]*operation.Operation
@@ -114,4 +130,103 @@ func (r *fakeKeyRepo) ByKeyHash(_ context.Context, h []byte) (*application.Appli
 		return a, nil
 	}
 	return nil, errs.NotFound("app-not-found", "no application holds this key")
+}
+
+// fakeReader keeps records and their histories per scope. Like the real adapters
+// it answers another scope's memory as missing.
+type fakeReader struct {
+	mu        sync.Mutex
+	records   map[memory.Scope][]memory.Record // newest first
+	history   map[string][]memory.Change       // by memory id
+	err       error                            // returned by every call when set
+	calls     int
+	lastScope memory.Scope
+	lastPage  memory.Page
+}
+
+func newFakeReader() *fakeReader {
+	return &fakeReader{records: map[memory.Scope][]memory.Record{}, history: map[string][]memory.Change{}}
+}
+
+func (r *fakeReader) put(scope memory.Scope, rec memory.Record, changes ...memory.Change) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.records[scope] = append([]memory.Record{rec}, r.records[scope]...)
+	r.history[rec.ID] = changes
+}
+
+func (r *fakeReader) begin(scope memory.Scope) error {
+	r.calls++
+	r.lastScope = scope
+	return r.err
+}
+
+func (r *fakeReader) find(scope memory.Scope, id string) (memory.Record, bool) {
+	i := slices.IndexFunc(r.records[scope], func(rec memory.Record) bool { return rec.ID == id })
+	if i < 0 {
+		return memory.Record{}, false
+	}
+	return r.records[scope][i], true
+}
+
+func notFound() error {
+	return &errs.Error{Kind: errs.KindNotFound, Slug: "memory-not-found", Detail: "no memory with this id",
+		Err: &memory.BankError{Reason: "memory not found"}}
+}
+
+// List pages by position: the cursor is the index of the page's first record.
+func (r *fakeReader) List(_ context.Context, scope memory.Scope, page memory.Page) (memory.RecordPage, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lastPage = page
+	if err := r.begin(scope); err != nil {
+		return memory.RecordPage{}, err
+	}
+	start := 0
+	if page.Cursor != "" {
+		n, err := strconv.Atoi(page.Cursor)
+		if err != nil {
+			return memory.RecordPage{}, errs.Invalid("cursor", "cursor-invalid", "cursor must be the next_cursor of an earlier page")
+		}
+		start = n
+	}
+	all := r.records[scope]
+	start = min(start, len(all))
+	end := min(start+page.Size(), len(all))
+	out := memory.RecordPage{Records: slices.Clone(all[start:end])}
+	if end < len(all) {
+		out.NextCursor = strconv.Itoa(end)
+	}
+	return out, nil
+}
+
+func (r *fakeReader) Get(_ context.Context, scope memory.Scope, id string) (memory.Record, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.begin(scope); err != nil {
+		return memory.Record{}, err
+	}
+	rec, ok := r.find(scope, id)
+	if !ok {
+		return memory.Record{}, notFound()
+	}
+	return rec, nil
+}
+
+func (r *fakeReader) History(_ context.Context, scope memory.Scope, id string) ([]memory.Change, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.begin(scope); err != nil {
+		return nil, err
+	}
+	if _, ok := r.find(scope, id); !ok {
+		return nil, notFound()
+	}
+	return slices.Clone(r.history[id]), nil
+}
+
+func (r *fakeReader) callCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.calls
 }

@@ -55,10 +55,7 @@ func TestSearchMemories_success(t *testing.T) {
 		t.Errorf("bank searched scope %+v with %+v", bank.lastScope, bank.lastQuery)
 	}
 
-	if len(rec.records) != 1 {
-		t.Fatalf("%d records, want 1", len(rec.records))
-	}
-	e, ev := rec.records[0].entry, rec.records[0].event
+	e, ev := only[*events.MemoriesSearched](t, rec)
 	if e.AppID != "app-1" || e.EndUser != "user-1" || e.Action != audit.ActionSearch || e.Status != audit.StatusSucceeded ||
 		e.RequestID != "req-1" || e.OperationID != "" || e.Detail != "" || e.OccurredAt.Before(before) || e.CompletedAt.IsZero() {
 		t.Errorf("audit entry = %+v", e)
@@ -97,10 +94,7 @@ func TestSearchMemories_bankFails(t *testing.T) {
 			}
 
 			// The failed search is audited and announced all the same.
-			if len(rec.records) != 1 {
-				t.Fatalf("%d records, want 1", len(rec.records))
-			}
-			e, ev := rec.records[0].entry, rec.records[0].event
+			e, ev := only[*events.MemoriesSearched](t, rec)
 			if e.Status != audit.StatusFailed || e.Detail == "" || e.Action != audit.ActionSearch || e.AppID != "app-1" {
 				t.Errorf("audit entry = %+v, want failed with detail", e)
 			}

@@ -12,8 +12,14 @@ import (
 type Action string
 
 const (
-	ActionSearch       Action = "search"
-	ActionCreateMemory Action = "create_memory"
+	ActionSearch         Action = "search"
+	ActionCreateMemory   Action = "create_memory"
+	ActionListMemories   Action = "list_memories"
+	ActionGetMemory      Action = "get_memory"
+	ActionMemoryHistory  Action = "memory_history"
+	ActionUpdateMemory   Action = "update_memory"
+	ActionDeleteMemory   Action = "delete_memory"
+	ActionForgetMemories Action = "forget_memories"
 )
 
 // Status of the audited call.

@@ -1,6 +1,25 @@
 package memory
 
-import "time"
+import (
+	"time"
+	"unicode/utf8"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
+)
+
+// MaxIDChars bounds the id of a memory a caller names. mem0's ids are 36-character
+// UUIDs; the bound only keeps absurd ids out of operations, audit and streams.
+const MaxIDChars = 128
+
+// CheckID refuses a memory id that can name no memory: empty, longer than
+// MaxIDChars, or not UTF-8. Whether the memory exists, and is the caller's, only
+// the Memory Bank can tell.
+func CheckID(id string) error {
+	if id == "" || len(id) > MaxIDChars || !utf8.ValidString(id) {
+		return errs.Invalid("memory_id", "memory-id-invalid", "memory_id must be the id of a memory, at most 128 characters")
+	}
+	return nil
+}
 
 // Bounds of one page of a scope's memories.
 const (

@@ -41,14 +41,9 @@ type Draft struct {
 // NewDraft validates a memory to be stored. Metadata must be flat: strings, numbers,
 // booleans or null, so that it survives both mem0 flavors unchanged.
 func NewDraft(content string, metadata map[string]any, conversationID string) (Draft, error) {
-	n := utf8.RuneCountInString(content)
-	switch {
-	case n == 0:
-		return Draft{}, errs.Invalid("content", "content-empty", "content must not be empty")
-	case n > MaxContentChars:
-		return Draft{}, errs.Invalid("content", "content-too-long", "content must be at most 16384 characters")
-	case !utf8.ValidString(content):
-		return Draft{}, errs.Invalid("content", "content-not-utf8", "content must be valid UTF-8")
+	content, err := NewContent(content)
+	if err != nil {
+		return Draft{}, err
 	}
 	if len(metadata) > MaxMetadataKeys {
 		return Draft{}, errs.Invalid("metadata", "metadata-too-many-keys", "metadata may have at most 32 keys")
@@ -75,6 +70,21 @@ func NewDraft(content string, metadata map[string]any, conversationID string) (D
 		return Draft{}, errs.Invalid("conversation_id", "conversation-id-too-long", "conversation_id must be at most 256 characters")
 	}
 	return Draft{Content: content, Metadata: metadata, ConversationID: conversationID}, nil
+}
+
+// NewContent validates the text of a memory, stored or replaced: 1 to 16384
+// characters of valid UTF-8.
+func NewContent(content string) (string, error) {
+	n := utf8.RuneCountInString(content)
+	switch {
+	case n == 0:
+		return "", errs.Invalid("content", "content-empty", "content must not be empty")
+	case n > MaxContentChars:
+		return "", errs.Invalid("content", "content-too-long", "content must be at most 16384 characters")
+	case !utf8.ValidString(content):
+		return "", errs.Invalid("content", "content-not-utf8", "content must be valid UTF-8")
+	}
+	return content, nil
 }
 
 // Tags returns the metadata stored with the memory: the caller's keys plus the

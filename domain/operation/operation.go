@@ -21,7 +21,12 @@ const (
 // Kind names the work an operation does.
 type Kind string
 
-const KindCreateMemory Kind = "create_memory"
+const (
+	KindCreateMemory   Kind = "create_memory"
+	KindUpdateMemory   Kind = "update_memory"
+	KindDeleteMemory   Kind = "delete_memory"
+	KindForgetMemories Kind = "forget_memories"
+)
 
 // Failure says why an operation failed, in words safe to show the caller.
 type Failure struct {
@@ -37,6 +42,7 @@ type Operation struct {
 	kind       Kind
 	status     Status
 	memoryIDs  []string
+	removed    int
 	failure    *Failure
 	attempts   int
 	leaseUntil time.Time
@@ -53,10 +59,10 @@ func New(id, appID, endUser string, kind Kind, now time.Time) (*Operation, error
 }
 
 // UnmarshalFromDatabase rebuilds an operation from storage; adapters only.
-func UnmarshalFromDatabase(id, appID, endUser string, kind Kind, status Status, memoryIDs []string,
+func UnmarshalFromDatabase(id, appID, endUser string, kind Kind, status Status, memoryIDs []string, removed int,
 	failure *Failure, attempts int, leaseUntil, createdAt, updatedAt time.Time) *Operation {
 	return &Operation{id: id, appID: appID, endUser: endUser, kind: kind, status: status, memoryIDs: memoryIDs,
-		failure: failure, attempts: attempts, leaseUntil: leaseUntil, createdAt: createdAt, updatedAt: updatedAt}
+		removed: removed, failure: failure, attempts: attempts, leaseUntil: leaseUntil, createdAt: createdAt, updatedAt: updatedAt}
 }
 
 func (o *Operation) ID() string            { return o.id }
@@ -65,6 +71,7 @@ func (o *Operation) EndUser() string       { return o.endUser }
 func (o *Operation) Kind() Kind            { return o.kind }
 func (o *Operation) Status() Status        { return o.status }
 func (o *Operation) MemoryIDs() []string   { return o.memoryIDs }
+func (o *Operation) Removed() int          { return o.removed }
 func (o *Operation) Failure() *Failure     { return o.failure }
 func (o *Operation) Attempts() int         { return o.attempts }
 func (o *Operation) LeaseUntil() time.Time { return o.leaseUntil }
@@ -100,7 +107,7 @@ func (o *Operation) Claim(now time.Time, lease time.Duration) error {
 	return nil
 }
 
-// Succeed finishes the operation with the memories it produced.
+// Succeed finishes the operation with the memories it produced, or changed.
 func (o *Operation) Succeed(memoryIDs []string, now time.Time) error {
 	if o.IsTerminal() {
 		return ErrTerminal
@@ -109,6 +116,17 @@ func (o *Operation) Succeed(memoryIDs []string, now time.Time) error {
 	o.memoryIDs = append([]string{}, memoryIDs...)
 	o.leaseUntil = time.Time{}
 	o.updatedAt = now
+	return nil
+}
+
+// SucceedRemoved finishes an operation that forgot memories with how many it
+// removed. The count is what the Memory Bank reported to the attempt that
+// finished; a negative count is taken as none.
+func (o *Operation) SucceedRemoved(removed int, now time.Time) error {
+	if err := o.Succeed(nil, now); err != nil {
+		return err
+	}
+	o.removed = max(removed, 0)
 	return nil
 }
 

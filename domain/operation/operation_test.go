@@ -240,3 +240,37 @@ func TestVisibleTo(t *testing.T) {
 		})
 	}
 }
+
+func TestSucceedRemoved(t *testing.T) {
+	t.Parallel()
+
+	op, err := operation.New("op-1", "app-1", "user-1", operation.KindForgetMemories, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if op.Removed() != 0 {
+		t.Errorf("removed = %d on a new operation", op.Removed())
+	}
+	if err := op.Claim(t0, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	done := t0.Add(time.Second)
+	if err := op.SucceedRemoved(7, done); err != nil {
+		t.Fatalf("SucceedRemoved: %v", err)
+	}
+	if op.Status() != operation.StatusSucceeded || op.Removed() != 7 || len(op.MemoryIDs()) != 0 ||
+		!op.LeaseUntil().IsZero() || !op.UpdatedAt().Equal(done) {
+		t.Errorf("operation = %q removed %d ids %v lease %v updated %v", op.Status(), op.Removed(), op.MemoryIDs(), op.LeaseUntil(), op.UpdatedAt())
+	}
+	if err := op.SucceedRemoved(9, done.Add(time.Hour)); !errors.Is(err, operation.ErrTerminal) {
+		t.Errorf("second SucceedRemoved = %v, want ErrTerminal", err)
+	}
+	if op.Removed() != 7 {
+		t.Errorf("removed = %d after a refused transition, want 7", op.Removed())
+	}
+
+	negative := newPending(t)
+	if err := negative.SucceedRemoved(-1, t0); err != nil || negative.Removed() != 0 {
+		t.Errorf("SucceedRemoved(-1) = %v, removed %d; want nil, 0", err, negative.Removed())
+	}
+}

@@ -97,10 +97,10 @@ func NewCommandRouter(cfg Config, application app.Application, poison message.Pu
 	if err != nil {
 		return nil, err
 	}
+	// Concurrency consumers on each command stream, all in the stream's one group.
 	concurrency := max(cfg.Concurrency, 1)
 	for i := 1; i <= concurrency; i++ {
-		h := cqrs.NewCommandHandler("CreateMemory."+strconv.Itoa(i), createMemory(application))
-		if err := processor.AddHandlers(h); err != nil {
+		if err := processor.AddHandlers(commandHandlers(application, strconv.Itoa(i))...); err != nil {
 			return nil, err
 		}
 	}
