@@ -179,3 +179,81 @@ func mustTx(t *testing.T, tr *postgres.Transactor, fn func(context.Context, comm
 		t.Fatal(err)
 	}
 }
+
+func TestForgetOperationKeepsItsRemovedCount(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tr, pool := newTransactor(t)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	forget, _ := operation.New("op-forget", "app-1", "user-1", operation.KindForgetMemories, now)
+	update, _ := operation.New("op-update", "app-1", "user-1", operation.KindUpdateMemory, now)
+	mustTx(t, tr, func(ctx context.Context, tx command.Tx) error {
+		if err := tx.InsertOperation(ctx, forget); err != nil {
+			return err
+		}
+		return tx.InsertOperation(ctx, update)
+	})
+	mustTx(t, tr, func(ctx context.Context, tx command.Tx) error {
+		op, err := tx.LockOperation(ctx, "op-forget")
+		if err != nil {
+			return err
+		}
+		if err := op.SucceedRemoved(42, now); err != nil {
+			return err
+		}
+		if err := tx.SaveOperation(ctx, op); err != nil {
+			return err
+		}
+		op, err = tx.LockOperation(ctx, "op-update")
+		if err != nil {
+			return err
+		}
+		if err := op.Succeed([]string{"mem-1"}, now); err != nil {
+			return err
+		}
+		return tx.SaveOperation(ctx, op)
+	})
+
+	repo := postgres.NewOperationRepository(pool)
+	got, err := repo.Get(ctx, "op-forget")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Kind() != operation.KindForgetMemories || got.Status() != operation.StatusSucceeded || got.Removed() != 42 || len(got.MemoryIDs()) != 0 {
+		t.Fatalf("forget operation = %s %s removed %d ids %v", got.Kind(), got.Status(), got.Removed(), got.MemoryIDs())
+	}
+	got, err = repo.Get(ctx, "op-update")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Kind() != operation.KindUpdateMemory || got.Removed() != 0 || len(got.MemoryIDs()) != 1 || got.MemoryIDs()[0] != "mem-1" {
+		t.Fatalf("update operation = %s removed %d ids %v", got.Kind(), got.Removed(), got.MemoryIDs())
+	}
+}
+
+func TestRecordReadWritesAuditAndEventTogether(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tr, pool := newTransactor(t)
+	now := time.Now().UTC()
+	entry := audit.Entry{AppID: "app-1", EndUser: "user-1", Action: audit.ActionGetMemory, Status: audit.StatusSucceeded,
+		RequestID: "r1", OccurredAt: now, CompletedAt: now}
+
+	if err := tr.RecordRead(ctx, entry, &events.MemoryRead{Version: events.Version, AppID: "app-1", MemoryID: "m-1", Succeeded: true}); err != nil {
+		t.Fatalf("RecordRead: %v", err)
+	}
+	if count(t, pool, "custom_gpt_audit_entries") != 1 || count(t, pool, "custom_gpt_outbox") != 1 {
+		t.Fatal("the read's audit entry and event were not both written")
+	}
+	// An event the outbox cannot encode takes the audit entry down with it.
+	if err := tr.RecordRead(ctx, entry, func() {}); err == nil {
+		t.Fatal("RecordRead of an unencodable event succeeded")
+	}
+	if count(t, pool, "custom_gpt_audit_entries") != 1 || count(t, pool, "custom_gpt_outbox") != 1 {
+		t.Fatal("a failed RecordRead left rows behind")
+	}
+	entries, err := postgres.NewAuditRepository(pool).List(ctx, audit.Filter{Limit: 10})
+	if err != nil || len(entries) != 1 || entries[0].Action != audit.ActionGetMemory || entries[0].EndUser != "user-1" {
+		t.Fatalf("audit: %v %+v", err, entries)
+	}
+}
