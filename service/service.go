@@ -211,6 +211,8 @@ func (s *Service) Handler() (http.Handler, error) {
 		Gatherer:   s.registry,
 		Registerer: s.registry,
 		Logger:     s.log,
+		// Expired keys are purged by every 100th request that carries one.
+		Idempotency: postgres.NewIdempotencyStore(s.pool, postgres.IdempotencyConfig{}),
 	}), nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/idempotency"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/oauth"
 )
 
@@ -23,6 +24,8 @@ type Config struct {
 	Gatherer   prometheus.Gatherer
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
+	// Idempotency keeps Idempotency-Key records; nil ignores the header.
+	Idempotency idempotency.Store
 }
 
 // Server holds the HTTP port's dependencies.
@@ -52,8 +55,10 @@ func NewHandler(a app.Application, cfg Config) http.Handler {
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(s.authenticate)
 		read, write := requireScope(oauth.ScopeRead), requireScope(oauth.ScopeWrite)
+		// After authenticate: keys are scoped to the caller. Search is a read.
+		idem := Idempotent(cfg.Idempotency, IdempotencyOptions{Logger: cfg.Logger})
 		r.With(read).Post("/search", s.searchMemories)
-		r.With(write).Post("/memories", s.createMemory)
+		r.With(write, idem).Post("/memories", s.createMemory)
 		r.With(read).Get("/operations/{operation_id}", s.getOperation)
 	})
 	if cfg.OAuth != nil {
