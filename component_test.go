@@ -42,7 +42,7 @@ func TestSpineEndToEnd(t *testing.T) {
 			e.eventually("the operation succeeds", func() bool { return e.operationStatus(app.APIKey, opID) == "succeeded" })
 			_, _, op := e.call("GET", "/api/v1/operations/"+opID, app.APIKey, nil)
 			ids := op["memory_ids"].([]any)
-			if len(ids) != 1 {
+			if len(ids) != 1 || op["kind"] != "create_memory" || op["removed"] != nil {
 				t.Fatalf("memory ids %v", op)
 			}
 

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -32,6 +33,7 @@ type Config struct {
 	HTTPAddr           string
 	PublicURL          string // OAuth issuer and the API's audience
 	AdminToken         string
+	PrivacyPolicyFile  string // empty: the built-in policy
 	SigningAlgorithm   string
 	AccessTokenTTL     time.Duration
 	RefreshTokenTTL    time.Duration
@@ -69,6 +71,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		BreakerOpenTimeout: p.duration("CUSTOM_GPT_MEMORY_BANK_BREAKER_OPEN", 30*time.Second),
 		HTTPAddr:           p.str("CUSTOM_GPT_HTTP_ADDR", "127.0.0.1:8080"),
 		AdminToken:         p.str("CUSTOM_GPT_ADMIN_TOKEN", ""),
+		PrivacyPolicyFile:  p.str("CUSTOM_GPT_PRIVACY_POLICY_FILE", ""),
 		SigningAlgorithm:   p.str("CUSTOM_GPT_SIGNING_ALG", "ES256"),
 		AccessTokenTTL:     p.duration("CUSTOM_GPT_ACCESS_TOKEN_TTL", time.Hour),
 		RefreshTokenTTL:    p.duration("CUSTOM_GPT_REFRESH_TOKEN_TTL", 30*24*time.Hour),
@@ -119,6 +122,11 @@ func (c Config) validate(p *parser) {
 	}
 	if err := validatePublicURL(c.PublicURL); err != nil {
 		p.fail("CUSTOM_GPT_PUBLIC_URL", err.Error())
+	}
+	if c.PrivacyPolicyFile != "" {
+		if st, err := os.Stat(c.PrivacyPolicyFile); err != nil || st.IsDir() {
+			p.fail("CUSTOM_GPT_PRIVACY_POLICY_FILE", "must name a readable file")
+		}
 	}
 	if c.SigningAlgorithm != "ES256" && c.SigningAlgorithm != "RS256" {
 		p.fail("CUSTOM_GPT_SIGNING_ALG", "must be ES256 or RS256")

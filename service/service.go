@@ -204,7 +204,12 @@ func (s *Service) Handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	privacy, err := porthttp.LoadPrivacyPolicy(s.cfg.PrivacyPolicyFile)
+	if err != nil {
+		return nil, fmt.Errorf("CUSTOM_GPT_PRIVACY_POLICY_FILE: %w", err)
+	}
 	return porthttp.NewHandler(s.app, porthttp.Config{
+		Privacy:    privacy,
 		AdminToken: s.cfg.AdminToken,
 		OAuth:      authz.Handler,
 		Ready:      func(r *http.Request) error { return s.ready(r.Context()) },

@@ -13,7 +13,9 @@ import (
 type operationResponse struct {
 	OperationID string             `json:"operation_id"`
 	Status      string             `json:"status"`
+	Kind        string             `json:"kind"`
 	MemoryIDs   []string           `json:"memory_ids"`
+	Removed     *int               `json:"removed,omitempty"` // forget_memories only
 	Error       *operation.Failure `json:"error,omitempty"`
 	CreatedAt   time.Time          `json:"created_at"`
 	UpdatedAt   time.Time          `json:"updated_at"`
@@ -35,7 +37,17 @@ func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) {
 	// Pending operations change; tell caches not to keep them.
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, operationResponse{
-		OperationID: op.ID(), Status: string(op.Status()), MemoryIDs: ids, Error: op.Failure(),
+		OperationID: op.ID(), Kind: string(op.Kind()), Status: string(op.Status()), MemoryIDs: ids, Error: op.Failure(),
+		Removed:   removed(op),
 		CreatedAt: op.CreatedAt(), UpdatedAt: op.UpdatedAt(),
 	})
+}
+
+// removed reports how many memories a finished forget_memories operation removed.
+func removed(op *operation.Operation) *int {
+	if op.Kind() != operation.KindForgetMemories || op.Status() != operation.StatusSucceeded {
+		return nil
+	}
+	n := op.Removed()
+	return &n
 }

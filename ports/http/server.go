@@ -18,8 +18,9 @@ import (
 
 // Config is what the HTTP port needs from the wiring.
 type Config struct {
-	AdminToken string       // empty: the admin API is not mounted
-	OAuth      http.Handler // the authorization server: /.well-known/* and /oauth/*
+	AdminToken string        // empty: the admin API is not mounted
+	OAuth      http.Handler  // the authorization server: /.well-known/* and /oauth/*
+	Privacy    PrivacyPolicy // served at /privacy; the default text when empty
 	Ready      func(r *http.Request) error
 	Gatherer   prometheus.Gatherer
 	Registerer prometheus.Registerer
@@ -49,6 +50,10 @@ func NewHandler(a app.Application, cfg Config) http.Handler {
 	})
 
 	r.Get("/healthz", s.healthz)
+	if cfg.Privacy.Body == nil {
+		cfg.Privacy, _ = LoadPrivacyPolicy("")
+	}
+	r.Get("/privacy", cfg.Privacy.serve)
 	r.Get("/readyz", s.readyz)
 	r.Handle("/metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
 
