@@ -16,6 +16,9 @@ func TestMemoryBankFailuresEndOperations(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "mem0-oss")
 	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
+	// No claiming of slow deliveries by a second consumer here: on a loaded
+	// machine it could park one command twice, and this test counts the stream.
+	e.vars["CUSTOM_GPT_WORKER_CLAIM_IDLE"] = "30s"
 	app := e.createApp("Failing GPT")
 	e.start("serve")
 
