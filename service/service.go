@@ -209,6 +209,7 @@ func (s *Service) Handler() (http.Handler, error) {
 		return nil, fmt.Errorf("CUSTOM_GPT_PRIVACY_POLICY_FILE: %w", err)
 	}
 	return porthttp.NewHandler(s.app, porthttp.Config{
+		PublicURL:  s.cfg.PublicURL,
 		Privacy:    privacy,
 		AdminToken: s.cfg.AdminToken,
 		OAuth:      authz.Handler,

@@ -10,14 +10,14 @@ import (
 )
 
 type createMemoryRequest struct {
-	Content        string         `json:"content"`
-	Metadata       map[string]any `json:"metadata"`
-	ConversationID string         `json:"conversation_id"`
+	Content        string         `json:"content" minLength:"1" maxLength:"16384" doc:"The fact to remember, in a short self-contained sentence." example:"The user prefers window seats on long flights"`
+	Metadata       map[string]any `json:"metadata,omitempty" doc:"Optional flat tags: at most 32 keys, string, number or boolean values, strings at most 2048 characters." example:"{\"topic\":\"travel\"}"`
+	ConversationID string         `json:"conversation_id,omitempty" doc:"Optional id of the conversation the fact comes from." example:"conv-1"`
 }
 
 type operationAccepted struct {
-	OperationID string `json:"operation_id"`
-	Status      string `json:"status"`
+	OperationID string `json:"operation_id" doc:"Pass it to getOperation to learn when the work is done." example:"0193a6f0-7c1e-7b3a-9f51-2c4d5e6f7a8b"`
+	Status      string `json:"status" enum:"pending" doc:"Always pending: the work runs in the background." example:"pending"`
 }
 
 // createMemory answers 202 only once the command is durably queued and its

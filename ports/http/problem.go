@@ -12,13 +12,13 @@ import (
 // problem is an RFC 9457 problem detail. Type is a stable URN built from the
 // error's slug; Field names the request part at fault, when there is one.
 type problem struct {
-	Type      string `json:"type"`
-	Title     string `json:"title"`
-	Status    int    `json:"status"`
-	Detail    string `json:"detail,omitempty"`
-	Field     string `json:"field,omitempty"`
-	Instance  string `json:"instance,omitempty"`
-	RequestID string `json:"request_id,omitempty"`
+	Type      string `json:"type" doc:"urn:custom-gpt-adapter:problem:<slug>, stable." example:"urn:custom-gpt-adapter:problem:limit-out-of-range"`
+	Title     string `json:"title" example:"Unprocessable Entity"`
+	Status    int    `json:"status" example:"422"`
+	Detail    string `json:"detail,omitempty" doc:"What went wrong, for a person." example:"limit must be between 1 and 50"`
+	Field     string `json:"field,omitempty" doc:"The part of the request at fault." example:"limit"`
+	Instance  string `json:"instance,omitempty" example:"/api/v1/search"`
+	RequestID string `json:"request_id,omitempty" example:"0193a6f0-7c1e-7b3a-9f51-2c4d5e6f7a8b"`
 }
 
 var kindStatus = map[errs.Kind]int{

@@ -7,17 +7,20 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/idempotency"
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/oauth"
 )
 
 // Config is what the HTTP port needs from the wiring.
 type Config struct {
+	// PublicURL is where GPTs reach the service (CUSTOM_GPT_PUBLIC_URL): the
+	// OpenAPI document's server and the base of its OAuth URLs.
+	PublicURL  string
 	AdminToken string        // empty: the admin API is not mounted
 	OAuth      http.Handler  // the authorization server: /.well-known/* and /oauth/*
 	Privacy    PrivacyPolicy // served at /privacy; the default text when empty
@@ -57,15 +60,14 @@ func NewHandler(a app.Application, cfg Config) http.Handler {
 	r.Get("/readyz", s.readyz)
 	r.Handle("/metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
 
+	var api huma.API
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(s.authenticate)
-		read, write := requireScope(oauth.ScopeRead), requireScope(oauth.ScopeWrite)
-		// After authenticate: keys are scoped to the caller. Search is a read.
-		idem := Idempotent(cfg.Idempotency, IdempotencyOptions{Logger: cfg.Logger})
-		r.With(read).Post("/search", s.searchMemories)
-		r.With(write, idem).Post("/memories", s.createMemory)
-		r.With(read).Get("/operations/{operation_id}", s.getOperation)
+		api = s.newAPI(r)
 	})
+	doc := newDocument(api.OpenAPI())
+	r.Get("/openapi.json", doc.serveJSON)
+	r.Get("/openapi.yaml", doc.serveYAML)
 	if cfg.OAuth != nil {
 		r.Handle("/.well-known/*", cfg.OAuth)
 		r.Handle("/oauth/*", cfg.OAuth)
