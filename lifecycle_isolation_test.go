@@ -1,0 +1,71 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+)
+
+// Two ChatGPT users of one GPT: every lifecycle endpoint keeps each to their own
+// memories, whatever memory id the other sends.
+func TestLifecycleIsolatesEndUsersOfOneApp(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "mem0-oss")
+	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
+	app := e.createOAuthApp("Shared GPT", chatGPTCallback)
+	e.createUser("x@example.com", "password-of-user-x")
+	e.createUser("y@example.com", "password-of-user-y")
+	e.start("serve")
+	token := func(who string) string {
+		cb := newBrowser(e).authorize(authorizeQuery(app, "s"), who+"@example.com", "password-of-user-"+who)
+		_, _, tok := e.token(app, true, url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")}, "redirect_uri": {chatGPTCallback}})
+		return tok.AccessToken
+	}
+	x, y := token("x"), token("y")
+
+	code, _, body := e.call("POST", "/api/v1/memories", x, map[string]any{"content": "x keeps a spare key under the mat"})
+	if code != http.StatusAccepted {
+		t.Fatalf("create: %d %v", code, body)
+	}
+	opID := body["operation_id"].(string)
+	e.eventually("x's memory is stored", func() bool { return e.operationStatus(x, opID) == "succeeded" })
+	_, _, op := e.call("GET", "/api/v1/operations/"+opID, x, nil)
+	memID := op["memory_ids"].([]any)[0].(string)
+
+	if code, _, _ := e.call("GET", "/api/v1/memories/"+memID, x, nil); code != http.StatusOK {
+		t.Fatalf("x reads their memory: %d", code)
+	}
+	for _, path := range []string{"/api/v1/memories/" + memID, "/api/v1/memories/" + memID + "/history"} {
+		if code, _, _ := e.call("GET", path, y, nil); code != http.StatusNotFound {
+			t.Fatalf("y GET %s: %d", path, code)
+		}
+	}
+	code, _, list := e.call("GET", "/api/v1/memories", y, nil)
+	if code != http.StatusOK || len(list["memories"].([]any)) != 0 {
+		t.Fatalf("y's list: %d %v", code, list)
+	}
+	// y's change and delete of x's memory are accepted as operations, then fail
+	// as not found: the memory of another user is never touched.
+	for method, req := range map[string]any{"PATCH": map[string]any{"content": "hijacked"}, "DELETE": nil} {
+		code, _, body := e.call(method, "/api/v1/memories/"+memID, y, req)
+		if code != http.StatusAccepted {
+			t.Fatalf("y %s: %d %v", method, code, body)
+		}
+		id := body["operation_id"].(string)
+		e.eventually("y's "+method+" fails", func() bool { return e.operationStatus(y, id) == "failed" })
+	}
+	code, _, body = e.call("DELETE", "/api/v1/memories", y, nil)
+	if code != http.StatusAccepted {
+		t.Fatalf("y forgets everything: %d %v", code, body)
+	}
+	forget := body["operation_id"].(string)
+	e.eventually("y's forget finishes", func() bool { return e.operationStatus(y, forget) == "succeeded" })
+	_, _, fo := e.call("GET", "/api/v1/operations/"+forget, y, nil)
+	if fo["removed"] != float64(0) {
+		t.Fatalf("y's forget removed %v", fo["removed"])
+	}
+	code, _, mem := e.call("GET", "/api/v1/memories/"+memID, x, nil)
+	if code != http.StatusOK || mem["content"] != "x keeps a spare key under the mat" {
+		t.Fatalf("x's memory after y's attempts: %d %v", code, mem)
+	}
+}
