@@ -223,3 +223,36 @@ func TestIdempotencyKeyUnderConcurrentRetries(t *testing.T) {
 		t.Fatalf("%d memories, want 1", n)
 	}
 }
+
+// A search repeated with its Idempotency-Key gets the first answer again and
+// is audited once.
+func TestSearchHonoursIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "embedded")
+	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
+	app := e.createApp("Search Key GPT")
+	e.start("api")
+	search := func() (int, http.Header, map[string]any) {
+		req, _ := http.NewRequest("POST", e.base+"/api/v1/search", strings.NewReader(`{"query":"anything"}`))
+		req.Header.Set("Authorization", "Bearer "+app.APIKey)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", `"search-1"`)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, resp.Header, m
+	}
+	c1, _, first := search()
+	c2, h2, second := search()
+	if c1 != http.StatusOK || c2 != http.StatusOK || first["request_id"] != second["request_id"] || h2.Get("Idempotency-Replayed") != "true" {
+		t.Fatalf("repeated search: %d %v / %d %v %v", c1, first, c2, second, h2)
+	}
+	_, _, audit := e.call("GET", "/admin/v1/audit", adminToken, nil)
+	if n := len(audit["entries"].([]any)); n != 1 {
+		t.Fatalf("a replayed search was audited %d times", n)
+	}
+}

@@ -39,9 +39,10 @@ func (s *Server) operations() []apiOperation {
 					"Returns the best matching memories with a relevance_score from 0 to 1 and created_at, to tell old from new.",
 				Tags: []string{"memories"},
 			},
-			request:   searchRequest{},
-			responses: map[int]response{http.StatusOK: {description: "The matches, best first.", body: searchResponse{}}},
-			handler:   s.searchMemories,
+			idempotent: true, // a replayed search is neither audited nor published twice
+			request:    searchRequest{},
+			responses:  map[int]response{http.StatusOK: {description: "The matches, best first.", body: searchResponse{}}},
+			handler:    s.searchMemories,
 		},
 		{
 			op: huma.Operation{
