@@ -56,12 +56,13 @@ const (
 		INSERT INTO custom_gpt_embedded_memory_history (memory_id, agent_id, user_id, old_content, new_content, event, created_at)
 		SELECT id, agent_id, user_id, content, NULL, 'DELETE', now() FROM m`
 
+	// Forgetting everything also purges the scope's history, which holds the
+	// texts of changed and deleted memories: "forget" must leave none behind.
 	embeddedDeleteAll = `WITH m AS (
-			DELETE FROM custom_gpt_embedded_memories
-			WHERE agent_id = $1 AND user_id = $2
-			RETURNING id, agent_id, user_id, content, created_at)
-		INSERT INTO custom_gpt_embedded_memory_history (memory_id, agent_id, user_id, old_content, new_content, event, created_at)
-		SELECT id, agent_id, user_id, content, NULL, 'DELETE', now() FROM m ORDER BY created_at, id`
+			DELETE FROM custom_gpt_embedded_memories WHERE agent_id = $1 AND user_id = $2 RETURNING id),
+		h AS (
+			DELETE FROM custom_gpt_embedded_memory_history WHERE agent_id = $1 AND user_id = $2)
+		SELECT count(*) FROM m`
 )
 
 func (b *EmbeddedMemoryBank) Add(ctx context.Context, scope memory.Scope, d memory.Draft, operationID string) ([]string, error) {
@@ -226,11 +227,11 @@ func (b *EmbeddedMemoryBank) change(ctx context.Context, sql string, scope memor
 // DeleteAll removes every memory of scope, recording each deletion, and returns how
 // many there were.
 func (b *EmbeddedMemoryBank) DeleteAll(ctx context.Context, scope memory.Scope) (int, error) {
-	tag, err := b.pool.Exec(ctx, embeddedDeleteAll, scope.AgentID(), scope.UserID())
-	if err != nil {
+	var n int
+	if err := b.pool.QueryRow(ctx, embeddedDeleteAll, scope.AgentID(), scope.UserID()).Scan(&n); err != nil {
 		return 0, embeddedUnavailable(err)
 	}
-	return int(tag.RowsAffected()), nil
+	return n, nil
 }
 
 // History returns the changes of the memory id of scope, oldest first. The memory

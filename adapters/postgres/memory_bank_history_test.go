@@ -74,13 +74,15 @@ func TestEmbeddedHistoryMigrationBackfillsAdds(t *testing.T) {
 	}
 }
 
-// Deletions are recorded like mem0 records them, and a history row names its scope.
-func TestEmbeddedBankRecordsDeletions(t *testing.T) {
+// A deletion is recorded like mem0 records it, with its scope; forgetting
+// everything purges the scope's history too, and leaves other scopes' alone.
+func TestEmbeddedBankRecordsDeletionsAndForgetPurges(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool, _ := pgtest.NewPool(t)
 	bank := postgres.NewEmbeddedMemoryBank(pool)
 	scope := embeddedScope(t, "app-1", "user-x")
+	other := embeddedScope(t, "app-1", "user-y")
 	draft, err := memory.NewDraft("to be forgotten", nil, "")
 	if err != nil {
 		t.Fatal(err)
@@ -93,36 +95,36 @@ func TestEmbeddedBankRecordsDeletions(t *testing.T) {
 		}
 		ids = append(ids, got[0])
 	}
+	if _, err := bank.Add(ctx, other, draft, "op"); err != nil {
+		t.Fatal(err)
+	}
 	if err := bank.Delete(ctx, scope, ids[0]); err != nil {
 		t.Fatal(err)
 	}
+	var old, agent, user string
+	var noNew bool
+	err = pool.QueryRow(ctx, `SELECT coalesce(old_content, ''), new_content IS NULL, agent_id, user_id
+		FROM custom_gpt_embedded_memory_history WHERE event = 'DELETE' AND memory_id = $1`, ids[0]).Scan(&old, &noNew, &agent, &user)
+	if err != nil || old != "to be forgotten" || !noNew || agent != scope.AgentID() || user != scope.UserID() {
+		t.Fatalf("DELETE row: %v old %q, new null %v, scope %s/%s", err, old, noNew, agent, user)
+	}
+
 	if n, err := bank.DeleteAll(ctx, scope); err != nil || n != 2 {
 		t.Fatalf("DeleteAll = %d %v, want 2", n, err)
 	}
-
-	rows, err := pool.Query(ctx, `SELECT memory_id::text, event, coalesce(old_content, ''), new_content IS NULL, agent_id, user_id
-		FROM custom_gpt_embedded_memory_history WHERE event = 'DELETE' ORDER BY id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var deleted []string
-	for rows.Next() {
-		var id, event, old, agent, user string
-		var noNew bool
-		if err := rows.Scan(&id, &event, &old, &noNew, &agent, &user); err != nil {
+	count := func(s memory.Scope) int {
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM custom_gpt_embedded_memory_history WHERE agent_id = $1 AND user_id = $2`,
+			s.AgentID(), s.UserID()).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
-		if old != "to be forgotten" || !noNew || agent != scope.AgentID() || user != scope.UserID() {
-			t.Errorf("DELETE row of %s: old %q, new null %v, scope %s/%s", id, old, noNew, agent, user)
-		}
-		deleted = append(deleted, id)
+		return n
 	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
+	if n := count(scope); n != 0 {
+		t.Fatalf("%d history rows of a forgotten scope remain", n)
 	}
-	if len(deleted) != 3 || deleted[0] != ids[0] {
-		t.Errorf("DELETE rows for %v, want the single delete first, then the other two: %v", deleted, ids)
+	if n := count(other); n != 1 {
+		t.Fatalf("another scope's history has %d rows, want its ADD", n)
 	}
 }
 
