@@ -48,6 +48,7 @@ type Config struct {
 	RetryInitial       time.Duration
 	RetryMaxInterval   time.Duration
 	OutboxPollInterval time.Duration
+	OutboxRetention    time.Duration
 	EventStreamMaxLen  int64
 	DatabaseMaxConns   int32
 	UpstreamOIDC       UpstreamOIDC // optional sign-in through an upstream OpenID provider
@@ -86,6 +87,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		RetryInitial:       p.duration("CUSTOM_GPT_RETRY_INITIAL", 250*time.Millisecond),
 		RetryMaxInterval:   p.duration("CUSTOM_GPT_RETRY_MAX_INTERVAL", 15*time.Second),
 		OutboxPollInterval: p.duration("CUSTOM_GPT_OUTBOX_POLL_INTERVAL", 100*time.Millisecond),
+		OutboxRetention:    p.duration("CUSTOM_GPT_OUTBOX_RETENTION", 7*24*time.Hour),
 		EventStreamMaxLen:  int64(p.integer("CUSTOM_GPT_EVENT_STREAM_MAXLEN", 1_000_000, 0, 1<<40)),
 		DatabaseMaxConns:   int32(p.integer("CUSTOM_GPT_DATABASE_MAX_CONNS", 20, 1, 1000)),
 	}

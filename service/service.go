@@ -288,6 +288,7 @@ func (s *Service) RunWorker(ctx context.Context) error {
 	g.Go(func() error { return commands.Run(gctx) })
 	g.Go(func() error { return poisoned.Run(gctx) })
 	g.Go(func() error { return fwd.Run(gctx) })
+	g.Go(func() error { s.pruneOutbox(gctx); return nil })
 	s.log.Info("worker running", "consumer", mcfg.Consumer, "concurrency", mcfg.Concurrency)
 	err = g.Wait()
 	_ = poisonPub.Close()
@@ -296,6 +297,25 @@ func (s *Service) RunWorker(ctx context.Context) error {
 		return nil // asked to stop: errors from the cancelled routers are expected
 	}
 	return err
+}
+
+// pruneOutbox deletes relayed outbox rows past their retention, hourly, until
+// ctx ends. Several workers may prune at once: the DELETE is idempotent.
+func (s *Service) pruneOutbox(ctx context.Context) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		if n, err := postgres.PruneOutbox(ctx, s.pool, s.cfg.OutboxRetention); err != nil && ctx.Err() == nil {
+			s.log.Warn("prune outbox", "error", err)
+		} else if n > 0 {
+			s.log.Info("pruned outbox", "rows", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // Close releases connections.

@@ -97,3 +97,20 @@ func NewForwarder(pool *pgxpool.Pool, out message.Publisher, topics events.Topic
 	}
 	return forwarder.NewForwarder(sub, out, logger, forwarder.Config{ForwarderTopic: topics.Outbox()})
 }
+
+// PruneOutbox deletes outbox rows older than retention that the forwarder has
+// already relayed (at or below its acknowledged offset), so the table does not
+// grow forever. Rows not yet relayed are never touched, whatever their age.
+func PruneOutbox(ctx context.Context, pool *pgxpool.Pool, retention time.Duration) (int64, error) {
+	tag, err := pool.Exec(ctx, `DELETE FROM `+outboxTable+` o
+		USING `+outboxOffsetsTable+` f
+		WHERE f.consumer_group = 'forwarder'
+		  AND o.created_at < now() - make_interval(secs => $1)
+		  AND (o.transaction_id < f.last_processed_transaction_id
+		       OR (o.transaction_id = f.last_processed_transaction_id AND o."offset" <= f.offset_acked))`,
+		retention.Seconds())
+	if err != nil {
+		return 0, fmt.Errorf("prune outbox: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}

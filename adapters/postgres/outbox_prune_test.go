@@ -1,0 +1,84 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/pgtest"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/messaging"
+)
+
+// Pruning removes relayed rows only: a row the forwarder has not relayed yet
+// stays, however old.
+func TestPruneOutboxKeepsUnrelayedRows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, _ := pgtest.NewPool(t)
+	topics := events.Topics{Prefix: redistest.Prefix(t)}
+	tr := postgres.NewTransactor(pool, postgres.NewOutbox(topics, messaging.Marshaler, nil))
+	publish := func(op string) {
+		t.Helper()
+		if err := tr.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
+			return tx.Publish(ctx, &events.MemoryCreated{Version: 1, OperationID: op})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, op := range []string{"a", "b", "c"} {
+		publish(op)
+	}
+
+	opts, _ := redis.ParseURL(redistest.URL())
+	pub, err := redis.NewPublisher(opts, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fwd, err := postgres.NewForwarder(pool, pub, topics, postgres.ForwarderConfig{PollInterval: 10 * time.Millisecond}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- fwd.Run(runCtx) }()
+	rdb := redistest.Client(t)
+	deadline := time.Now().Add(20 * time.Second)
+	for n, _ := rdb.XLen(ctx, topics.Event("MemoryCreated")).Result(); n < 3; n, _ = rdb.XLen(ctx, topics.Event("MemoryCreated")).Result() {
+		if time.Now().After(deadline) {
+			t.Fatalf("relayed %d of 3", n)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the stream
+	}
+	// The stream shows a message before the forwarder acknowledges its offset in
+	// Postgres: wait for the acknowledgement too.
+	for acked := 0; acked < 3; {
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM custom_gpt_outbox o, custom_gpt_outbox_offsets f
+			WHERE f.consumer_group = 'forwarder' AND (o.transaction_id < f.last_processed_transaction_id
+			  OR (o.transaction_id = f.last_processed_transaction_id AND o."offset" <= f.offset_acked))`).Scan(&acked); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("acknowledged %d of 3", acked)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the offsets row
+	}
+	cancel()
+	<-done
+
+	publish("d") // committed after the forwarder stopped: not relayed
+	if n, err := postgres.PruneOutbox(ctx, pool, time.Hour); err != nil || n != 0 {
+		t.Fatalf("a retention of an hour pruned %d fresh rows (%v)", n, err)
+	}
+	n, err := postgres.PruneOutbox(ctx, pool, 0)
+	if err != nil || n != 3 {
+		t.Fatalf("pruned %d rows (%v), want the 3 relayed ones", n, err)
+	}
+	if left := count(t, pool, "custom_gpt_outbox"); left != 1 {
+		t.Fatalf("%d rows left, want the unrelayed one", left)
+	}
+}
