@@ -41,7 +41,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	)
 	switch {
 	case errors.As(err, &maxErr):
-		writeProblem(w, r, http.StatusRequestEntityTooLarge, "body-too-large", "", "the body must be at most 1 MiB")
+		writeBodyTooLarge(w, r)
 	case errors.As(err, &typeErr):
 		field := typeErr.Field
 		badRequest(w, r, "wrong-type", field, field+" must be of JSON type "+jsonType(typeErr.Type.Kind().String()))
@@ -56,6 +56,11 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		badRequest(w, r, "malformed-json", "", "the body could not be read as JSON")
 	}
 	return false
+}
+
+// writeBodyTooLarge answers a body over MaxBodyBytes.
+func writeBodyTooLarge(w http.ResponseWriter, r *http.Request) {
+	writeProblem(w, r, http.StatusRequestEntityTooLarge, "body-too-large", "", "the body must be at most 1 MiB")
 }
 
 func jsonType(goKind string) string {

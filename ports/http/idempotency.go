@@ -101,7 +101,7 @@ func (m *idempotent) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if err != nil {
 		if maxErr := (*http.MaxBytesError)(nil); errors.As(err, &maxErr) {
-			writeProblem(w, r, http.StatusRequestEntityTooLarge, "body-too-large", "", "the body must be at most 1 MiB")
+			writeBodyTooLarge(w, r)
 		} else {
 			badRequest(w, r, "body-unreadable", "", "the request body could not be read")
 		}
