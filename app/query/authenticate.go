@@ -3,7 +3,6 @@ package query
 import (
 	"context"
 	"log/slog"
-	"slices"
 	"strings"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/decorator"
@@ -24,7 +23,7 @@ type Caller struct {
 }
 
 // Allows tells whether the caller was granted scope.
-func (c Caller) Allows(scope string) bool { return slices.Contains(strings.Fields(c.Scopes), scope) }
+func (c Caller) Allows(scope string) bool { return oauth.ParseScopes(c.Scopes).Has(scope) }
 
 // AccessTokens verifies OAuth access tokens: signature, issuer, audience,
 // expiry and revocation. Any refusal is errs.KindUnauthorized.
