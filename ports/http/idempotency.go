@@ -95,7 +95,7 @@ func (m *idempotent) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	caller := callerFrom(r.Context())
 	if caller.AppID == "" {
 		m.opts.Logger.ErrorContext(r.Context(), "idempotency middleware ran before authenticate", "path", r.URL.Path)
-		writeProblem(w, r, http.StatusInternalServerError, "internal", "", "an unexpected error occurred")
+		writeInternal(w, r)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
@@ -142,7 +142,7 @@ func (m *idempotent) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusConflict, "idempotency-key-in-flight", idempotency.HeaderName,
 			"a request with this Idempotency-Key is still being processed; retry shortly")
 	default:
-		writeProblem(w, r, http.StatusInternalServerError, "internal", "", "an unexpected error occurred")
+		writeInternal(w, r)
 	}
 }
 

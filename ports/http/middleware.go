@@ -58,7 +58,7 @@ func recoverer(log *slog.Logger) func(http.Handler) http.Handler {
 						panic(v)
 					}
 					log.ErrorContext(r.Context(), "panic in http handler", "panic", v, "path", r.URL.Path)
-					writeProblem(w, r, http.StatusInternalServerError, "internal", "", "an unexpected error occurred")
+					writeInternal(w, r)
 				}
 			}()
 			next.ServeHTTP(w, r)

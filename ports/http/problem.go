@@ -35,7 +35,7 @@ var kindStatus = map[errs.Kind]int{
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *errs.Error
 	if !errors.As(err, &e) {
-		writeProblem(w, r, http.StatusInternalServerError, "internal", "", "an unexpected error occurred")
+		writeInternal(w, r)
 		return
 	}
 	status, ok := kindStatus[e.Kind]
@@ -72,6 +72,11 @@ func writeProblem(w http.ResponseWriter, r *http.Request, status int, slug, fiel
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// writeInternal answers a fault of ours without describing it to the caller.
+func writeInternal(w http.ResponseWriter, r *http.Request) {
+	writeProblem(w, r, http.StatusInternalServerError, "internal", "", "an unexpected error occurred")
 }
 
 func badRequest(w http.ResponseWriter, r *http.Request, slug, field, detail string) {
