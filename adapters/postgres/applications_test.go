@@ -108,3 +108,48 @@ func TestApplicationRepositoryKeepsTheOAuthClient(t *testing.T) {
 		t.Fatalf("redirect URIs %v", c.RedirectURIs)
 	}
 }
+
+func TestApplicationRepositoryKeepsRateLimitOverrides(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, _ := pgtest.NewPool(t)
+	repo := postgres.NewApplicationRepository(pool)
+	key, hash := application.NewAPIKey()
+	app, _ := application.New("app-1", "GPT", hash, time.Now().UTC())
+	if err := repo.Add(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := repo.Get(ctx, "app-1"); got.RateLimits() != (application.RateLimits{}) {
+		t.Fatalf("a new application has overrides: %+v", got.RateLimits())
+	}
+	one, two, five := 1, 2, 5
+	err := repo.Update(ctx, "app-1", func(a *application.Application) error {
+		return a.ChangeRateLimits(application.LimitsChange{AppPerSecond: &one, AppBurst: &two, UserBurst: &five}, time.Now())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := application.RateLimits{App: application.Rate{PerSecond: 1, Burst: 2}, User: application.Rate{Burst: 5}}
+	// Authentication reads the application by its key: the overrides come with it.
+	if got, err := repo.ByKeyHash(ctx, application.HashAPIKey(key)); err != nil || got.RateLimits() != want {
+		t.Fatalf("by key hash: %+v %v, want %+v", got.RateLimits(), err, want)
+	}
+	// An unrelated update keeps them; a reset stores NULLs again.
+	if err := repo.Update(ctx, "app-1", func(a *application.Application) error { a.Disable(time.Now()); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := repo.Get(ctx, "app-1"); got.RateLimits() != want {
+		t.Fatalf("after another update: %+v", got.RateLimits())
+	}
+	err = repo.Update(ctx, "app-1", func(a *application.Application) error {
+		return a.ChangeRateLimits(application.LimitsChange{Reset: true}, time.Now())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nulls int
+	if err := pool.QueryRow(ctx, `SELECT num_nulls(rate_limit_rps, rate_limit_burst, user_rate_limit_rps, user_rate_limit_burst)
+		FROM custom_gpt_applications WHERE id = 'app-1'`).Scan(&nulls); err != nil || nulls != 4 {
+		t.Fatalf("after reset: %d NULLs, %v", nulls, err)
+	}
+}

@@ -28,6 +28,7 @@ type Application struct {
 	status    Status
 	keyHash   []byte
 	client    OAuthClient
+	limits    RateLimits // overrides of the default budgets
 	createdAt time.Time
 	updatedAt time.Time
 }
