@@ -25,14 +25,16 @@ type appJSON struct {
 	ClientSecret string    `json:"client_secret,omitempty"`
 	RedirectURIs []string  `json:"redirect_uris"`
 	CreatedAt    time.Time `json:"created_at"`
+	appLimitsJSON
 }
 
-func toAppJSON(a *application.Application) appJSON {
+func toAppJSON(apps command.AppAdmin, a *application.Application) appJSON {
 	uris := a.OAuthClient().RedirectURIs
 	if uris == nil {
 		uris = []string{}
 	}
-	return appJSON{AppID: a.ID(), Name: a.Name(), Status: string(a.Status()), ClientID: a.ID(), RedirectURIs: uris, CreatedAt: a.CreatedAt()}
+	return appJSON{AppID: a.ID(), Name: a.Name(), Status: string(a.Status()), ClientID: a.ID(), RedirectURIs: uris, CreatedAt: a.CreatedAt(),
+		appLimitsJSON: toAppLimitsJSON(apps, a)}
 }
 
 // stringList collects a repeatable flag.
@@ -67,7 +69,7 @@ func runApps(ctx context.Context, args []string, getenv func(string) string, std
 			if err != nil {
 				return err
 			}
-			out := toAppJSON(r.App)
+			out := toAppJSON(apps, r.App)
 			out.APIKey, out.ClientSecret = r.APIKey, r.ClientSecret
 			return enc.Encode(out)
 		case "list":
@@ -77,7 +79,7 @@ func runApps(ctx context.Context, args []string, getenv func(string) string, std
 			}
 			out := make([]appJSON, 0, len(list))
 			for _, a := range list {
-				out = append(out, toAppJSON(a))
+				out = append(out, toAppJSON(apps, a))
 			}
 			return enc.Encode(out)
 		case "rotate-key":
@@ -106,6 +108,12 @@ func runApps(ctx context.Context, args []string, getenv func(string) string, std
 				return err
 			}
 			return enc.Encode(map[string]string{"app_id": args[1], "client_id": args[1], "client_secret": secret})
+		case "set-limits":
+			out, err := setLimits(ctx, apps, args[1:], stderr)
+			if err != nil {
+				return err
+			}
+			return enc.Encode(out)
 		case "disable":
 			if len(args) != 2 {
 				return fmt.Errorf("apps disable: give exactly one APP_ID")

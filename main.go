@@ -32,6 +32,8 @@ commands:
   apps rotate-key APP_ID      replace an application's API key; prints the new one once
   apps rotate-secret APP_ID   replace the OAuth client secret; prints the new one once
   apps disable APP_ID         stop an application from calling the API
+  apps set-limits APP_ID [--rps N] [--burst N] [--user-rps N] [--user-burst N] [--default]
+                              override the default request budgets; prints the limits
   users create --email EMAIL  create an end-user account; reads its password from stdin
   users disable USER_ID|EMAIL stop an end user from signing in
   keys rotate                 add a new token signing key; the old one verifies until its tokens expire

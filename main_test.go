@@ -52,6 +52,9 @@ func newEnv(t testing.TB, flavor string) *env {
 		"CUSTOM_GPT_WORKER_LEASE":             "3s",
 		"CUSTOM_GPT_WORKER_CLAIM_IDLE":        "1s",
 		"CUSTOM_GPT_MEMORY_BANK_BREAKER_OPEN": "300ms",
+		// Tests poll fast; rate limits are tested through set-limits overrides.
+		"CUSTOM_GPT_APP_RATE": "10000", "CUSTOM_GPT_APP_BURST": "100000",
+		"CUSTOM_GPT_USER_RATE": "10000", "CUSTOM_GPT_USER_BURST": "100000",
 	}}
 	e.base = "http://" + e.vars["CUSTOM_GPT_HTTP_ADDR"]
 	if flavor != "embedded" {

@@ -28,6 +28,10 @@ type Commands struct {
 	// FailOperation ends the operation of any command parked on the poison stream.
 	FailOperation command.FailOperationHandler
 
+	// Rate limits of /api/v1: spend the caller's budgets, audit a refusal.
+	AdmitRequest      command.AdmitRequestHandler
+	RecordRateLimited command.RecordRateLimitedHandler
+
 	Apps  command.AppAdmin
 	Users command.UserAdmin
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/memorybank"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/application"
 )
 
 // Config is the whole configuration, read from CUSTOM_GPT_* environment
@@ -52,6 +53,7 @@ type Config struct {
 	EventStreamMaxLen  int64
 	DatabaseMaxConns   int32
 	UpstreamOIDC       UpstreamOIDC // optional sign-in through an upstream OpenID provider
+	RateLimits         application.RateLimits
 }
 
 var streamPrefixRE = regexp.MustCompile(`^[A-Za-z0-9_\-.]{1,64}$`)
@@ -93,6 +95,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	c.PublicURL = strings.TrimSuffix(p.str("CUSTOM_GPT_PUBLIC_URL", localURL(c.HTTPAddr)), "/")
 	c.UpstreamOIDC = loadUpstreamOIDC(&p)
+	c.RateLimits = loadRateLimits(&p)
 	c.validate(&p)
 	return c, errors.Join(p.errs...)
 }

@@ -51,7 +51,7 @@ type Service struct {
 	wlog     watermill.LoggerAdapter
 	pool     *pgxpool.Pool
 	redisOpt *goredis.Options
-	redis    *goredis.Client // readiness checks only
+	redis    *goredis.Client // readiness checks and rate limits
 	cmdPub   message.Publisher
 	registry *prometheus.Registry
 	topics   events.Topics
@@ -179,7 +179,9 @@ func (s *Service) application(bank memoryBank) (app.Application, error) {
 			DeleteMemory:         command.NewDeleteMemoryHandler(tx, bank, worker, l, m),
 			ForgetMemories:       command.NewForgetMemoriesHandler(tx, bank, worker, l, m),
 			FailOperation:        command.NewFailOperationHandler(tx, l, m),
-			Apps:                 command.NewAppAdmin(postgres.NewApplicationRepository(s.pool)),
+			AdmitRequest:         command.NewAdmitRequestHandler(apiRateLimiter{redis.NewLimiter(s.redis, s.cfg.StreamPrefix)}, s.cfg.RateLimits, l, m),
+			RecordRateLimited:    command.NewRecordRateLimitedHandler(tx, l, m),
+			Apps:                 command.NewAppAdmin(postgres.NewApplicationRepository(s.pool)).WithDefaultRateLimits(s.cfg.RateLimits),
 			Users:                command.NewUserAdmin(users, postgres.NewOAuthStore(s.pool)),
 		},
 		Queries: app.Queries{

@@ -23,9 +23,18 @@ type Registered struct {
 }
 
 // AppAdmin manages applications from the command line.
-type AppAdmin struct{ apps application.Repository }
+type AppAdmin struct {
+	apps     application.Repository
+	defaults application.RateLimits // the budgets of an application without overrides
+}
 
 func NewAppAdmin(apps application.Repository) AppAdmin { return AppAdmin{apps: apps} }
+
+// WithDefaultRateLimits returns h reporting limits against defaults.
+func (h AppAdmin) WithDefaultRateLimits(defaults application.RateLimits) AppAdmin {
+	h.defaults = defaults
+	return h
+}
 
 // Register stores a new application and returns its API key and client
 // secret, shown only once.
@@ -94,4 +103,24 @@ func (h AppAdmin) Disable(ctx context.Context, appID string) error {
 // List returns every application.
 func (h AppAdmin) List(ctx context.Context) ([]*application.Application, error) {
 	return h.apps.List(ctx)
+}
+
+// SetRateLimits changes an application's overrides of the default budgets and
+// returns the application as stored.
+func (h AppAdmin) SetRateLimits(ctx context.Context, appID string, c application.LimitsChange) (*application.Application, error) {
+	var out *application.Application
+	err := h.apps.Update(ctx, appID, func(a *application.Application) error {
+		out = a
+		return a.ChangeRateLimits(c, time.Now().UTC())
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// EffectiveRateLimits are the budgets a's requests spend from: its overrides
+// over the deployment's defaults.
+func (h AppAdmin) EffectiveRateLimits(a *application.Application) application.RateLimits {
+	return a.RateLimits().Or(h.defaults)
 }

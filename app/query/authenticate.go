@@ -20,6 +20,9 @@ type Caller struct {
 	AppID   string
 	EndUser string // empty when the application acts for itself
 	Scopes  string // granted scopes, space-separated
+	// Limits are the application's overrides of the default request budgets,
+	// loaded with it so that rate limiting needs no second lookup.
+	Limits application.RateLimits
 }
 
 // Allows tells whether the caller was granted scope.
@@ -73,7 +76,7 @@ func (h authenticateHandler) apiKey(ctx context.Context, key string) (Caller, er
 	if err := app.Authorize(); err != nil {
 		return Caller{}, err
 	}
-	return Caller{AppID: app.ID(), Scopes: oauth.Scopes(oauth.Supported).String()}, nil
+	return Caller{AppID: app.ID(), Scopes: oauth.Scopes(oauth.Supported).String(), Limits: app.RateLimits()}, nil
 }
 
 // accessToken: the subject is the end user, or the application itself for a
@@ -93,7 +96,7 @@ func (h authenticateHandler) accessToken(ctx context.Context, token string) (Cal
 	if err := app.Authorize(); err != nil {
 		return Caller{}, err
 	}
-	c := Caller{AppID: app.ID(), Scopes: oauth.Scopes(at.Scopes).String()}
+	c := Caller{AppID: app.ID(), Scopes: oauth.Scopes(at.Scopes).String(), Limits: app.RateLimits()}
 	if at.Subject != at.ClientID {
 		c.EndUser = at.Subject
 	}

@@ -70,7 +70,7 @@ func CheckRate(field string, n int) error {
 		hi = MaxBurst
 	}
 	if n < 1 || n > hi {
-		return errs.Invalid(field, "rate-limit-out-of-range", fmt.Sprintf("%s must be a whole number from 1 to %d, got %d", field, hi, n))
+		return errs.Invalid(field, "rate-limit-out-of-range", fmt.Sprintf("must be a whole number from 1 to %d, got %d", hi, n))
 	}
 	return nil
 }

@@ -20,6 +20,8 @@ const (
 	ActionUpdateMemory   Action = "update_memory"
 	ActionDeleteMemory   Action = "delete_memory"
 	ActionForgetMemories Action = "forget_memories"
+	// ActionRateLimited is a request refused with 429 before it did anything.
+	ActionRateLimited Action = "rate_limited"
 )
 
 // Status of the audited call.

@@ -139,7 +139,11 @@ func register(api huma.API, o apiOperation, scope string, mws []func(http.Handle
 	op.Responses = map[string]*huma.Response{}
 	for status, resp := range o.responses {
 		op.DefaultStatus = status // one success status each
-		r := &huma.Response{Description: resp.description, Headers: resp.headers}
+		headers := rateLimitHeaders()
+		for name, h := range resp.headers {
+			headers[name] = h
+		}
+		r := &huma.Response{Description: resp.description, Headers: headers}
 		if resp.body != nil {
 			r.Content = map[string]*huma.MediaType{"application/json": {
 				Schema: reg.Schema(reflect.TypeOf(resp.body), true, ""),
@@ -147,6 +151,7 @@ func register(api huma.API, o apiOperation, scope string, mws []func(http.Handle
 		}
 		op.Responses[itoa(status)] = r
 	}
+	op.Responses[itoa(http.StatusTooManyRequests)] = rateLimitedResponse(reg)
 	op.Responses["default"] = &huma.Response{
 		Description: "An RFC 9457 problem: type names the error (urn:custom-gpt-adapter:problem:<slug>), field the part of the request at fault.",
 		Content: map[string]*huma.MediaType{"application/problem+json": {

@@ -19,6 +19,8 @@ type problem struct {
 	Field     string `json:"field,omitempty" doc:"The part of the request at fault." example:"limit"`
 	Instance  string `json:"instance,omitempty" example:"/api/v1/search"`
 	RequestID string `json:"request_id,omitempty" example:"0193a6f0-7c1e-7b3a-9f51-2c4d5e6f7a8b"`
+	// ViolatedPolicies is the member draft-ietf-httpapi-ratelimit-headers defines for a 429.
+	ViolatedPolicies []string `json:"violated-policies,omitempty" doc:"On a 429, the budgets that are spent: app (the whole GPT) or user (this user)." example:"[\"user\"]"`
 }
 
 var kindStatus = map[errs.Kind]int{
@@ -57,7 +59,11 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func writeProblem(w http.ResponseWriter, r *http.Request, status int, slug, field, detail string) {
-	p := problem{
+	sendProblem(w, newProblem(r, status, slug, field, detail))
+}
+
+func newProblem(r *http.Request, status int, slug, field, detail string) problem {
+	return problem{
 		Type:      "urn:custom-gpt-adapter:problem:" + slug,
 		Title:     http.StatusText(status),
 		Status:    status,
@@ -66,6 +72,10 @@ func writeProblem(w http.ResponseWriter, r *http.Request, status int, slug, fiel
 		Instance:  r.URL.Path,
 		RequestID: requestID(r.Context()),
 	}
+}
+
+func sendProblem(w http.ResponseWriter, p problem) {
+	status := p.Status
 	body, _ := json.Marshal(p)
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))

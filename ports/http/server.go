@@ -62,7 +62,7 @@ func NewHandler(a app.Application, cfg Config) http.Handler {
 
 	var api huma.API
 	r.Route("/api/v1", func(r chi.Router) {
-		r.Use(s.authenticate)
+		r.Use(s.authenticate, s.rateLimit(cfg.Registerer)) // before any route's own middleware
 		api = s.newAPI(r)
 	})
 	doc := newDocument(api.OpenAPI())
