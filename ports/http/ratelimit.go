@@ -168,6 +168,7 @@ func rateLimitHeaders() map[string]*huma.Param {
 // rateLimitedResponse documents the 429, so that a GPT knows to wait and retry.
 func rateLimitedResponse(reg huma.Registry) *huma.Response {
 	headers := rateLimitHeaders()
+	headers[headerRateLimit].Example = `"user";r=0;t=1`
 	headers["Retry-After"] = &huma.Param{
 		Description: "Seconds to wait before retrying.", Schema: &huma.Schema{Type: "integer", Minimum: floatPtr(1)}, Example: 1,
 	}
