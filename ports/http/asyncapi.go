@@ -34,6 +34,7 @@ func newAsyncAPIDocument(topics events.Topics, publicURL string) []byte {
 	channels, operations, messages := obj{}, obj{}, obj{}
 	for _, et := range events.EventTypes() {
 		payload := registry.Schema(reflect.TypeOf(et.Payload), true, et.Name)
+		registry.SchemaFromRef(payload.Ref).Description = et.Description
 		channels[et.Name] = obj{
 			"address":     topics.Event(et.Name),
 			"title":       et.Name,

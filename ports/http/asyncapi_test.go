@@ -65,6 +65,9 @@ func TestAsyncAPIDocument(t *testing.T) {
 			t.Errorf("operation for %s: %+v", et.Name, op)
 		}
 
+		if d := resolve(tree, "#/components/schemas/"+et.Name+"/description"); d != et.Description {
+			t.Errorf("schema %s has description %v", et.Name, d)
+		}
 		payload, err := asyncapitest.Schema(raw, "/components/messages/"+et.Name+"/payload")
 		if err != nil {
 			t.Fatalf("%s payload schema: %v", et.Name, err)
