@@ -221,6 +221,8 @@ func (s *Service) Handler() (http.Handler, error) {
 		Logger:     s.log,
 		// Expired keys are purged by every 100th request that carries one.
 		Idempotency: postgres.NewIdempotencyStore(s.pool, postgres.IdempotencyConfig{}),
+
+		StreamPrefix: s.cfg.StreamPrefix,
 	}), nil
 }
 

@@ -100,6 +100,12 @@ func TestForwarderRelaysCommittedEventsOnly(t *testing.T) {
 		if meta["name"] != "MemoryCreated" {
 			t.Fatalf("event name metadata %q", meta["name"])
 		}
+		// The CloudEvent attributes set at publish time survive the relay.
+		if meta[events.CEID] != e.Values["_watermill_message_uuid"] || meta[events.CEType] != "custom_gpt.memory.created" ||
+			meta[events.CESource] != topics.Source() || meta[events.CESubject] != "operations/"+ev.OperationID ||
+			meta[events.CESpecVersion] != "1.0" || meta[events.CEDataContentType] != "application/json" {
+			t.Fatalf("event %s has CloudEvent attributes %v", ev.OperationID, meta)
+		}
 		seen[ev.OperationID] = true
 	}
 	if len(seen) != committed {

@@ -30,6 +30,8 @@ var (
 
 // Outbox publishes events inside a caller's transaction: each event is a row in
 // custom_gpt_outbox, visible to the forwarder only once the transaction commits.
+// Each carries its correlation id and CloudEvent attributes (events.CE*) in its
+// metadata; the CloudEvent source is the stream prefix's (Topics.Source).
 type Outbox struct {
 	topics    events.Topics
 	marshaler cqrs.CommandEventMarshaler
@@ -53,9 +55,18 @@ func (o *Outbox) publish(ctx context.Context, tx pgx.Tx, event any) error {
 			GeneratePublishTopic: func(p cqrs.GenerateEventPublishTopicParams) (string, error) {
 				return o.topics.Event(p.EventName), nil
 			},
+			// Metadata set here travels in the forwarder envelope to every
+			// transport, so each sees the same CloudEvent attributes.
 			OnPublish: func(p cqrs.OnEventSendParams) error {
 				if id := events.CorrelationID(p.Message.Context()); id != "" {
 					middleware.SetCorrelationID(id, p.Message)
+				}
+				attrs, err := events.CloudEventAttributes(p.Message.UUID, o.topics.Source(), p.EventName, p.Event)
+				if err != nil {
+					return err
+				}
+				for k, v := range attrs {
+					p.Message.Metadata.Set(k, v)
 				}
 				return nil
 			},

@@ -5,6 +5,7 @@ package http
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/idempotency"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 )
 
 // Config is what the HTTP port needs from the wiring.
@@ -30,6 +32,10 @@ type Config struct {
 	Logger     *slog.Logger
 	// Idempotency keeps Idempotency-Key records; nil ignores the header.
 	Idempotency idempotency.Store
+
+	// StreamPrefix names the event streams /asyncapi.json describes
+	// (CUSTOM_GPT_STREAM_PREFIX).
+	StreamPrefix string
 }
 
 // Server holds the HTTP port's dependencies.
@@ -68,6 +74,7 @@ func NewHandler(a app.Application, cfg Config) http.Handler {
 	doc := newDocument(api.OpenAPI())
 	r.Get("/openapi.json", doc.serveJSON)
 	r.Get("/openapi.yaml", doc.serveYAML)
+	r.Get("/asyncapi.json", serveAsyncAPI(newAsyncAPIDocument(events.Topics{Prefix: cfg.StreamPrefix}, strings.TrimSuffix(cfg.PublicURL, "/"))))
 	if cfg.OAuth != nil {
 		r.Handle("/.well-known/*", cfg.OAuth)
 		r.Handle("/oauth/*", cfg.OAuth)
