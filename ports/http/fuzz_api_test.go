@@ -108,6 +108,15 @@ func FuzzAPI(f *testing.F) {
 		{op: opToken, ct: "application/x-www-form-urlencoded", body: "grant_type=authorization_code&code=abc&redirect_uri=https://x"},
 		{op: opToken, ct: "application/x-www-form-urlencoded", body: "grant_type=refresh_token&refresh_token=cgrt_x"},
 		{op: opToken, body: "%%%"},
+		{op: opAuthorize, query: "response_type=code&client_id=x&redirect_uri=https://x/cb&scope=memories:read&state=s"},
+		{op: opAuthorize, query: "client_id=%00&code_challenge_method=plain&code_challenge=x"},
+		{op: opLoginPage, query: "id=%00"},
+		{op: opLoginPage, query: "id=" + strings.Repeat("x", 2000)},
+		{op: opLogin, ct: "application/x-www-form-urlencoded", body: "id=%00&email=a@b&password=x&csrf=x"},
+		{op: opConsent, ct: "application/x-www-form-urlencoded", body: "id=\xff&decision=allow&csrf="},
+		{op: opRevoke, ct: "application/x-www-form-urlencoded", body: "token=cgrt_x&token_type_hint=refresh_token"},
+		{op: opIntrospect, ct: "application/x-www-form-urlencoded", body: "token=a.b.c"},
+		{op: opUserinfo, auth: authBearer, header: "a.b.c"},
 		{op: opRaw, id: "/memories/x/history/extra"},
 		{op: opRaw, id: "/../../metrics"},
 		{op: opSearch, auth: authNone, body: `{"query":"x"}`},
@@ -147,26 +156,43 @@ const (
 	opAudit
 	opToken
 	opRaw
+	opAuthorize
+	opLoginPage
+	opLogin
+	opConsent
+	opRevoke
+	opIntrospect
+	opUserinfo
 )
 
 type fuzzRoute struct {
 	method, path string // {id} is replaced by the fuzzed id
 	query, body  bool   // whether the fuzzed query string and body are sent
+	public       bool   // a page anyone may see: 2xx without credentials is fine
 }
 
 var fuzzRoutes = []fuzzRoute{
-	opSearch:    {http.MethodPost, "/api/v1/search", false, true},
-	opCreate:    {http.MethodPost, "/api/v1/memories", false, true},
-	opList:      {http.MethodGet, "/api/v1/memories", true, false},
-	opGet:       {http.MethodGet, "/api/v1/memories/{id}", true, false},
-	opUpdate:    {http.MethodPatch, "/api/v1/memories/{id}", false, true},
-	opDelete:    {http.MethodDelete, "/api/v1/memories/{id}", false, false},
-	opForget:    {http.MethodDelete, "/api/v1/memories", false, true},
-	opHistory:   {http.MethodGet, "/api/v1/memories/{id}/history", false, false},
-	opOperation: {http.MethodGet, "/api/v1/operations/{id}", false, false},
-	opAudit:     {http.MethodGet, "/admin/v1/audit", true, false},
-	opToken:     {http.MethodPost, "/oauth/token", true, true},
-	opRaw:       {http.MethodPost, "/api/v1{id}", true, true},
+	opSearch:    {http.MethodPost, "/api/v1/search", false, true, false},
+	opCreate:    {http.MethodPost, "/api/v1/memories", false, true, false},
+	opList:      {http.MethodGet, "/api/v1/memories", true, false, false},
+	opGet:       {http.MethodGet, "/api/v1/memories/{id}", true, false, false},
+	opUpdate:    {http.MethodPatch, "/api/v1/memories/{id}", false, true, false},
+	opDelete:    {http.MethodDelete, "/api/v1/memories/{id}", false, false, false},
+	opForget:    {http.MethodDelete, "/api/v1/memories", false, true, false},
+	opHistory:   {http.MethodGet, "/api/v1/memories/{id}/history", false, false, false},
+	opOperation: {http.MethodGet, "/api/v1/operations/{id}", false, false, false},
+	opAudit:     {http.MethodGet, "/admin/v1/audit", true, false, false},
+	opToken:     {http.MethodPost, "/oauth/token", true, true, false},
+	opRaw:       {http.MethodPost, "/api/v1{id}", true, true, false},
+	// The authorization server: its pages answer anyone, its endpoints need
+	// client credentials or a token.
+	opAuthorize:  {http.MethodGet, "/oauth/authorize", true, false, true},
+	opLoginPage:  {http.MethodGet, "/oauth/login", true, false, true},
+	opLogin:      {http.MethodPost, "/oauth/login", true, true, true},
+	opConsent:    {http.MethodPost, "/oauth/consent", true, true, true},
+	opRevoke:     {http.MethodPost, "/oauth/revoke", false, true, false},
+	opIntrospect: {http.MethodPost, "/oauth/introspect", false, true, false},
+	opUserinfo:   {http.MethodGet, "/oauth/userinfo", true, false, false},
 }
 
 // Credential choices of FuzzAPI, by auth modulo 4.
@@ -290,7 +316,7 @@ func (d *fuzzDeployment) check(t *testing.T, op uint8, id, query string, auth ui
 	if status >= 500 {
 		t.Fatalf("server error for %s", describe())
 	}
-	if !valid && status < 300 {
+	if !valid && !route.public && status < 300 {
 		t.Fatalf("success without valid credentials: %s", describe())
 	}
 	ours := strings.HasPrefix(path, "/api/v1") || strings.HasPrefix(path, "/admin/v1")
