@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every Go fuzz target (func FuzzXxx) of the module for a while each.
 # `go test -fuzz` takes one target per package at a time, so this loops over
-# them. Used by `go tool task fuzz` (long) and `go tool task fuzz-ci` (brief).
+# them (found by their `func FuzzXxx(` lines). Used by `go tool task fuzz` (long) and `go tool task fuzz-ci` (brief).
 #
 #   scripts/fuzz.sh [REGEXP]     only targets whose name matches REGEXP
 #
@@ -25,24 +25,34 @@ FUZZ_MINIMIZE="${FUZZ_MINIMIZE:-10s}"
 filter="${1:-.}"
 parallel=()
 if [ -n "${FUZZ_PARALLEL:-}" ]; then
-	parallel=(-parallel "$FUZZ_PARALLEL")
+	parallel=(-test.parallel "$FUZZ_PARALLEL")
 fi
 
-# Packages with a fuzz target, then the targets `go test -list` reports there.
-mapfile -t dirs < <(grep -rlE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(' . | xargs -r -n1 dirname | sort -u)
+# Each package's test binary is built once, with fuzzing instrumentation, and
+# run once per target: linking is what takes time, not the fuzzing.
+bindir="$(mktemp -d)"
+log="$bindir/log"
+trap 'rm -rf "$bindir"' EXIT
+cache="$(go env GOCACHE)/fuzz"
+corpus_size() { find "$1/testdata/fuzz/$2" -type f 2>/dev/null | wc -l; }
+
 failed=()
 flaked=()
 ran=0
-log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
-corpus_size() { find "$1/testdata/fuzz/$2" -type f 2>/dev/null | wc -l; }
+mapfile -t dirs < <(grep -rlE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(' . | xargs -r -n1 dirname | sort -u)
 for dir in "${dirs[@]}"; do
-	mapfile -t targets < <(go test -list '^Fuzz' "$dir" | grep -E '^Fuzz' | grep -E -- "$filter" || true)
+	mapfile -t targets < <(grep -hoE '^func Fuzz[A-Za-z0-9_]*\(' "$dir"/*_test.go | sed -E 's/^func (Fuzz[A-Za-z0-9_]*)\(/\1/' | grep -E -- "$filter" || true)
+	[ "${#targets[@]}" -gt 0 ] || continue
+	pkg="$(go list "$dir")"
+	bin="$bindir/$(basename "$dir").test"
+	go test -c -fuzz '^Fuzz' -o "$bin" "$dir"
 	for target in "${targets[@]}"; do
 		printf '\n==> %s %s (%s)\n' "$dir" "$target" "$FUZZTIME"
 		ran=$((ran + 1))
 		before="$(corpus_size "$dir" "$target")"
-		if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime "$FUZZ_MINIMIZE" "${parallel[@]}" "$dir" 2>&1 | tee "$log"; then
+		# Run where go test would: in the package directory, with its cache.
+		if (cd "$dir" && "$bin" -test.run '^$' -test.fuzz "^${target}\$" -test.fuzztime "$FUZZTIME" \
+			-test.fuzzminimizetime "$FUZZ_MINIMIZE" -test.fuzzcachedir "$cache/$pkg" "${parallel[@]}") 2>&1 | tee "$log"; then
 			continue
 		fi
 		if [ "$(corpus_size "$dir" "$target")" = "$before" ] && grep -qx '    context deadline exceeded' "$log"; then
