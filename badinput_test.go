@@ -51,6 +51,11 @@ func TestBadInputIsRejectedAndWritesNothing(t *testing.T) {
 		{"audit bad limit", "GET", "/admin/v1/audit?limit=0", adminToken, nil, 422, "limit-out-of-range", "limit"},
 		{"audit bad cursor", "GET", "/admin/v1/audit?cursor=bm90LWEtbnVtYmVy", adminToken, nil, 422, "cursor-invalid", "cursor"},
 		{"unknown operation", "GET", "/api/v1/operations/nope", app.APIKey, nil, 404, "operation-not-found", ""},
+		{"body not an object", "POST", "/api/v1/search", app.APIKey, `["x"]`, 400, "wrong-type", ""},
+		{"unknown field with a quote", "POST", "/api/v1/search", app.APIKey, `{"query": "x", "a\"b": 1}`, 400, "unknown-field", `a"b`},
+		{"NUL in content", "POST", "/api/v1/memories", app.APIKey, `{"content": "a\u0000b"}`, 422, "content-nul", "content"},
+		{"NUL in query", "POST", "/api/v1/search", app.APIKey, `{"query": "\u0000"}`, 422, "query-invalid", "query"},
+		{"NUL in operation id", "GET", "/api/v1/operations/%00", app.APIKey, nil, 404, "operation-not-found", ""},
 	}
 	for _, c := range cases {
 		code, hdr, body := e.call(c.method, c.path, c.token, c.body)

@@ -23,6 +23,9 @@ func (r *AuditRepository) List(ctx context.Context, f audit.Filter) ([]audit.Ent
 		FROM custom_gpt_audit_entries
 		WHERE ($1 = '' OR app_id = $1) AND ($2 = 0 OR id < $2)
 		ORDER BY id DESC LIMIT $3`, f.AppID, f.AfterID, f.Limit)
+	if unencodable(err) {
+		return nil, nil // an app id Postgres cannot hold has no entries
+	}
 	if err != nil {
 		return nil, fmt.Errorf("list audit: %w", err)
 	}
@@ -40,7 +43,12 @@ func (r *AuditRepository) List(ctx context.Context, f audit.Filter) ([]audit.Ent
 		e.Action, e.Status, e.OccurredAt, e.CompletedAt = audit.Action(action), audit.Status(status), occurred.t(), complete.t()
 		out = append(out, e)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); unencodable(err) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("list audit: %w", err)
+	}
+	return out, nil
 }
 
 func insertAudit(ctx context.Context, tx pgx.Tx, e audit.Entry) error {

@@ -59,9 +59,19 @@ func EnsureDatabase(ctx context.Context, url string) error {
 	return nil
 }
 
-// dbError maps "no rows" to a NotFound of the given slug and wraps the rest.
+// unencodable reports whether Postgres refused a text parameter it cannot
+// hold: a NUL byte or invalid UTF-8 (SQLSTATE 22021). Such a value, say an id
+// from a request's path, names no row, so lookups answer "not found" rather
+// than fail.
+func unencodable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "22021"
+}
+
+// dbError maps "no rows", and a key Postgres cannot encode, to a NotFound of
+// the given slug and wraps the rest.
 func dbError(err error, slug, what string) error {
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, pgx.ErrNoRows) || unencodable(err) {
 		return errs.NotFound(slug, what+" not found")
 	}
 	return fmt.Errorf("%s: %w", what, err)

@@ -3,6 +3,7 @@
 package memory
 
 import (
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -50,8 +51,8 @@ func NewDraft(content string, metadata map[string]any, conversationID string) (D
 	}
 	for k, v := range metadata {
 		field := "metadata." + k
-		if k == "" || utf8.RuneCountInString(k) > MaxMetadataKey || !utf8.ValidString(k) {
-			return Draft{}, errs.Invalid(field, "metadata-key-invalid", "metadata keys must be 1 to 64 characters")
+		if k == "" || utf8.RuneCountInString(k) > MaxMetadataKey || !utf8.ValidString(k) || hasNUL(k) {
+			return Draft{}, errs.Invalid(field, "metadata-key-invalid", "metadata keys must be 1 to 64 characters, without NUL")
 		}
 		if reservedTags[k] {
 			return Draft{}, errs.Invalid(field, "metadata-key-reserved", "this metadata key is set by the service")
@@ -61,6 +62,9 @@ func NewDraft(content string, metadata map[string]any, conversationID string) (D
 			if utf8.RuneCountInString(v) > MaxMetadataValue || !utf8.ValidString(v) {
 				return Draft{}, errs.Invalid(field, "metadata-value-too-long", "metadata strings must be valid UTF-8 of at most 2048 characters")
 			}
+			if hasNUL(v) {
+				return Draft{}, errs.Invalid(field, "metadata-value-nul", "metadata strings must not contain NUL characters")
+			}
 		case float64, bool, nil, int, int64:
 		default:
 			return Draft{}, errs.Invalid(field, "metadata-not-flat", "metadata values must be strings, numbers, booleans or null")
@@ -69,11 +73,14 @@ func NewDraft(content string, metadata map[string]any, conversationID string) (D
 	if utf8.RuneCountInString(conversationID) > MaxConversation {
 		return Draft{}, errs.Invalid("conversation_id", "conversation-id-too-long", "conversation_id must be at most 256 characters")
 	}
+	if !utf8.ValidString(conversationID) || hasNUL(conversationID) {
+		return Draft{}, errs.Invalid("conversation_id", "conversation-id-invalid", "conversation_id must be UTF-8 text without NUL characters")
+	}
 	return Draft{Content: content, Metadata: metadata, ConversationID: conversationID}, nil
 }
 
 // NewContent validates the text of a memory, stored or replaced: 1 to 16384
-// characters of valid UTF-8.
+// characters of valid UTF-8, without NUL.
 func NewContent(content string) (string, error) {
 	n := utf8.RuneCountInString(content)
 	switch {
@@ -83,9 +90,16 @@ func NewContent(content string) (string, error) {
 		return "", errs.Invalid("content", "content-too-long", "content must be at most 16384 characters")
 	case !utf8.ValidString(content):
 		return "", errs.Invalid("content", "content-not-utf8", "content must be valid UTF-8")
+	case hasNUL(content):
+		return "", errs.Invalid("content", "content-nul", "content must not contain NUL characters")
 	}
 	return content, nil
 }
+
+// hasNUL: no text a memory holds or is searched by may contain U+0000.
+// Postgres text and jsonb cannot store it (the embedded bank would fail every
+// retry of an accepted write), and no fact needs it.
+func hasNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }
 
 // Tags returns the metadata stored with the memory: the caller's keys plus the
 // service's own, which always win.
@@ -117,6 +131,9 @@ func NewQuery(text string, limit *int) (Query, error) {
 	}
 	if n > MaxQueryChars {
 		return Query{}, errs.Invalid("query", "query-too-long", "query must be at most 2000 characters")
+	}
+	if !utf8.ValidString(text) || hasNUL(text) {
+		return Query{}, errs.Invalid("query", "query-invalid", "query must be UTF-8 text without NUL characters")
 	}
 	l := DefaultSearchMax
 	if limit != nil {

@@ -59,6 +59,7 @@ func TestNewDraft_content(t *testing.T) {
 		{"16385 four-byte characters", overLimit, "content-too-long"},
 		{"invalid UTF-8", "abc\xffdef", "content-not-utf8"},
 		{"truncated multi-byte sequence", "caf\xc3", "content-not-utf8"},
+		{"NUL", "a\x00b", "content-nul"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,6 +104,8 @@ func TestNewDraft_metadata(t *testing.T) {
 		{"2048-character value", map[string]any{"note": strings.Repeat("é", memory.MaxMetadataValue)}, "", ""},
 		{"2049-character value", map[string]any{"note": strings.Repeat("a", memory.MaxMetadataValue+1)}, "metadata.note", "metadata-value-too-long"},
 		{"value not UTF-8", map[string]any{"note": "\xff"}, "metadata.note", "metadata-value-too-long"},
+		{"value with NUL", map[string]any{"note": "a\x00"}, "metadata.note", "metadata-value-nul"},
+		{"key with NUL", map[string]any{"a\x00": "x"}, "metadata.a\x00", "metadata-key-invalid"},
 		{"reserved source", map[string]any{"source": "me"}, "metadata.source", "metadata-key-reserved"},
 		{"reserved app_id", map[string]any{"app_id": "other-app"}, "metadata.app_id", "metadata-key-reserved"},
 		{"reserved operation_id", map[string]any{"operation_id": "op"}, "metadata.operation_id", "metadata-key-reserved"},
@@ -130,20 +133,22 @@ func TestNewDraft_conversationID(t *testing.T) {
 	t.Parallel()
 
 	tests := []struct {
-		name  string
-		id    string
-		valid bool
+		name string
+		id   string
+		slug string // "" means valid
 	}{
-		{"empty", "", true},
-		{"256 multi-byte characters", strings.Repeat("ü", memory.MaxConversation), true},
-		{"257 characters", strings.Repeat("c", memory.MaxConversation+1), false},
+		{"empty", "", ""},
+		{"256 multi-byte characters", strings.Repeat("ü", memory.MaxConversation), ""},
+		{"257 characters", strings.Repeat("c", memory.MaxConversation+1), "conversation-id-too-long"},
+		{"NUL", "c\x00", "conversation-id-invalid"},
+		{"invalid UTF-8", "c\xff", "conversation-id-invalid"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			d, err := memory.NewDraft("content", nil, tt.id)
-			if !tt.valid {
-				requireInvalid(t, err, "conversation_id", "conversation-id-too-long")
+			if tt.slug != "" {
+				requireInvalid(t, err, "conversation_id", tt.slug)
 				return
 			}
 			if err != nil {
@@ -241,6 +246,8 @@ func TestNewQuery(t *testing.T) {
 		{"limit 1", "q", intp(1), "", 1},
 		{"limit 50", "q", intp(50), "", 50},
 		{"limit 51", "q", intp(51), "limit", 0},
+		{"NUL", "a\x00", nil, "query", 0},
+		{"invalid UTF-8", "a\xff", nil, "query", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

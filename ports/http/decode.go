@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -43,14 +44,27 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	case errors.As(err, &maxErr):
 		writeBodyTooLarge(w, r)
 	case errors.As(err, &typeErr):
-		field := typeErr.Field
-		badRequest(w, r, "wrong-type", field, field+" must be of JSON type "+jsonType(typeErr.Type.Kind().String()))
+		field, want := typeErr.Field, jsonType(typeErr.Type.Kind().String())
+		switch {
+		case field == "":
+			badRequest(w, r, "wrong-type", "", "the body must be a JSON object")
+		case want == "number" && strings.HasPrefix(typeErr.Value, "number"):
+			// A number that does not fit, such as 1e400 or 5.5 for a whole number.
+			badRequest(w, r, "wrong-type", field, field+" must be a number in range (a whole number where one is expected)")
+		default:
+			badRequest(w, r, "wrong-type", field, field+" must be of JSON type "+want)
+		}
 	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
 		badRequest(w, r, "malformed-json", "", "the body is not valid JSON")
 	case errors.Is(err, io.EOF):
 		badRequest(w, r, "malformed-json", "", "the body is empty; send a JSON object")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		// encoding/json quotes the name with %q: unquote it to name the key as sent.
+		quoted := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		field, uerr := strconv.Unquote(quoted)
+		if uerr != nil {
+			field = strings.Trim(quoted, `"`)
+		}
 		badRequest(w, r, "unknown-field", field, "the field "+field+" is not part of this request")
 	default:
 		badRequest(w, r, "malformed-json", "", "the body could not be read as JSON")
