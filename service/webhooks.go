@@ -18,30 +18,20 @@ import (
 type Option func(*options)
 
 type options struct {
-	now          func() time.Time
-	webhookRetry *webhook.RetryPolicy
+	now func() time.Time
 }
 
 // WithClock makes the webhook scheduler and dispatcher read time from now,
 // so tests reach retries hours away without waiting.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
-// WithWebhookRetry replaces the webhook retry schedule.
-func WithWebhookRetry(p webhook.RetryPolicy) Option {
-	return func(o *options) { o.webhookRetry = &p }
-}
-
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // wireWebhooks adds the webhook use cases to the application.
 func (s *Service) wireWebhooks() {
-	retry := webhook.DefaultRetryPolicy
-	if s.opts.webhookRetry != nil {
-		retry = *s.opts.webhookRetry
-	}
 	cfg := command.WebhookConfig{
 		URLs:  webhook.URLPolicy{AllowPrivate: s.cfg.Webhooks.AllowPrivate},
-		Retry: retry,
+		Retry: webhook.DefaultRetryPolicy,
 		// Past the attempt's timeout, so no second dispatcher sends meanwhile.
 		Lease: s.cfg.Webhooks.Timeout + 30*time.Second,
 		Now:   s.opts.now,

@@ -42,10 +42,12 @@ func (h DispatchWebhookHandler) Handle(ctx context.Context, _ DispatchWebhook) (
 func attempt(ctx context.Context, repo webhook.Repository, sender WebhookSender, cfg WebhookConfig, c *webhook.Claim, manual bool) (Dispatched, error) {
 	now := cfg.now()
 	msg := c.Delivery.Message(c.Endpoint, now)
+	// A shutdown lets the attempt finish (the sender has its own timeout)
+	// rather than cut it short and count a failure the receiver never caused.
+	ctx = context.WithoutCancel(ctx)
 	res := sender.Send(ctx, msg)
 	out := Dispatched{Found: true, DeliveryID: c.Delivery.ID()}
-	// Recorded even when ctx ended meanwhile: the attempt happened.
-	err := repo.RecordAttempt(context.WithoutCancel(ctx), c, func(d *webhook.Delivery, e *webhook.Endpoint) (webhook.Attempt, error) {
+	err := repo.RecordAttempt(ctx, c, func(d *webhook.Delivery, e *webhook.Endpoint) (webhook.Attempt, error) {
 		out.Attempt, out.Outcome = d.Apply(e, msg.URL, res, manual, cfg.Retry, now)
 		out.Status = d.Status()
 		return out.Attempt, nil
