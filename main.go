@@ -21,7 +21,7 @@ const usage = `usage: custom-gpt-adapter <command> [arguments]
 commands:
   serve                       HTTP API and workers in one process
   api                         HTTP API only
-  worker                      workers only (commands, poison stream, outbox relay)
+  worker                      workers only (commands, poison stream, outbox relay, webhooks)
   migrate                     create the database if needed and apply migrations
   apps create --name NAME [--redirect-uri URI]...
                               register an application and OAuth client; prints its

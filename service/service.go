@@ -259,8 +259,8 @@ func (s *Service) RunAPI(ctx context.Context) error {
 	return srv.Shutdown(shutdownCtx)
 }
 
-// RunWorker consumes commands, parks and fails poisoned ones, and relays the
-// outbox to Redis, until ctx ends.
+// RunWorker consumes commands, parks and fails poisoned ones, relays the
+// outbox to Redis and sends webhooks, until ctx ends.
 func (s *Service) RunWorker(ctx context.Context) error {
 	host, _ := os.Hostname()
 	mcfg := messaging.Config{
