@@ -53,6 +53,8 @@ func runApps(ctx context.Context, args []string, getenv func(string) string, std
 		enc := json.NewEncoder(stdout)
 
 		switch args[0] {
+		case "set-webhook", "rotate-webhook-secret", "remove-webhook":
+			return runAppWebhook(ctx, svc, args, stdout, stderr)
 		case "create":
 			fs := flag.NewFlagSet("apps create", flag.ContinueOnError)
 			fs.SetOutput(stderr)

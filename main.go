@@ -21,7 +21,7 @@ const usage = `usage: custom-gpt-adapter <command> [arguments]
 commands:
   serve                       HTTP API and workers in one process
   api                         HTTP API only
-  worker                      workers only (commands, poison stream, outbox relay)
+  worker                      workers only (commands, poison stream, outbox relay, webhooks)
   migrate                     create the database if needed and apply migrations
   apps create --name NAME [--redirect-uri URI]...
                               register an application and OAuth client; prints its
@@ -34,6 +34,15 @@ commands:
   apps disable APP_ID         stop an application from calling the API
   apps set-limits APP_ID [--rps N] [--burst N] [--user-rps N] [--user-burst N] [--default]
                               override the default request budgets; prints the limits
+  apps set-webhook APP_ID URL register (or replace) the application's webhook; prints its
+                              signing secret once
+  apps rotate-webhook-secret APP_ID [--overlap 24h]
+                              new signing secret; the old one also signs during the overlap
+  apps remove-webhook APP_ID  stop sending webhooks and forget their deliveries
+  webhooks deliveries APP_ID [--limit 50]
+                              newest deliveries with every attempt
+  webhooks redeliver DELIVERY_ID
+                              send a delivery again now and print the outcome
   users create --email EMAIL  create an end-user account; reads its password from stdin
   users disable USER_ID|EMAIL stop an end user from signing in
   keys rotate                 add a new token signing key; the old one verifies until its tokens expire
@@ -75,6 +84,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runApps(ctx, args[1:], getenv, stdout, stderr)
 	case "users":
 		return runUsers(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
+	case "webhooks":
+		return runWebhooks(ctx, args[1:], getenv, stdout, stderr)
 	case "keys":
 		return runKeys(ctx, args[1:], getenv, stdout, stderr)
 	case "healthcheck":

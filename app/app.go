@@ -34,6 +34,11 @@ type Commands struct {
 
 	Apps  command.AppAdmin
 	Users command.UserAdmin
+
+	Webhooks         command.WebhookAdmin
+	ScheduleWebhook  command.ScheduleWebhookHandler
+	DispatchWebhook  command.DispatchWebhookHandler
+	RedeliverWebhook command.RedeliverWebhookHandler
 }
 
 type Queries struct {
@@ -45,4 +50,6 @@ type Queries struct {
 	MemoryHistory    query.MemoryHistoryHandler
 	GetOperation     query.GetOperationHandler
 	ListAudit        query.ListAuditHandler
+
+	WebhookDeliveries query.WebhookDeliveriesHandler
 }

@@ -54,6 +54,7 @@ type Config struct {
 	DatabaseMaxConns   int32
 	UpstreamOIDC       UpstreamOIDC // optional sign-in through an upstream OpenID provider
 	RateLimits         application.RateLimits
+	Webhooks           Webhooks
 }
 
 var streamPrefixRE = regexp.MustCompile(`^[A-Za-z0-9_\-.]{1,64}$`)
@@ -96,6 +97,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.PublicURL = strings.TrimSuffix(p.str("CUSTOM_GPT_PUBLIC_URL", localURL(c.HTTPAddr)), "/")
 	c.UpstreamOIDC = loadUpstreamOIDC(&p)
 	c.RateLimits = loadRateLimits(&p)
+	c.Webhooks = loadWebhooks(&p)
 	c.validate(&p)
 	return c, errors.Join(p.errs...)
 }

@@ -58,6 +58,7 @@ type Service struct {
 	app      app.Application
 	keys     *postgres.SigningKeyStore
 	metrics  *decorator.Metrics
+	opts     options
 
 	// The authorization server is built on first use: only API processes need
 	// it, and commands such as `apps create` start faster and quieter without.
@@ -69,8 +70,11 @@ type Service struct {
 
 // New connects to Postgres and Redis and builds the application. It refuses an
 // unmigrated database unless cfg.AutoMigrate is set.
-func New(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
+func New(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*Service, error) {
 	s := &Service{cfg: cfg, log: log, wlog: watermill.NewSlogLogger(log), topics: events.Topics{Prefix: cfg.StreamPrefix}}
+	for _, o := range opts {
+		o(&s.opts)
+	}
 	redis.UseLogger(log)
 	s.registry = prometheus.NewRegistry()
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -99,6 +103,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
 		s.Close()
 		return nil, err
 	}
+	s.wireWebhooks()
 	return s, nil
 }
 
@@ -258,8 +263,8 @@ func (s *Service) RunAPI(ctx context.Context) error {
 	return srv.Shutdown(shutdownCtx)
 }
 
-// RunWorker consumes commands, parks and fails poisoned ones, and relays the
-// outbox to Redis, until ctx ends.
+// RunWorker consumes commands, parks and fails poisoned ones, relays the
+// outbox to Redis and sends webhooks, until ctx ends.
 func (s *Service) RunWorker(ctx context.Context) error {
 	host, _ := os.Hostname()
 	mcfg := messaging.Config{
@@ -288,8 +293,15 @@ func (s *Service) RunWorker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	webhooks, err := s.webhookWorkers(mcfg)
+	if err != nil {
+		return err
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return commands.Run(gctx) })
+	for _, run := range webhooks {
+		g.Go(func() error { return run(gctx) })
+	}
 	g.Go(func() error { return poisoned.Run(gctx) })
 	g.Go(func() error { return fwd.Run(gctx) })
 	g.Go(func() error { s.pruneOutbox(gctx); return nil })
