@@ -28,8 +28,9 @@ type Commands struct {
 	// FailOperation ends the operation of any command parked on the poison stream.
 	FailOperation command.FailOperationHandler
 
-	Apps  command.AppAdmin
-	Users command.UserAdmin
+	Apps        command.AppAdmin
+	Users       command.UserAdmin
+	DeadLetters command.DeadLetterAdmin
 }
 
 type Queries struct {

@@ -52,6 +52,7 @@ type Config struct {
 	EventStreamMaxLen  int64
 	DatabaseMaxConns   int32
 	UpstreamOIDC       UpstreamOIDC // optional sign-in through an upstream OpenID provider
+	Protection         Protection   // Memory Bank budget and dead-letter retention
 }
 
 var streamPrefixRE = regexp.MustCompile(`^[A-Za-z0-9_\-.]{1,64}$`)
@@ -93,6 +94,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	c.PublicURL = strings.TrimSuffix(p.str("CUSTOM_GPT_PUBLIC_URL", localURL(c.HTTPAddr)), "/")
 	c.UpstreamOIDC = loadUpstreamOIDC(&p)
+	c.Protection = loadProtection(&p)
 	c.validate(&p)
 	return c, errors.Join(p.errs...)
 }
