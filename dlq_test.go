@@ -19,7 +19,7 @@ type deadLetterJSON struct {
 	ParkedAt      string `json:"parked_at"`
 }
 
-func (e *env) deadLetters() []deadLetterJSON {
+func (e *env) dlqList() []deadLetterJSON {
 	e.t.Helper()
 	out, err := e.cli("dlq", "list")
 	if err != nil {
@@ -48,7 +48,7 @@ func TestDeadLettersListAndReplay(t *testing.T) {
 	e.bank.FailNext(1_000_000, http.StatusInternalServerError)
 	var ops []string
 	for i := range 3 {
-		ops = append(ops, e.createMemory(app.APIKey, fmt.Sprintf("parked %d", i)))
+		ops = append(ops, e.acceptCreate(app.APIKey, fmt.Sprintf("parked %d", i)))
 	}
 	for _, op := range ops {
 		e.eventually("operation "+op+" fails", func() bool { return e.operationStatus(app.APIKey, op) == "failed" })
@@ -59,7 +59,7 @@ func TestDeadLettersListAndReplay(t *testing.T) {
 		assertOneTerminalAudit(t, e, op, "failed")
 	}
 
-	list := e.deadLetters()
+	list := e.dlqList()
 	if len(list) != 3 {
 		t.Fatalf("dlq list shows %d entries, want 3: %+v", len(list), list)
 	}
@@ -92,7 +92,7 @@ func TestDeadLettersListAndReplay(t *testing.T) {
 	}
 	e.eventually("the replayed operation succeeds", func() bool { return e.operationStatus(app.APIKey, ops[0]) == "succeeded" })
 	assertOneTerminalAudit(t, e, ops[0], "succeeded")
-	if rest := e.deadLetters(); len(rest) != 2 || slices.ContainsFunc(rest, func(l deadLetterJSON) bool { return l.OperationID == ops[0] }) {
+	if rest := e.dlqList(); len(rest) != 2 || slices.ContainsFunc(rest, func(l deadLetterJSON) bool { return l.OperationID == ops[0] }) {
 		t.Fatalf("after one replay the list is %+v", rest)
 	}
 	// Its entry is gone: replaying it again is an unknown id.
@@ -107,7 +107,7 @@ func TestDeadLettersListAndReplay(t *testing.T) {
 		e.eventually("operation "+op+" succeeds", func() bool { return e.operationStatus(app.APIKey, op) == "succeeded" })
 		assertOneTerminalAudit(t, e, op, "succeeded")
 	}
-	if rest := e.deadLetters(); len(rest) != 0 {
+	if rest := e.dlqList(); len(rest) != 0 {
 		t.Fatalf("after replaying all the list is %+v", rest)
 	}
 	if n := e.bank.Count(); n != 3 {

@@ -14,9 +14,9 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
 )
 
-// metric reads one sample of the deployment's /metrics by its exact series
+// protectMetric reads one sample of the deployment's /metrics by its exact series
 // name (labels included, as exposed); -1 when it is absent.
-func (e *env) metric(series string) float64 {
+func (e *env) protectMetric(series string) float64 {
 	e.t.Helper()
 	resp, err := http.Get(e.base + "/metrics")
 	if err != nil {
@@ -35,8 +35,8 @@ func (e *env) metric(series string) float64 {
 	return -1
 }
 
-// createMemory accepts one memory and returns its operation id.
-func (e *env) createMemory(apiKey, content string) string {
+// acceptCreate accepts one memory and returns its operation id.
+func (e *env) acceptCreate(apiKey, content string) string {
 	e.t.Helper()
 	code, _, body := e.call("POST", "/api/v1/memories", apiKey, map[string]any{"content": content})
 	if code != http.StatusAccepted {
@@ -98,7 +98,7 @@ func TestCreatesStayQueuedWhileMemoryBankIsDown(t *testing.T) {
 
 	var ops []string
 	for i := range 5 {
-		ops = append(ops, e.createMemory(app.APIKey, fmt.Sprintf("fact %d", i)))
+		ops = append(ops, e.acceptCreate(app.APIKey, fmt.Sprintf("fact %d", i)))
 	}
 	// Several breaker probes have failed: every command met the open breaker
 	// more often than its retries would allow.
@@ -145,7 +145,7 @@ func TestFloodOfCreatesCompletesInOrderWithinBudget(t *testing.T) {
 	const n = 100
 	accepted := make([]string, 0, n)
 	for i := range n {
-		accepted = append(accepted, e.createMemory(app.APIKey, fmt.Sprintf("flood %d", i)))
+		accepted = append(accepted, e.acceptCreate(app.APIKey, fmt.Sprintf("flood %d", i)))
 	}
 	db := e.pool()
 	e.eventually("every create succeeds", func() bool {
@@ -179,7 +179,7 @@ func TestFloodOfCreatesCompletesInOrderWithinBudget(t *testing.T) {
 	if !slices.Equal(completed, accepted) {
 		t.Fatalf("operations completed out of acceptance order")
 	}
-	if got := e.metric("custom_gpt_memory_bank_throttled_total"); got < n/2 {
+	if got := e.protectMetric("custom_gpt_memory_bank_throttled_total"); got < n/2 {
 		t.Fatalf("throttled_total = %v: the budget was not what held the creates back", got)
 	}
 }
