@@ -55,6 +55,12 @@ func runDLQ(ctx context.Context, args []string, getenv func(string) string, stdo
 				return fmt.Errorf("dlq replay: %d of %d dead letters could not be replayed", failed, len(results))
 			}
 			return nil
+		case args[0] == "drop" && len(args) == 2:
+			l, err := dlq.Drop(ctx, args[1])
+			if err != nil {
+				return fmt.Errorf("dlq drop %s: %w", args[1], err)
+			}
+			return enc.Encode(map[string]any{"message_id": l.ID, "operation_id": l.OperationID, "dropped": true})
 		case args[0] == "replay" && len(args) == 2:
 			l, err := dlq.Replay(ctx, args[1])
 			if err != nil {

@@ -47,7 +47,7 @@ func TestDeadLettersListAndReplay(t *testing.T) {
 
 	e.bank.FailNext(1_000_000, http.StatusInternalServerError)
 	var ops []string
-	for i := range 3 {
+	for i := range 4 {
 		ops = append(ops, e.acceptCreate(app.APIKey, fmt.Sprintf("parked %d", i)))
 	}
 	for _, op := range ops {
@@ -60,8 +60,8 @@ func TestDeadLettersListAndReplay(t *testing.T) {
 	}
 
 	list := e.dlqList()
-	if len(list) != 3 {
-		t.Fatalf("dlq list shows %d entries, want 3: %+v", len(list), list)
+	if len(list) != 4 {
+		t.Fatalf("dlq list shows %d entries, want 4: %+v", len(list), list)
 	}
 	byOp := map[string]deadLetterJSON{}
 	for _, l := range list {
@@ -92,7 +92,7 @@ func TestDeadLettersListAndReplay(t *testing.T) {
 	}
 	e.eventually("the replayed operation succeeds", func() bool { return e.operationStatus(app.APIKey, ops[0]) == "succeeded" })
 	assertOneTerminalAudit(t, e, ops[0], "succeeded")
-	if rest := e.dlqList(); len(rest) != 2 || slices.ContainsFunc(rest, func(l deadLetterJSON) bool { return l.OperationID == ops[0] }) {
+	if rest := e.dlqList(); len(rest) != 3 || slices.ContainsFunc(rest, func(l deadLetterJSON) bool { return l.OperationID == ops[0] }) {
 		t.Fatalf("after one replay the list is %+v", rest)
 	}
 	// Its entry is gone: replaying it again is an unknown id.
@@ -100,10 +100,14 @@ func TestDeadLettersListAndReplay(t *testing.T) {
 		t.Fatal("a replayed entry was replayed twice")
 	}
 
+	// One is dropped instead: it stays failed and is not replayed.
+	if out, err := e.cli("dlq", "drop", byOp[ops[3]].MessageID); err != nil || !strings.Contains(out, `"dropped":true`) {
+		t.Fatalf("dlq drop: %q %v", out, err)
+	}
 	if out, err := e.cli("dlq", "replay", "--all"); err != nil || strings.Count(out, `"replayed":true`) != 2 {
 		t.Fatalf("dlq replay --all: %q %v", out, err)
 	}
-	for _, op := range ops[1:] {
+	for _, op := range ops[1:3] {
 		e.eventually("operation "+op+" succeeds", func() bool { return e.operationStatus(app.APIKey, op) == "succeeded" })
 		assertOneTerminalAudit(t, e, op, "succeeded")
 	}
@@ -111,7 +115,10 @@ func TestDeadLettersListAndReplay(t *testing.T) {
 		t.Fatalf("after replaying all the list is %+v", rest)
 	}
 	if n := e.bank.Count(); n != 3 {
-		t.Fatalf("the bank holds %d memories, want one per operation", n)
+		t.Fatalf("the bank holds %d memories, want one per replayed operation", n)
+	}
+	if s := e.operationStatus(app.APIKey, ops[3]); s != "failed" {
+		t.Fatalf("the dropped operation is %s, want failed", s)
 	}
 	if out, err := e.cli("dlq", "replay", "--all"); err != nil || strings.TrimSpace(out) != "[]" {
 		t.Fatalf("replaying an empty list: %q %v", out, err)

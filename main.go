@@ -37,6 +37,7 @@ commands:
   keys rotate                 add a new token signing key; the old one verifies until its tokens expire
   dlq list                    list commands parked on the dead-letter (poison) stream
   dlq replay MESSAGE_ID|--all reopen the operations of parked commands and send them again
+  dlq drop MESSAGE_ID         delete a parked command without replaying it (its operation stays failed)
   healthcheck                 exit 0 when the local API answers /healthz (for containers)
 
 Configuration is read from CUSTOM_GPT_* environment variables; see the README.

@@ -85,6 +85,17 @@ func (h DeadLetterAdmin) Replay(ctx context.Context, id string) (DeadLetter, err
 	return l, nil
 }
 
+// Drop deletes parked command id without replaying it, e.g. one whose
+// operation never existed (an orphan) or one nobody wants done any more; its
+// operation stays failed.
+func (h DeadLetterAdmin) Drop(ctx context.Context, id string) (DeadLetter, error) {
+	l, err := h.letters.Get(ctx, id)
+	if err != nil {
+		return DeadLetter{}, err
+	}
+	return l, h.letters.Remove(ctx, id)
+}
+
 // Replayed is the outcome of replaying one parked command.
 type Replayed struct {
 	Letter DeadLetter
