@@ -172,3 +172,30 @@ func pendingOps(b *testing.B, e *env) int {
 	}
 	return n
 }
+
+// BenchmarkSearchBreakerOpen measures the answer to a search while the
+// breaker is open: a 503 with Retry-After, without any call to the Memory Bank
+// (the failed read is still audited).
+func BenchmarkSearchBreakerOpen(b *testing.B) {
+	e := newEnv(b, "mem0-oss")
+	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
+	e.vars["CUSTOM_GPT_LOG_LEVEL"] = "error"
+	e.vars["CUSTOM_GPT_MEMORY_BANK_BREAKER_FAILURES"] = "1"
+	e.vars["CUSTOM_GPT_MEMORY_BANK_BREAKER_OPEN"] = "1h"
+	app := e.createApp("Bench GPT")
+	e.start("api")
+	body, _ := json.Marshal(map[string]any{"query": "seat preferences", "limit": 10})
+	e.bank.SetDown(true)
+	if err := post(e.base+"/api/v1/search", app.APIKey, body, http.StatusServiceUnavailable); err != nil {
+		b.Fatal(err)
+	}
+	sent := e.bank.Requests()
+	for _, p := range parallelisms {
+		b.Run(fmt.Sprintf("adapter/par=%d", p), func(b *testing.B) {
+			measure(b, p, func(int) error { return post(e.base+"/api/v1/search", app.APIKey, body, http.StatusServiceUnavailable) })
+		})
+	}
+	if e.bank.Requests() != sent {
+		b.Fatalf("the bank received %d requests while the breaker was open", e.bank.Requests()-sent)
+	}
+}

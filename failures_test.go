@@ -19,6 +19,9 @@ func TestMemoryBankFailuresEndOperations(t *testing.T) {
 	// No claiming of slow deliveries by a second consumer here: on a loaded
 	// machine it could park one command twice, and this test counts the stream.
 	e.vars["CUSTOM_GPT_WORKER_CLAIM_IDLE"] = "30s"
+	// The breaker stays closed: an open one would hold the command queued
+	// (see protect_test.go) instead of letting it exhaust its retries.
+	e.vars["CUSTOM_GPT_MEMORY_BANK_BREAKER_FAILURES"] = "100"
 	app := e.createApp("Failing GPT")
 	e.start("serve")
 

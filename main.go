@@ -46,6 +46,9 @@ commands:
   users create --email EMAIL  create an end-user account; reads its password from stdin
   users disable USER_ID|EMAIL stop an end user from signing in
   keys rotate                 add a new token signing key; the old one verifies until its tokens expire
+  dlq list                    list commands parked on the dead-letter (poison) stream
+  dlq replay MESSAGE_ID|--all reopen the operations of parked commands and send them again
+  dlq drop MESSAGE_ID         delete a parked command without replaying it (its operation stays failed)
   healthcheck                 exit 0 when the local API answers /healthz (for containers)
 
 Configuration is read from CUSTOM_GPT_* environment variables; see the README.
@@ -88,6 +91,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runWebhooks(ctx, args[1:], getenv, stdout, stderr)
 	case "keys":
 		return runKeys(ctx, args[1:], getenv, stdout, stderr)
+	case "dlq":
+		return runDLQ(ctx, args[1:], getenv, stdout, stderr)
 	case "healthcheck":
 		return runHealthcheck(ctx, getenv)
 	case "-h", "--help", "help":

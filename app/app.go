@@ -32,8 +32,9 @@ type Commands struct {
 	AdmitRequest      command.AdmitRequestHandler
 	RecordRateLimited command.RecordRateLimitedHandler
 
-	Apps  command.AppAdmin
-	Users command.UserAdmin
+	Apps        command.AppAdmin
+	Users       command.UserAdmin
+	DeadLetters command.DeadLetterAdmin
 
 	Webhooks         command.WebhookAdmin
 	ScheduleWebhook  command.ScheduleWebhookHandler

@@ -55,6 +55,7 @@ type Config struct {
 	UpstreamOIDC       UpstreamOIDC // optional sign-in through an upstream OpenID provider
 	RateLimits         application.RateLimits
 	Webhooks           Webhooks
+	Protection         Protection // Memory Bank budget and dead-letter retention
 }
 
 var streamPrefixRE = regexp.MustCompile(`^[A-Za-z0-9_\-.]{1,64}$`)
@@ -98,6 +99,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.UpstreamOIDC = loadUpstreamOIDC(&p)
 	c.RateLimits = loadRateLimits(&p)
 	c.Webhooks = loadWebhooks(&p)
+	c.Protection = loadProtection(&p)
 	c.validate(&p)
 	return c, errors.Join(p.errs...)
 }

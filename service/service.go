@@ -98,8 +98,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*Se
 		s.Close()
 		return nil, err
 	}
+	worker, err := s.workerBank(bank)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
 	s.keys = postgres.NewSigningKeyStore(s.pool, s.cfg.SigningAlgorithm)
-	if s.app, err = s.application(bank); err != nil {
+	if s.app, err = s.application(bank, worker); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -148,7 +153,7 @@ func (s *Service) memoryBank() (memoryBank, error) {
 	})
 }
 
-func (s *Service) application(bank memoryBank) (app.Application, error) {
+func (s *Service) application(bank, workerBank memoryBank) (app.Application, error) {
 	cmdBus, err := cqrs.NewCommandBusWithConfig(s.cmdPub, cqrs.CommandBusConfig{
 		GeneratePublishTopic: func(p cqrs.CommandBusGeneratePublishTopicParams) (string, error) {
 			return s.topics.Command(p.CommandName), nil
@@ -165,6 +170,8 @@ func (s *Service) application(bank memoryBank) (app.Application, error) {
 	if err != nil {
 		return app.Application{}, err
 	}
+	dl := s.deadLetters()
+	s.registerDeadLetterDepth(dl)
 	outbox := postgres.NewOutbox(s.topics, messaging.Marshaler, s.wlog)
 	tx := postgres.NewTransactor(s.pool, outbox)
 	m := decorator.NewMetrics(s.registry)
@@ -179,15 +186,16 @@ func (s *Service) application(bank memoryBank) (app.Application, error) {
 			AcceptUpdateMemory:   command.NewAcceptUpdateMemoryHandler(tx, cmdBus, l, m),
 			AcceptDeleteMemory:   command.NewAcceptDeleteMemoryHandler(tx, cmdBus, l, m),
 			AcceptForgetMemories: command.NewAcceptForgetMemoriesHandler(tx, cmdBus, l, m),
-			CreateMemory:         command.NewCreateMemoryHandler(tx, bank, worker, l, m),
-			UpdateMemory:         command.NewUpdateMemoryHandler(tx, bank, worker, l, m),
-			DeleteMemory:         command.NewDeleteMemoryHandler(tx, bank, worker, l, m),
-			ForgetMemories:       command.NewForgetMemoriesHandler(tx, bank, worker, l, m),
+			CreateMemory:         command.NewCreateMemoryHandler(tx, workerBank, worker, l, m),
+			UpdateMemory:         command.NewUpdateMemoryHandler(tx, workerBank, worker, l, m),
+			DeleteMemory:         command.NewDeleteMemoryHandler(tx, workerBank, worker, l, m),
+			ForgetMemories:       command.NewForgetMemoriesHandler(tx, workerBank, worker, l, m),
 			FailOperation:        command.NewFailOperationHandler(tx, l, m),
 			AdmitRequest:         command.NewAdmitRequestHandler(apiRateLimiter{redis.NewLimiter(s.redis, s.cfg.StreamPrefix)}, s.cfg.RateLimits, l, m),
 			RecordRateLimited:    command.NewRecordRateLimitedHandler(tx, l, m),
 			Apps:                 command.NewAppAdmin(postgres.NewApplicationRepository(s.pool)).WithDefaultRateLimits(s.cfg.RateLimits),
 			Users:                command.NewUserAdmin(users, postgres.NewOAuthStore(s.pool)),
+			DeadLetters:          command.NewDeadLetterAdmin(tx, dl),
 		},
 		Queries: app.Queries{
 			Authenticate:     query.NewAuthenticateHandler(postgres.NewApplicationRepository(s.pool), lazyTokens{s}, l, m),
@@ -271,7 +279,8 @@ func (s *Service) RunWorker(ctx context.Context) error {
 		Topics: s.topics, Redis: s.redisOpt,
 		Consumer:    fmt.Sprintf("%s-%d-%s", host, os.Getpid(), watermill.NewShortUUID()[:6]),
 		Concurrency: s.cfg.WorkerConcurrency, ClaimIdle: s.cfg.WorkerClaimIdle, NackSleep: 500 * time.Millisecond,
-		Retry: messaging.RetryConfig{MaxRetries: s.cfg.RetryMax, InitialInterval: s.cfg.RetryInitial, MaxInterval: s.cfg.RetryMaxInterval},
+		HoldBack: min(s.cfg.BreakerOpenTimeout, s.cfg.WorkerClaimIdle/2),
+		Retry:    messaging.RetryConfig{MaxRetries: s.cfg.RetryMax, InitialInterval: s.cfg.RetryInitial, MaxInterval: s.cfg.RetryMaxInterval},
 	}
 	poisonPub, err := redis.NewPublisher(s.redisOpt, 0, s.wlog)
 	if err != nil {
@@ -305,6 +314,7 @@ func (s *Service) RunWorker(ctx context.Context) error {
 	g.Go(func() error { return poisoned.Run(gctx) })
 	g.Go(func() error { return fwd.Run(gctx) })
 	g.Go(func() error { s.pruneOutbox(gctx); return nil })
+	g.Go(func() error { s.pruneDeadLetters(gctx, s.deadLetters()); return nil })
 	s.log.Info("worker running", "consumer", mcfg.Consumer, "concurrency", mcfg.Concurrency)
 	err = g.Wait()
 	_ = poisonPub.Close()

@@ -14,7 +14,6 @@ import (
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
-	"github.com/sony/gobreaker/v2"
 )
 
 // dialect is what differs between the flavors: routes, request bodies and auth.
@@ -44,8 +43,11 @@ type Client struct {
 	timeout   time.Duration
 	http      *http.Client
 	dialect   dialect
-	breaker   *gobreaker.CircuitBreaker[struct{}]
+	breaker   *breaker
 	metrics   *metrics
+	// pacer, when set, admits each request first: the worker's budget and
+	// concurrency bound. Nil sends at once (the API's reads).
+	pacer Pacer
 	// listPageSize is the page_size of each list request in a paging dialect.
 	listPageSize int
 }
@@ -150,14 +152,22 @@ func (c *Client) Search(ctx context.Context, scope memory.Scope, q memory.Query)
 	return hits, nil
 }
 
+// Paced returns a view of c whose every request is first admitted by p. The
+// view shares c's breaker and metrics: one Memory Bank, one view of its health.
+func (c *Client) Paced(p Pacer) *Client {
+	paced := *c
+	paced.pacer = p
+	return &paced
+}
+
 // Ping reports whether calls would currently be attempted: it fails while the breaker
 // is open. It sends nothing, so a readiness probe never adds load to a struggling server.
 func (c *Client) Ping(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return cancelledError(ctx)
 	}
-	if c.breaker.State() == gobreaker.StateOpen {
-		return breakerError(gobreaker.ErrOpenState)
+	if err := c.breaker.openError(); err != nil {
+		return err
 	}
 	return nil
 }
@@ -191,6 +201,20 @@ func (c *Client) call(ctx context.Context, r request) error {
 			return &memory.BankError{Reason: "request not encodable", Err: err}
 		}
 	}
+	// An open breaker answers at once: nobody waits for a budget or a slot
+	// only to be refused.
+	if err := c.breaker.openError(); err != nil {
+		m.record(err)
+		return err
+	}
+	if c.pacer != nil {
+		release, err := c.pacer.Admit(ctx)
+		if err != nil {
+			m.record(err)
+			return err
+		}
+		defer release()
+	}
 	_, err := c.breaker.Execute(func() (struct{}, error) {
 		start := time.Now()
 		data, status, err := c.roundTrip(ctx, r.method, r.path, body)
@@ -213,8 +237,8 @@ func (c *Client) call(ctx context.Context, r request) error {
 		}
 		return struct{}{}, nil
 	})
-	if isBreakerRejection(err) {
-		err = breakerError(err)
+	if refused := c.breaker.refusal(err); refused != nil {
+		err = refused
 	}
 	m.record(err)
 	return err

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -56,8 +57,8 @@ func notFoundError(cause *memory.BankError) error {
 	return &errs.Error{Kind: errs.KindNotFound, Slug: "memory-not-found", Detail: "no memory with this id", Err: cause}
 }
 
-func breakerError(err error) *memory.BankError {
-	return &memory.BankError{Transient: true, Reason: "circuit open", Err: err}
+func breakerError(err error, retryAfter time.Duration) *memory.BankError {
+	return &memory.BankError{Transient: true, Reason: "circuit open", RetryAfter: retryAfter, Err: err}
 }
 
 func isBreakerRejection(err error) bool {

@@ -26,14 +26,16 @@ const (
 	outcomeTransient   = "transient_error"
 	outcomeCircuitOpen = "circuit_open"
 	outcomeCancelled   = "cancelled"
+	// outcomeThrottled is a worker request that waited too long for its budget: not sent.
+	outcomeThrottled = "throttled"
 	// outcomeNotFound is a memory missing or not the caller's: a healthy answer.
 	outcomeNotFound = "not_found"
 )
 
 // opMetrics holds one operation's series, resolved once so a call does no label lookups.
 type opMetrics struct {
-	success, permanent, transient, circuitOpen, cancelled, notFound prometheus.Counter
-	duration                                                        prometheus.Observer
+	success, permanent, transient, circuitOpen, cancelled, notFound, throttled prometheus.Counter
+	duration                                                                   prometheus.Observer
 }
 
 func (m *opMetrics) record(err error) {
@@ -47,6 +49,8 @@ func (m *opMetrics) record(err error) {
 		m.cancelled.Inc()
 	case isBreakerRejection(err):
 		m.circuitOpen.Inc()
+	case errors.Is(err, errOverBudget):
+		m.throttled.Inc()
 	case errors.As(err, &be) && !be.Transient:
 		m.permanent.Inc()
 	default:
@@ -92,6 +96,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			circuitOpen: requests.WithLabelValues(op, outcomeCircuitOpen),
 			cancelled:   requests.WithLabelValues(op, outcomeCancelled),
 			notFound:    requests.WithLabelValues(op, outcomeNotFound),
+			throttled:   requests.WithLabelValues(op, outcomeThrottled),
 			duration:    duration.WithLabelValues(op),
 		}
 	}

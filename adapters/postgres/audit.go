@@ -77,6 +77,17 @@ func completeAudit(ctx context.Context, tx pgx.Tx, operationID string, status au
 	return nil
 }
 
+// reopenAudit moves the operation's failed entry back to pending, so the
+// replayed operation still ends with exactly one terminal entry.
+func reopenAudit(ctx context.Context, tx pgx.Tx, operationID string) error {
+	_, err := tx.Exec(ctx, `UPDATE custom_gpt_audit_entries SET status = 'pending', detail = '', completed_at = NULL
+		WHERE operation_id = $1 AND status = 'failed'`, operationID)
+	if err != nil {
+		return fmt.Errorf("reopen audit entry: %w", err)
+	}
+	return nil
+}
+
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s

@@ -75,4 +75,8 @@ func (t *tx) CompleteAudit(ctx context.Context, operationID string, status audit
 	return completeAudit(ctx, t.tx, operationID, status, detail, at)
 }
 
+func (t *tx) ReopenAudit(ctx context.Context, operationID string) error {
+	return reopenAudit(ctx, t.tx, operationID)
+}
+
 func (t *tx) Publish(ctx context.Context, event any) error { return t.outbox.publish(ctx, t.tx, event) }

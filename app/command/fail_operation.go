@@ -31,7 +31,7 @@ func NewFailOperationHandler(tx Transactor, log *slog.Logger, m *decorator.Metri
 // the lease (that one may still succeed) and asks to be retried later.
 func (h failOperationHandler) Handle(ctx context.Context, c FailOperation) error {
 	f := operation.Failure{
-		Code: "retries-exhausted", Detail: "the Memory Bank did not complete the operation after repeated attempts: " + c.Reason,
+		Code: operation.FailureRetriesExhausted, Detail: "the Memory Bank did not complete the operation after repeated attempts: " + c.Reason,
 	}
 	err := finishOperation(ctx, h.tx, c.OperationID, func(ctx context.Context, tx Tx, op *operation.Operation, now time.Time) error {
 		if now.Before(op.LeaseUntil()) {

@@ -176,6 +176,16 @@ func (tx *fakeTx) CompleteAudit(_ context.Context, operationID string, status au
 	return nil
 }
 
+func (tx *fakeTx) ReopenAudit(_ context.Context, operationID string) error {
+	for i := range tx.audits {
+		e := &tx.audits[i]
+		if e.OperationID == operationID && e.Status == audit.StatusFailed {
+			e.Status, e.Detail, e.CompletedAt = audit.StatusPending, "", time.Time{}
+		}
+	}
+	return nil
+}
+
 func (tx *fakeTx) Publish(_ context.Context, event any) error {
 	tx.events = append(tx.events, event)
 	tx.newEvents = append(tx.newEvents, event)

@@ -41,11 +41,21 @@ func (c WorkerConfig) withDefaults() WorkerConfig {
 var ErrOrphanCommand = errors.New("operation of command does not exist")
 
 // IsRetryLater tells the transport that err is no failure of the command but a
-// "not yet": another worker holds the operation's lease, or the operation's
-// transaction is not visible yet. Such a command should be redelivered later,
-// without spending its retries or going to the poison stream.
+// "not yet": another worker holds the operation's lease, the operation's
+// transaction is not visible yet, or the Memory Bank call was held back (an
+// open breaker, a spent budget) without being sent. Such a command should be
+// redelivered later, without spending its retries or going to the poison
+// stream: it stays queued until the Memory Bank takes calls again.
 func IsRetryLater(err error) bool {
-	return errors.Is(err, operation.ErrLeased) || errors.Is(err, ErrOrphanCommand)
+	_, notSent := memory.NotSent(err)
+	return notSent || errors.Is(err, operation.ErrLeased) || errors.Is(err, ErrOrphanCommand)
+}
+
+// RetryAfter is how long a "not yet" should wait before its redelivery, when
+// known: the time until an open breaker lets a probe through.
+func RetryAfter(err error) time.Duration {
+	d, _ := memory.NotSent(err)
+	return d
 }
 
 // pending is what an accepted operation writes before its command is sent.

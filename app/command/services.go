@@ -48,6 +48,8 @@ type Tx interface {
 	InsertAudit(ctx context.Context, e audit.Entry) error
 	// CompleteAudit moves the pending entry of an operation to its terminal status.
 	CompleteAudit(ctx context.Context, operationID string, status audit.Status, detail string, at time.Time) error
+	// ReopenAudit moves the failed entry of an operation back to pending, for a replay.
+	ReopenAudit(ctx context.Context, operationID string) error
 	// Publish writes an event to the outbox; it reaches its stream after commit.
 	Publish(ctx context.Context, event any) error
 }

@@ -53,7 +53,9 @@ func (r read) callerError(err error) error {
 	if errors.As(err, &be) && !be.Transient {
 		return errs.Unavailable("memory-bank-rejected", "the Memory Bank refused the "+r.what+": "+be.Reason, err)
 	}
-	return errs.Unavailable("memory-bank-unavailable", "the Memory Bank is unavailable; retry later", err)
+	e := errs.Unavailable("memory-bank-unavailable", "the Memory Bank is unavailable; retry later", err)
+	e.RetryAfter, _ = memory.NotSent(err)
+	return e
 }
 
 // checkMemoryID answers an id that can name no memory (see memory.CheckID) as the

@@ -2,7 +2,10 @@
 // Ports map each Kind to a transport status once, at the edge, with errors.As.
 package errs
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // Kind classifies an error by what the caller can do about it.
 type Kind int
@@ -31,6 +34,8 @@ type Error struct {
 	Field  string // JSON field at fault, if any, e.g. "content"
 	Detail string // human-readable explanation
 	Err    error  // underlying cause, never shown to callers
+	// RetryAfter is when a KindUnavailable is worth retrying, if known.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

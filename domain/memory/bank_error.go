@@ -3,6 +3,7 @@ package memory
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // BankError reports a Memory Bank call that did not succeed.
@@ -12,6 +13,10 @@ type BankError struct {
 	Transient  bool
 	StatusCode int    // upstream HTTP status, 0 when none was received
 	Reason     string // short explanation safe to show the caller
+	// RetryAfter, when positive, says the call was never sent: the Memory Bank
+	// is known to be unavailable (an open breaker) or our budget toward it is
+	// spent, for about this long. Such a call did nothing and may simply wait.
+	RetryAfter time.Duration
 	Err        error
 }
 
@@ -36,4 +41,14 @@ func IsTransient(err error) bool {
 		return be.Transient
 	}
 	return true
+}
+
+// NotSent tells whether err is a call that was held back without reaching the
+// Memory Bank, and how long to wait before trying again.
+func NotSent(err error) (retryAfter time.Duration, ok bool) {
+	var be *BankError
+	if errors.As(err, &be) && be.RetryAfter > 0 {
+		return be.RetryAfter, true
+	}
+	return 0, false
 }

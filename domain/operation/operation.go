@@ -28,6 +28,10 @@ const (
 	KindForgetMemories Kind = "forget_memories"
 )
 
+// FailureRetriesExhausted is the failure code of an operation whose command was
+// parked on the dead-letter (poison) stream: the only failure a replay may undo.
+const FailureRetriesExhausted = "retries-exhausted"
+
 // Failure says why an operation failed, in words safe to show the caller.
 type Failure struct {
 	Code   string `json:"code"`
@@ -137,6 +141,26 @@ func (o *Operation) Fail(f Failure, now time.Time) error {
 	}
 	o.status = StatusFailed
 	o.failure = &f
+	o.leaseUntil = time.Time{}
+	o.updatedAt = now
+	return nil
+}
+
+// ErrNotReplayable is returned when an operation is asked to reopen but did not
+// fail because its command was parked: it succeeded, is still pending, or failed
+// for a reason a replay cannot change.
+var ErrNotReplayable = &errs.Error{Kind: errs.KindConflict, Slug: "operation-not-replayable",
+	Detail: "only an operation that failed because its command exhausted its retries can be replayed"}
+
+// Reopen puts an operation that failed because its command exhausted its
+// retries back to pending, so a replay of that command can finish it. Attempts
+// are kept: a replayed attempt must still look for work an earlier one did.
+func (o *Operation) Reopen(now time.Time) error {
+	if o.status != StatusFailed || o.failure == nil || o.failure.Code != FailureRetriesExhausted {
+		return ErrNotReplayable
+	}
+	o.status = StatusPending
+	o.failure = nil
 	o.leaseUntil = time.Time{}
 	o.updatedAt = now
 	return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 )
@@ -53,9 +54,18 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case e.Slug == "insufficient-scope":
 		w.Header().Set("WWW-Authenticate", `Bearer realm="custom-gpt-adapter", error="insufficient_scope", scope=`+strconv.Quote(e.Field))
 	case status == http.StatusServiceUnavailable:
-		w.Header().Set("Retry-After", "5")
+		w.Header().Set("Retry-After", retryAfter(e.RetryAfter))
 	}
 	writeProblem(w, r, status, e.Slug, e.Field, e.Detail)
+}
+
+// retryAfter is a Retry-After in whole seconds, rounded up: the time the error
+// knows (an open breaker's), or 5 s when it knows none.
+func retryAfter(d time.Duration) string {
+	if d <= 0 {
+		return "5"
+	}
+	return strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10)
 }
 
 func writeProblem(w http.ResponseWriter, r *http.Request, status int, slug, field, detail string) {

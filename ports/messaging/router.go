@@ -29,7 +29,12 @@ type Config struct {
 	Concurrency int    // parallel consumers of each command stream
 	ClaimIdle   time.Duration
 	NackSleep   time.Duration
-	Retry       RetryConfig
+	// HoldBack is the longest a command is held before its redelivery when the
+	// Memory Bank could not take its call (an open breaker says for how long),
+	// so an outage does not spin the worker; 0 redelivers after NackSleep only.
+	// Keep it below ClaimIdle, or another consumer claims the held command.
+	HoldBack time.Duration
+	Retry    RetryConfig
 }
 
 // RetryConfig bounds in-process retries before a command goes to the poison stream.
@@ -64,6 +69,7 @@ func NewCommandRouter(cfg Config, application app.Application, poison message.Pu
 	// exhausted its retries is parked.
 	router.AddMiddleware(
 		middleware.Recoverer,
+		holdBack(cfg.HoldBack),
 		poisonMW,
 		middleware.Retry{
 			MaxRetries:          cfg.Retry.MaxRetries,
@@ -112,6 +118,27 @@ func NewCommandRouter(cfg Config, application app.Application, poison message.Pu
 // message another worker will claim.
 func redeliverLater(err error) bool {
 	return command.IsRetryLater(err) || errors.Is(err, context.Canceled)
+}
+
+// holdBack delays the nack of a command whose Memory Bank call was held back
+// (command.RetryAfter), for the time the error tells, at most limit. The
+// subscriber redelivers a nacked message to the same consumer, so commands
+// behind it wait too and keep their order.
+func holdBack(limit time.Duration) message.HandlerMiddleware {
+	return func(h message.HandlerFunc) message.HandlerFunc {
+		return func(msg *message.Message) ([]*message.Message, error) {
+			out, err := h(msg)
+			if d := min(command.RetryAfter(err), limit); d > 0 {
+				t := time.NewTimer(d)
+				select {
+				case <-t.C:
+				case <-msg.Context().Done():
+					t.Stop()
+				}
+			}
+			return out, err
+		}
+	}
 }
 
 // withCorrelation carries the message's correlation id into the context, so the

@@ -1,0 +1,123 @@
+package command_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
+)
+
+// fakeLetters is a dead-letter stream in memory.
+type fakeLetters struct {
+	letters  map[string]command.DeadLetter
+	requeued []string
+}
+
+func (f *fakeLetters) List(context.Context) ([]command.DeadLetter, error) {
+	var out []command.DeadLetter
+	for _, l := range f.letters {
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+func (f *fakeLetters) Get(_ context.Context, id string) (command.DeadLetter, error) {
+	l, ok := f.letters[id]
+	if !ok {
+		return l, errs.NotFound("dead-letter-not-found", "no dead letter with this message id")
+	}
+	return l, nil
+}
+
+func (f *fakeLetters) Requeue(_ context.Context, id string) error {
+	f.requeued = append(f.requeued, id)
+	return nil
+}
+
+func (f *fakeLetters) Remove(_ context.Context, id string) error {
+	delete(f.letters, id)
+	return nil
+}
+
+// parked stores an operation in the given end state with its terminal audit
+// entry, and its command on the dead-letter stream as "1-0".
+func parked(t *testing.T, end func(*operation.Operation) error) (*fakeDB, *fakeLetters) {
+	t.Helper()
+	db := newFakeDB()
+	now := time.Now().UTC()
+	op, _ := operation.New("op-1", "app-1", "alice", operation.KindCreateMemory, now)
+	if err := end(op); err != nil {
+		t.Fatal(err)
+	}
+	db.putOperation(op)
+	status := audit.Status(op.Status())
+	_ = db.InTx(context.Background(), func(ctx context.Context, tx command.Tx) error {
+		return tx.InsertAudit(ctx, audit.Entry{AppID: "app-1", EndUser: "alice", Action: audit.ActionCreateMemory, Status: status,
+			OperationID: "op-1", Detail: "retries-exhausted: down", OccurredAt: now, CompletedAt: now})
+	})
+	letters := &fakeLetters{letters: map[string]command.DeadLetter{"1-0": {ID: "1-0", Command: "CreateMemory", OperationID: "op-1", AppID: "app-1"}}}
+	return db, letters
+}
+
+func failParked(op *operation.Operation) error {
+	return op.Fail(operation.Failure{Code: operation.FailureRetriesExhausted, Detail: "down"}, time.Now())
+}
+
+func TestReplayReopensOperationAndAuditAndRequeues(t *testing.T) {
+	t.Parallel()
+	db, letters := parked(t, failParked)
+	h := command.NewDeadLetterAdmin(db, letters)
+	if _, err := h.Replay(context.Background(), "1-0"); err != nil {
+		t.Fatalf("Replay: %v", err)
+	}
+	if op := db.operation("op-1"); op.Status() != operation.StatusPending || op.Failure() != nil {
+		t.Fatalf("operation after replay: %s %v", op.Status(), op.Failure())
+	}
+	entries := db.auditsOf("op-1")
+	if len(entries) != 1 || entries[0].Status != audit.StatusPending || entries[0].Detail != "" || !entries[0].CompletedAt.IsZero() {
+		t.Fatalf("audit after replay: %+v", entries)
+	}
+	if len(letters.requeued) != 1 || len(letters.letters) != 0 {
+		t.Fatalf("requeued %v, left %v", letters.requeued, letters.letters)
+	}
+}
+
+// A failed commit leaves the operation failed and the entry listed; the command
+// it sent finds a finished operation and does nothing.
+func TestReplayKeepsEntryWhenCommitFails(t *testing.T) {
+	t.Parallel()
+	db, letters := parked(t, failParked)
+	db.beforeCommit = func(*fakeTx) error { return errCommit }
+	if _, err := command.NewDeadLetterAdmin(db, letters).Replay(context.Background(), "1-0"); !errors.Is(err, errCommit) {
+		t.Fatalf("Replay = %v, want the commit's error", err)
+	}
+	if op := db.operation("op-1"); op.Status() != operation.StatusFailed {
+		t.Fatalf("operation is %s", op.Status())
+	}
+	if _, ok := letters.letters["1-0"]; !ok {
+		t.Fatal("the entry was removed although nothing was replayed")
+	}
+}
+
+func TestReplayRefusesSucceededAndUnknown(t *testing.T) {
+	t.Parallel()
+	db, letters := parked(t, func(op *operation.Operation) error { return op.Succeed([]string{"m1"}, time.Now()) })
+	h := command.NewDeadLetterAdmin(db, letters)
+	if _, err := h.Replay(context.Background(), "1-0"); !errors.Is(err, operation.ErrNotReplayable) {
+		t.Fatalf("Replay of a succeeded operation = %v", err)
+	}
+	if len(letters.requeued) != 0 || db.operation("op-1").Status() != operation.StatusSucceeded {
+		t.Fatal("a succeeded operation was replayed")
+	}
+	if e := db.auditsOf("op-1"); e[0].Status != audit.StatusSucceeded {
+		t.Fatalf("audit moved: %+v", e)
+	}
+	if _, err := h.Replay(context.Background(), "9-9"); errs.KindOf(err) != errs.KindNotFound {
+		t.Fatalf("Replay of an unknown id = %v, want not found", err)
+	}
+}

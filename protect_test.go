@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
+)
+
+// protectMetric reads one sample of the deployment's /metrics by its exact series
+// name (labels included, as exposed); -1 when it is absent.
+func (e *env) protectMetric(series string) float64 {
+	e.t.Helper()
+	resp, err := http.Get(e.base + "/metrics")
+	if err != nil {
+		e.t.Fatalf("GET /metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), " ")
+		if ok && name == series {
+			v, _ := strconv.ParseFloat(value, 64)
+			return v
+		}
+	}
+	return -1
+}
+
+// acceptCreate accepts one memory and returns its operation id.
+func (e *env) acceptCreate(apiKey, content string) string {
+	e.t.Helper()
+	code, _, body := e.call("POST", "/api/v1/memories", apiKey, map[string]any{"content": content})
+	if code != http.StatusAccepted {
+		e.t.Fatalf("create %q: %d %v", content, code, body)
+	}
+	return body["operation_id"].(string)
+}
+
+// While the breaker is open a search answers 503 at once, with the time left
+// until the breaker lets a probe through, and never reaches the Memory Bank.
+func TestSearchAnswers503WhileBreakerOpen(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "mem0-oss")
+	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
+	e.vars["CUSTOM_GPT_MEMORY_BANK_BREAKER_FAILURES"] = "2"
+	e.vars["CUSTOM_GPT_MEMORY_BANK_BREAKER_OPEN"] = "1m"
+	app := e.createApp("Breaker GPT")
+	e.start("api") // no worker: only searches reach the bank
+
+	search := func() (int, http.Header, map[string]any) {
+		return e.call("POST", "/api/v1/search", app.APIKey, map[string]any{"query": "anything"})
+	}
+	e.bank.SetDown(true)
+	for range 2 {
+		if code, _, body := search(); code != http.StatusServiceUnavailable {
+			t.Fatalf("search while the bank is down: %d %v", code, body)
+		}
+	}
+	sent := e.bank.Requests()
+	e.bank.SetDown(false) // the breaker, not the bank, answers from now on
+	for range 3 {
+		code, hdr, body := search()
+		if code != http.StatusServiceUnavailable || body["type"] != "urn:custom-gpt-adapter:problem:memory-bank-unavailable" ||
+			hdr.Get("Content-Type") != "application/problem+json" {
+			t.Fatalf("search while the breaker is open: %d %v", code, body)
+		}
+		// About the minute the breaker stays open, not the generic 5 s.
+		if s, err := strconv.Atoi(hdr.Get("Retry-After")); err != nil || s <= 5 || s > 60 {
+			t.Fatalf("Retry-After %q, want the seconds until the breaker half-opens", hdr.Get("Retry-After"))
+		}
+	}
+	if got := e.bank.Requests(); got != sent {
+		t.Fatalf("the bank received %d requests while the breaker was open", got-sent)
+	}
+}
+
+// Creates accepted while the Memory Bank is down stay pending: once the breaker
+// is open their commands are held and redelivered without spending retries,
+// never parked. When the bank is back, each is stored exactly once.
+func TestCreatesStayQueuedWhileMemoryBankIsDown(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "mem0-oss")
+	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
+	e.vars["CUSTOM_GPT_MEMORY_BANK_BREAKER_FAILURES"] = "2"
+	e.vars["CUSTOM_GPT_RETRY_MAX"] = "3"
+	app := e.createApp("Outage GPT")
+	e.bank.SetDown(true)
+	e.start("serve")
+
+	var ops []string
+	for i := range 5 {
+		ops = append(ops, e.acceptCreate(app.APIKey, fmt.Sprintf("fact %d", i)))
+	}
+	// Several breaker probes have failed: every command met the open breaker
+	// more often than its retries would allow.
+	e.eventually("the worker probes the bank repeatedly", func() bool { return e.bank.Requests() >= 12 })
+	for _, op := range ops {
+		if s := e.operationStatus(app.APIKey, op); s != "pending" {
+			t.Fatalf("operation %s is %s while the bank is down, want pending", op, s)
+		}
+	}
+	rdb := redistest.Client(t)
+	topics := events.Topics{Prefix: e.vars["CUSTOM_GPT_STREAM_PREFIX"]}
+	if n, _ := rdb.XLen(context.Background(), topics.Poison()).Result(); n != 0 {
+		t.Fatalf("%d commands were parked during the outage", n)
+	}
+
+	e.bank.SetDown(false)
+	for _, op := range ops {
+		e.eventually("operation "+op+" succeeds after recovery", func() bool { return e.operationStatus(app.APIKey, op) == "succeeded" })
+		assertOneTerminalAudit(t, e, op, "succeeded")
+	}
+	var stored []string
+	for _, m := range e.bank.Memories() {
+		stored = append(stored, fmt.Sprint(m.Metadata["operation_id"]))
+	}
+	slices.Sort(stored)
+	want := slices.Sorted(slices.Values(ops))
+	if !slices.Equal(stored, want) {
+		t.Fatalf("the bank holds memories of operations %v, want each of %v once", stored, want)
+	}
+}
+
+// Under a flood and a low budget, creates wait for the budget instead of
+// failing, and complete in the order they were accepted.
+func TestFloodOfCreatesCompletesInOrderWithinBudget(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "mem0-oss")
+	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
+	e.vars["CUSTOM_GPT_WORKER_CONCURRENCY"] = "1"
+	e.vars["CUSTOM_GPT_MEMORY_BANK_RATE"] = "20"
+	e.vars["CUSTOM_GPT_MEMORY_BANK_BURST"] = "1"
+	app := e.createApp("Flood GPT")
+	e.start("serve")
+
+	const n = 100
+	accepted := make([]string, 0, n)
+	for i := range n {
+		accepted = append(accepted, e.acceptCreate(app.APIKey, fmt.Sprintf("flood %d", i)))
+	}
+	db := e.pool()
+	e.eventually("every create succeeds", func() bool {
+		var done int
+		_ = db.QueryRow(context.Background(), `SELECT count(*) FROM custom_gpt_operations WHERE status = 'succeeded'`).Scan(&done)
+		return done == n
+	})
+	var failed int
+	_ = db.QueryRow(context.Background(), `SELECT count(*) FROM custom_gpt_operations WHERE status <> 'succeeded'`).Scan(&failed)
+	if failed != 0 {
+		t.Fatalf("%d operations did not succeed", failed)
+	}
+	var stored []string
+	for _, m := range e.bank.Memories() {
+		stored = append(stored, fmt.Sprint(m.Metadata["operation_id"]))
+	}
+	if !slices.Equal(stored, accepted) {
+		t.Fatalf("the bank stored the memories out of acceptance order:\n got %v\nwant %v", stored, accepted)
+	}
+	rows, err := db.Query(context.Background(), `SELECT id FROM custom_gpt_operations ORDER BY updated_at, id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var completed []string
+	for rows.Next() {
+		var id string
+		_ = rows.Scan(&id)
+		completed = append(completed, id)
+	}
+	rows.Close()
+	if !slices.Equal(completed, accepted) {
+		t.Fatalf("operations completed out of acceptance order")
+	}
+	if got := e.protectMetric("custom_gpt_memory_bank_throttled_total"); got < n/2 {
+		t.Fatalf("throttled_total = %v: the budget was not what held the creates back", got)
+	}
+}
