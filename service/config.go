@@ -24,6 +24,7 @@ import (
 type Config struct {
 	DatabaseURL        string
 	RedisURL           string
+	RedisMode          redis.Mode
 	StreamPrefix       string
 	MemoryBankURL      string // empty: the embedded Memory Bank in Postgres
 	MemoryBankFlavor   memorybank.Flavor
@@ -67,6 +68,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c := Config{
 		DatabaseURL:        p.str("CUSTOM_GPT_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/custom_gpt?sslmode=disable"),
 		RedisURL:           p.str("CUSTOM_GPT_REDIS_URL", "redis://127.0.0.1:6379/0"),
+		RedisMode:          redis.Mode(p.str("CUSTOM_GPT_REDIS_MODE", string(redis.ModeSingle))),
 		StreamPrefix:       p.str("CUSTOM_GPT_STREAM_PREFIX", "custom_gpt"),
 		MemoryBankURL:      p.str("CUSTOM_GPT_MEMORY_BANK_URL", ""),
 		MemoryBankFlavor:   memorybank.Flavor(p.str("CUSTOM_GPT_MEMORY_BANK_FLAVOR", string(memorybank.FlavorOSS))),
@@ -108,8 +110,13 @@ func (c Config) validate(p *parser) {
 	if _, err := pgxpool.ParseConfig(c.DatabaseURL); err != nil || !strings.Contains(c.DatabaseURL, "://") {
 		p.fail("CUSTOM_GPT_DATABASE_URL", "must be a postgres:// URL")
 	}
-	if _, err := redis.ParseURL(c.RedisURL); err != nil {
-		p.fail("CUSTOM_GPT_REDIS_URL", "must be a redis:// or rediss:// URL")
+	switch c.RedisMode {
+	case redis.ModeSingle, redis.ModeSentinel, redis.ModeCluster:
+		if _, err := redis.ParseURL(c.RedisURL, c.RedisMode); err != nil {
+			p.fail("CUSTOM_GPT_REDIS_URL", fmt.Sprintf("must be a redis:// or rediss:// URL for %s mode: %v", c.RedisMode, err))
+		}
+	default:
+		p.fail("CUSTOM_GPT_REDIS_MODE", "must be single, sentinel or cluster")
 	}
 	if !streamPrefixRE.MatchString(c.StreamPrefix) {
 		p.fail("CUSTOM_GPT_STREAM_PREFIX", "must be 1 to 64 letters, digits, '_', '-' or '.'")

@@ -50,8 +50,8 @@ type Service struct {
 	log      *slog.Logger
 	wlog     watermill.LoggerAdapter
 	pool     *pgxpool.Pool
-	redisOpt *goredis.Options
-	redis    *goredis.Client // readiness checks and rate limits
+	redisOpt *redis.Options
+	redis    goredis.UniversalClient // readiness checks and rate limits
 	cmdPub   message.Publisher
 	registry *prometheus.Registry
 	topics   events.Topics
@@ -83,7 +83,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*Se
 		return nil, err
 	}
 	var err error
-	if s.redisOpt, err = redis.ParseURL(cfg.RedisURL); err != nil {
+	if s.redisOpt, err = redis.ParseURL(cfg.RedisURL, cfg.RedisMode); err != nil {
 		s.Close()
 		return nil, err
 	}

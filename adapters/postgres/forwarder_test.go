@@ -51,7 +51,7 @@ func TestForwarderRelaysCommittedEventsOnly(t *testing.T) {
 	}
 	wg.Wait()
 
-	opts, _ := redis.ParseURL(redistest.URL())
+	opts, _ := redis.ParseURL(redistest.URL(), redis.ModeSingle)
 	pub, err := redis.NewPublisher(opts, 0, nil)
 	if err != nil {
 		t.Fatal(err)

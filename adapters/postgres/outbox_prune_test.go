@@ -34,7 +34,7 @@ func TestPruneOutboxKeepsUnrelayedRows(t *testing.T) {
 		publish(op)
 	}
 
-	opts, _ := redis.ParseURL(redistest.URL())
+	opts, _ := redis.ParseURL(redistest.URL(), redis.ModeSingle)
 	pub, err := redis.NewPublisher(opts, 0, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ package redis
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -12,25 +11,9 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 )
 
-// ParseURL validates a redis:// or rediss:// URL.
-func ParseURL(url string) (*goredis.Options, error) {
-	opts, err := goredis.ParseURL(url)
-	if err != nil {
-		return nil, fmt.Errorf("parse redis url: %w", err)
-	}
-	return opts, nil
-}
-
-// NewClient opens a client. Watermill's publishers and subscribers close the
-// client they are given, so each of them gets its own.
-func NewClient(opts *goredis.Options) *goredis.Client {
-	o := *opts
-	return goredis.NewClient(&o)
-}
-
 // NewPublisher publishes to streams. maxLen 0 keeps every entry: commands must
 // never be trimmed while unprocessed; event streams may be capped.
-func NewPublisher(opts *goredis.Options, maxLen int64, logger watermill.LoggerAdapter) (*redisstream.Publisher, error) {
+func NewPublisher(opts *Options, maxLen int64, logger watermill.LoggerAdapter) (*redisstream.Publisher, error) {
 	return redisstream.NewPublisher(redisstream.PublisherConfig{Client: NewClient(opts), DefaultMaxlen: maxLen, Marshaller: Marshaller{}}, logger)
 }
 
@@ -46,7 +29,7 @@ type SubscriberConfig struct {
 	NackResendSleep time.Duration
 }
 
-func NewSubscriber(opts *goredis.Options, cfg SubscriberConfig, logger watermill.LoggerAdapter) (*redisstream.Subscriber, error) {
+func NewSubscriber(opts *Options, cfg SubscriberConfig, logger watermill.LoggerAdapter) (*redisstream.Subscriber, error) {
 	claimInterval := cfg.ClaimIdle / 4
 	if claimInterval < 100*time.Millisecond {
 		claimInterval = 100 * time.Millisecond

@@ -200,7 +200,7 @@ func newPublisher(t *testing.T) *publisher {
 	t.Helper()
 	pool, _ := pgtest.NewPool(t)
 	topics := events.Topics{Prefix: redistest.Prefix(t)}
-	opts, _ := redisadapter.ParseURL(redistest.URL())
+	opts, _ := redisadapter.ParseURL(redistest.URL(), redisadapter.ModeSingle)
 	pub, err := redisadapter.NewPublisher(opts, 0, nil)
 	if err != nil {
 		t.Fatal(err)

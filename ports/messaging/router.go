@@ -13,7 +13,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill/components/cqrs"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
-	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
@@ -24,7 +23,7 @@ import (
 // Config tunes the worker.
 type Config struct {
 	Topics      events.Topics
-	Redis       *goredis.Options
+	Redis       *redis.Options
 	Consumer    string // unique per process, e.g. host-pid
 	Concurrency int    // parallel consumers of each command stream
 	ClaimIdle   time.Duration

@@ -1,0 +1,71 @@
+package redis
+
+import (
+	"errors"
+	"fmt"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// Mode is the Redis topology the service talks to. Every part of the service
+// holds a goredis.UniversalClient, so the topology is a setting, not code.
+type Mode string
+
+const (
+	// ModeSingle is one server (or a managed endpoint that fails over behind one address).
+	ModeSingle Mode = "single"
+	// ModeSentinel is a primary with replicas, found and failed over through Sentinel.
+	ModeSentinel Mode = "sentinel"
+	// ModeCluster is Redis Cluster. Each stream and each rate-limit budget is
+	// one key, so nothing the service does spans hash slots.
+	ModeCluster Mode = "cluster"
+)
+
+// Options is how to reach Redis in one topology.
+type Options struct {
+	mode     Mode
+	single   *goredis.Options
+	sentinel *goredis.FailoverOptions
+	cluster  *goredis.ClusterOptions
+}
+
+// ParseURL reads a redis:// or rediss:// URL for mode. Sentinel and Cluster
+// take further nodes as repeated "addr" query parameters; Sentinel needs
+// "master_name" (go-redis's ParseFailoverURL and ParseClusterURL).
+func ParseURL(url string, mode Mode) (*Options, error) {
+	o := &Options{mode: mode}
+	var err error
+	switch mode {
+	case ModeSingle, "":
+		o.mode = ModeSingle
+		o.single, err = goredis.ParseURL(url)
+	case ModeSentinel:
+		if o.sentinel, err = goredis.ParseFailoverURL(url); err == nil && o.sentinel.MasterName == "" {
+			err = errors.New("sentinel mode needs the master_name query parameter")
+		}
+	case ModeCluster:
+		o.cluster, err = goredis.ParseClusterURL(url)
+	default:
+		return nil, fmt.Errorf("unknown redis mode %q: single, sentinel or cluster", mode)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("parse redis url: %w", err)
+	}
+	return o, nil
+}
+
+// NewClient opens a client. Watermill's publishers and subscribers close the
+// client they are given, so each of them gets its own.
+func NewClient(o *Options) goredis.UniversalClient {
+	switch o.mode {
+	case ModeSentinel:
+		c := *o.sentinel
+		return goredis.NewFailoverClient(&c)
+	case ModeCluster:
+		c := *o.cluster
+		return goredis.NewClusterClient(&c)
+	default:
+		c := *o.single
+		return goredis.NewClient(&c)
+	}
+}
