@@ -37,3 +37,7 @@ func IsTransient(err error) bool {
 	}
 	return true
 }
+
+// ErrNoAnswer marks a call that was sent but got no answer (it timed out, or the
+// connection broke): the Memory Bank may have carried it out all the same.
+var ErrNoAnswer = errors.New("the Memory Bank may have acted on a call it did not answer")
