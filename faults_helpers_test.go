@@ -204,15 +204,16 @@ func assertBankHolds(t *testing.T, bank *mem0test.Server, ids []string) {
 	for _, id := range ids {
 		want[id] = true
 	}
-	seen := map[string]int{}
+	seen := map[string]time.Time{}
 	for _, m := range bank.Memories() {
 		op, _ := m.Metadata["operation_id"].(string)
 		if !want[op] {
 			t.Fatalf("the Memory Bank holds memory %s of operation %q, which was never accepted", m.ID, op)
 		}
-		if seen[op]++; seen[op] > 1 {
-			t.Fatalf("the Memory Bank holds operation %s's memory twice", op)
+		if first, dup := seen[op]; dup {
+			t.Fatalf("the Memory Bank holds operation %s's memory twice, stored %s apart", op, m.CreatedAt.Sub(first))
 		}
+		seen[op] = m.CreatedAt
 	}
 	if len(seen) != len(ids) {
 		t.Fatalf("the Memory Bank holds %d memories, want %d", len(seen), len(ids))
