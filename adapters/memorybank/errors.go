@@ -39,6 +39,12 @@ func transportError(caller, call context.Context, err error) *memory.BankError {
 	if caller.Err() != nil {
 		return cancelledError(caller)
 	}
+	// Unless the connection was never made, the request may have reached the
+	// server and been carried out even though no answer came back.
+	var opErr *net.OpError
+	if !errors.As(err, &opErr) || opErr.Op != "dial" {
+		err = fmt.Errorf("%w: %w", memory.ErrNoAnswer, err)
+	}
 	var netErr net.Error
 	if errors.Is(context.Cause(call), errCallTimeout) || (errors.As(err, &netErr) && netErr.Timeout()) {
 		return &memory.BankError{Transient: true, Reason: "timeout", Err: err}

@@ -263,6 +263,31 @@ func TestCreateMemory_transientErrorReleasesLease(t *testing.T) {
 	}
 }
 
+// A call that got no answer may still be carried out by the Memory Bank: the
+// lease stays, so an immediate retry neither looks for the memory too early
+// nor stores it a second time.
+func TestCreateMemory_unansweredCallKeepsLease(t *testing.T) {
+	t.Parallel()
+	db, bank := newFakeDB(), newFakeBank()
+	unanswered := &memory.BankError{Transient: true, Reason: "timeout", Err: fmt.Errorf("%w: %w", memory.ErrNoAnswer, context.DeadlineExceeded)}
+	bank.addErrs = []error{unanswered}
+	c := accept(t, db, "op-1", "app-1", "")
+	h := command.NewCreateMemoryHandler(db, bank, command.WorkerConfig{Lease: time.Hour}, nil, nil)
+
+	if err := h.Handle(context.Background(), c); !errors.Is(err, memory.ErrNoAnswer) {
+		t.Fatalf("Handle = %v, want the unanswered call", err)
+	}
+	if op := db.operation("op-1"); op.Status() != operation.StatusPending || op.LeaseUntil().IsZero() {
+		t.Fatalf("after an unanswered call: status %q, lease %v, want pending and still leased", op.Status(), op.LeaseUntil())
+	}
+	if err := h.Handle(context.Background(), c); !errors.Is(err, operation.ErrLeased) {
+		t.Fatalf("retry = %v, want ErrLeased until the lease ends", err)
+	}
+	if n := bank.addCalls(); n != 1 {
+		t.Errorf("Add called %d times, want 1", n)
+	}
+}
+
 // The worker stores the memory, then dies (or loses the database) before the
 // completion commits. The redelivery must find that memory instead of storing a
 // second copy.

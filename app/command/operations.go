@@ -155,7 +155,12 @@ func (r runner) run(ctx context.Context, j job, work attemptFunc) error {
 		// Missing and someone else's are one answer: the caller cannot tell them apart.
 		return r.fail(ctx, j, operation.Failure{Code: "memory-not-found", Detail: "no memory with this id"})
 	case memory.IsTransient(err):
-		r.release(ctx, j.operationID, attempt)
+		// A call left unanswered may still be carried out by the Memory Bank:
+		// its lease is kept, so no retry looks for (and, not finding it yet,
+		// repeats) its effect until the lease, longer than any call, has ended.
+		if !errors.Is(err, memory.ErrNoAnswer) {
+			r.release(ctx, j.operationID, attempt)
+		}
 		return err
 	default:
 		return r.fail(ctx, j, failureOf(err))

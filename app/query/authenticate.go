@@ -54,14 +54,23 @@ func NewAuthenticateHandler(apps application.Repository, tokens AccessTokens, lo
 
 var errBadCredential = errs.Unauthorized("invalid-credentials", "the API key or access token is missing or unknown")
 
+// Handle answers a failed lookup (the database unreachable) as unavailable,
+// so the caller is told to retry rather than shown an internal error.
 func (h authenticateHandler) Handle(ctx context.Context, q Authenticate) (Caller, error) {
+	var c Caller
+	var err error
 	switch {
 	case application.LooksLikeAPIKey(q.Credential):
-		return h.apiKey(ctx, q.Credential)
+		c, err = h.apiKey(ctx, q.Credential)
 	case h.tokens != nil && strings.Count(q.Credential, ".") == 2:
-		return h.accessToken(ctx, q.Credential)
+		c, err = h.accessToken(ctx, q.Credential)
+	default:
+		return Caller{}, errBadCredential
 	}
-	return Caller{}, errBadCredential
+	if err != nil && errs.KindOf(err) == errs.KindInternal {
+		return Caller{}, errs.Unavailable("credentials-unverifiable", "the credential could not be checked; retry later", err)
+	}
+	return c, err
 }
 
 // apiKey: a key is the application's own full access, for single-user setups.

@@ -87,7 +87,7 @@ func TestAuthenticate_repositoryErrorPassesThrough(t *testing.T) {
 	h := query.NewAuthenticateHandler(&fakeKeyRepo{err: boom}, nil, nil, nil)
 
 	_, err := h.Handle(context.Background(), query.Authenticate{Credential: key})
-	if !errors.Is(err, boom) || errs.KindOf(err) == errs.KindUnauthorized {
-		t.Errorf("Handle = %v, want the repository error", err)
+	if !errors.Is(err, boom) || errs.KindOf(err) != errs.KindUnavailable {
+		t.Errorf("Handle = %v, want the repository error as unavailable", err)
 	}
 }

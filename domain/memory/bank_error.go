@@ -52,3 +52,7 @@ func NotSent(err error) (retryAfter time.Duration, ok bool) {
 	}
 	return 0, false
 }
+
+// ErrNoAnswer marks a call that was sent but got no answer (it timed out, or the
+// connection broke): the Memory Bank may have carried it out all the same.
+var ErrNoAnswer = errors.New("the Memory Bank may have acted on a call it did not answer")

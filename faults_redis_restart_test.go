@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os/exec"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// A redis-server killed and restarted mid-run (append-only file, fsync on every
+// write, so what it acknowledged survives): creates answer 202 or 503 while it
+// is away, and every 202 ends succeeded with its memory stored exactly once.
+func TestFaultRedisRestart(t *testing.T) {
+	t.Parallel()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server is not installed: this test runs its own")
+	}
+	ctx := faultContext(t, 4*time.Minute)
+	perPhase := 300
+	if testing.Short() {
+		perPhase = 60
+	}
+
+	redis := newOwnRedis(t, bin)
+	e := newEnv(t, "mem0-oss")
+	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
+	e.vars["CUSTOM_GPT_REDIS_URL"] = redis.url()
+	// Commands whose operation never committed (their send reached Redis, the
+	// answer did not) are dropped after this; no worker dies here.
+	e.vars["CUSTOM_GPT_WORKER_CLAIM_IDLE"] = "2s"
+	app := e.createApp("Redis restart GPT")
+	e.start("serve")
+	db := e.pool()
+
+	var ok accepted
+	var refused, sent atomic.Int64
+	var sendErr atomic.Value
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	c := hangGuard(15 * time.Second)
+	for w := range 3 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				case <-ctx.Done():
+					return
+				default:
+				}
+				sent.Add(1)
+				a, id, err := create(ctx, c, e.base, app.APIKey, fmt.Sprintf("client %d memory %d", w, i))
+				switch {
+				case err != nil:
+					sendErr.CompareAndSwap(nil, err)
+					return
+				case a.status == http.StatusAccepted:
+					ok.add(id)
+				case isProblem503(a):
+					refused.Add(1) // never accepted: the caller retries
+				default:
+					sendErr.CompareAndSwap(nil, fmt.Errorf("create: %d %v", a.status, a.body))
+					return
+				}
+			}
+		})
+	}
+	stopSending := func() {
+		close(stop)
+		wg.Wait()
+		if err := sendErr.Load(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer func() {
+		select {
+		case <-stop:
+		default:
+			close(stop)
+			wg.Wait()
+		}
+	}()
+
+	waitFor(ctx, t, fmt.Sprintf("%d creates are accepted", perPhase), func() bool { return ok.len() >= perPhase || sendErr.Load() != nil })
+	redis.kill()
+	waitFor(ctx, t, "creates are refused while Redis is down", func() bool { return refused.Load() >= 3 || sendErr.Load() != nil })
+	redis.start()
+	after := ok.len()
+	waitFor(ctx, t, fmt.Sprintf("%d more creates are accepted after the restart", perPhase), func() bool {
+		return ok.len() >= after+perPhase || sendErr.Load() != nil
+	})
+	stopSending()
+	t.Logf("sent %d creates: %d accepted, %d refused with 503", sent.Load(), ok.len(), refused.Load())
+
+	ids := ok.list()
+	waitAllSucceeded(ctx, t, db, ids)
+	assertBankHolds(t, e.bank, ids)
+	waitStreamsDrained(ctx, t, e)
+}
+
+// ownRedis is a redis-server this test starts, kills and restarts on one port
+// and one data directory.
+type ownRedis struct {
+	t         *testing.T
+	bin, addr string
+	dir       string
+	cmd       *exec.Cmd
+	done      chan struct{}
+}
+
+func newOwnRedis(t *testing.T, bin string) *ownRedis {
+	r := &ownRedis{t: t, bin: bin, addr: freeAddr(t), dir: t.TempDir()}
+	r.start()
+	t.Cleanup(r.kill)
+	return r
+}
+
+func (r *ownRedis) url() string { return "redis://" + r.addr + "/0" }
+
+// start runs redis-server and waits until it answers PING.
+func (r *ownRedis) start() {
+	r.t.Helper()
+	host, port := splitHostPort(r.t, r.addr)
+	r.cmd = exec.Command(r.bin, "--bind", host, "--port", port, "--dir", r.dir,
+		"--appendonly", "yes", "--appendfsync", "always", "--save", "", "--logfile", "")
+	r.cmd.Stdout = nil // redis logs to stdout; the test does not need it
+	if err := r.cmd.Start(); err != nil {
+		r.t.Fatalf("start redis-server: %v", err)
+	}
+	r.done = make(chan struct{})
+	go func(cmd *exec.Cmd, done chan struct{}) { _ = cmd.Wait(); close(done) }(r.cmd, r.done)
+	c := goredis.NewClient(&goredis.Options{Addr: r.addr, MaxRetries: -1})
+	defer c.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for c.Ping(context.Background()).Err() != nil {
+		if time.Now().After(deadline) {
+			r.t.Fatalf("redis-server on %s did not answer", r.addr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// kill sends SIGKILL: no shutdown save, only what was fsynced survives.
+func (r *ownRedis) kill() {
+	select {
+	case <-r.done:
+	default:
+		_ = r.cmd.Process.Kill()
+		<-r.done
+	}
+}
