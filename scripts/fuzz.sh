@@ -9,6 +9,9 @@
 #   FUZZTIME        how long to fuzz each target (default 1m; a go duration or Nx)
 #   FUZZ_MINIMIZE   bound on minimizing each new or failing input (default 10s)
 #   FUZZ_PARALLEL   fuzzing workers per target (default: GOMAXPROCS)
+#   FUZZ_CACHE      "fresh" starts from the seed corpora only, in a temporary
+#                   cache (CI: a brief run then fuzzes rather than spending its
+#                   time replaying what earlier runs found); default: go's cache
 #
 # A failing input is written under the package's testdata/fuzz/FuzzXxx/,
 # where plain `go test` replays it from then on: commit it with the fix.
@@ -34,6 +37,9 @@ bindir="$(mktemp -d)"
 log="$bindir/log"
 trap 'rm -rf "$bindir"' EXIT
 cache="$(go env GOCACHE)/fuzz"
+if [ "${FUZZ_CACHE:-}" = fresh ]; then
+	cache="$bindir/cache"
+fi
 corpus_size() { find "$1/testdata/fuzz/$2" -type f 2>/dev/null | wc -l; }
 
 failed=()
