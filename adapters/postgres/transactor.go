@@ -27,6 +27,14 @@ func NewTransactor(pool *pgxpool.Pool, outbox *Outbox) *Transactor {
 // InTx commits when fn returns nil and checks the commit's own error: a commit
 // that fails means nothing happened.
 func (t *Transactor) InTx(ctx context.Context, fn func(ctx context.Context, tx command.Tx) error) error {
+	err := t.inTx(ctx, fn)
+	if err != nil && ctx.Err() == nil && t.unreachable(ctx) {
+		return fmt.Errorf("%w: %w", command.ErrStoreUnavailable, err)
+	}
+	return err
+}
+
+func (t *Transactor) inTx(ctx context.Context, fn func(ctx context.Context, tx command.Tx) error) error {
 	pgtx, err := t.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -39,6 +47,15 @@ func (t *Transactor) InTx(ctx context.Context, fn func(ctx context.Context, tx c
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// unreachable tells, after a failed transaction, whether the database itself is
+// out of reach (rather than the transaction at fault), so callers can wait for
+// it instead of counting the failure against the work. Only failures pay for it.
+func (t *Transactor) unreachable(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return t.pool.Ping(ctx) != nil
 }
 
 // RecordRead writes the audit entry of a read (a search, a listing, ...) and its

@@ -40,20 +40,34 @@ func (c WorkerConfig) withDefaults() WorkerConfig {
 // ErrOrphanCommand marks a command whose operation was never committed.
 var ErrOrphanCommand = errors.New("operation of command does not exist")
 
+// ErrStoreUnavailable marks a transaction that failed because the database
+// could not be reached. Its command did nothing durable, so it waits for the
+// database like a command waits for an open breaker, however long the outage.
+var ErrStoreUnavailable = errors.New("the operation store is unreachable")
+
+// storeRetryAfter paces redeliveries while the database is unreachable.
+const storeRetryAfter = time.Second
+
 // IsRetryLater tells the transport that err is no failure of the command but a
 // "not yet": another worker holds the operation's lease, the operation's
 // transaction is not visible yet, or the Memory Bank call was held back (an
-// open breaker, a spent budget) without being sent. Such a command should be
+// open breaker, a spent budget) without being sent, or the database is
+// unreachable. Such a command should be
 // redelivered later, without spending its retries or going to the poison
 // stream: it stays queued until the Memory Bank takes calls again.
 func IsRetryLater(err error) bool {
 	_, notSent := memory.NotSent(err)
-	return notSent || errors.Is(err, operation.ErrLeased) || errors.Is(err, ErrOrphanCommand)
+	return notSent || errors.Is(err, operation.ErrLeased) || errors.Is(err, ErrOrphanCommand) ||
+		errors.Is(err, ErrStoreUnavailable)
 }
 
 // RetryAfter is how long a "not yet" should wait before its redelivery, when
-// known: the time until an open breaker lets a probe through.
+// known: the time until an open breaker lets a probe through, or a pause while
+// the database is unreachable.
 func RetryAfter(err error) time.Duration {
+	if errors.Is(err, ErrStoreUnavailable) {
+		return storeRetryAfter
+	}
 	d, _ := memory.NotSent(err)
 	return d
 }
