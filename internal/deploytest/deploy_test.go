@@ -93,8 +93,13 @@ func TestComposeFile(t *testing.T) {
 	if !hasFlagValue(redis.Command, "--appendonly", "yes") {
 		t.Errorf("service redis: command %q does not enable --appendonly yes", redis.Command)
 	}
-	if !hasFlagValue(redis.Command, "--appendfsync", "everysec") {
-		t.Errorf("service redis: command %q does not set --appendfsync everysec", redis.Command)
+	// A 202 promises the command survives a crash of Redis: fsync every write,
+	// and never evict a stream.
+	if !hasFlagValue(redis.Command, "--appendfsync", "always") {
+		t.Errorf("service redis: command %q does not set --appendfsync always", redis.Command)
+	}
+	if !hasFlagValue(redis.Command, "--maxmemory-policy", "noeviction") {
+		t.Errorf("service redis: command %q does not set --maxmemory-policy noeviction", redis.Command)
 	}
 	for _, name := range []string{"postgres", "redis"} {
 		svc := project.Services[name]
