@@ -239,19 +239,23 @@ func TestRateLimitedRequestIsAuditedAndWritesNothingElse(t *testing.T) {
 	})
 	wantRateLimited(t, refused, "app", `"app";q=1;w=1;cgpt-burst=1`)
 
-	_, _, audit := e.call("GET", "/admin/v1/audit?app_id="+app.AppID, adminToken, nil)
-	var limited int
-	for _, x := range audit["entries"].([]any) {
-		m := x.(map[string]any)
-		if m["request_id"] == lastID {
-			limited++
-			if m["operation"] != "rate_limited" || m["status"] != "failed" || m["app_id"] != app.AppID {
-				t.Errorf("audit entry of the refusal: %v", m)
+	// Refusals are audited in batches, a moment after the 429.
+	var refusal []map[string]any
+	e.eventually("the refused request is audited", func() bool {
+		_, _, audit := e.call("GET", "/admin/v1/audit?app_id="+app.AppID, adminToken, nil)
+		refusal = nil
+		for _, x := range audit["entries"].([]any) {
+			if m := x.(map[string]any); m["request_id"] == lastID {
+				refusal = append(refusal, m)
 			}
 		}
+		return len(refusal) > 0
+	})
+	if len(refusal) != 1 {
+		t.Fatalf("%d audit entries for the refused request %s: %v", len(refusal), lastID, refusal)
 	}
-	if limited != 1 {
-		t.Fatalf("%d audit entries for the refused request %s: %v", limited, lastID, audit["entries"])
+	if m := refusal[0]; m["operation"] != "rate_limited" || m["status"] != "failed" || m["app_id"] != app.AppID {
+		t.Errorf("audit entry of the refusal: %v", m)
 	}
 
 	db := e.pool()

@@ -58,6 +58,7 @@ type Service struct {
 	app      app.Application
 	keys     *postgres.SigningKeyStore
 	metrics  *decorator.Metrics
+	refusals *postgres.AuditBatcher // audit entries of rate-limited requests
 	opts     options
 
 	// The authorization server is built on first use: only API processes need
@@ -177,6 +178,9 @@ func (s *Service) application(bank, workerBank memoryBank) (app.Application, err
 	m := decorator.NewMetrics(s.registry)
 	s.metrics = m
 	l := s.log
+	// Refused requests are audited in batches: a flood of 429s costs a few
+	// commits a second, not one per request.
+	s.refusals = postgres.NewAuditBatcher(s.pool, postgres.AuditBatchConfig{}, s.log, s.registry)
 	users := postgres.NewUserRepository(s.pool)
 	s.authUsers = query.NewAuthenticateUserHandler(users, l, m)
 	worker := command.WorkerConfig{Lease: s.cfg.WorkerLease, OrphanAfter: s.cfg.WorkerClaimIdle}
@@ -192,7 +196,7 @@ func (s *Service) application(bank, workerBank memoryBank) (app.Application, err
 			ForgetMemories:       command.NewForgetMemoriesHandler(tx, workerBank, worker, l, m),
 			FailOperation:        command.NewFailOperationHandler(tx, l, m),
 			AdmitRequest:         command.NewAdmitRequestHandler(apiRateLimiter{redis.NewLimiter(s.redis, s.cfg.StreamPrefix)}, s.cfg.RateLimits, l, m),
-			RecordRateLimited:    command.NewRecordRateLimitedHandler(tx, l, m),
+			RecordRateLimited:    command.NewRecordRateLimitedHandler(s.refusals, l, m),
 			Apps:                 command.NewAppAdmin(postgres.NewApplicationRepository(s.pool)).WithDefaultRateLimits(s.cfg.RateLimits),
 			Users:                command.NewUserAdmin(users, postgres.NewOAuthStore(s.pool)),
 			DeadLetters:          command.NewDeadLetterAdmin(tx, dl),
@@ -346,6 +350,9 @@ func (s *Service) pruneOutbox(ctx context.Context) {
 
 // Close releases connections.
 func (s *Service) Close() {
+	if s.refusals != nil {
+		s.refusals.Close() // before the pool: it writes what is queued
+	}
 	if s.cmdPub != nil {
 		_ = s.cmdPub.Close()
 	}

@@ -22,13 +22,20 @@ type RecordRateLimited struct {
 
 type RecordRateLimitedHandler decorator.CommandHandler[RecordRateLimited]
 
-type recordRateLimitedHandler struct{ tx Transactor }
-
-func NewRecordRateLimitedHandler(tx Transactor, log *slog.Logger, m *decorator.Metrics) RecordRateLimitedHandler {
-	return decorator.ApplyCommandDecorators[RecordRateLimited](recordRateLimitedHandler{tx: tx}, log, m)
+// AuditLog appends audit entries that belong to no transaction of their own. It
+// may write them a moment later and many at once: a client flooding past its
+// limit must not cost the database a commit per refused request.
+type AuditLog interface {
+	Append(ctx context.Context, e audit.Entry) error
 }
 
-// Handle writes the audit entry even when the client has already gone.
+type recordRateLimitedHandler struct{ log AuditLog }
+
+func NewRecordRateLimitedHandler(auditLog AuditLog, log *slog.Logger, m *decorator.Metrics) RecordRateLimitedHandler {
+	return decorator.ApplyCommandDecorators[RecordRateLimited](recordRateLimitedHandler{log: auditLog}, log, m)
+}
+
+// Handle appends the audit entry even when the client has already gone.
 func (h recordRateLimitedHandler) Handle(ctx context.Context, c RecordRateLimited) error {
 	now := time.Now().UTC()
 	e := audit.Entry{
@@ -36,7 +43,5 @@ func (h recordRateLimitedHandler) Handle(ctx context.Context, c RecordRateLimite
 		RequestID: c.RequestID, Detail: "the " + string(c.Budget) + " budget is spent: " + c.Method + " " + c.Path,
 		OccurredAt: now, CompletedAt: now,
 	}
-	return h.tx.InTx(context.WithoutCancel(ctx), func(ctx context.Context, tx Tx) error {
-		return tx.InsertAudit(ctx, e)
-	})
+	return h.log.Append(context.WithoutCancel(ctx), e)
 }
