@@ -35,6 +35,8 @@ type Commands struct {
 	Apps        command.AppAdmin
 	Users       command.UserAdmin
 	DeadLetters command.DeadLetterAdmin
+	// LostCommands resends the commands of stalled operations Redis lost.
+	LostCommands command.LostCommands
 
 	Webhooks         command.WebhookAdmin
 	ScheduleWebhook  command.ScheduleWebhookHandler

@@ -51,3 +51,27 @@ type ForgetMemories struct {
 	RequestID   string    `json:"request_id"`
 	AcceptedAt  time.Time `json:"accepted_at"`
 }
+
+// commandTypes builds an empty command from its name, to decode one kept in the
+// operation store.
+var commandTypes = map[string]func() any{
+	Name(CreateMemory{}):   func() any { return &CreateMemory{} },
+	Name(UpdateMemory{}):   func() any { return &UpdateMemory{} },
+	Name(DeleteMemory{}):   func() any { return &DeleteMemory{} },
+	Name(ForgetMemories{}): func() any { return &ForgetMemories{} },
+}
+
+// NewCommand returns a pointer to an empty command named name, and whether
+// there is such a command.
+func NewCommand(name string) (any, bool) {
+	f, ok := commandTypes[name]
+	if !ok {
+		return nil, false
+	}
+	return f(), true
+}
+
+// CommandNames lists every command, for tools that walk their streams.
+func CommandNames() []string {
+	return []string{Name(CreateMemory{}), Name(UpdateMemory{}), Name(DeleteMemory{}), Name(ForgetMemories{})}
+}

@@ -7,6 +7,7 @@ const (
 	envMemoryBankRate   = "CUSTOM_GPT_MEMORY_BANK_RATE"
 	envMemoryBankBurst  = "CUSTOM_GPT_MEMORY_BANK_BURST"
 	envDeadLetterRetain = "CUSTOM_GPT_DEAD_LETTER_RETENTION"
+	envResendAfter      = "CUSTOM_GPT_RESEND_AFTER"
 )
 
 // Protection bounds the worker's pressure on the Memory Bank and how long
@@ -17,12 +18,16 @@ type Protection struct {
 	Rate, Burst int
 	// DeadLetterRetention is how long a parked command stays replayable.
 	DeadLetterRetention time.Duration
+	// ResendAfter is how long an operation may stall, its command stream idle,
+	// before its kept command is sent again (Redis lost it).
+	ResendAfter time.Duration
 }
 
 func loadProtection(p *parser) Protection {
 	r := Protection{
 		Rate:                p.integer(envMemoryBankRate, 0, 0, 1_000_000),
 		DeadLetterRetention: p.duration(envDeadLetterRetain, 14*24*time.Hour),
+		ResendAfter:         p.duration(envResendAfter, 2*time.Minute),
 	}
 	r.Burst = p.integer(envMemoryBankBurst, max(r.Rate, 1), 1, 1_000_000)
 	if r.Rate == 0 && p.str(envMemoryBankBurst, "") != "" {

@@ -87,3 +87,24 @@ func (s *Service) pruneDeadLetters(ctx context.Context, dl *redis.DeadLetters) {
 		}
 	}
 }
+
+// resendLostCommands looks for operations whose command Redis lost, every
+// quarter of ResendAfter (at least each second), until ctx ends. Several
+// workers may look at once: the rows they resend are locked and marked.
+func (s *Service) resendLostCommands(ctx context.Context) {
+	lost := s.app.Commands.LostCommands
+	tick := time.NewTicker(max(s.cfg.Protection.ResendAfter/4, time.Second))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if n, err := lost.Resend(ctx, s.cfg.Protection.ResendAfter); err != nil && ctx.Err() == nil {
+			s.log.Warn("resend lost commands", "error", err)
+		} else if n > 0 {
+			s.log.Warn("resent commands their stream had lost", "commands", n)
+		}
+	}
+}

@@ -206,6 +206,7 @@ func (s *Service) application(bank, workerBank memoryBank) (app.Application, err
 			Apps:                 command.NewAppAdmin(postgres.NewApplicationRepository(s.pool)).WithDefaultRateLimits(s.cfg.RateLimits),
 			Users:                command.NewUserAdmin(users, postgres.NewOAuthStore(s.pool)),
 			DeadLetters:          command.NewDeadLetterAdmin(tx, dl),
+			LostCommands:         command.NewLostCommands(tx, cmdBus, redis.NewCommandQueues(s.redis, s.topics)),
 		},
 		Queries: app.Queries{
 			Authenticate:     query.NewAuthenticateHandler(postgres.NewApplicationRepository(s.pool), lazyTokens{s}, l, m),
@@ -325,6 +326,7 @@ func (s *Service) RunWorker(ctx context.Context) error {
 	g.Go(func() error { return fwd.Run(gctx) })
 	g.Go(func() error { s.pruneOutbox(gctx); return nil })
 	g.Go(func() error { s.pruneDeadLetters(gctx, s.deadLetters()); return nil })
+	g.Go(func() error { s.resendLostCommands(gctx); return nil })
 	s.log.Info("worker running", "consumer", mcfg.Consumer, "concurrency", mcfg.Concurrency)
 	err = g.Wait()
 	_ = poisonPub.Close()

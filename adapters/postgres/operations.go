@@ -65,7 +65,8 @@ func insertOperation(ctx context.Context, tx pgx.Tx, op *operation.Operation) er
 
 func saveOperation(ctx context.Context, tx pgx.Tx, op *operation.Operation) error {
 	_, err := tx.Exec(ctx, `UPDATE custom_gpt_operations
-		SET status = $2, memory_ids = $3, removed = $4, failure = $5, attempts = $6, lease_until = $7, updated_at = $8
+		SET status = $2, memory_ids = $3, removed = $4, failure = $5, attempts = $6, lease_until = $7, updated_at = $8,
+			command = CASE WHEN $2 = 'pending' THEN command END
 		WHERE id = $1`,
 		op.ID(), string(op.Status()), nonNil(op.MemoryIDs()), op.Removed(), failureJSON(op.Failure()), op.Attempts(),
 		nullTime(op.LeaseUntil()), op.UpdatedAt())

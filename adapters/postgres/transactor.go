@@ -97,3 +97,11 @@ func (t *tx) ReopenAudit(ctx context.Context, operationID string) error {
 }
 
 func (t *tx) Publish(ctx context.Context, event any) error { return t.outbox.publish(ctx, t.tx, event) }
+
+func (t *tx) KeepCommand(ctx context.Context, operationID string, cmd any) error {
+	return keepCommand(ctx, t.tx, operationID, cmd)
+}
+
+func (t *tx) StaleCommands(ctx context.Context, name string, before, now time.Time, limit int) ([]any, error) {
+	return staleCommands(ctx, t.tx, name, before, now, limit)
+}

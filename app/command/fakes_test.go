@@ -14,6 +14,7 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 )
 
 // fakeDB is an in-memory unit of work. A transaction works on a copy of the
@@ -27,6 +28,8 @@ type fakeDB struct {
 	events    []any
 	nextAudit int64
 	commits   int
+	kept      map[string]any       // commands of pending operations, by operation id
+	resent    map[string]time.Time // when each kept command was last resent
 
 	// beforeCommit, when set, may refuse a transaction that fn completed; the
 	// transaction is then rolled back as if the database had failed the COMMIT.
@@ -35,7 +38,9 @@ type fakeDB struct {
 
 var errCommit = errors.New("fake: commit failed")
 
-func newFakeDB() *fakeDB { return &fakeDB{ops: map[string]*operation.Operation{}} }
+func newFakeDB() *fakeDB {
+	return &fakeDB{ops: map[string]*operation.Operation{}, kept: map[string]any{}, resent: map[string]time.Time{}}
+}
 
 func (db *fakeDB) InTx(ctx context.Context, fn func(ctx context.Context, tx command.Tx) error) error {
 	db.mu.Lock()
@@ -46,6 +51,8 @@ func (db *fakeDB) InTx(ctx context.Context, fn func(ctx context.Context, tx comm
 		audits:    slices.Clone(db.audits),
 		events:    slices.Clone(db.events),
 		nextAudit: db.nextAudit,
+		kept:      maps.Clone(db.kept),
+		resent:    maps.Clone(db.resent),
 	}
 	if err := fn(ctx, tx); err != nil {
 		return err
@@ -56,6 +63,7 @@ func (db *fakeDB) InTx(ctx context.Context, fn func(ctx context.Context, tx comm
 		}
 	}
 	db.ops, db.audits, db.events, db.nextAudit = tx.ops, tx.audits, tx.events, tx.nextAudit
+	db.kept, db.resent = tx.kept, tx.resent
 	db.commits++
 	return nil
 }
@@ -130,6 +138,8 @@ type fakeTx struct {
 	events    []any
 	nextAudit int64
 	newEvents []any // published in this transaction
+	kept      map[string]any
+	resent    map[string]time.Time
 }
 
 func (tx *fakeTx) InsertOperation(_ context.Context, op *operation.Operation) error {
@@ -154,7 +164,36 @@ func (tx *fakeTx) SaveOperation(_ context.Context, op *operation.Operation) erro
 		return fmt.Errorf("save operation %s: no such row", op.ID())
 	}
 	tx.ops[op.ID()] = cloneOp(op)
+	if op.IsTerminal() {
+		delete(tx.kept, op.ID()) // as the adapter drops a finished operation's command
+	}
 	return nil
+}
+
+func (tx *fakeTx) KeepCommand(_ context.Context, operationID string, cmd any) error {
+	if _, ok := tx.ops[operationID]; !ok {
+		return fmt.Errorf("keep command of %s: no such operation", operationID)
+	}
+	tx.kept[operationID] = cmd
+	return nil
+}
+
+// StaleCommands mirrors the adapter's selection, in operation id order.
+func (tx *fakeTx) StaleCommands(_ context.Context, name string, before, now time.Time, limit int) ([]any, error) {
+	var out []any
+	for _, id := range slices.Sorted(maps.Keys(tx.kept)) {
+		op, cmd := tx.ops[id], tx.kept[id]
+		if len(out) == limit || events.Name(cmd) != name || op.IsTerminal() || !op.UpdatedAt().Before(before) ||
+			op.LeaseUntil().After(now) {
+			continue
+		}
+		if at, ok := tx.resent[id]; ok && !at.Before(before) {
+			continue
+		}
+		tx.resent[id] = now
+		out = append(out, cmd)
+	}
+	return out, nil
 }
 
 func (tx *fakeTx) InsertAudit(_ context.Context, e audit.Entry) error {

@@ -99,7 +99,11 @@ func acceptOperation(ctx context.Context, t Transactor, sender CommandSender, p 
 		}); err != nil {
 			return err
 		}
-		return sender.Send(ctx, command(now))
+		cmd := command(now)
+		if err := tx.KeepCommand(ctx, p.operationID, cmd); err != nil {
+			return err
+		}
+		return sender.Send(ctx, cmd)
 	})
 	if err != nil {
 		return errs.Unavailable("not-accepted", "the request could not be stored durably; retry later",

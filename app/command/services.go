@@ -52,4 +52,12 @@ type Tx interface {
 	ReopenAudit(ctx context.Context, operationID string) error
 	// Publish writes an event to the outbox; it reaches its stream after commit.
 	Publish(ctx context.Context, event any) error
+	// KeepCommand stores the command queued for a pending operation, so that it
+	// can be sent again should the queue lose it; it is dropped when the
+	// operation ends.
+	KeepCommand(ctx context.Context, operationID string, cmd any) error
+	// StaleCommands returns, locked, up to limit kept commands named name whose
+	// operations are pending, unleased and untouched since before, and not
+	// resent since before; it marks them resent at now.
+	StaleCommands(ctx context.Context, name string, before, now time.Time, limit int) ([]any, error)
 }

@@ -1,0 +1,56 @@
+package command_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
+)
+
+type fakeQueues struct{ idle bool }
+
+func (q *fakeQueues) Idle(context.Context, string) (bool, error) { return q.idle, nil }
+
+func TestLostCommandsResendsOnlyStalledOperationsOfIdleStreams(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, sender, queues := newFakeDB(), &fakeSender{}, &fakeQueues{}
+	hourAgo := time.Now().Add(-time.Hour)
+	for _, id := range []string{"stalled", "finished"} {
+		op, _ := operation.New(id, "app-1", "", operation.KindCreateMemory, hourAgo)
+		if id == "finished" {
+			if err := op.Succeed([]string{"m-1"}, hourAgo); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := db.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
+			if err := tx.InsertOperation(ctx, op); err != nil {
+				return err
+			}
+			return tx.KeepCommand(ctx, id, &events.CreateMemory{OperationID: id, AppID: "app-1"})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	lost := command.NewLostCommands(db, sender, queues)
+
+	// A stream with work in it may still carry the command: never resend then.
+	if n, err := lost.Resend(ctx, time.Minute); err != nil || n != 0 || len(sender.sent) != 0 {
+		t.Fatalf("busy stream: resent %d (%v), sent %v", n, err, sender.sent)
+	}
+	queues.idle = true
+	if n, err := lost.Resend(ctx, time.Minute); err != nil || n != 1 {
+		t.Fatalf("idle stream: resent %d (%v), want the stalled operation's command", n, err)
+	}
+	if c, ok := sender.sent[0].(*events.CreateMemory); !ok || c.OperationID != "stalled" {
+		t.Fatalf("sent %#v", sender.sent[0])
+	}
+	// Resent just now: not again until it stalls for as long once more.
+	if n, err := lost.Resend(ctx, time.Minute); err != nil || n != 0 {
+		t.Fatalf("right after a resend: resent %d (%v)", n, err)
+	}
+}

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
+)
+
+// Redis loses accepted commands (a crash between fsyncs, a failover that
+// dropped acknowledged writes): their operations stall, and once the command
+// stream is idle the worker sends their kept commands again. Commands still
+// in the stream are never resent: each memory is stored exactly once.
+func TestFaultRedisLosesCommands(t *testing.T) {
+	t.Parallel()
+	ctx := faultContext(t, 2*time.Minute)
+
+	e := newEnv(t, "mem0-oss")
+	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
+	e.vars["CUSTOM_GPT_RESEND_AFTER"] = "1s"
+	app := e.createApp("Lost commands GPT")
+	e.start("api") // no worker yet: the commands wait on their stream
+	c := hangGuard(15 * time.Second)
+	accept := func(content string) string {
+		t.Helper()
+		a, id, err := create(ctx, c, e.base, app.APIKey, content)
+		if err != nil || a.status != http.StatusAccepted {
+			t.Fatalf("create: %v %d %v", err, a.status, a.body)
+		}
+		return id
+	}
+
+	var ids []string
+	for range 3 {
+		ids = append(ids, accept("accepted, then lost by Redis"))
+	}
+	stream := events.Topics{Prefix: e.vars["CUSTOM_GPT_STREAM_PREFIX"]}.Command("CreateMemory")
+	if err := redistest.Client(t).Del(ctx, stream).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		ids = append(ids, accept("accepted after the loss, still queued"))
+	}
+
+	e.start("worker")
+	db := e.pool()
+	waitAllSucceeded(ctx, t, db, ids)
+	assertBankHolds(t, e.bank, ids)
+	assertCreatesAudited(ctx, t, db, ids)
+	var kept int
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM custom_gpt_operations WHERE command IS NOT NULL`).Scan(&kept); err != nil || kept != 0 {
+		t.Fatalf("%d finished operations still keep their command (%v), want 0", kept, err)
+	}
+}
