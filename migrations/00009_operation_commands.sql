@@ -9,11 +9,13 @@ ALTER TABLE custom_gpt_operations
     ADD COLUMN command      bytea,
     ADD COLUMN resent_at    timestamptz;
 
-CREATE INDEX custom_gpt_operations_pending_idx
-    ON custom_gpt_operations (command_name, updated_at) WHERE status = 'pending';
+-- Only pending operations keep a command, so the index stays small; created_at
+-- never changes, so the worker's claims remain HOT updates.
+CREATE INDEX custom_gpt_operations_kept_command
+    ON custom_gpt_operations (created_at) WHERE command IS NOT NULL;
 
 -- +goose Down
-DROP INDEX custom_gpt_operations_pending_idx;
+DROP INDEX custom_gpt_operations_kept_command;
 ALTER TABLE custom_gpt_operations
     DROP COLUMN resent_at,
     DROP COLUMN command,

@@ -11,28 +11,16 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 )
 
-func keepCommand(ctx context.Context, tx pgx.Tx, operationID string, cmd any) error {
-	payload, err := json.Marshal(cmd)
-	if err != nil {
-		return fmt.Errorf("keep command: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `UPDATE custom_gpt_operations SET command_name = $2, command = $3 WHERE id = $1`,
-		operationID, events.Name(cmd), payload); err != nil {
-		return fmt.Errorf("keep command: %w", err)
-	}
-	return nil
-}
-
 // staleCommands claims the kept commands of stalled operations. SKIP LOCKED
 // lets several workers look at once without resending one command twice.
 func staleCommands(ctx context.Context, tx pgx.Tx, name string, before, now time.Time, limit int) ([]any, error) {
 	rows, err := tx.Query(ctx, `
 		UPDATE custom_gpt_operations o SET resent_at = $3
 		FROM (SELECT id FROM custom_gpt_operations
-		      WHERE status = 'pending' AND command_name = $1 AND command IS NOT NULL
+		      WHERE command IS NOT NULL AND status = 'pending' AND command_name = $1
 		        AND updated_at < $2 AND (resent_at IS NULL OR resent_at < $2)
 		        AND (lease_until IS NULL OR lease_until < $3)
-		      ORDER BY updated_at LIMIT $4
+		      ORDER BY created_at LIMIT $4
 		      FOR UPDATE SKIP LOCKED) s
 		WHERE o.id = s.id
 		RETURNING o.command`, name, before, now, limit)

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 )
 
 // OperationRepository reads operations from custom_gpt_operations.
@@ -53,10 +54,23 @@ func getOperation(ctx context.Context, q interface {
 		memoryIDs, removed, f, attempts, lease.t(), created.t(), updated.t()), nil
 }
 
-func insertOperation(ctx context.Context, tx pgx.Tx, op *operation.Operation) error {
-	_, err := tx.Exec(ctx, `INSERT INTO custom_gpt_operations (`+opColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+// insertOperation writes op with the command queued for it, kept until op
+// ends (cmd nil keeps none).
+func insertOperation(ctx context.Context, tx pgx.Tx, op *operation.Operation, cmd any) error {
+	var name *string
+	var payload []byte
+	if cmd != nil {
+		n := events.Name(cmd)
+		name = &n
+		var err error
+		if payload, err = json.Marshal(cmd); err != nil {
+			return fmt.Errorf("insert operation: %w", err)
+		}
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO custom_gpt_operations (`+opColumns+`, command_name, command)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		op.ID(), op.AppID(), op.EndUser(), string(op.Kind()), string(op.Status()), nonNil(op.MemoryIDs()), op.Removed(),
-		failureJSON(op.Failure()), op.Attempts(), nullTime(op.LeaseUntil()), op.CreatedAt(), op.UpdatedAt())
+		failureJSON(op.Failure()), op.Attempts(), nullTime(op.LeaseUntil()), op.CreatedAt(), op.UpdatedAt(), name, payload)
 	if err != nil {
 		return fmt.Errorf("insert operation: %w", err)
 	}

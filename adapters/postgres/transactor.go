@@ -74,8 +74,8 @@ type tx struct {
 	outbox *Outbox
 }
 
-func (t *tx) InsertOperation(ctx context.Context, op *operation.Operation) error {
-	return insertOperation(ctx, t.tx, op)
+func (t *tx) InsertOperation(ctx context.Context, op *operation.Operation, cmd any) error {
+	return insertOperation(ctx, t.tx, op, cmd)
 }
 
 func (t *tx) LockOperation(ctx context.Context, id string) (*operation.Operation, error) {
@@ -97,10 +97,6 @@ func (t *tx) ReopenAudit(ctx context.Context, operationID string) error {
 }
 
 func (t *tx) Publish(ctx context.Context, event any) error { return t.outbox.publish(ctx, t.tx, event) }
-
-func (t *tx) KeepCommand(ctx context.Context, operationID string, cmd any) error {
-	return keepCommand(ctx, t.tx, operationID, cmd)
-}
 
 func (t *tx) StaleCommands(ctx context.Context, name string, before, now time.Time, limit int) ([]any, error) {
 	return staleCommands(ctx, t.tx, name, before, now, limit)

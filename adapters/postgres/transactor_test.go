@@ -48,7 +48,7 @@ func TestTransactorCommitsOperationAuditAndEventTogether(t *testing.T) {
 	op, _ := operation.New("op-1", "app-1", "", operation.KindCreateMemory, now)
 
 	err := tr.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
-		if err := tx.InsertOperation(ctx, op); err != nil {
+		if err := tx.InsertOperation(ctx, op, nil); err != nil {
 			return err
 		}
 		if err := tx.InsertAudit(ctx, audit.Entry{AppID: "app-1", Action: audit.ActionCreateMemory, Status: audit.StatusPending, RequestID: "r1", OperationID: "op-1", OccurredAt: now}); err != nil {
@@ -67,7 +67,7 @@ func TestTransactorCommitsOperationAuditAndEventTogether(t *testing.T) {
 	boom := errors.New("boom")
 	op2, _ := operation.New("op-2", "app-1", "", operation.KindCreateMemory, now)
 	err = tr.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
-		if err := tx.InsertOperation(ctx, op2); err != nil {
+		if err := tx.InsertOperation(ctx, op2, nil); err != nil {
 			return err
 		}
 		if err := tx.Publish(ctx, &events.MemoryCreated{Version: 1, OperationID: "op-2"}); err != nil {
@@ -98,7 +98,7 @@ func TestOperationRoundTripAndAuditCompletesOnce(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	op, _ := operation.New("op-1", "app-1", "user-9", operation.KindCreateMemory, now)
 	mustTx(t, tr, func(ctx context.Context, tx command.Tx) error {
-		if err := tx.InsertOperation(ctx, op); err != nil {
+		if err := tx.InsertOperation(ctx, op, nil); err != nil {
 			return err
 		}
 		return tx.InsertAudit(ctx, audit.Entry{AppID: "app-1", EndUser: "user-9", Action: audit.ActionCreateMemory, Status: audit.StatusPending, RequestID: "r1", OperationID: "op-1", OccurredAt: now})
@@ -188,10 +188,10 @@ func TestForgetOperationKeepsItsRemovedCount(t *testing.T) {
 	forget, _ := operation.New("op-forget", "app-1", "user-1", operation.KindForgetMemories, now)
 	update, _ := operation.New("op-update", "app-1", "user-1", operation.KindUpdateMemory, now)
 	mustTx(t, tr, func(ctx context.Context, tx command.Tx) error {
-		if err := tx.InsertOperation(ctx, forget); err != nil {
+		if err := tx.InsertOperation(ctx, forget, nil); err != nil {
 			return err
 		}
-		return tx.InsertOperation(ctx, update)
+		return tx.InsertOperation(ctx, update, nil)
 	})
 	mustTx(t, tr, func(ctx context.Context, tx command.Tx) error {
 		op, err := tx.LockOperation(ctx, "op-forget")

@@ -194,7 +194,7 @@ func TestFakeDB_rollsBackFailedTransaction(t *testing.T) {
 	}
 	boom := errors.New("boom")
 	err = db.InTx(context.Background(), func(ctx context.Context, tx command.Tx) error {
-		if err := tx.InsertOperation(ctx, op); err != nil {
+		if err := tx.InsertOperation(ctx, op, nil); err != nil {
 			return err
 		}
 		if err := tx.InsertAudit(ctx, audit.Entry{OperationID: "op-1"}); err != nil {

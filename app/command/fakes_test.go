@@ -142,11 +142,14 @@ type fakeTx struct {
 	resent    map[string]time.Time
 }
 
-func (tx *fakeTx) InsertOperation(_ context.Context, op *operation.Operation) error {
+func (tx *fakeTx) InsertOperation(_ context.Context, op *operation.Operation, cmd any) error {
 	if _, ok := tx.ops[op.ID()]; ok {
 		return &errs.Error{Kind: errs.KindConflict, Slug: "operation-exists"}
 	}
 	tx.ops[op.ID()] = cloneOp(op)
+	if cmd != nil {
+		tx.kept[op.ID()] = cmd
+	}
 	return nil
 }
 
@@ -167,14 +170,6 @@ func (tx *fakeTx) SaveOperation(_ context.Context, op *operation.Operation) erro
 	if op.IsTerminal() {
 		delete(tx.kept, op.ID()) // as the adapter drops a finished operation's command
 	}
-	return nil
-}
-
-func (tx *fakeTx) KeepCommand(_ context.Context, operationID string, cmd any) error {
-	if _, ok := tx.ops[operationID]; !ok {
-		return fmt.Errorf("keep command of %s: no such operation", operationID)
-	}
-	tx.kept[operationID] = cmd
 	return nil
 }
 

@@ -90,17 +90,14 @@ func acceptOperation(ctx context.Context, t Transactor, sender CommandSender, p 
 		return err
 	}
 	err = t.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		if err := tx.InsertOperation(ctx, op); err != nil {
+		cmd := command(now)
+		if err := tx.InsertOperation(ctx, op, cmd); err != nil {
 			return err
 		}
 		if err := tx.InsertAudit(ctx, audit.Entry{
 			AppID: p.appID, EndUser: p.endUser, Action: p.action, Status: audit.StatusPending,
 			RequestID: p.requestID, OperationID: p.operationID, OccurredAt: now,
 		}); err != nil {
-			return err
-		}
-		cmd := command(now)
-		if err := tx.KeepCommand(ctx, p.operationID, cmd); err != nil {
 			return err
 		}
 		return sender.Send(ctx, cmd)

@@ -27,10 +27,7 @@ func TestLostCommandsResendsOnlyStalledOperationsOfIdleStreams(t *testing.T) {
 			}
 		}
 		err := db.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
-			if err := tx.InsertOperation(ctx, op); err != nil {
-				return err
-			}
-			return tx.KeepCommand(ctx, id, &events.CreateMemory{OperationID: id, AppID: "app-1"})
+			return tx.InsertOperation(ctx, op, &events.CreateMemory{OperationID: id, AppID: "app-1"})
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -40,7 +40,10 @@ type Transactor interface {
 
 // Tx is what a command may write inside a transaction.
 type Tx interface {
-	InsertOperation(ctx context.Context, op *operation.Operation) error
+	// InsertOperation writes a new operation with the command queued for it:
+	// the command is kept until the operation ends, so that it can be sent
+	// again should the queue lose it (nil keeps none).
+	InsertOperation(ctx context.Context, op *operation.Operation, cmd any) error
 	// LockOperation reads an operation and locks it until the transaction ends;
 	// errs.KindNotFound when it does not exist.
 	LockOperation(ctx context.Context, id string) (*operation.Operation, error)
@@ -52,10 +55,6 @@ type Tx interface {
 	ReopenAudit(ctx context.Context, operationID string) error
 	// Publish writes an event to the outbox; it reaches its stream after commit.
 	Publish(ctx context.Context, event any) error
-	// KeepCommand stores the command queued for a pending operation, so that it
-	// can be sent again should the queue lose it; it is dropped when the
-	// operation ends.
-	KeepCommand(ctx context.Context, operationID string, cmd any) error
 	// StaleCommands returns, locked, up to limit kept commands named name whose
 	// operations are pending, unleased and untouched since before, and not
 	// resent since before; it marks them resent at now.
