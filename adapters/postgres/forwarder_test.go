@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
@@ -51,18 +52,7 @@ func TestForwarderRelaysCommittedEventsOnly(t *testing.T) {
 	}
 	wg.Wait()
 
-	opts, _ := redis.ParseURL(redistest.URL(), redis.ModeSingle)
-	pub, err := redis.NewPublisher(opts, 0, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fwd, err := postgres.NewForwarder(pool, pub, topics, postgres.ForwarderConfig{PollInterval: 10 * time.Millisecond}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- fwd.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	runForwarder(t, ctx, pool, topics, 10*time.Millisecond)
 
 	rdb := redistest.Client(t)
 	stream := topics.Event("MemoryCreated")
@@ -111,4 +101,26 @@ func TestForwarderRelaysCommittedEventsOnly(t *testing.T) {
 	if len(seen) != committed {
 		t.Fatalf("relayed %d distinct events, want %d", len(seen), committed)
 	}
+}
+
+// runForwarder relays pool's outbox to the test Redis, polling every poll,
+// until the returned stop is called or the test ends; stop waits for it.
+func runForwarder(t *testing.T, ctx context.Context, pool *pgxpool.Pool, topics events.Topics, poll time.Duration) (stop func()) {
+	t.Helper()
+	opts, _ := redis.ParseURL(redistest.URL(), redis.ModeSingle)
+	pub, err := redis.NewPublisher(opts, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fwd, err := postgres.NewForwarder(pool, pub, topics, postgres.ForwarderConfig{PollInterval: poll}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- fwd.Run(ctx) }()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(stop)
+	return stop
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/pgtest"
@@ -38,19 +37,7 @@ func TestForwarderRelaysOutOfOrderCommitsOnce(t *testing.T) {
 	topics := events.Topics{Prefix: redistest.Prefix(t)}
 	tr := postgres.NewTransactor(pool, postgres.NewOutbox(topics, messaging.Marshaler, nil))
 
-	opts, _ := redis.ParseURL(redistest.URL(), redis.ModeSingle)
-	pub, err := redis.NewPublisher(opts, 0, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fwd, err := postgres.NewForwarder(pool, pub, topics, postgres.ForwarderConfig{PollInterval: 5 * time.Millisecond}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fwdCtx, stopFwd := context.WithCancel(ctx)
-	fwdDone := make(chan error, 1)
-	go func() { fwdDone <- fwd.Run(fwdCtx) }()
-	t.Cleanup(func() { stopFwd(); <-fwdDone })
+	runForwarder(t, ctx, pool, topics, 5*time.Millisecond)
 
 	rdb := redistest.Client(t)
 	stream := topics.Event("MemoryCreated")

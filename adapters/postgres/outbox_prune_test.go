@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/pgtest"
@@ -34,18 +33,7 @@ func TestPruneOutboxKeepsUnrelayedRows(t *testing.T) {
 		publish(op)
 	}
 
-	opts, _ := redis.ParseURL(redistest.URL(), redis.ModeSingle)
-	pub, err := redis.NewPublisher(opts, 0, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fwd, err := postgres.NewForwarder(pool, pub, topics, postgres.ForwarderConfig{PollInterval: 10 * time.Millisecond}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- fwd.Run(runCtx) }()
+	stopForwarder := runForwarder(t, ctx, pool, topics, 10*time.Millisecond)
 	rdb := redistest.Client(t)
 	deadline := time.Now().Add(20 * time.Second)
 	for n, _ := rdb.XLen(ctx, topics.Event("MemoryCreated")).Result(); n < 3; n, _ = rdb.XLen(ctx, topics.Event("MemoryCreated")).Result() {
@@ -67,8 +55,7 @@ func TestPruneOutboxKeepsUnrelayedRows(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond) // polling the offsets row
 	}
-	cancel()
-	<-done
+	stopForwarder()
 
 	publish("d") // committed after the forwarder stopped: not relayed
 	if n, err := postgres.PruneOutbox(ctx, pool, time.Hour); err != nil || n != 0 {
