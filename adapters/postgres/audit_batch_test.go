@@ -3,12 +3,9 @@ package postgres_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
@@ -78,18 +75,7 @@ func TestAuditBatcherCloseWritesWhatIsQueued(t *testing.T) {
 // they are refused (and counted), never held without limit.
 func TestAuditBatcherBoundsItsQueue(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	pool, err := pgxpool.New(context.Background(), "postgres://postgres@"+addr+"/test?connect_timeout=2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	b := postgres.NewAuditBatcher(pool, postgres.AuditBatchConfig{MaxBatch: 2, MaxQueue: 4, MaxDelay: time.Hour}, nil, nil)
+	b := postgres.NewAuditBatcher(unreachablePool(t), postgres.AuditBatchConfig{MaxBatch: 2, MaxQueue: 4, MaxDelay: time.Hour}, nil, nil)
 	defer b.Close()
 	for i := range 4 {
 		if err := b.Append(context.Background(), refusal(i)); err != nil {

@@ -27,18 +27,7 @@ func TestTransactorTellsAnUnreachableDatabase(t *testing.T) {
 		t.Fatalf("failed transaction on a reachable database: %v", err)
 	}
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close() // nothing listens there any more
-	pool, err := pgxpool.New(ctx, "postgres://postgres@"+addr+"/test?connect_timeout=2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	down := postgres.NewTransactor(pool, postgres.NewOutbox(events.Topics{Prefix: "test"}, messaging.Marshaler, nil))
+	down := postgres.NewTransactor(unreachablePool(t), postgres.NewOutbox(events.Topics{Prefix: "test"}, messaging.Marshaler, nil))
 	err = down.InTx(ctx, func(context.Context, command.Tx) error {
 		t.Error("the transaction ran without a database")
 		return nil
@@ -46,4 +35,22 @@ func TestTransactorTellsAnUnreachableDatabase(t *testing.T) {
 	if !errors.Is(err, command.ErrStoreUnavailable) || !command.IsRetryLater(err) || command.RetryAfter(err) <= 0 {
 		t.Fatalf("transaction on an unreachable database: %v; want a paced retry-later", err)
 	}
+}
+
+// unreachablePool is a pool for a database nobody answers for: a loopback port
+// that was just closed.
+func unreachablePool(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	pool, err := pgxpool.New(context.Background(), "postgres://postgres@"+addr+"/test?connect_timeout=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
 }
