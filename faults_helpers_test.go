@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"strconv"
@@ -295,6 +296,20 @@ func newProxy(t *testing.T, name, upstream string) *toxiproxy.Proxy {
 	}
 	t.Cleanup(p.Stop)
 	return p
+}
+
+// postgresBehindProxy points the deployment's database URL at a proxy in front
+// of its database, to be switched off and on.
+func postgresBehindProxy(t *testing.T, e *env) *toxiproxy.Proxy {
+	t.Helper()
+	dbURL, err := url.Parse(e.vars["CUSTOM_GPT_DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newProxy(t, "postgres", dbURL.Host)
+	dbURL.Host = proxy.Listen
+	e.vars["CUSTOM_GPT_DATABASE_URL"] = dbURL.String()
+	return proxy
 }
 
 // addToxic adds a toxic given as toxiproxy's JSON.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"net/http"
-	"net/url"
 	"testing"
 	"time"
 )
@@ -16,13 +15,7 @@ func TestFaultPostgresDown(t *testing.T) {
 
 	e := newEnv(t, "mem0-oss")
 	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
-	dbURL, err := url.Parse(e.vars["CUSTOM_GPT_DATABASE_URL"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := newProxy(t, "postgres", dbURL.Host)
-	dbURL.Host = proxy.Listen
-	e.vars["CUSTOM_GPT_DATABASE_URL"] = dbURL.String()
+	proxy := postgresBehindProxy(t, e)
 	app := e.createApp("Postgres outage GPT")
 	e.start("serve")
 	db := e.pool() // through the proxy too: only used while it is on

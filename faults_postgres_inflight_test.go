@@ -2,7 +2,6 @@ package main
 
 import (
 	"net/http"
-	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -22,13 +21,7 @@ func TestFaultPostgresDownHoldsCommandsInFlight(t *testing.T) {
 	e.vars["CUSTOM_GPT_RETRY_MAX"] = "1"
 	e.vars["CUSTOM_GPT_RETRY_INITIAL"] = "10ms"
 	e.vars["CUSTOM_GPT_RETRY_MAX_INTERVAL"] = "20ms"
-	dbURL, err := url.Parse(e.vars["CUSTOM_GPT_DATABASE_URL"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := newProxy(t, "postgres", dbURL.Host)
-	dbURL.Host = proxy.Listen
-	e.vars["CUSTOM_GPT_DATABASE_URL"] = dbURL.String()
+	proxy := postgresBehindProxy(t, e)
 	app := e.createApp("Postgres outage in flight GPT")
 	e.start("serve")
 	c := hangGuard(15 * time.Second)
