@@ -2,14 +2,17 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
 )
 
@@ -28,7 +31,7 @@ func NewTransactor(pool *pgxpool.Pool, outbox *Outbox) *Transactor {
 // that fails means nothing happened.
 func (t *Transactor) InTx(ctx context.Context, fn func(ctx context.Context, tx command.Tx) error) error {
 	err := t.inTx(ctx, fn)
-	if err != nil && ctx.Err() == nil && t.unreachable(ctx) {
+	if err != nil && ctx.Err() == nil && !answered(err) && t.unreachable(ctx) {
 		return fmt.Errorf("%w: %w", command.ErrStoreUnavailable, err)
 	}
 	return err
@@ -47,6 +50,19 @@ func (t *Transactor) inTx(ctx context.Context, fn func(ctx context.Context, tx c
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// answered tells a failure that needs no ping to rule the database out: it
+// answered (a PgError), or the work refused the change with a typed error
+// (a lease held, an operation already finished), which is the common failure.
+// An unavailable error may wrap a lost connection, so it is not ruled out.
+func answered(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return true
+	}
+	k := errs.KindOf(err)
+	return k != errs.KindInternal && k != errs.KindUnavailable
 }
 
 // unreachable tells, after a failed transaction, whether the database itself is
