@@ -176,6 +176,7 @@ func TestAcceptUpdateMemory_contentFollowsTheRulesOfCreate(t *testing.T) {
 		slug    string // "" means valid
 	}{
 		{"empty", "", "content-empty"},
+		{"only whitespace", "  \n\t ", "content-empty"},
 		{"16384 characters", strings.Repeat("é", memory.MaxContentChars), ""},
 		{"16385 characters", strings.Repeat("a", memory.MaxContentChars+1), "content-too-long"},
 		{"invalid UTF-8", "abc\xffdef", "content-not-utf8"},

@@ -80,12 +80,13 @@ func NewDraft(content string, metadata map[string]any, conversationID string) (D
 }
 
 // NewContent validates the text of a memory, stored or replaced: 1 to 16384
-// characters of valid UTF-8, without NUL.
+// characters of valid UTF-8, without NUL, and not only whitespace: mem0 stores
+// such a text as a memory nobody can find (and its search refuses one as a query).
 func NewContent(content string) (string, error) {
 	n := utf8.RuneCountInString(content)
 	switch {
-	case n == 0:
-		return "", errs.Invalid("content", "content-empty", "content must not be empty")
+	case n == 0 || strings.TrimSpace(content) == "":
+		return "", errs.Invalid("content", "content-empty", "content must not be empty or only whitespace")
 	case n > MaxContentChars:
 		return "", errs.Invalid("content", "content-too-long", "content must be at most 16384 characters")
 	case !utf8.ValidString(content):
@@ -126,8 +127,9 @@ type Query struct {
 // NewQuery validates a search; a nil limit takes the default.
 func NewQuery(text string, limit *int) (Query, error) {
 	n := utf8.RuneCountInString(text)
-	if n == 0 {
-		return Query{}, errs.Invalid("query", "query-empty", "query must not be empty")
+	if n == 0 || strings.TrimSpace(text) == "" {
+		// mem0 refuses a blank query itself (_validate_and_trim_search_query).
+		return Query{}, errs.Invalid("query", "query-empty", "query must not be empty or only whitespace")
 	}
 	if n > MaxQueryChars {
 		return Query{}, errs.Invalid("query", "query-too-long", "query must be at most 2000 characters")

@@ -52,7 +52,9 @@ func TestNewDraft_content(t *testing.T) {
 		slug    string // "" means valid
 	}{
 		{"empty", "", "content-empty"},
+		{"only whitespace", " \t\n\u00a0\u3000", "content-empty"},
 		{"one character", "x", ""},
+		{"whitespace around text", "  x  ", ""},
 		{"16384 two-byte characters", atLimit, ""},
 		{"16384 four-byte characters", strings.Repeat("😀", memory.MaxContentChars), ""},
 		{"16385 characters", strings.Repeat("a", memory.MaxContentChars+1), "content-too-long"},
@@ -238,6 +240,7 @@ func TestNewQuery(t *testing.T) {
 		wantLimit int
 	}{
 		{"empty text", "", nil, "query", 0},
+		{"only whitespace", " \t ", nil, "query", 0},
 		{"2000 multi-byte characters", strings.Repeat("ß", memory.MaxQueryChars), nil, "", memory.DefaultSearchMax},
 		{"2001 characters", strings.Repeat("q", memory.MaxQueryChars+1), nil, "query", 0},
 		{"nil limit takes the default", "q", nil, "", 10},
