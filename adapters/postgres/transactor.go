@@ -28,13 +28,36 @@ func NewTransactor(pool *pgxpool.Pool, outbox *Outbox) *Transactor {
 }
 
 // InTx commits when fn returns nil and checks the commit's own error: a commit
-// that fails means nothing happened.
+// that fails means nothing happened. A database that is out of reach, or that
+// answered "not now", is reported as command.ErrStoreUnavailable, so a worker
+// waits for it instead of spending a command's retries.
 func (t *Transactor) InTx(ctx context.Context, fn func(ctx context.Context, tx command.Tx) error) error {
 	err := t.inTx(ctx, fn)
-	if err != nil && ctx.Err() == nil && !answered(err) && t.unreachable(ctx) {
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	if notNow(err) || (!answered(err) && t.unreachable(ctx)) {
 		return fmt.Errorf("%w: %w", command.ErrStoreUnavailable, err)
 	}
 	return err
+}
+
+// notNowCodes are the SQLSTATEs of a database that cannot take the work right
+// now but will: shutting down or starting up, out of connections, a read-only
+// replica (a failover in progress), or a transaction that lost a race and may
+// simply run again. None says the work itself is wrong.
+var notNowCodes = map[string]bool{
+	"57P01": true, // admin_shutdown
+	"57P03": true, // cannot_connect_now (starting up, recovering)
+	"53300": true, // too_many_connections
+	"25006": true, // read_only_sql_transaction (a standby, or a primary being demoted)
+	"40001": true, // serialization_failure
+	"40P01": true, // deadlock_detected
+}
+
+func notNow(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && notNowCodes[pgErr.Code]
 }
 
 func (t *Transactor) inTx(ctx context.Context, fn func(ctx context.Context, tx command.Tx) error) error {
