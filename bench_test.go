@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // The benchmarks put the adapter next to the same load sent straight to the
@@ -198,4 +200,96 @@ func BenchmarkSearchBreakerOpen(b *testing.B) {
 	if e.bank.Requests() != sent {
 		b.Fatalf("the bank received %d requests while the breaker was open", e.bank.Requests()-sent)
 	}
+}
+
+// BenchmarkCreateToSucceeded measures what a GPT waits for a write to take
+// effect: from sending the create to its operation succeeding. Each client
+// sends its next create only once the last one succeeded, so the figure is
+// latency, not backlog. The end is the operation's own updated_at (the
+// worker's clock, the same machine's), so polling for it adds nothing.
+func BenchmarkCreateToSucceeded(b *testing.B) {
+	e, app := benchEnv(b)
+	pool := e.benchPool()
+	ctx := context.Background()
+	for _, p := range parallelisms {
+		b.Run(fmt.Sprintf("adapter/par=%d", p), func(b *testing.B) {
+			b.SetParallelism(p)
+			var (
+				mu   sync.Mutex
+				lats []time.Duration
+			)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					body, _ := json.Marshal(map[string]any{"content": "latency probe " + time.Now().String()})
+					t0 := time.Now()
+					id, err := createOperation(e.base, app.APIKey, body)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					done, err := waitSucceeded(ctx, pool, id)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					mu.Lock()
+					lats = append(lats, done.Sub(t0))
+					mu.Unlock()
+				}
+			})
+			b.StopTimer()
+			if len(lats) == 0 {
+				return
+			}
+			slices.Sort(lats)
+			pct := func(q float64) float64 { return float64(lats[int(q*float64(len(lats)-1))].Microseconds()) / 1000 }
+			b.ReportMetric(pct(0.50), "p50-ms")
+			b.ReportMetric(pct(0.99), "p99-ms")
+		})
+	}
+}
+
+// createOperation sends one create and returns its operation id.
+func createOperation(base, token string, body []byte) (string, error) {
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/memories", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := benchClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		OperationID string `json:"operation_id"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusAccepted {
+		return "", fmt.Errorf("create answered %d (%v)", resp.StatusCode, err)
+	}
+	return out.OperationID, nil
+}
+
+// waitSucceeded polls the operation, backing off to 10 ms, and returns when
+// it succeeded by its own clock.
+func waitSucceeded(ctx context.Context, pool *pgxpool.Pool, id string) (time.Time, error) {
+	deadline := time.Now().Add(30 * time.Second)
+	pause := time.Millisecond
+	for time.Now().Before(deadline) {
+		var (
+			status string
+			at     time.Time
+		)
+		if err := pool.QueryRow(ctx, `SELECT status, updated_at FROM custom_gpt_operations WHERE id = $1`, id).Scan(&status, &at); err != nil {
+			return time.Time{}, err
+		}
+		switch status {
+		case "succeeded":
+			return at, nil
+		case "failed":
+			return time.Time{}, fmt.Errorf("operation %s failed", id)
+		}
+		time.Sleep(pause)
+		pause = min(2*pause, 10*time.Millisecond)
+	}
+	return time.Time{}, fmt.Errorf("operation %s still pending", id)
 }
