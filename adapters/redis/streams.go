@@ -4,6 +4,7 @@ package redis
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -27,15 +28,23 @@ type SubscriberConfig struct {
 	// NackResendSleep delays redelivery of a nacked message, so a failing
 	// message does not loop hot.
 	NackResendSleep time.Duration
+	// Log receives the warning when Redis lost the group and the subscriber
+	// recreated it; slog.Default() when nil.
+	Log *slog.Logger
 }
 
+// NewSubscriber reads a consumer group. Its client recreates the group when
+// Redis has lost it (see groupHook), so a restart, a FLUSHALL or a failover to
+// an empty replica does not leave the subscriber reading NOGROUP forever.
 func NewSubscriber(opts *Options, cfg SubscriberConfig, logger watermill.LoggerAdapter) (*redisstream.Subscriber, error) {
 	claimInterval := cfg.ClaimIdle / 4
 	if claimInterval < 100*time.Millisecond {
 		claimInterval = 100 * time.Millisecond
 	}
+	client := NewClient(opts)
+	client.AddHook(newGroupHook(cfg.Log))
 	return redisstream.NewSubscriber(redisstream.SubscriberConfig{
-		Client:                        NewClient(opts),
+		Client:                        client,
 		Unmarshaller:                  Marshaller{},
 		ConsumerGroup:                 cfg.ConsumerGroup,
 		Consumer:                      cfg.Consumer,
