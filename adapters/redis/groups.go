@@ -2,9 +2,11 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -14,16 +16,21 @@ import (
 // failover to an empty replica; Watermill then reads with NOGROUP forever,
 // since it creates the group only when it subscribes. The hook recreates the
 // group at id 0 and retries the command once, so a subscriber heals without a
-// restart.
+// restart. It also tells health how each consumer's reads go.
 type groupHook struct {
-	log *slog.Logger
+	health *ConsumerHealth // nil: reads are not tracked
+	log    *slog.Logger
+	// block is how long the subscriber's reads wait for an entry.
+	block time.Duration
+	// closed is set, under health's lock, when the subscriber closes.
+	closed bool
 }
 
-func newGroupHook(log *slog.Logger) *groupHook {
+func newGroupHook(health *ConsumerHealth, log *slog.Logger, block time.Duration) *groupHook {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &groupHook{log: log}
+	return &groupHook{health: health, log: log, block: block}
 }
 
 var _ goredis.Hook = (*groupHook)(nil)
@@ -43,6 +50,9 @@ func (h *groupHook) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
 		err := next(ctx, cmd)
 		if lostGroup(cmd, err) && h.recreate(ctx, next, groups) {
 			err = next(ctx, cmd)
+		}
+		if cmd.Name() == "xreadgroup" {
+			h.recordRead(ctx, cmd, groups, err)
 		}
 		return err
 	}
@@ -66,6 +76,19 @@ func (h *groupHook) recreate(ctx context.Context, next goredis.ProcessHook, grou
 			"stream", g.stream, "group", g.group)
 	}
 	return true
+}
+
+func (h *groupHook) recordRead(ctx context.Context, cmd goredis.Cmder, groups []streamGroup, err error) {
+	if h.health == nil {
+		return
+	}
+	if err != nil && !errors.Is(err, goredis.Nil) && ctx.Err() != nil {
+		return // cut short by its own caller, not by Redis
+	}
+	consumer := argString(cmd.Args(), 3)
+	for _, g := range groups {
+		h.health.record(h, consumerKey{stream: g.stream, group: g.group, consumer: consumer}, err, h.block)
+	}
 }
 
 type streamGroup struct{ stream, group string }

@@ -14,10 +14,10 @@ import (
 )
 
 // healingClient is a client with the hook NewSubscriber installs, logging to log.
-func healingClient(t *testing.T, log *logBuffer) *goredis.Client {
+func healingClient(t *testing.T, health *redis.ConsumerHealth, log *logBuffer) *goredis.Client {
 	t.Helper()
 	c := redistest.Client(t)
-	c.AddHook(redis.NewGroupHook(slogTo(log)))
+	c.AddHook(redis.NewGroupHook(health, slogTo(log), 50*time.Millisecond))
 	return c
 }
 
@@ -43,7 +43,7 @@ func TestGroupHook_readRecreatesLostGroup(t *testing.T) {
 	prefix := redistest.Prefix(t)
 	stream, group := prefix+".commands.CreateMemory", prefix+".CreateMemory"
 	var log logBuffer
-	c := healingClient(t, &log)
+	c := healingClient(t, nil, &log)
 	plain := redistest.Client(t)
 
 	if err := plain.XAdd(ctx, &goredis.XAddArgs{Stream: stream, ID: "1-0", Values: map[string]any{"payload": "lost"}}).Err(); err != nil {
@@ -84,7 +84,7 @@ func TestGroupHook_subscriberCommandsRecreateLostGroup(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	var log logBuffer
-	c := healingClient(t, &log)
+	c := healingClient(t, nil, &log)
 	prefix := redistest.Prefix(t)
 
 	tests := []struct {
@@ -130,7 +130,7 @@ func TestGroupHook_leavesOtherErrorsAlone(t *testing.T) {
 	ctx := context.Background()
 	prefix := redistest.Prefix(t)
 	var log logBuffer
-	c := healingClient(t, &log)
+	c := healingClient(t, nil, &log)
 
 	notAStream := prefix + ".string"
 	if err := c.Set(ctx, notAStream, "x", 0).Err(); err != nil {
@@ -170,6 +170,7 @@ func TestGroupHook_blockedReadOutlivesTheStream(t *testing.T) {
 	prefix := redistest.Prefix(t)
 	stream, group := prefix+".commands.CreateMemory", prefix+".CreateMemory"
 	var log logBuffer
+	h := redis.NewConsumerHealth(time.Nanosecond)
 	opts, err := goredis.ParseURL(redistest.URL())
 	if err != nil {
 		t.Fatal(err)
@@ -177,7 +178,7 @@ func TestGroupHook_blockedReadOutlivesTheStream(t *testing.T) {
 	opts.ClientName = prefix // to find its blocked connection
 	c := goredis.NewClient(opts)
 	t.Cleanup(func() { _ = c.Close() })
-	c.AddHook(redis.NewGroupHook(slogTo(&log)))
+	c.AddHook(redis.NewGroupHook(h, slogTo(&log), 50*time.Millisecond))
 	plain := redistest.Client(t)
 	if err := plain.XGroupCreateMkStream(ctx, stream, group, "0").Err(); err != nil {
 		t.Fatal(err)
@@ -210,5 +211,8 @@ func TestGroupHook_blockedReadOutlivesTheStream(t *testing.T) {
 	r := <-done
 	if r.err != nil || len(r.read) != 1 || len(r.read[0].Messages) != 1 || r.read[0].Messages[0].ID != "5-0" {
 		t.Fatalf("blocked read across the loss: %+v, %v; want the entry written after it", r.read, r.err)
+	}
+	if err := h.Check(); err != nil {
+		t.Fatalf("a read that healed counts as failing: %v", err)
 	}
 }

@@ -28,10 +28,16 @@ type SubscriberConfig struct {
 	// NackResendSleep delays redelivery of a nacked message, so a failing
 	// message does not loop hot.
 	NackResendSleep time.Duration
+	// Health learns whether this subscriber's reads succeed, until it is
+	// closed; nil tracks nothing.
+	Health *ConsumerHealth
 	// Log receives the warning when Redis lost the group and the subscriber
 	// recreated it; slog.Default() when nil.
 	Log *slog.Logger
 }
+
+// subscriberBlockTime is how long a subscriber's read waits for an entry.
+const subscriberBlockTime = time.Second
 
 // NewSubscriber reads a consumer group. Its client recreates the group when
 // Redis has lost it (see groupHook), so a restart, a FLUSHALL or a failover to
@@ -42,7 +48,11 @@ func NewSubscriber(opts *Options, cfg SubscriberConfig, logger watermill.LoggerA
 		claimInterval = 100 * time.Millisecond
 	}
 	client := NewClient(opts)
-	client.AddHook(newGroupHook(cfg.Log))
+	hook := newGroupHook(cfg.Health, cfg.Log, subscriberBlockTime)
+	client.AddHook(hook)
+	if cfg.Health != nil {
+		client = forgetOnClose{UniversalClient: client, forget: func() { cfg.Health.forget(hook) }}
+	}
 	return redisstream.NewSubscriber(redisstream.SubscriberConfig{
 		Client:                        client,
 		Unmarshaller:                  Marshaller{},
@@ -51,9 +61,21 @@ func NewSubscriber(opts *Options, cfg SubscriberConfig, logger watermill.LoggerA
 		MaxIdleTime:                   cfg.ClaimIdle,
 		ClaimInterval:                 claimInterval,
 		NackResendSleep:               cfg.NackResendSleep,
-		BlockTime:                     time.Second,
+		BlockTime:                     subscriberBlockTime,
 		DisableIndefiniteInitialBlock: true,
 	}, logger)
+}
+
+// forgetOnClose is a subscriber's client that takes its consumers out of the
+// health registry when the subscriber closes it.
+type forgetOnClose struct {
+	goredis.UniversalClient
+	forget func()
+}
+
+func (c forgetOnClose) Close() error {
+	c.forget()
+	return c.UniversalClient.Close()
 }
 
 // Ping checks that Redis answers.
