@@ -7,6 +7,7 @@ import (
 	"net"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,17 +20,40 @@ import (
 // ownRedis is a redis-server a test starts, stops and restarts on one port,
 // without persistence: like production's, it comes back empty.
 type ownRedis struct {
-	t    *testing.T
-	bin  string
-	port string
-	dir  string
-	cmd  *exec.Cmd
-	done chan struct{}
+	t       *testing.T
+	bin     string
+	port    string
+	dir     string
+	cluster bool
+	cmd     *exec.Cmd
+	done    chan struct{}
 }
 
 // startOwnRedis starts a redis-server on a free port, stopped at cleanup. It
 // skips the test when redis-server is not installed.
 func startOwnRedis(t *testing.T) *ownRedis {
+	t.Helper()
+	return startOwnRedisServer(t, false)
+}
+
+// startOwnCluster starts a Redis Cluster of one node that serves every slot:
+// enough to run the cluster client's routing and hooks.
+func startOwnCluster(t *testing.T) *ownRedis {
+	t.Helper()
+	r := startOwnRedisServer(t, true)
+	c := r.client()
+	ctx := context.Background()
+	if err := c.Do(ctx, "cluster", "addslotsrange", 0, 16383).Err(); err != nil {
+		t.Fatalf("assign the slots: %v", err)
+	}
+	eventually(t, 20*time.Second, "the one-node cluster is up", func() (bool, any) {
+		info, err := c.ClusterInfo(ctx).Result()
+		return err == nil && strings.Contains(info, "cluster_state:ok"), info
+	})
+	return r
+}
+
+func startOwnRedisServer(t *testing.T, cluster bool) *ownRedis {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -43,19 +67,34 @@ func startOwnRedis(t *testing.T) *ownRedis {
 	}
 	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 	_ = l.Close()
-	r := &ownRedis{t: t, bin: bin, port: port, dir: t.TempDir()}
+	r := &ownRedis{t: t, bin: bin, port: port, dir: t.TempDir(), cluster: cluster}
 	r.start()
 	t.Cleanup(r.stop)
 	return r
 }
 
-func (r *ownRedis) url() string { return "redis://127.0.0.1:" + r.port + "/0" }
+func (r *ownRedis) url() string {
+	if r.cluster {
+		return "redis://127.0.0.1:" + r.port // a cluster has no databases
+	}
+	return "redis://127.0.0.1:" + r.port + "/0"
+}
+
+func (r *ownRedis) mode() redis.Mode {
+	if r.cluster {
+		return redis.ModeCluster
+	}
+	return redis.ModeSingle
+}
 
 // start runs redis-server and waits until it answers PING.
 func (r *ownRedis) start() {
 	r.t.Helper()
 	r.cmd = exec.Command(r.bin, "--bind", "127.0.0.1", "--port", r.port, "--dir", r.dir,
 		"--save", "", "--appendonly", "no", "--logfile", "")
+	if r.cluster {
+		r.cmd.Args = append(r.cmd.Args, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf")
+	}
 	if err := r.cmd.Start(); err != nil {
 		r.t.Fatalf("start redis-server: %v", err)
 	}
