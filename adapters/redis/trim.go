@@ -20,9 +20,11 @@ import (
 //
 // The groups are read before their pending entries, and a floor only moves
 // forward (deliveries come after the last-delivered id, and an entry leaves
-// the pending list only when acknowledged), so a floor read a moment ago is at
-// most too low: a race keeps an entry longer, never drops one still due. Every
-// command touches the one key, so it works in cluster mode too.
+// the pending list when acknowledged), so a floor read a moment ago is at most
+// too low: a race keeps an entry longer, never drops one still due. Deleting
+// a consumer (XGROUP DELCONSUMER) drops its pending entries as if acknowledged;
+// Watermill deletes only consumers with nothing pending. Every command touches
+// the one key, so it works in cluster mode too.
 func TrimAcknowledged(ctx context.Context, client goredis.UniversalClient, stream string) (trimmed int64, err error) {
 	groups, err := client.XInfoGroups(ctx, stream).Result()
 	if goredis.HasErrorPrefix(err, "no such key") {
