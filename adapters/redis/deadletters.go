@@ -141,13 +141,8 @@ func (d *DeadLetters) decode(e goredis.XMessage) (command.DeadLetter, *message.M
 // validStreamID accepts the "<ms>-<seq>" ids Redis gives entries, so that a
 // made-up id is a clear "not found" rather than a Redis syntax error.
 func validStreamID(id string) bool {
-	ms, seq, ok := strings.Cut(id, "-")
-	if !ok {
-		return false
-	}
-	_, err1 := strconv.ParseUint(ms, 10, 64)
-	_, err2 := strconv.ParseUint(seq, 10, 64)
-	return err1 == nil && err2 == nil
+	_, err := parseStreamID(id)
+	return err == nil
 }
 
 func streamIDTime(id string) time.Time {

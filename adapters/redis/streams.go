@@ -4,6 +4,7 @@ package redis
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -27,24 +28,54 @@ type SubscriberConfig struct {
 	// NackResendSleep delays redelivery of a nacked message, so a failing
 	// message does not loop hot.
 	NackResendSleep time.Duration
+	// Health learns whether this subscriber's reads succeed, until it is
+	// closed; nil tracks nothing.
+	Health *ConsumerHealth
+	// Log receives the warning when Redis lost the group and the subscriber
+	// recreated it; slog.Default() when nil.
+	Log *slog.Logger
 }
 
+// subscriberBlockTime is how long a subscriber's read waits for an entry.
+const subscriberBlockTime = time.Second
+
+// NewSubscriber reads a consumer group. Its client recreates the group when
+// Redis has lost it (see groupHook), so a restart, a FLUSHALL or a failover to
+// an empty replica does not leave the subscriber reading NOGROUP forever.
 func NewSubscriber(opts *Options, cfg SubscriberConfig, logger watermill.LoggerAdapter) (*redisstream.Subscriber, error) {
 	claimInterval := cfg.ClaimIdle / 4
 	if claimInterval < 100*time.Millisecond {
 		claimInterval = 100 * time.Millisecond
 	}
+	client := NewClient(opts)
+	hook := newGroupHook(cfg.Health, cfg.Log, subscriberBlockTime)
+	client.AddHook(hook)
+	if cfg.Health != nil {
+		client = forgetOnClose{UniversalClient: client, forget: func() { cfg.Health.forget(hook) }}
+	}
 	return redisstream.NewSubscriber(redisstream.SubscriberConfig{
-		Client:                        NewClient(opts),
+		Client:                        client,
 		Unmarshaller:                  Marshaller{},
 		ConsumerGroup:                 cfg.ConsumerGroup,
 		Consumer:                      cfg.Consumer,
 		MaxIdleTime:                   cfg.ClaimIdle,
 		ClaimInterval:                 claimInterval,
 		NackResendSleep:               cfg.NackResendSleep,
-		BlockTime:                     time.Second,
+		BlockTime:                     subscriberBlockTime,
 		DisableIndefiniteInitialBlock: true,
 	}, logger)
+}
+
+// forgetOnClose is a subscriber's client that takes its consumers out of the
+// health registry when the subscriber closes it.
+type forgetOnClose struct {
+	goredis.UniversalClient
+	forget func()
+}
+
+func (c forgetOnClose) Close() error {
+	c.forget()
+	return c.UniversalClient.Close()
 }
 
 // Ping checks that Redis answers.
