@@ -208,7 +208,9 @@ func routesOf(flavor memorybank.Flavor) flavorRoutes {
 		search: func(q string) (string, any) {
 			return "/v3/memories/search/", map[string]any{"query": q, "filters": map[string]any{"user_id": "u"}}
 		},
-		list:   func() (string, any) { return "/v3/memories/", map[string]any{"filters": map[string]any{"user_id": "u"}} },
+		list: func() (string, any) {
+			return "/v3/memories/", map[string]any{"filters": map[string]any{"user_id": "u"}}
+		},
 		method: "POST",
 	}
 }
