@@ -223,7 +223,7 @@ func TestOSSListDefaultsToTwentyInStoreOrder(t *testing.T) {
 	if len(both.Results) != 1 || both.Results[0]["memory"] != "shared fact" {
 		t.Errorf("user_id and agent_id listed %v, want the one memory holding both", texts(both.Results))
 	}
-	item := page.Results[0]
+	item := page.Results[slices.IndexFunc(page.Results, func(it map[string]any) bool { return it["agent_id"] == nil })]
 	if keys := slices.Sorted(maps.Keys(item)); !slices.Equal(keys, []string{"created_at", "hash", "id", "memory", "metadata", "role", "updated_at", "user_id"}) {
 		t.Errorf("item keys = %v", keys)
 	}

@@ -339,10 +339,12 @@ func keywordScores(query string, candidates []*record, limit int) map[string]flo
 		return out
 	}
 	midpoint, steepness := bm25Params(query)
+	type match struct {
+		id  string
+		raw float64
+	}
+	var matches []match
 	for _, r := range candidates {
-		if len(out) >= limit {
-			break
-		}
 		count := map[string]int{}
 		for _, w := range words(r.text()) {
 			count[w]++
@@ -354,8 +356,12 @@ func keywordScores(query string, candidates []*record, limit int) map[string]flo
 		if covers == 0 {
 			continue
 		}
-		raw := 0.1 * float64(covers)
-		out[r.id] = 1 / (1 + math.Exp(-steepness*(raw-midpoint)))
+		matches = append(matches, match{r.id, 0.1 * float64(covers)})
+	}
+	// ORDER BY score DESC LIMIT top_k
+	slices.SortStableFunc(matches, func(a, b match) int { return cmp.Compare(b.raw, a.raw) })
+	for _, m := range matches[:min(len(matches), limit)] {
+		out[m.id] = 1 / (1 + math.Exp(-steepness*(m.raw-midpoint)))
 	}
 	return out
 }
