@@ -2,12 +2,15 @@ package mem0test_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/memorybank"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/mem0test"
@@ -32,22 +35,50 @@ func (r *recordingTB) reported() []string {
 	return append([]string(nil), r.errors...)
 }
 
-type call struct {
-	method, path, body string
-	header             map[string]string
+// client calls a fake with fixed headers.
+type client struct {
+	t      *testing.T
+	base   string
+	header map[string]string
 }
 
-func do(t *testing.T, base string, c call) (int, string) {
-	t.Helper()
-	var body io.Reader
-	if c.body != "" {
-		body = strings.NewReader(c.body)
+func newClient(t *testing.T, srv *mem0test.Server, header ...string) client {
+	c := client{t: t, base: srv.URL(), header: map[string]string{}}
+	for i := 0; i+1 < len(header); i += 2 {
+		c.header[header[i]] = header[i+1]
 	}
-	req, err := http.NewRequest(c.method, base+c.path, body)
+	return c
+}
+
+// do sends body (a string is sent as is, anything else as JSON) and returns the answer.
+func (c client) do(method, path string, body any) (int, string) {
+	c.t.Helper()
+	status, b, err := c.try(method, path, body)
 	if err != nil {
-		t.Fatal(err)
+		c.t.Fatalf("%s %s: %v", method, path, err)
 	}
-	if c.body != "" {
+	return status, b
+}
+
+func (c client) try(method, path string, body any) (int, string, error) {
+	c.t.Helper()
+	var reader io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		reader = strings.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		reader = strings.NewReader(string(data))
+	}
+	req, err := http.NewRequest(method, c.base+path, reader)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if reader != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for k, v := range c.header {
@@ -55,194 +86,317 @@ func do(t *testing.T, base string, c call) (int, string) {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return 0, "", err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
+	return resp.StatusCode, string(b), err
 }
 
-var token = map[string]string{"Authorization": "Token k"}
-
-func TestPlatformReportsRequestsOutsideTheSchema(t *testing.T) {
-	tests := []struct {
-		name string
-		call call
-	}{
-		{"search without query, top_k not an integer", call{"POST", "/v1/memories/search/", `{"user_id":"u","top_k":"ten"}`, token}},
-		{"add with messages not a list", call{"POST", "/v1/memories/", `{"messages":"hi","user_id":"u"}`, token}},
-		{"add with metadata not an object", call{"POST", "/v1/memories/", `{"messages":[],"user_id":"u","metadata":"x"}`, token}},
-		{"v2 search with filters nested under AND", call{"POST", "/v2/memories/search/", `{"query":"q","filters":{"AND":[{"user_id":"u"}]}}`, token}},
-		{"route without its trailing slash", call{"POST", "/v1/memories", `{"messages":[],"user_id":"u"}`, token}},
-		{"route of the oss flavor", call{"POST", "/search", `{"query":"q","user_id":"u"}`, token}},
-		{"missing Authorization header", call{"GET", "/v1/memories/?user_id=u", "", nil}},
-		{"Bearer instead of Token", call{"GET", "/v1/memories/?user_id=u", "", map[string]string{"Authorization": "Bearer k"}}},
+// decode calls and decodes a JSON answer of the wanted status into v.
+func (c client) decode(method, path string, body any, want int, v any) {
+	c.t.Helper()
+	status, b := c.do(method, path, body)
+	if status != want {
+		c.t.Fatalf("%s %s = %d %s, want %d", method, path, status, b, want)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			rec := &recordingTB{TB: t}
-			srv := mem0test.NewServer(rec, memorybank.FlavorPlatform)
+	if v == nil {
+		return
+	}
+	if err := json.Unmarshal([]byte(b), v); err != nil {
+		c.t.Fatalf("%s %s: decoding %s: %v", method, path, b, err)
+	}
+}
 
-			status, body := do(t, srv.URL(), tt.call)
+// expect checks status and that the body contains every fragment.
+func (c client) expect(method, path string, body any, want int, fragments ...string) string {
+	c.t.Helper()
+	status, b := c.do(method, path, body)
+	if status != want {
+		c.t.Errorf("%s %s = %d %s, want %d", method, path, status, b, want)
+	}
+	for _, f := range fragments {
+		if !strings.Contains(b, f) {
+			c.t.Errorf("%s %s = %s, want it to contain %s", method, path, b, f)
+		}
+	}
+	return b
+}
 
-			if status != http.StatusBadRequest {
-				t.Errorf("status = %d, want 400 (body %s)", status, body)
+// eventually polls cond until it holds, failing the test after a deadline.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		<-tick.C
+	}
+}
+
+func msgs(pairs ...string) []map[string]string {
+	var out []map[string]string
+	for i := 0; i+1 < len(pairs); i += 2 {
+		out = append(out, map[string]string{"role": pairs[i], "content": pairs[i+1]})
+	}
+	return out
+}
+
+// addVerbatim stores texts without inference in either flavor and returns their ids.
+func addVerbatim(t *testing.T, c client, flavor memorybank.Flavor, scope map[string]any, texts ...string) []string {
+	t.Helper()
+	var m []map[string]string
+	for _, text := range texts {
+		m = append(m, map[string]string{"role": "user", "content": text})
+	}
+	body := map[string]any{"messages": m, "infer": false}
+	for k, v := range scope {
+		body[k] = v
+	}
+	var ids []string
+	if flavor == memorybank.FlavorOSS {
+		var out struct{ Results []struct{ ID string } }
+		c.decode("POST", "/memories", body, 200, &out)
+		for _, r := range out.Results {
+			ids = append(ids, r.ID)
+		}
+	} else {
+		var out struct{ Results []struct{ ID string } }
+		c.decode("POST", "/v3/memories/add/", body, 200, &out)
+		for _, r := range out.Results {
+			ids = append(ids, r.ID)
+		}
+	}
+	if len(ids) != len(texts) {
+		t.Fatalf("stored %d of %d texts", len(ids), len(texts))
+	}
+	return ids
+}
+
+var flavors = []memorybank.Flavor{memorybank.FlavorOSS, memorybank.FlavorPlatform}
+
+func token(key string) []string { return []string{"Authorization", "Token " + key} }
+
+// routes of each flavor for the shared tests.
+type flavorRoutes struct {
+	add    func(text string) (string, any)
+	search func(query string) (string, any)
+	list   func() (string, any)
+	method string // of list
+}
+
+func routesOf(flavor memorybank.Flavor) flavorRoutes {
+	if flavor == memorybank.FlavorOSS {
+		return flavorRoutes{
+			add: func(text string) (string, any) {
+				return "/memories", map[string]any{"messages": msgs("user", text), "user_id": "u", "infer": false}
+			},
+			search: func(q string) (string, any) {
+				return "/search", map[string]any{"query": q, "filters": map[string]any{"user_id": "u"}}
+			},
+			list:   func() (string, any) { return "/memories?user_id=u", nil },
+			method: "GET",
+		}
+	}
+	return flavorRoutes{
+		add: func(text string) (string, any) {
+			return "/v3/memories/add/", map[string]any{"messages": msgs("user", text), "user_id": "u", "infer": false}
+		},
+		search: func(q string) (string, any) {
+			return "/v3/memories/search/", map[string]any{"query": q, "filters": map[string]any{"user_id": "u"}}
+		},
+		list: func() (string, any) {
+			return "/v3/memories/", map[string]any{"filters": map[string]any{"user_id": "u"}}
+		},
+		method: "POST",
+	}
+}
+
+func TestLostAnswersAreCarriedOut(t *testing.T) {
+	t.Parallel()
+	for _, flavor := range flavors {
+		t.Run(string(flavor), func(t *testing.T) {
+			t.Parallel()
+			srv := mem0test.NewServer(t, flavor)
+			c := newClient(t, srv, token("k")...)
+			routes := routesOf(flavor)
+
+			srv.LoseNextAnswers(2, http.StatusGatewayTimeout)
+			path, body := routes.search("tea") // a read does not use up a lost answer
+			c.expect("POST", path, body, 200)
+			path, body = routes.add("likes tea")
+			status, answer := c.do("POST", path, body)
+			if status != http.StatusGatewayTimeout || !strings.Contains(answer, "<html>") {
+				t.Errorf("first add = %d %s, want the proxy's 504 page", status, answer)
 			}
-			got := rec.reported()
-			if len(got) != 1 || !strings.Contains(got[0], "OpenAPI") {
-				t.Fatalf("reported errors = %q, want one schema violation", got)
+			if srv.Count() != 1 {
+				t.Errorf("Count = %d after a lost answer, want the add carried out", srv.Count())
 			}
-			t.Logf("reported: %.300s", got[0])
+			path, body = routes.add("likes coffee")
+			if status, _ := c.do("POST", path, body); status != http.StatusGatewayTimeout {
+				t.Errorf("second add = %d, want 504", status)
+			}
+			path, body = routes.add("likes water")
+			c.expect("POST", path, body, 200)
+
+			srv.LoseNextAnswers(1, 0)
+			path, body = routes.add("likes juice")
+			if status, answer, err := c.try("POST", path, body); err == nil {
+				t.Errorf("add with the connection closed = %d %s, want a transport error", status, answer)
+			}
+			if srv.Count() != 4 {
+				t.Errorf("Count = %d, want 4: every add was carried out", srv.Count())
+			}
+			path, body = routes.add("likes milk")
+			c.expect("POST", path, body, 200)
+		})
+	}
+}
+
+func TestFailuresDoNothing(t *testing.T) {
+	t.Parallel()
+	for _, flavor := range flavors {
+		t.Run(string(flavor), func(t *testing.T) {
+			t.Parallel()
+			srv := mem0test.NewServer(t, flavor)
+			c := newClient(t, srv, token("k")...)
+			path, body := routesOf(flavor).add("likes tea")
+
+			srv.FailNext(2, http.StatusTooManyRequests)
+			for range 2 {
+				c.expect("POST", path, body, http.StatusTooManyRequests, "injected failure")
+			}
 			if srv.Count() != 0 {
-				t.Errorf("an invalid request stored %d memories", srv.Count())
+				t.Errorf("a failed add stored %d memories", srv.Count())
+			}
+			c.expect("POST", path, body, 200)
+
+			srv.SetDown(true)
+			c.expect("POST", path, body, http.StatusServiceUnavailable)
+			srv.SetDown(false)
+			if srv.Count() != 1 {
+				t.Errorf("Count = %d, want 1", srv.Count())
+			}
+			if got := srv.Requests(); got != 4 {
+				t.Errorf("Requests = %d, want 4", got)
 			}
 		})
 	}
 }
 
-// TestPlatformAcceptsWhatMem0Accepts walks every route the fake serves; a false alarm of
-// the validator fails it through the real t.
-func TestPlatformAcceptsWhatMem0Accepts(t *testing.T) {
-	srv := mem0test.NewServer(t, memorybank.FlavorPlatform)
-	srv.SetAPIKey("k")
-
-	status, body := do(t, srv.URL(), call{"POST", "/v1/memories/", `{"messages":[{"role":"user","content":"likes green tea"}],"user_id":"u","agent_id":"a","metadata":{"operation_id":"op","n":1},"infer":false,"async_mode":false}`, token})
-	var added []struct {
-		ID   string `json:"id"`
-		Data struct {
-			Memory string `json:"memory"`
-		} `json:"data"`
-		Event string `json:"event"`
-	}
-	mustDecode(t, status, body, &added)
-	if len(added) != 1 || added[0].Event != "ADD" || added[0].Data.Memory != "likes green tea" {
-		t.Fatalf("add answered %s", body)
-	}
-	id := added[0].ID
-
-	status, body = do(t, srv.URL(), call{"POST", "/v1/memories/", `{"messages":[{"role":"user","content":"queued"}],"user_id":"u"}`, token})
-	if status != http.StatusOK || !strings.Contains(body, "PENDING") {
-		t.Errorf("add without async_mode: %d %s, want a PENDING event", status, body)
-	}
-
-	steps := []struct {
-		call       call
-		wantStatus int
-		wantIn     string
-	}{
-		{call{"GET", "/v1/memories/?user_id=u&agent_id=a", "", token}, 200, "likes green tea"},
-		{call{"GET", "/v1/memories/?user_id=u&page=1&page_size=1", "", token}, 200, `"count":2`},
-		{call{"POST", "/v1/memories/search/", `{"query":"green tea","user_id":"u","agent_id":"a","top_k":5}`, token}, 200, `"score":1`},
-		{call{"POST", "/v2/memories/search/", `{"query":"tea","filters":{"user_id":"u","agent_id":"a"},"top_k":5}`, token}, 200, id},
-		{call{"GET", "/v1/memories/" + id + "/", "", token}, 200, `"memory":"likes green tea"`},
-		{call{"PUT", "/v1/memories/" + id + "/", `{"text":"likes black tea"}`, token}, 200, `"text":"likes black tea"`},
-		{call{"GET", "/v1/memories/" + id + "/history/", "", token}, 200, `"event":"UPDATE"`},
-		{call{"DELETE", "/v1/memories/" + id + "/", "", token}, 204, ""},
-		{call{"GET", "/v1/memories/" + id + "/", "", token}, 404, "not found"},
-		{call{"DELETE", "/v1/memories/?user_id=u", "", token}, 204, ""},
-		{call{"GET", "/v1/memories/?user_id=u", "", map[string]string{"Authorization": "Token wrong"}}, 401, "Invalid API key"},
-	}
-	for _, st := range steps {
-		status, body := do(t, srv.URL(), st.call)
-		if status != st.wantStatus || !strings.Contains(body, st.wantIn) {
-			t.Errorf("%s %s = %d %s, want %d containing %q", st.call.method, st.call.path, status, body, st.wantStatus, st.wantIn)
-		}
-	}
-	if srv.Count() != 0 {
-		t.Errorf("Count after delete all = %d", srv.Count())
-	}
-	if h := srv.History(id); len(h) != 3 || h[2].Event != "DELETE" {
-		t.Errorf("History = %+v, want ADD, UPDATE, DELETE", h)
-	}
-}
-
-func TestOSSRoutes(t *testing.T) {
-	srv := mem0test.NewServer(t, memorybank.FlavorOSS)
-
-	status, body := do(t, srv.URL(), call{"POST", "/memories", `{"messages":[{"role":"system","content":"ignored"},{"role":"user","content":"likes green tea"}],"user_id":"u","agent_id":"a","metadata":{"k":"v"},"infer":false}`, nil})
-	var added struct {
-		Results []struct{ ID, Memory, Event string } `json:"results"`
-	}
-	mustDecode(t, status, body, &added)
-	if len(added.Results) != 1 || added.Results[0].Event != "ADD" {
-		t.Fatalf("add answered %s", body)
-	}
-	id := added.Results[0].ID
-	if m := srv.Memories(); len(m) != 1 || m[0].UserID != "u" || m[0].AgentID != "a" || m[0].Metadata["k"] != "v" || m[0].CreatedAt.IsZero() {
-		t.Errorf("Memories = %+v", m)
-	}
-
-	steps := []struct {
-		call       call
-		wantStatus int
-		wantIn     string
-	}{
-		{call{"POST", "/memories", `{"messages":[{"role":"user","content":"x"}]}`, nil}, 400, "At least one identifier"},
-		{call{"POST", "/memories", `{"user_id":"u"}`, nil}, 422, "Field required"},
-		{call{"GET", "/memories?user_id=u", "", nil}, 200, `"results":[{"id":"` + id},
-		{call{"GET", "/memories?user_id=other", "", nil}, 200, `{"results":[]}`},
-		{call{"POST", "/search", `{"query":"green","user_id":"u","agent_id":"a","limit":3}`, nil}, 200, `"score":1`},
-		{call{"POST", "/search", `{"query":"green","filters":{"user_id":"other"}}`, nil}, 200, `{"results":[]}`},
-		{call{"GET", "/memories/" + id, "", nil}, 200, `"memory":"likes green tea"`},
-		{call{"PUT", "/memories/" + id, `{"text":"likes black tea"}`, nil}, 200, "updated"},
-		{call{"GET", "/memories/" + id + "/history", "", nil}, 200, `"new_memory":"likes black tea"`},
-		{call{"DELETE", "/memories/" + id, "", nil}, 200, "deleted"},
-		{call{"GET", "/memories/" + id, "", nil}, 200, "null"},
-		{call{"DELETE", "/memories?user_id=u", "", nil}, 200, "deleted"},
-	}
-	for _, st := range steps {
-		status, body := do(t, srv.URL(), st.call)
-		if status != st.wantStatus || !strings.Contains(body, st.wantIn) {
-			t.Errorf("%s %s = %d %s, want %d containing %q", st.call.method, st.call.path, status, body, st.wantStatus, st.wantIn)
-		}
-	}
-}
-
-func TestFailuresAndAuth(t *testing.T) {
-	for _, flavor := range []memorybank.Flavor{memorybank.FlavorOSS, memorybank.FlavorPlatform} {
+func TestCallsRecordsEveryRequest(t *testing.T) {
+	t.Parallel()
+	for _, flavor := range flavors {
 		t.Run(string(flavor), func(t *testing.T) {
+			t.Parallel()
 			srv := mem0test.NewServer(t, flavor)
-			list := call{"GET", "/memories?user_id=u", "", map[string]string{"X-API-Key": "k"}}
-			if flavor == memorybank.FlavorPlatform {
-				list = call{"GET", "/v1/memories/?user_id=u", "", token}
-			}
+			c := newClient(t, srv, token("k")...)
+			routes := routesOf(flavor)
+			srv.FailNext(1, http.StatusInternalServerError)
+			path, body := routes.add("likes tea")
+			c.do("POST", path, body)
+			listPath, listBody := routes.list()
+			c.do(routes.method, listPath, listBody)
 
-			srv.FailNext(2, http.StatusTooManyRequests)
-			for range 2 {
-				if status, body := do(t, srv.URL(), list); status != http.StatusTooManyRequests || !strings.Contains(body, "injected failure") {
-					t.Errorf("failing request = %d %s", status, body)
+			want := []mem0test.Call{{Method: "POST", Path: path}}
+			p, q, _ := strings.Cut(listPath, "?")
+			want = append(want, mem0test.Call{Method: routes.method, Path: p, RawQuery: q})
+			if got := srv.Calls(); !slices.Equal(got, want) {
+				t.Errorf("Calls = %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+func TestEntityIDsAreTrimmedAndChecked(t *testing.T) {
+	t.Parallel()
+	for _, flavor := range flavors {
+		t.Run(string(flavor), func(t *testing.T) {
+			t.Parallel()
+			srv := mem0test.NewServer(t, flavor)
+			c := newClient(t, srv, token("k")...)
+			path, _ := routesOf(flavor).add("")
+			add := func(userID string) (int, string) {
+				return c.do("POST", path, map[string]any{"messages": msgs("user", "likes tea"), "user_id": userID, "infer": false})
+			}
+			if status, body := add("  alice  "); status != 200 {
+				t.Fatalf("add with a padded id = %d %s", status, body)
+			}
+			if m := srv.Memories(); len(m) != 1 || m[0].UserID != "alice" {
+				t.Errorf("Memories = %+v, want user_id trimmed to alice", m)
+			}
+			for _, bad := range []string{"al ice", "   "} {
+				if status, body := add(bad); status != http.StatusBadRequest || !strings.Contains(body, "Invalid user_id") {
+					t.Errorf("add with user_id %q = %d %s, want 400 Invalid user_id", bad, status, body)
 				}
 			}
-			if status, _ := do(t, srv.URL(), list); status != http.StatusOK {
-				t.Errorf("after FailNext ran out: %d", status)
+			if srv.Count() != 1 {
+				t.Errorf("Count = %d, want 1", srv.Count())
 			}
+		})
+	}
+}
 
-			srv.SetDown(true)
-			if status, _ := do(t, srv.URL(), list); status != http.StatusServiceUnavailable {
-				t.Errorf("while down: %d, want 503", status)
+func TestMetadataCannotSetIdentity(t *testing.T) {
+	t.Parallel()
+	for _, flavor := range flavors {
+		t.Run(string(flavor), func(t *testing.T) {
+			t.Parallel()
+			srv := mem0test.NewServer(t, flavor)
+			c := newClient(t, srv, token("k")...)
+			path, _ := routesOf(flavor).add("")
+			c.expect("POST", path, map[string]any{
+				"messages": msgs("user", "likes tea"), "user_id": "alice", "infer": false,
+				"metadata": map[string]any{"user_id": "mallory", "agent_id": "x", "run_id": "y", "actor_id": "z", "operation_id": "op"},
+			}, 200)
+			m := srv.Memories()
+			if len(m) != 1 || m[0].UserID != "alice" || m[0].AgentID != "" || m[0].RunID != "" || m[0].ActorID != "" {
+				t.Fatalf("Memories = %+v, want alice's memory only", m)
 			}
-			srv.SetDown(false)
+			if len(m[0].Metadata) != 1 || m[0].Metadata["operation_id"] != "op" {
+				t.Errorf("Metadata = %v, want only operation_id", m[0].Metadata)
+			}
+		})
+	}
+}
 
-			srv.SetAPIKey("other")
-			if status, _ := do(t, srv.URL(), list); status != http.StatusUnauthorized {
-				t.Errorf("wrong key: %d, want 401", status)
+func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
+	for _, flavor := range flavors {
+		t.Run(string(flavor), func(t *testing.T) {
+			t.Parallel()
+			srv := mem0test.NewServer(t, flavor)
+			srv.SetEventDelay(time.Millisecond)
+			c := newClient(t, srv, token("k")...)
+			routes := routesOf(flavor)
+			var wg sync.WaitGroup
+			for i := range 8 {
+				wg.Go(func() {
+					path, body := routes.add(fmt.Sprintf("fact %d", i))
+					if status, b, err := c.try("POST", path, body); err != nil || status != 200 {
+						t.Errorf("add %d = %d %s %v", i, status, b, err)
+					}
+					path, body = routes.search("fact")
+					if status, b, err := c.try("POST", path, body); err != nil || status != 200 {
+						t.Errorf("search %d = %d %s %v", i, status, b, err)
+					}
+					_ = srv.Memories()
+					_ = srv.Calls()
+				})
 			}
-			srv.SetAPIKey("k")
-			if status, _ := do(t, srv.URL(), list); status != http.StatusOK {
-				t.Errorf("right key: %d, want 200", status)
-			}
-
-			if got := srv.Requests(); got != 6 {
-				t.Errorf("Requests = %d, want 6", got)
+			wg.Wait()
+			if srv.Count() != 8 {
+				t.Errorf("Count = %d, want 8", srv.Count())
 			}
 		})
 	}
 }
 
 func TestWordOverlap(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		query, memory string
 		want          float64
@@ -260,37 +414,13 @@ func TestWordOverlap(t *testing.T) {
 	}
 }
 
-func mustDecode(t *testing.T, status int, body string, v any) {
-	t.Helper()
-	if status != http.StatusOK {
-		t.Fatalf("status %d: %s", status, body)
-	}
-	if err := json.Unmarshal([]byte(body), v); err != nil {
-		t.Fatalf("decoding %s: %v", body, err)
-	}
-}
+var errNoScore = errors.New("no score")
 
-// mem0's open-source update replaces the metadata with what it is sent, none included;
-// a client that wants its tags kept must send them back.
-func TestOSSUpdateReplacesMetadata(t *testing.T) {
-	srv := mem0test.NewServer(t, memorybank.FlavorOSS)
-	status, body := do(t, srv.URL(), call{"POST", "/memories", `{"messages":[{"role":"user","content":"tea"}],"user_id":"u","metadata":{"k":"v"}}`, nil})
-	var added struct {
-		Results []struct{ ID string } `json:"results"`
+// scoreOf reads "score" of a search result.
+func scoreOf(item map[string]any) (float64, error) {
+	f, ok := item["score"].(float64)
+	if !ok {
+		return 0, errNoScore
 	}
-	mustDecode(t, status, body, &added)
-	path := "/memories/" + added.Results[0].ID
-
-	if status, body := do(t, srv.URL(), call{"PUT", path, `{"text":"coffee","metadata":{"k":"w"}}`, nil}); status != http.StatusOK {
-		t.Fatalf("update with metadata: %d %s", status, body)
-	}
-	if m := srv.Memories()[0]; m.Memory != "coffee" || m.Metadata["k"] != "w" {
-		t.Errorf("after update with metadata: %+v", m)
-	}
-	if status, body := do(t, srv.URL(), call{"PUT", path, `{"text":"water"}`, nil}); status != http.StatusOK {
-		t.Fatalf("update without metadata: %d %s", status, body)
-	}
-	if m := srv.Memories()[0]; m.Memory != "water" || len(m.Metadata) != 0 {
-		t.Errorf("after update without metadata: %+v, want no metadata left", m)
-	}
+	return f, nil
 }
