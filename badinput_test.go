@@ -88,31 +88,38 @@ func TestBadInputIsRejectedAndWritesNothing(t *testing.T) {
 	}
 }
 
-// With Redis unreachable a create cannot be queued: 503, and neither an
-// operation nor an audit entry is left behind.
-func TestCreateAnswers503WhenTheCommandCannotBeQueued(t *testing.T) {
+// With Redis unreachable a create is still accepted: its operation, audit
+// entry and command commit in Postgres, and a worker sends the command from
+// its kept copy once it stalls (here a worker on a Redis that answers, after
+// a resend delay of one second). /readyz tells that Redis is missing.
+func TestCreateIsAcceptedDurablyWhenTheCommandCannotBeQueued(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "mem0-oss")
 	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
+	e.vars["CUSTOM_GPT_RESEND_AFTER"] = "1s"
 	app := e.createApp("No Redis GPT")
-	e.vars["CUSTOM_GPT_REDIS_URL"] = "redis://" + freeAddr(t) + "/0" // nothing listens there
-	e.start("api")
+	noRedis := e.with(map[string]string{"CUSTOM_GPT_REDIS_URL": "redis://" + freeAddr(t) + "/0"}) // nothing listens there
+	noRedis.start("api")
 
-	code, hdr, body := e.call("POST", "/api/v1/memories", app.APIKey, map[string]any{"content": "lost?"})
-	if code != http.StatusServiceUnavailable || body["type"] != "urn:custom-gpt-adapter:problem:not-accepted" || hdr.Get("Retry-After") == "" {
+	code, _, body := noRedis.call("POST", "/api/v1/memories", app.APIKey, map[string]any{"content": "kept anyway"})
+	if code != http.StatusAccepted {
 		t.Fatalf("create without redis: %d %v", code, body)
 	}
-	code, _, _ = e.call("GET", "/readyz", "", nil)
+	opID := body["operation_id"].(string)
+	code, _, _ = noRedis.call("GET", "/readyz", "", nil)
 	if code != http.StatusServiceUnavailable {
 		t.Fatalf("readyz without redis: %d", code)
 	}
-	_, _, audit := e.call("GET", "/admin/v1/audit", adminToken, nil)
-	if entries := audit["entries"].([]any); len(entries) != 0 {
-		t.Fatalf("a refused create left audit entries: %v", entries)
+	var kept int
+	if err := e.pool().QueryRow(context.Background(), "SELECT count(*) FROM custom_gpt_operations WHERE id = $1 AND command IS NOT NULL", opID).Scan(&kept); err != nil || kept != 1 {
+		t.Fatalf("the accepted operation keeps %d commands (%v)", kept, err)
 	}
-	var ops int
-	pool := e.pool()
-	if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM custom_gpt_operations").Scan(&ops); err != nil || ops != 0 {
-		t.Fatalf("a refused create left %d operations (%v)", ops, err)
+
+	e.start("worker")
+	e.eventually("the worker sends the kept command and stores the memory", func() bool {
+		return noRedis.operationStatus(app.APIKey, opID) == "succeeded"
+	})
+	if n := e.bank.Count(); n != 1 {
+		t.Fatalf("the Memory Bank holds %d memories, want 1", n)
 	}
 }

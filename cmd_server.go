@@ -31,6 +31,9 @@ func runServer(ctx context.Context, getenv func(string) string, stderr io.Writer
 	if worker {
 		g.Go(func() error { return svc.RunWorker(ctx) })
 	}
+	if worker && !api && cfg.WorkerAddr != "" {
+		g.Go(func() error { return svc.RunOps(ctx) })
+	}
 	err = g.Wait()
 	log.Info("stopped")
 	return err

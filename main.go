@@ -49,7 +49,8 @@ commands:
   dlq list                    list commands parked on the dead-letter (poison) stream
   dlq replay MESSAGE_ID|--all reopen the operations of parked commands and send them again
   dlq drop MESSAGE_ID         delete a parked command without replaying it (its operation stays failed)
-  healthcheck                 exit 0 when the local API answers /healthz (for containers)
+  healthcheck [--worker]      exit 0 when the local API (or, with --worker, the worker on
+                              CUSTOM_GPT_WORKER_ADDR) answers /healthz (for containers)
 
 Configuration is read from CUSTOM_GPT_* environment variables; see the README.
 `
@@ -94,7 +95,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "dlq":
 		return runDLQ(ctx, args[1:], getenv, stdout, stderr)
 	case "healthcheck":
-		return runHealthcheck(ctx, getenv)
+		return runHealthcheck(ctx, args[1:], getenv)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

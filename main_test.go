@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -68,6 +69,15 @@ func newEnv(t testing.TB, flavor string) *env {
 }
 
 func (e *env) getenv(k string) string { return e.vars[k] }
+
+// with is the deployment with some variables set otherwise, for one process
+// of it (a worker with another setting, say).
+func (e *env) with(vars map[string]string) *env {
+	c := *e
+	c.vars = maps.Clone(e.vars)
+	maps.Copy(c.vars, vars)
+	return &c
+}
 
 // cli runs one command to completion and returns its stdout.
 func (e *env) cli(args ...string) (string, error) {

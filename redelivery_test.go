@@ -74,8 +74,9 @@ func assertOneTerminalAudit(t *testing.T, e *env, opID, status string) {
 }
 
 // A worker stopped after the Memory Bank stored the memory but before the worker
-// committed the outcome: another worker finishes the operation with that same
-// memory, and nothing is stored or audited twice.
+// committed the outcome (stopped with no grace left: its work is cut): another
+// worker finishes the operation with that same memory, and nothing is stored
+// or audited twice.
 func TestWorkerStoppedBeforeCommitStoresOnce(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "mem0-oss")
@@ -83,7 +84,7 @@ func TestWorkerStoppedBeforeCommitStoresOnce(t *testing.T) {
 	app := e.createApp("Crash GPT")
 	e.start("api")
 
-	first, cancelFirst := e.startCancellable("worker")
+	first, cancelFirst := e.with(map[string]string{"CUSTOM_GPT_SHUTDOWN_GRACE": "1ms"}).startCancellable("worker")
 	e.bank.AfterAdd(func() {
 		e.bank.AfterAdd(nil)
 		cancelFirst() // the worker is told to stop before it hears the answer

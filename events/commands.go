@@ -75,3 +75,18 @@ func NewCommand(name string) (any, bool) {
 func CommandNames() []string {
 	return []string{Name(CreateMemory{}), Name(UpdateMemory{}), Name(DeleteMemory{}), Name(ForgetMemories{})}
 }
+
+// OperationID returns the operation a command runs, "" for anything else.
+func OperationID(cmd any) string {
+	switch c := cmd.(type) {
+	case *CreateMemory:
+		return c.OperationID
+	case *UpdateMemory:
+		return c.OperationID
+	case *DeleteMemory:
+		return c.OperationID
+	case *ForgetMemories:
+		return c.OperationID
+	}
+	return ""
+}

@@ -4,13 +4,16 @@ import "time"
 
 // MemoryCreated: an operation stored its memory. Topic: <prefix>.events.MemoryCreated.
 type MemoryCreated struct {
-	Version     int       `json:"version"`
-	OperationID string    `json:"operation_id"`
-	AppID       string    `json:"app_id"`
-	EndUser     string    `json:"end_user,omitempty"`
-	MemoryIDs   []string  `json:"memory_ids"`
-	RequestID   string    `json:"request_id"`
-	OccurredAt  time.Time `json:"occurred_at"`
+	Version     int      `json:"version"`
+	OperationID string   `json:"operation_id"`
+	AppID       string   `json:"app_id"`
+	EndUser     string   `json:"end_user,omitempty"`
+	MemoryIDs   []string `json:"memory_ids"`
+	// Note is set when the add left no memory: with inference on, mem0 found
+	// nothing new to remember in the content.
+	Note       string    `json:"note,omitempty"`
+	RequestID  string    `json:"request_id"`
+	OccurredAt time.Time `json:"occurred_at"`
 }
 
 // MemoryCreationFailed: an operation ended without storing its memory.

@@ -29,10 +29,12 @@ type Config struct {
 	MemoryBankURL      string // empty: the embedded Memory Bank in Postgres
 	MemoryBankFlavor   memorybank.Flavor
 	MemoryBankAPIKey   string
+	MemoryBankInfer    bool // let mem0 extract facts (0..n memories per add) instead of storing verbatim
 	MemoryBankTimeout  time.Duration
 	BreakerFailures    int
 	BreakerOpenTimeout time.Duration
 	HTTPAddr           string
+	WorkerAddr         string // a worker-only process serves /healthz, /readyz, /metrics here; empty: not at all
 	PublicURL          string // OAuth issuer and the API's audience
 	AdminToken         string
 	PrivacyPolicyFile  string // empty: the built-in policy
@@ -46,6 +48,7 @@ type Config struct {
 	WorkerConcurrency  int
 	WorkerClaimIdle    time.Duration
 	WorkerLease        time.Duration
+	ShutdownGrace      time.Duration // how long in-flight work may finish after SIGTERM
 	RetryMax           int
 	RetryInitial       time.Duration
 	RetryMaxInterval   time.Duration
@@ -73,10 +76,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		MemoryBankURL:      p.str("CUSTOM_GPT_MEMORY_BANK_URL", ""),
 		MemoryBankFlavor:   memorybank.Flavor(p.str("CUSTOM_GPT_MEMORY_BANK_FLAVOR", string(memorybank.FlavorOSS))),
 		MemoryBankAPIKey:   p.str("CUSTOM_GPT_MEMORY_BANK_API_KEY", ""),
+		MemoryBankInfer:    p.boolean("CUSTOM_GPT_MEMORY_BANK_INFER", false),
 		MemoryBankTimeout:  p.duration("CUSTOM_GPT_MEMORY_BANK_TIMEOUT", 10*time.Second),
 		BreakerFailures:    p.integer("CUSTOM_GPT_MEMORY_BANK_BREAKER_FAILURES", 5, 1, 1000),
 		BreakerOpenTimeout: p.duration("CUSTOM_GPT_MEMORY_BANK_BREAKER_OPEN", 30*time.Second),
 		HTTPAddr:           p.str("CUSTOM_GPT_HTTP_ADDR", "127.0.0.1:8080"),
+		WorkerAddr:         p.str("CUSTOM_GPT_WORKER_ADDR", ""),
 		AdminToken:         p.str("CUSTOM_GPT_ADMIN_TOKEN", ""),
 		PrivacyPolicyFile:  p.str("CUSTOM_GPT_PRIVACY_POLICY_FILE", ""),
 		SigningAlgorithm:   p.str("CUSTOM_GPT_SIGNING_ALG", "ES256"),
@@ -89,6 +94,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		WorkerConcurrency:  p.integer("CUSTOM_GPT_WORKER_CONCURRENCY", 8, 1, 256),
 		WorkerClaimIdle:    p.duration("CUSTOM_GPT_WORKER_CLAIM_IDLE", 2*time.Minute),
 		WorkerLease:        p.duration("CUSTOM_GPT_WORKER_LEASE", 30*time.Second),
+		ShutdownGrace:      p.duration("CUSTOM_GPT_SHUTDOWN_GRACE", 25*time.Second),
 		RetryMax:           p.integer("CUSTOM_GPT_RETRY_MAX", 8, 0, 100),
 		RetryInitial:       p.duration("CUSTOM_GPT_RETRY_INITIAL", 250*time.Millisecond),
 		RetryMaxInterval:   p.duration("CUSTOM_GPT_RETRY_MAX_INTERVAL", 15*time.Second),
@@ -135,6 +141,9 @@ func (c Config) validate(p *parser) {
 	}
 	if _, port, err := net.SplitHostPort(c.HTTPAddr); err != nil || port == "" {
 		p.fail("CUSTOM_GPT_HTTP_ADDR", "must be host:port, e.g. 127.0.0.1:8080")
+	}
+	if _, port, err := net.SplitHostPort(c.WorkerAddr); c.WorkerAddr != "" && (err != nil || port == "") {
+		p.fail("CUSTOM_GPT_WORKER_ADDR", "must be host:port, e.g. 0.0.0.0:9091, or empty")
 	}
 	if err := validatePublicURL(c.PublicURL); err != nil {
 		p.fail("CUSTOM_GPT_PUBLIC_URL", err.Error())

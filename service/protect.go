@@ -45,10 +45,9 @@ func (s *Service) workerBank(bank memoryBank) (memoryBank, error) {
 	return client.Paced(t), nil
 }
 
-// deadLetters is the poison stream, read and replayed through the service's
-// own Redis client and command publisher.
+// deadLetters is the poison stream, read through the service's own Redis client.
 func (s *Service) deadLetters() *redis.DeadLetters {
-	return redis.NewDeadLetters(s.redis, s.cmdPub, s.topics.Poison(), s.topics.Command)
+	return redis.NewDeadLetters(s.redis, s.topics.Poison())
 }
 
 // registerDeadLetterDepth exports the poison stream's length (XLEN, O(1)) on
@@ -66,45 +65,4 @@ func (s *Service) registerDeadLetterDepth(dl *redis.DeadLetters) {
 		}
 		return float64(n)
 	}))
-}
-
-// pruneDeadLetters drops parked commands older than their retention, hourly,
-// until ctx ends; their operations failed long ago. Several workers may prune
-// at once: trimming by age is idempotent.
-func (s *Service) pruneDeadLetters(ctx context.Context, dl *redis.DeadLetters) {
-	tick := time.NewTicker(time.Hour)
-	defer tick.Stop()
-	for {
-		if n, err := dl.Prune(ctx, s.cfg.Protection.DeadLetterRetention); err != nil && ctx.Err() == nil {
-			s.log.Warn("prune dead letters", "error", err)
-		} else if n > 0 {
-			s.log.Info("pruned dead letters", "entries", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
-}
-
-// resendLostCommands looks for operations whose command Redis lost, every
-// quarter of ResendAfter (at least each second), until ctx ends. Several
-// workers may look at once: the rows they resend are locked and marked.
-func (s *Service) resendLostCommands(ctx context.Context) {
-	lost := s.app.Commands.LostCommands
-	tick := time.NewTicker(max(s.cfg.Protection.ResendAfter/4, time.Second))
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		if n, err := lost.Resend(ctx, s.cfg.Protection.ResendAfter); err != nil && ctx.Err() == nil {
-			s.log.Warn("resend lost commands", "error", err)
-		} else if n > 0 {
-			s.log.Warn("resent commands their stream had lost", "commands", n)
-		}
-	}
 }

@@ -13,9 +13,7 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
-	"github.com/ThreeDotsLabs/watermill/components/cqrs"
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,20 +44,22 @@ type memoryBank interface {
 
 // Service is one running instance: API, worker, or both.
 type Service struct {
-	cfg      Config
-	log      *slog.Logger
-	wlog     watermill.LoggerAdapter
-	pool     *pgxpool.Pool
-	redisOpt *redis.Options
-	redis    goredis.UniversalClient // readiness checks and rate limits
-	cmdPub   message.Publisher
-	registry *prometheus.Registry
-	topics   events.Topics
-	app      app.Application
-	keys     *postgres.SigningKeyStore
-	metrics  *decorator.Metrics
-	refusals *postgres.AuditBatcher // audit entries of rate-limited requests
-	opts     options
+	cfg       Config
+	log       *slog.Logger
+	wlog      watermill.LoggerAdapter
+	pool      *pgxpool.Pool
+	redisOpt  *redis.Options
+	redis     goredis.UniversalClient // readiness checks, rate limits, commands
+	commands  *commandQueue
+	memories  *postgres.MemoryRegistry
+	consumers *redis.ConsumerHealth // the worker's consumers, for readiness
+	registry  *prometheus.Registry
+	topics    events.Topics
+	app       app.Application
+	keys      *postgres.SigningKeyStore
+	metrics   *decorator.Metrics
+	refusals  *postgres.AuditBatcher // audit entries of rate-limited requests
+	opts      options
 
 	// The authorization server is built on first use: only API processes need
 	// it, and commands such as `apps create` start faster and quieter without.
@@ -89,11 +89,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*Se
 		return nil, err
 	}
 	s.redis = redis.NewClient(s.redisOpt)
-	// Commands are never trimmed: an entry may be unprocessed.
-	if s.cmdPub, err = redis.NewPublisher(s.redisOpt, 0, s.wlog); err != nil {
-		s.Close()
-		return nil, err
-	}
+	s.consumers = redis.NewConsumerHealth(0)
 	bank, err := s.memoryBank()
 	if err != nil {
 		s.Close()
@@ -155,66 +151,56 @@ func (s *Service) memoryBank() (memoryBank, error) {
 	}
 	return memorybank.New(memorybank.Config{
 		BaseURL: s.cfg.MemoryBankURL, Flavor: s.cfg.MemoryBankFlavor, APIKey: s.cfg.MemoryBankAPIKey,
-		Timeout: s.cfg.MemoryBankTimeout, Registerer: s.registry,
+		Timeout: s.cfg.MemoryBankTimeout, Infer: s.cfg.MemoryBankInfer, Registerer: s.registry,
 		Breaker: memorybank.BreakerConfig{ConsecutiveFailures: uint32(s.cfg.BreakerFailures), OpenTimeout: s.cfg.BreakerOpenTimeout},
 	})
 }
 
 func (s *Service) application(bank, workerBank memoryBank) (app.Application, error) {
-	cmdBus, err := cqrs.NewCommandBusWithConfig(s.cmdPub, cqrs.CommandBusConfig{
-		GeneratePublishTopic: func(p cqrs.CommandBusGeneratePublishTopicParams) (string, error) {
-			return s.topics.Command(p.CommandName), nil
-		},
-		OnSend: func(p cqrs.CommandBusOnSendParams) error {
-			if id := events.CorrelationID(p.Message.Context()); id != "" {
-				middleware.SetCorrelationID(id, p.Message)
-			}
-			return nil
-		},
-		Marshaler: messaging.Marshaler,
-		Logger:    s.wlog,
-	})
-	if err != nil {
-		return app.Application{}, err
-	}
+	m := decorator.NewMetrics(s.registry)
+	s.metrics = m
+	l := s.log
+	// Commands are queued after their operation commits, each as one stream
+	// entry the operation notes (see LostCommands).
+	bus := redis.NewCommandBus(redis.NewCommandPublisher(s.redis), s.topics, messaging.Marshaler)
+	s.commands = newCommandQueue(bus, postgres.NewCommandEntries(s.pool), l, s.registry)
+	s.memories = postgres.NewMemoryRegistry(s.pool)
 	dl := s.deadLetters()
 	s.registerDeadLetterDepth(dl)
 	outbox := postgres.NewOutbox(s.topics, messaging.Marshaler, s.wlog)
 	tx := postgres.NewTransactor(s.pool, outbox)
-	m := decorator.NewMetrics(s.registry)
-	s.metrics = m
-	l := s.log
 	// Refused requests are audited in batches: a flood of 429s costs a few
 	// commits a second, not one per request.
 	s.refusals = postgres.NewAuditBatcher(s.pool, postgres.AuditBatchConfig{}, s.log, s.registry)
 	users := postgres.NewUserRepository(s.pool)
 	s.authUsers = query.NewAuthenticateUserHandler(users, l, m)
 	worker := command.WorkerConfig{Lease: s.cfg.WorkerLease, OrphanAfter: s.cfg.WorkerClaimIdle}
+	cmds, reg := s.commands, s.memories
 	return app.Application{
 		Commands: app.Commands{
-			AcceptCreateMemory:   command.NewAcceptCreateMemoryHandler(tx, cmdBus, l, m),
-			AcceptUpdateMemory:   command.NewAcceptUpdateMemoryHandler(tx, cmdBus, l, m),
-			AcceptDeleteMemory:   command.NewAcceptDeleteMemoryHandler(tx, cmdBus, l, m),
-			AcceptForgetMemories: command.NewAcceptForgetMemoriesHandler(tx, cmdBus, l, m),
-			CreateMemory:         command.NewCreateMemoryHandler(tx, workerBank, worker, l, m),
-			UpdateMemory:         command.NewUpdateMemoryHandler(tx, workerBank, worker, l, m),
-			DeleteMemory:         command.NewDeleteMemoryHandler(tx, workerBank, worker, l, m),
-			ForgetMemories:       command.NewForgetMemoriesHandler(tx, workerBank, worker, l, m),
-			FailOperation:        command.NewFailOperationHandler(tx, l, m),
+			AcceptCreateMemory:   command.NewAcceptCreateMemoryHandler(tx, cmds, l, m),
+			AcceptUpdateMemory:   command.NewAcceptUpdateMemoryHandler(tx, cmds, reg, l, m),
+			AcceptDeleteMemory:   command.NewAcceptDeleteMemoryHandler(tx, cmds, reg, l, m),
+			AcceptForgetMemories: command.NewAcceptForgetMemoriesHandler(tx, cmds, l, m),
+			CreateMemory:         command.NewCreateMemoryHandler(tx, cmds, workerBank, reg, worker, l, m),
+			UpdateMemory:         command.NewUpdateMemoryHandler(tx, cmds, workerBank, reg, worker, l, m),
+			DeleteMemory:         command.NewDeleteMemoryHandler(tx, cmds, workerBank, reg, worker, l, m),
+			ForgetMemories:       command.NewForgetMemoriesHandler(tx, cmds, workerBank, reg, worker, l, m),
+			FailOperation:        command.NewFailOperationHandler(tx, cmds, l, m),
 			AdmitRequest:         command.NewAdmitRequestHandler(apiRateLimiter{redis.NewLimiter(s.redis, s.cfg.StreamPrefix)}, s.cfg.RateLimits, l, m),
 			RecordRateLimited:    command.NewRecordRateLimitedHandler(s.refusals, l, m),
 			Apps:                 command.NewAppAdmin(postgres.NewApplicationRepository(s.pool)).WithDefaultRateLimits(s.cfg.RateLimits),
 			Users:                command.NewUserAdmin(users, postgres.NewOAuthStore(s.pool)),
-			DeadLetters:          command.NewDeadLetterAdmin(tx, dl),
-			LostCommands:         command.NewLostCommands(tx, cmdBus, redis.NewCommandQueues(s.redis, s.topics)),
+			DeadLetters:          command.NewDeadLetterAdmin(tx, dl, cmds),
+			LostCommands:         command.NewLostCommands(tx, cmds, redis.NewCommandQueues(s.redis, s.topics)),
 		},
 		Queries: app.Queries{
 			Authenticate:     query.NewAuthenticateHandler(postgres.NewApplicationRepository(s.pool), lazyTokens{s}, l, m),
 			AuthenticateUser: s.authUsers,
 			SearchMemories:   query.NewSearchMemoriesHandler(bank, tx, l, m),
-			ListMemories:     query.NewListMemoriesHandler(bank, tx, l, m),
-			GetMemory:        query.NewGetMemoryHandler(bank, tx, l, m),
-			MemoryHistory:    query.NewMemoryHistoryHandler(bank, tx, l, m),
+			ListMemories:     query.NewListMemoriesHandler(reg, bank, tx, l, m),
+			GetMemory:        query.NewGetMemoryHandler(reg, bank, tx, l, m),
+			MemoryHistory:    query.NewMemoryHistoryHandler(reg, bank, tx, l, m),
 			GetOperation:     query.NewGetOperationHandler(postgres.NewOperationRepository(s.pool), l, m),
 			ListAudit:        query.NewListAuditHandler(postgres.NewAuditRepository(s.pool), l, m),
 		},
@@ -256,6 +242,11 @@ func (s *Service) ready(ctx context.Context) error {
 	if err := s.pool.Ping(ctx); err != nil {
 		return errors.New("postgres unreachable")
 	}
+	// A worker whose consumer cannot read its stream takes no commands, however
+	// well Redis answers a PING; named first, it says which stream.
+	if err := s.consumers.Check(); err != nil {
+		return err
+	}
 	if err := redis.Ping(ctx, s.redis); err != nil {
 		return errors.New("redis unreachable")
 	}
@@ -268,13 +259,27 @@ func (s *Service) RunAPI(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	srv := porthttp.NewServer(s.cfg.HTTPAddr, h)
+	return s.serve(ctx, "CUSTOM_GPT_HTTP_ADDR", s.cfg.HTTPAddr, h)
+}
+
+// RunOps serves /healthz, /readyz and /metrics on CUSTOM_GPT_WORKER_ADDR
+// until ctx ends: what a worker without the API answers to its operators.
+func (s *Service) RunOps(ctx context.Context) error {
+	h := porthttp.NewOpsHandler(porthttp.Config{
+		Ready:    func(r *http.Request) error { return s.ready(r.Context()) },
+		Gatherer: s.registry, Logger: s.log,
+	})
+	return s.serve(ctx, "CUSTOM_GPT_WORKER_ADDR", s.cfg.WorkerAddr, h)
+}
+
+func (s *Service) serve(ctx context.Context, variable, addr string, h http.Handler) error {
+	srv := porthttp.NewServer(addr, h)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	s.log.Info("http api listening", "addr", s.cfg.HTTPAddr)
+	s.log.Info("http listening", "addr", addr)
 	select {
 	case err := <-errc:
-		return fmt.Errorf("CUSTOM_GPT_HTTP_ADDR: %w", err)
+		return fmt.Errorf("%s: %w", variable, err)
 	case <-ctx.Done():
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
@@ -283,8 +288,16 @@ func (s *Service) RunAPI(ctx context.Context) error {
 }
 
 // RunWorker consumes commands, parks and fails poisoned ones, relays the
-// outbox to Redis and sends webhooks, until ctx ends.
+// outbox to Redis and sends webhooks, until ctx ends. It then stops taking
+// commands and lets those in progress finish, for at most
+// CUSTOM_GPT_SHUTDOWN_GRACE, before it returns.
 func (s *Service) RunWorker(ctx context.Context) error {
+	hardStop, stopNow := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopNow()
+	context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(s.cfg.ShutdownGrace, stopNow)
+		context.AfterFunc(hardStop, func() { t.Stop() })
+	})
 	host, _ := os.Hostname()
 	mcfg := messaging.Config{
 		Topics: s.topics, Redis: s.redisOpt,
@@ -292,6 +305,8 @@ func (s *Service) RunWorker(ctx context.Context) error {
 		Concurrency: s.cfg.WorkerConcurrency, ClaimIdle: s.cfg.WorkerClaimIdle, NackSleep: 500 * time.Millisecond,
 		HoldBack: min(s.cfg.BreakerOpenTimeout, s.cfg.WorkerClaimIdle/2),
 		Retry:    messaging.RetryConfig{MaxRetries: s.cfg.RetryMax, InitialInterval: s.cfg.RetryInitial, MaxInterval: s.cfg.RetryMaxInterval},
+		Health:   s.consumers, Log: s.log,
+		HardStop: hardStop, Grace: s.cfg.ShutdownGrace,
 	}
 	poisonPub, err := redis.NewPublisher(s.redisOpt, 0, s.wlog)
 	if err != nil {
@@ -317,16 +332,39 @@ func (s *Service) RunWorker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	dl := s.deadLetters()
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return commands.Run(gctx) })
+	g.Go(func() error { return runRouter(gctx, commands) })
 	for _, run := range webhooks {
 		g.Go(func() error { return run(gctx) })
 	}
-	g.Go(func() error { return poisoned.Run(gctx) })
+	g.Go(func() error { return runRouter(gctx, poisoned) })
 	g.Go(func() error { return fwd.Run(gctx) })
-	g.Go(func() error { s.pruneOutbox(gctx); return nil })
-	g.Go(func() error { s.pruneDeadLetters(gctx, s.deadLetters()); return nil })
-	g.Go(func() error { s.resendLostCommands(gctx); return nil })
+	g.Go(func() error {
+		s.every(gctx, time.Hour, slog.LevelInfo, "pruned outbox rows", func(ctx context.Context) (int64, error) {
+			return postgres.PruneOutbox(ctx, s.pool, s.cfg.OutboxRetention)
+		})
+		return nil
+	})
+	g.Go(func() error {
+		s.every(gctx, time.Hour, slog.LevelInfo, "pruned dead letters", func(ctx context.Context) (int64, error) {
+			return dl.Prune(ctx, s.cfg.Protection.DeadLetterRetention)
+		})
+		return nil
+	})
+	g.Go(func() error {
+		// Resending means Redis lost work: worth a warning.
+		s.every(gctx, max(s.cfg.Protection.ResendAfter/4, time.Second), slog.LevelWarn, "resent commands no longer on their way",
+			func(ctx context.Context) (int64, error) {
+				n, err := s.app.Commands.LostCommands.Resend(ctx, s.cfg.Protection.ResendAfter)
+				return int64(n), err
+			})
+		return nil
+	})
+	g.Go(func() error {
+		s.every(gctx, commandTrimEvery, slog.LevelDebug, "trimmed acknowledged commands", s.trimCommandStreams)
+		return nil
+	})
 	s.log.Info("worker running", "consumer", mcfg.Consumer, "concurrency", mcfg.Concurrency)
 	err = g.Wait()
 	_ = poisonPub.Close()
@@ -337,16 +375,59 @@ func (s *Service) RunWorker(ctx context.Context) error {
 	return err
 }
 
-// pruneOutbox deletes relayed outbox rows past their retention, hourly, until
-// ctx ends. Several workers may prune at once: the DELETE is idempotent.
-func (s *Service) pruneOutbox(ctx context.Context) {
-	tick := time.NewTicker(time.Hour)
+// runRouter runs r until ctx ends, then closes it: the router stops taking
+// messages and waits for those in progress (see messaging.Config.HardStop).
+// Closing, rather than cancelling the router's own context, also stops a
+// router still subscribing its handlers cleanly, instead of failing them.
+func runRouter(ctx context.Context, r *message.Router) error {
+	done := make(chan error, 1)
+	go func() { done <- r.Run(context.WithoutCancel(ctx)) }()
+	select {
+	case <-r.Running():
+	case err := <-done:
+		return err
+	}
+	select {
+	case err := <-done:
+		return err // stopped by itself
+	case <-ctx.Done():
+	}
+	closeErr := r.Close()
+	return errors.Join(<-done, closeErr)
+}
+
+// commandTrimEvery is how often acknowledged commands are trimmed from their
+// streams: the text of a memory stays in Redis about this long after its work.
+const commandTrimEvery = 10 * time.Second
+
+// trimCommandStreams removes from each command stream what its workers have
+// received and acknowledged.
+func (s *Service) trimCommandStreams(ctx context.Context) (int64, error) {
+	var total int64
+	for _, name := range events.CommandNames() {
+		n, err := redis.TrimAcknowledged(ctx, s.redis, s.topics.Command(name))
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// every runs fn now and then every period until ctx ends. A failure is a
+// warning (the next round tries again); what it did is logged as done, at
+// level, when done is set and something was done. Several processes may run
+// the same loop: each fn is safe to run twice at once.
+func (s *Service) every(ctx context.Context, period time.Duration, level slog.Level, done string, fn func(context.Context) (int64, error)) {
+	tick := time.NewTicker(period)
 	defer tick.Stop()
 	for {
-		if n, err := postgres.PruneOutbox(ctx, s.pool, s.cfg.OutboxRetention); err != nil && ctx.Err() == nil {
-			s.log.Warn("prune outbox", "error", err)
-		} else if n > 0 {
-			s.log.Info("pruned outbox", "rows", n)
+		n, err := fn(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.log.Warn("background task failed; it runs again", "task", done, "error", err)
+		case n > 0 && done != "":
+			s.log.Log(ctx, level, done, "count", n)
 		}
 		select {
 		case <-ctx.Done():
@@ -360,9 +441,6 @@ func (s *Service) pruneOutbox(ctx context.Context) {
 func (s *Service) Close() {
 	if s.refusals != nil {
 		s.refusals.Close() // before the pool: it writes what is queued
-	}
-	if s.cmdPub != nil {
-		_ = s.cmdPub.Close()
 	}
 	if s.redis != nil {
 		_ = s.redis.Close()

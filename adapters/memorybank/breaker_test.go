@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/memorybank"
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/mem0test"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sony/gobreaker/v2"
@@ -48,9 +47,9 @@ func TestBreakerOpensAfterTransientFailuresAndFailsFast(t *testing.T) {
 		calls := []func() error{
 			func() error { _, err := c.Search(ctx, alice, query(t, "x", 5)); return err },
 			func() error { _, err := c.Add(ctx, alice, draft(t, "x", nil), "op"); return err },
-			func() error { _, err := c.FindByOperation(ctx, alice, "op"); return err },
+			func() error { _, err := c.FindByOperation(ctx, alice, "op", "x"); return err },
 			func() error { return c.Ping(ctx) },
-			func() error { _, err := c.List(ctx, alice, memory.Page{}); return err },
+			func() error { _, err := c.Held(ctx, alice); return err },
 			func() error { _, err := c.Get(ctx, alice, missingID); return err },
 			func() error { return c.Update(ctx, alice, missingID, "x") },
 			func() error { return c.Delete(ctx, alice, missingID) },

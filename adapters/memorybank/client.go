@@ -16,21 +16,28 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 )
 
-// dialect is what differs between the flavors: routes, request bodies and auth.
-// Answers are read by one lenient decoder that accepts both flavors' shapes.
+// dialect is what differs between the flavors: routes, request bodies, auth
+// and what marks a memory as a scope's. Answers are read by one lenient
+// decoder that accepts both flavors' shapes.
 type dialect interface {
 	addRequest(scope memory.Scope, d memory.Draft, operationID string, infer bool) (path string, body any)
-	// listPath lists scope; a dialect that lists in pages reads page (from 1) of size.
-	listPath(scope memory.Scope, page, size int) string
-	// listsInPages tells whether one answer may hold only part of the scope.
-	listsInPages() bool
+	// eventPath is where an asynchronous add is followed.
+	eventPath(id string) string
+	// findRequest asks for the memories of scope tagged with operationID.
+	findRequest(scope memory.Scope, operationID, hint string) (method, path string, body any)
+	// heldRequest lists what the Memory Bank holds of scope: some, not all.
+	heldRequest(scope memory.Scope) (method, path string, body any)
+	// getManyRequest reads several memories at once, when the flavor can.
+	getManyRequest(scope memory.Scope, ids []string) (method, path string, body any, ok bool)
 	searchRequest(scope memory.Scope, q memory.Query) (path string, body any)
 	// memoryPath is the route of one memory: get, update (PUT) and delete.
 	memoryPath(id string) string
 	historyPath(id string) string
 	// updateBody is the PUT body; metadata is what the memory holds now.
 	updateBody(content string, metadata map[string]any) any
-	deleteAllPath(scope memory.Scope) string
+	deleteAllRequest(scope memory.Scope) (path string, async bool)
+	// ownedBy tells whether an answer about one memory names scope as its owner.
+	ownedBy(it wireItem, scope memory.Scope) bool
 	authHeader(apiKey string) (name, value string)
 }
 
@@ -48,8 +55,6 @@ type Client struct {
 	// pacer, when set, admits each request first: the worker's budget and
 	// concurrency bound. Nil sends at once (the API's reads).
 	pacer Pacer
-	// listPageSize is the page_size of each list request in a paging dialect.
-	listPageSize int
 }
 
 // New validates cfg and builds a Client; it does not contact the Memory Bank.
@@ -74,82 +79,9 @@ func New(cfg Config) (*Client, error) {
 		dialect: d,
 		breaker: newBreaker(cfg.Breaker, m.breakerState),
 		metrics: m,
-
-		listPageSize: defaultListPageSize,
 	}
 	c.authName, c.authValue = d.authHeader(cfg.APIKey)
 	return c, nil
-}
-
-// Add stores d in scope, tagged with operationID, and returns the ids of the memories
-// now holding it (one when Infer is off). The scope always comes from the caller's
-// authenticated identity, never from the request.
-func (c *Client) Add(ctx context.Context, scope memory.Scope, d memory.Draft, operationID string) ([]string, error) {
-	path, body := c.dialect.addRequest(scope, d, operationID, c.infer)
-	var ids []string
-	err := c.call(ctx, request{op: c.metrics.add, method: http.MethodPost, path: path, body: body, decode: func(b []byte) error {
-		items, err := decodeItems(b)
-		if err != nil {
-			return err
-		}
-		for _, it := range items {
-			if id := it.id(); id != "" && it.added() {
-				ids = append(ids, id)
-			}
-		}
-		return nil
-	}})
-	if err != nil {
-		return nil, err
-	}
-	return ids, nil
-}
-
-// FindByOperation returns the ids of the memories in scope tagged with operationID, so
-// that a redelivered command can tell what an earlier attempt already stored. It reads
-// every page of the scope: an older operation's memory may sit on any of them.
-func (c *Client) FindByOperation(ctx context.Context, scope memory.Scope, operationID string) ([]string, error) {
-	if operationID == "" {
-		return nil, nil
-	}
-	records, err := c.listAll(ctx, scope)
-	if err != nil {
-		return nil, err
-	}
-	var ids []string
-	for _, r := range records {
-		if r.OperationID() == operationID {
-			ids = append(ids, r.ID)
-		}
-	}
-	return ids, nil
-}
-
-// Search returns at most q.Limit memories of scope relevant to q, in the server's order.
-func (c *Client) Search(ctx context.Context, scope memory.Scope, q memory.Query) ([]memory.Hit, error) {
-	path, body := c.dialect.searchRequest(scope, q)
-	var hits []memory.Hit
-	err := c.call(ctx, request{op: c.metrics.search, method: http.MethodPost, path: path, body: body, decode: func(b []byte) error {
-		items, err := decodeItems(b)
-		if err != nil {
-			return err
-		}
-		hits = make([]memory.Hit, 0, min(len(items), max(q.Limit, 0)))
-		for _, it := range items {
-			if q.Limit > 0 && len(hits) == q.Limit {
-				break
-			}
-			meta := it.metadata()
-			if it.id() != "" && it.inScope(scope, meta) {
-				hits = append(hits, it.hit(meta))
-			}
-		}
-		return nil
-	}})
-	if err != nil {
-		return nil, err
-	}
-	return hits, nil
 }
 
 // Paced returns a view of c whose every request is first admitted by p. The
@@ -182,6 +114,9 @@ type request struct {
 	decode func([]byte) error
 	// byID marks a route naming one memory, where a 404 means that memory is missing.
 	byID bool
+	// write marks a request that changes what the Memory Bank holds: an
+	// answer lost or failed may hide that the change was made all the same.
+	write bool
 }
 
 // call runs one request through the breaker. decode runs inside it, so an unreadable
@@ -219,6 +154,9 @@ func (c *Client) call(ctx context.Context, r request) error {
 		start := time.Now()
 		data, status, err := c.roundTrip(ctx, r.method, r.path, body)
 		m.duration.Observe(time.Since(start).Seconds())
+		if err != nil && r.write {
+			err = mayHaveActed(err)
+		}
 		if err != nil {
 			var be *memory.BankError
 			if r.byID && errors.As(err, &be) && be.StatusCode == http.StatusNotFound {

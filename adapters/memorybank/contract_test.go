@@ -3,6 +3,7 @@ package memorybank_test
 import (
 	"testing"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/memorybank"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/banktest"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/mem0test"
 )
@@ -14,7 +15,11 @@ func TestContract(t *testing.T) {
 		t.Run(string(flavor), func(t *testing.T) {
 			banktest.Run(t, func(t *testing.T) banktest.Bank {
 				srv := mem0test.NewServer(t, flavor)
-				srv.SetAPIKey(apiKey)
+				if flavor == memorybank.FlavorOSS {
+					srv.SetAdminKey(apiKey) // deleting a whole scope takes the admin key
+				} else {
+					srv.SetAPIKey(apiKey)
+				}
 				return newClient(t, srv.URL(), flavor)
 			})
 		})

@@ -88,24 +88,6 @@ func decodeObjects(body []byte) ([]json.RawMessage, error) {
 	return objects, nil
 }
 
-// decodeListPage reads one answer of a list. more tells whether the server says
-// another page follows ({"next": url-or-null}); it is nil when the answer does not say.
-func decodeListPage(body []byte) (items []wireItem, more *bool, err error) {
-	if items, err = decodeItems(body); err != nil {
-		return nil, nil, err
-	}
-	if body = bytes.TrimSpace(body); len(body) > 0 && body[0] == '{' {
-		var envelope struct {
-			Next json.RawMessage `json:"next"`
-		}
-		if json.Unmarshal(body, &envelope) == nil && envelope.Next != nil {
-			m := rawString(envelope.Next) != ""
-			more = &m
-		}
-	}
-	return items, more, nil
-}
-
 // decodeItem reads the answer to a get: one memory, or null, which older OSS servers
 // answer for a memory that does not exist (found is then false).
 func decodeItem(body []byte) (it wireItem, found bool, err error) {
@@ -221,12 +203,6 @@ func (it wireItem) inScope(scope memory.Scope, meta map[string]any) bool {
 		return false
 	}
 	return true
-}
-
-// ownedBy is inScope made strict, for a memory the caller named by id: the answer must
-// name our user and agent itself, since an id alone proves nothing about whose it is.
-func (it wireItem) ownedBy(scope memory.Scope, meta map[string]any) bool {
-	return rawString(it.UserID) == scope.UserID() && rawString(it.AgentID) == scope.AgentID() && it.inScope(scope, meta)
 }
 
 func (it wireItem) record() memory.Record {

@@ -2,7 +2,7 @@ package memorybank
 
 import (
 	"encoding/json"
-	"strconv"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -152,32 +152,40 @@ func TestReasonFromBody(t *testing.T) {
 	}
 }
 
-func TestDecodeListPageReadsNext(t *testing.T) {
+// decodeAdded reads every shape an add answers with: the open-source
+// server's results (ADD, and on older servers UPDATE, DELETE and NONE), the
+// platform's synchronous direct import, a PENDING event, and a FAILED one.
+func TestDecodeAdded(t *testing.T) {
+	const a, b, c = "5b7e2a1c-3d4f-4e5a-8b9c-0d1e2f3a4b5c", "6c8f3b2d-4e5a-4f6b-9cad-1e2f3a4b5c6d", "7d903c3e-5f6b-4a7c-8dbe-2f3a4b5c6d7e"
 	tests := []struct {
-		name     string
-		body     string
-		wantN    int
-		wantMore string // "", "true" or "false"
+		name            string
+		body            string
+		ids, removed    []string
+		pending, failed string
 	}{
-		{"bare list says nothing", `[{"id":"a"},{"id":"b"}]`, 2, ""},
-		{"next url", `{"count":3,"next":"https://api.mem0.ai/v1/memories/?page=2","results":[{"id":"a"}]}`, 1, "true"},
-		{"next null", `{"count":1,"next":null,"results":[{"id":"a"}]}`, 1, "false"},
-		{"results without next", `{"results":[{"id":"a"}]}`, 1, ""},
+		{"oss add", `{"results":[{"id":"` + a + `","memory":"x","event":"ADD"}]}`, []string{a}, nil, "", ""},
+		{"oss inference of an older server", `{"results":[{"id":"` + a + `","event":"ADD"},{"id":"` + b + `","event":"UPDATE"},{"id":"` + c + `","event":"DELETE"},{"id":"` + c + `","event":"NONE"}]}`,
+			[]string{a, b}, []string{c}, "", ""},
+		{"nothing new", `{"results":[]}`, nil, nil, "", ""},
+		{"platform direct import", `{"message":"Memories stored successfully","status":"SUCCEEDED","event_id":"` + c + `","results":[{"id":"` + a + `","data":{"memory":"x"},"event":"ADD"}]}`,
+			[]string{a}, nil, "", ""},
+		{"platform pending", `{"status":"PENDING","event_id":"` + c + `"}`, nil, nil, c, ""},
+		{"platform failed", `{"status":"FAILED","event_id":"` + c + `"}`, nil, nil, "", "its add failed"},
+		{"ids that are not mem0's are left out", `{"results":[{"id":"../x","event":"ADD"},{"id":12,"event":"ADD"}]}`, nil, nil, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			items, more, err := decodeListPage([]byte(tt.body))
-			if err != nil || len(items) != tt.wantN {
-				t.Fatalf("got %d items, %v; want %d", len(items), err, tt.wantN)
+			got, failed, err := decodeAdded([]byte(tt.body))
+			if err != nil {
+				t.Fatal(err)
 			}
-			got := ""
-			if more != nil {
-				got = strconv.FormatBool(*more)
-			}
-			if got != tt.wantMore {
-				t.Errorf("more = %q, want %q", got, tt.wantMore)
+			if !slices.Equal(got.IDs, tt.ids) || !slices.Equal(got.Removed, tt.removed) || got.Pending != tt.pending || failed != tt.failed {
+				t.Errorf("decodeAdded = %+v, failed %q", got, failed)
 			}
 		})
+	}
+	if _, _, err := decodeAdded([]byte(`{"status":"PENDING","event_id":"not-an-id"}`)); err == nil {
+		t.Error("a pending add without a usable event id was accepted")
 	}
 }
 

@@ -149,3 +149,26 @@ func boundReason(s string) string {
 	runes := []rune(s)
 	return string(runes[:maxReasonRunes]) + "…"
 }
+
+// mayHaveActed marks the failed answer of a write that may hide a change made
+// all the same: a 500 (mem0's own crash after the write), and a 502 or 504
+// (mem0's open-source server answers 502 for any failure of its LLM or vector
+// store, server/errors.py; a proxy answers them when mem0 did not answer in
+// time). A retry must look for the change before making it again.
+func mayHaveActed(err error) error {
+	var be *memory.BankError
+	if !errors.As(err, &be) || errors.Is(err, memory.ErrNoAnswer) {
+		return err
+	}
+	switch be.StatusCode {
+	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
+		c := *be
+		if c.Err != nil {
+			c.Err = fmt.Errorf("%w: %w", memory.ErrNoAnswer, c.Err)
+		} else {
+			c.Err = memory.ErrNoAnswer
+		}
+		return &c
+	}
+	return err
+}

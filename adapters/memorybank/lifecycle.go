@@ -3,96 +3,17 @@ package memorybank
 import (
 	"context"
 	"net/http"
-	"slices"
+	"sync"
 
 	"github.com/google/uuid"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 )
 
-const (
-	defaultListPageSize = 100
-	// maxListPages bounds how many pages one listing reads: a server that kept
-	// answering "next" would otherwise hold the call forever.
-	maxListPages = 500
-)
-
-// List returns one page of the memories in scope, newest first. mem0 lists in an order
-// of its own (and the open-source server in one answer), so the client reads the
-// whole scope, sorts it and cuts the page itself; the cursor is a position in that order.
-func (c *Client) List(ctx context.Context, scope memory.Scope, page memory.Page) (memory.RecordPage, error) {
-	from, err := decodeCursor(page.Cursor)
-	if err != nil {
-		return memory.RecordPage{}, err
-	}
-	records, err := c.listAll(ctx, scope)
-	if err != nil {
-		return memory.RecordPage{}, err
-	}
-	slices.SortFunc(records, newestFirst)
-	start := 0
-	if from != nil {
-		start = len(records)
-		if i := slices.IndexFunc(records, from.after); i >= 0 {
-			start = i
-		}
-	}
-	end := min(start+page.Size(), len(records))
-	out := memory.RecordPage{Records: records[start:end:end]}
-	if end < len(records) {
-		out.NextCursor = encodeCursor(records[end-1])
-	}
-	return out, nil
-}
-
-// listAll reads every memory of scope, following the pages of a paging dialect until
-// the server says there are no more, or a page brings nothing new.
-func (c *Client) listAll(ctx context.Context, scope memory.Scope) ([]memory.Record, error) {
-	var records []memory.Record
-	seen := make(map[string]bool)
-	for page := 1; ; page++ {
-		if page > maxListPages {
-			return nil, &memory.BankError{Reason: "too many memories to list"}
-		}
-		var (
-			more        *bool
-			count, news int
-		)
-		err := c.call(ctx, request{
-			op: c.metrics.list, method: http.MethodGet, path: c.dialect.listPath(scope, page, c.listPageSize),
-			decode: func(b []byte) error {
-				items, m, err := decodeListPage(b)
-				if err != nil {
-					return err
-				}
-				more, count = m, len(items)
-				for _, it := range items {
-					r := it.record()
-					if r.ID == "" || seen[r.ID] {
-						continue
-					}
-					seen[r.ID] = true
-					news++
-					if it.inScope(scope, r.Metadata) {
-						records = append(records, r)
-					}
-				}
-				return nil
-			},
-		})
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case !c.dialect.listsInPages(), news == 0:
-			return records, nil
-		case more != nil && !*more:
-			return records, nil
-		case more == nil && count < c.listPageSize:
-			return records, nil
-		}
-	}
-}
+// getManyConcurrency bounds the reads one GetMany sends at once to a server
+// that reads one memory per request.
+const getManyConcurrency = 8
 
 // Get returns the memory id of scope. A memory that is missing and one of another
 // scope are the same errs.NotFound, so that its existence is never revealed.
@@ -104,6 +25,70 @@ func (c *Client) Get(ctx context.Context, scope memory.Scope, id string) (memory
 	return it.record(), nil
 }
 
+// GetMany returns the memories of ids that scope still holds, in the order of
+// ids, leaving out the missing ones: one page of the platform's list, or one
+// read per id (a few at a time) on the open-source server.
+func (c *Client) GetMany(ctx context.Context, scope memory.Scope, ids []string) ([]memory.Record, error) {
+	if len(ids) == 0 {
+		return []memory.Record{}, nil
+	}
+	found := make(map[string]memory.Record, len(ids))
+	if method, path, body, ok := c.dialect.getManyRequest(scope, ids); ok {
+		err := c.call(ctx, request{op: c.metrics.get, method: method, path: path, body: body, decode: func(b []byte) error {
+			items, err := decodeItems(b)
+			if err != nil {
+				return err
+			}
+			for _, it := range items {
+				if c.dialect.ownedBy(it, scope) && it.inScope(scope, it.metadata()) {
+					found[it.id()] = it.record()
+				}
+			}
+			return nil
+		}})
+		if err != nil {
+			return nil, err
+		}
+	} else if err := c.getEach(ctx, scope, ids, found); err != nil {
+		return nil, err
+	}
+	out := make([]memory.Record, 0, len(ids))
+	for _, id := range ids {
+		if r, ok := found[id]; ok {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func (c *Client) getEach(ctx context.Context, scope memory.Scope, ids []string, found map[string]memory.Record) error {
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	slots := make(chan struct{}, getManyConcurrency)
+	for _, id := range ids {
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			r, err := c.Get(ctx, scope, id)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				found[id] = r
+			case isNotFound(err):
+			case firstErr == nil:
+				firstErr = err
+			}
+		}()
+	}
+	wg.Wait()
+	return firstErr
+}
+
 // Update replaces the content of the memory id of scope, once it is known to be scope's.
 func (c *Client) Update(ctx context.Context, scope memory.Scope, id, content string) error {
 	it, err := c.owned(ctx, scope, id)
@@ -112,7 +97,7 @@ func (c *Client) Update(ctx context.Context, scope memory.Scope, id, content str
 	}
 	return c.call(ctx, request{
 		op: c.metrics.update, method: http.MethodPut, path: c.dialect.memoryPath(it.id()),
-		body: c.dialect.updateBody(content, it.metadata()), byID: true,
+		body: c.dialect.updateBody(content, it.metadata()), byID: true, write: true,
 	})
 }
 
@@ -122,22 +107,43 @@ func (c *Client) Delete(ctx context.Context, scope memory.Scope, id string) erro
 	if err != nil {
 		return err
 	}
-	return c.call(ctx, request{op: c.metrics.delete, method: http.MethodDelete, path: c.dialect.memoryPath(it.id()), byID: true})
+	return c.call(ctx, request{op: c.metrics.delete, method: http.MethodDelete, path: c.dialect.memoryPath(it.id()), byID: true, write: true})
 }
 
-// DeleteAll forgets every memory of scope and returns how many there were. mem0 does
-// not say how many it deleted, so the scope is listed first; a memory added between
-// the listing and the deletion is deleted without being counted.
-func (c *Client) DeleteAll(ctx context.Context, scope memory.Scope) (int, error) {
-	records, err := c.listAll(ctx, scope)
+// DeleteAll asks the Memory Bank to delete every memory of scope in one call.
+// The open-source server keeps this to its admin key: another key gets a 403,
+// a permanent error (the caller deletes by id). async says the Memory Bank may
+// still be deleting (the platform's "Delete in progress"). Neither flavor says
+// how many it deleted, and servers before mem0's #6636 stop at 100 while
+// answering success: only Held tells that the scope is empty.
+func (c *Client) DeleteAll(ctx context.Context, scope memory.Scope) (bool, error) {
+	path, async := c.dialect.deleteAllRequest(scope)
+	err := c.call(ctx, request{op: c.metrics.deleteAll, method: http.MethodDelete, path: path, write: true})
+	return async, err
+}
+
+// Held returns memories the Memory Bank holds in scope now: at most 1000 on
+// the open-source server and one page of 200 on the platform, in an order of
+// mem0's own; none means the scope is empty.
+func (c *Client) Held(ctx context.Context, scope memory.Scope) ([]memory.Record, error) {
+	method, path, body := c.dialect.heldRequest(scope)
+	var records []memory.Record
+	err := c.call(ctx, request{op: c.metrics.held, method: method, path: path, body: body, decode: func(b []byte) error {
+		items, err := decodeItems(b)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if isMemoryID(it.id()) && c.dialect.ownedBy(it, scope) && it.inScope(scope, it.metadata()) {
+				records = append(records, it.record())
+			}
+		}
+		return nil
+	}})
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	err = c.call(ctx, request{op: c.metrics.deleteAll, method: http.MethodDelete, path: c.dialect.deleteAllPath(scope)})
-	if err != nil {
-		return 0, err
-	}
-	return len(records), nil
+	return records, nil
 }
 
 // History returns the changes of the memory id of scope, oldest first.
@@ -177,7 +183,7 @@ func (c *Client) owned(ctx context.Context, scope memory.Scope, id string) (wire
 			if err != nil {
 				return err
 			}
-			if !ok || it.id() != id || !it.ownedBy(scope, it.metadata()) {
+			if !ok || it.id() != id || !c.dialect.ownedBy(it, scope) || !it.inScope(scope, it.metadata()) {
 				return notFoundError(nil)
 			}
 			found = it
@@ -189,3 +195,5 @@ func (c *Client) owned(ctx context.Context, scope memory.Scope, id string) (wire
 	}
 	return found, nil
 }
+
+func isNotFound(err error) bool { return err != nil && errs.KindOf(err) == errs.KindNotFound }

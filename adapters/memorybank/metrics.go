@@ -10,7 +10,9 @@ import (
 
 const (
 	opAdd       = "add"
-	opList      = "list"
+	opEvent     = "event"
+	opFind      = "find"
+	opHeld      = "held"
 	opSearch    = "search"
 	opGet       = "get"
 	opUpdate    = "update"
@@ -59,7 +61,7 @@ func (m *opMetrics) record(err error) {
 }
 
 type metrics struct {
-	add, list, search                       *opMetrics
+	add, event, find, held, search          *opMetrics
 	get, update, delete, deleteAll, history *opMetrics
 	breakerState                            prometheus.Gauge
 }
@@ -101,7 +103,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}
 	}
 	return &metrics{
-		add: forOp(opAdd), list: forOp(opList), search: forOp(opSearch),
+		add: forOp(opAdd), event: forOp(opEvent), find: forOp(opFind), held: forOp(opHeld), search: forOp(opSearch),
 		get: forOp(opGet), update: forOp(opUpdate), delete: forOp(opDelete), deleteAll: forOp(opDeleteAll), history: forOp(opHistory),
 		breakerState: state,
 	}, nil

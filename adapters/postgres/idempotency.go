@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -131,12 +132,20 @@ func (s *IdempotencyStore) Begin(ctx context.Context, scope idempotency.Scope, k
 // Complete stores resp when it is storable and releases the key otherwise,
 // both only while lock still holds the key.
 func (s *IdempotencyStore) Complete(ctx context.Context, scope idempotency.Scope, key idempotency.Key, lock string, resp idempotency.Response) error {
-	if _, err := uuid.Parse(lock); err != nil {
+	return completeIdempotency(ctx, s.pool, idempotency.Completion{Scope: scope, Key: key, Lock: lock, Response: resp})
+}
+
+// completeIdempotency is Complete through any connection or transaction.
+func completeIdempotency(ctx context.Context, db interface {
+	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
+}, c idempotency.Completion) error {
+	if _, err := uuid.Parse(c.Lock); err != nil {
 		return idempotency.ErrLockLost
 	}
 	var (
 		sql  string
-		args = []any{scope.AppID, scope.EndUser, key.String(), lock}
+		args = []any{c.Scope.AppID, c.Scope.EndUser, c.Key.String(), c.Lock}
+		resp = c.Response
 	)
 	if idempotency.Storable(resp.Status) {
 		header := resp.Header
@@ -160,7 +169,7 @@ func (s *IdempotencyStore) Complete(ctx context.Context, scope idempotency.Scope
 		sql = `DELETE FROM custom_gpt_idempotency_keys
 			WHERE app_id = $1 AND end_user = $2 AND key = $3 AND status = 'in_flight' AND lock_token = $4`
 	}
-	tag, err := s.pool.Exec(ctx, sql, args...)
+	tag, err := db.Exec(ctx, sql, args...)
 	if err != nil {
 		return fmt.Errorf("idempotency complete: %w", err)
 	}

@@ -11,7 +11,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/idempotency"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/pgtest"
 )
 
@@ -325,5 +327,71 @@ func TestIdempotencyStoreBeginIsAtomic(t *testing.T) {
 		if proceeded != 1 {
 			t.Fatalf("round %d: %d callers proceeded", round, proceeded)
 		}
+	}
+}
+
+// The response of a request holding a key is stored in the transaction of the
+// work it answers for: both commit, or neither.
+func TestIdempotencyResponseCommitsWithTheWork(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tr, pool := newTransactor(t)
+	store := postgres.NewIdempotencyStore(pool, postgres.IdempotencyConfig{PurgeEvery: -1})
+	scope := idempotency.Scope{AppID: "app-1"}
+	claim := func(k string) (idempotency.Key, string) {
+		key, err := idempotency.ParseKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := store.Begin(ctx, scope, key, idempotency.NewFingerprint("POST", "/api/v1/memories", []byte(k)), time.Now())
+		if err != nil || d.Outcome != idempotency.Proceed {
+			t.Fatalf("begin %s: %+v %v", k, d, err)
+		}
+		return key, d.Lock
+	}
+	accept := func(opID string, c idempotency.Completion, fail error) error {
+		op, _ := operation.New(opID, "app-1", "", operation.KindCreateMemory, time.Now())
+		return tr.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
+			if err := tx.InsertOperation(ctx, op, nil); err != nil {
+				return err
+			}
+			if err := tx.CompleteIdempotency(ctx, c); err != nil {
+				return err
+			}
+			return fail
+		})
+	}
+	resp := idempotency.Response{Status: 202, Body: []byte(`{"operation_id":"op-1"}`)}
+	statusOf := func(k idempotency.Key) string {
+		var status string
+		if err := pool.QueryRow(ctx, `SELECT status FROM custom_gpt_idempotency_keys WHERE app_id = 'app-1' AND key = $1`, k.String()).Scan(&status); err != nil {
+			t.Fatal(err)
+		}
+		return status
+	}
+
+	key, lock := claim(`"both"`)
+	if err := accept("op-1", idempotency.Completion{Scope: scope, Key: key, Lock: lock, Response: resp}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if st := statusOf(key); st != "completed" || count(t, pool, "custom_gpt_operations") != 1 {
+		t.Fatalf("after a commit: key %s, %d operations", st, count(t, pool, "custom_gpt_operations"))
+	}
+
+	key, lock = claim(`"neither"`)
+	boom := errors.New("the work failed after the response was written")
+	if err := accept("op-2", idempotency.Completion{Scope: scope, Key: key, Lock: lock, Response: resp}, boom); !errors.Is(err, boom) {
+		t.Fatal(err)
+	}
+	if st := statusOf(key); st != "in_flight" || count(t, pool, "custom_gpt_operations") != 1 {
+		t.Fatalf("after a rollback: key %s, %d operations", st, count(t, pool, "custom_gpt_operations"))
+	}
+
+	// A lock that no longer holds the key (taken over) refuses the work too.
+	if err := accept("op-3", idempotency.Completion{Scope: scope, Key: key, Lock: "0190b1d2-7c1e-7a9b-8c3d-4e5f60718293", Response: resp}, nil); !errors.Is(err, idempotency.ErrLockLost) {
+		t.Fatalf("a lost lock: %v", err)
+	}
+	if n := count(t, pool, "custom_gpt_operations"); n != 1 {
+		t.Fatalf("%d operations after a lost lock", n)
 	}
 }

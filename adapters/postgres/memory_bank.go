@@ -2,11 +2,9 @@ package postgres
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -65,23 +63,30 @@ const (
 		SELECT count(*) FROM m`
 )
 
-func (b *EmbeddedMemoryBank) Add(ctx context.Context, scope memory.Scope, d memory.Draft, operationID string) ([]string, error) {
+// Add stores d verbatim as one memory, at once.
+func (b *EmbeddedMemoryBank) Add(ctx context.Context, scope memory.Scope, d memory.Draft, operationID string) (memory.Added, error) {
 	id, err := uuid.NewV7()
 	if err != nil {
-		return nil, err
+		return memory.Added{}, err
 	}
 	tags, err := json.Marshal(d.Tags(scope, operationID))
 	if err != nil {
-		return nil, &memory.BankError{Reason: "metadata is not JSON", Err: err}
+		return memory.Added{}, &memory.BankError{Reason: "metadata is not JSON", Err: err}
 	}
 	_, err = b.pool.Exec(ctx, embeddedAdd, id, scope.AgentID(), scope.UserID(), d.Content, tags)
 	if err != nil {
-		return nil, embeddedUnavailable(err)
+		return memory.Added{}, embeddedUnavailable(err)
 	}
-	return []string{id.String()}, nil
+	return memory.Added{IDs: []string{id.String()}}, nil
 }
 
-func (b *EmbeddedMemoryBank) FindByOperation(ctx context.Context, scope memory.Scope, operationID string) ([]string, error) {
+// AddStatus: the embedded bank adds at once, so it never has an add to follow.
+func (b *EmbeddedMemoryBank) AddStatus(context.Context, memory.Scope, string) (memory.Added, error) {
+	return memory.Added{}, &memory.BankError{Transient: true, Reason: "no such add", Err: memory.ErrWorkLost}
+}
+
+// FindByOperation reads the operation's tag through its index.
+func (b *EmbeddedMemoryBank) FindByOperation(ctx context.Context, scope memory.Scope, operationID, _ string) ([]string, error) {
 	rows, err := b.pool.Query(ctx, `SELECT id::text FROM custom_gpt_embedded_memories
 		WHERE agent_id = $1 AND user_id = $2 AND metadata ->> 'operation_id' = $3 ORDER BY id`,
 		scope.AgentID(), scope.UserID(), operationID)
@@ -137,39 +142,46 @@ func (b *EmbeddedMemoryBank) Search(ctx context.Context, scope memory.Scope, q m
 	return hits, rows.Err()
 }
 
-// List returns one page of scope's memories, newest first. The cursor is the
-// (created_at, id) of the page's last memory and the next page starts below it,
-// which the scope index serves directly.
-func (b *EmbeddedMemoryBank) List(ctx context.Context, scope memory.Scope, page memory.Page) (memory.RecordPage, error) {
-	from, err := decodeEmbeddedCursor(page.Cursor)
-	if err != nil {
-		return memory.RecordPage{}, err
-	}
-	var (
-		afterTime *time.Time
-		afterID   *uuid.UUID
-	)
-	if from != nil {
-		afterTime, afterID = &from.CreatedAt, &from.ID
-	}
-	size := page.Size()
+// Held returns up to 1000 memories of scope, as mem0's listing would.
+func (b *EmbeddedMemoryBank) Held(ctx context.Context, scope memory.Scope) ([]memory.Record, error) {
 	rows, err := b.pool.Query(ctx, `SELECT id::text, content, metadata, created_at, updated_at
-		FROM custom_gpt_embedded_memories
-		WHERE agent_id = $1 AND user_id = $2
-		  AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
-		ORDER BY created_at DESC, id DESC
-		LIMIT $5`, scope.AgentID(), scope.UserID(), afterTime, afterID, size+1)
+		FROM custom_gpt_embedded_memories WHERE agent_id = $1 AND user_id = $2 LIMIT 1000`, scope.AgentID(), scope.UserID())
 	if err != nil {
-		return memory.RecordPage{}, embeddedUnavailable(err)
+		return nil, embeddedUnavailable(err)
 	}
 	records, err := pgx.CollectRows(rows, scanEmbeddedMemory)
 	if err != nil {
-		return memory.RecordPage{}, embeddedUnavailable(err)
+		return nil, embeddedUnavailable(err)
 	}
-	out := memory.RecordPage{Records: records}
-	if len(records) > size {
-		out.Records = records[:size:size]
-		out.NextCursor = encodeEmbeddedCursor(records[size-1])
+	return records, nil
+}
+
+// GetMany returns the memories of ids that scope holds, in the order of ids.
+func (b *EmbeddedMemoryBank) GetMany(ctx context.Context, scope memory.Scope, ids []string) ([]memory.Record, error) {
+	var us []uuid.UUID
+	for _, id := range ids {
+		if u, err := uuid.Parse(id); err == nil {
+			us = append(us, u)
+		}
+	}
+	rows, err := b.pool.Query(ctx, `SELECT id::text, content, metadata, created_at, updated_at
+		FROM custom_gpt_embedded_memories WHERE id = ANY ($1) AND agent_id = $2 AND user_id = $3`, us, scope.AgentID(), scope.UserID())
+	if err != nil {
+		return nil, embeddedUnavailable(err)
+	}
+	records, err := pgx.CollectRows(rows, scanEmbeddedMemory)
+	if err != nil {
+		return nil, embeddedUnavailable(err)
+	}
+	byID := make(map[string]memory.Record, len(records))
+	for _, r := range records {
+		byID[r.ID] = r
+	}
+	out := make([]memory.Record, 0, len(records))
+	for _, id := range ids {
+		if r, ok := byID[id]; ok {
+			out = append(out, r)
+		}
 	}
 	return out, nil
 }
@@ -224,14 +236,13 @@ func (b *EmbeddedMemoryBank) change(ctx context.Context, sql string, scope memor
 	return nil
 }
 
-// DeleteAll removes every memory of scope, recording each deletion, and returns how
-// many there were.
-func (b *EmbeddedMemoryBank) DeleteAll(ctx context.Context, scope memory.Scope) (int, error) {
+// DeleteAll removes every memory of scope and its history, at once.
+func (b *EmbeddedMemoryBank) DeleteAll(ctx context.Context, scope memory.Scope) (bool, error) {
 	var n int
 	if err := b.pool.QueryRow(ctx, embeddedDeleteAll, scope.AgentID(), scope.UserID()).Scan(&n); err != nil {
-		return 0, embeddedUnavailable(err)
+		return false, embeddedUnavailable(err)
 	}
-	return n, nil
+	return false, nil
 }
 
 // History returns the changes of the memory id of scope, oldest first. The memory
@@ -303,37 +314,4 @@ func embeddedUnavailable(err error) error {
 func embeddedNotFound() error {
 	return &errs.Error{Kind: errs.KindNotFound, Slug: "memory-not-found", Detail: "no memory with this id",
 		Err: &memory.BankError{Reason: "memory not found"}}
-}
-
-// embeddedCursor is where a page of the embedded bank ended.
-type embeddedCursor struct {
-	CreatedAt time.Time `json:"t"`
-	ID        uuid.UUID `json:"id"`
-}
-
-const maxEmbeddedCursorChars = 512
-
-func encodeEmbeddedCursor(r memory.Record) string {
-	id, _ := uuid.Parse(r.ID)
-	b, _ := json.Marshal(embeddedCursor{CreatedAt: r.CreatedAt, ID: id})
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeEmbeddedCursor(s string) (*embeddedCursor, error) {
-	if s == "" {
-		return nil, nil
-	}
-	invalid := errs.Invalid("cursor", "cursor-invalid", "cursor must be the next_cursor of an earlier page")
-	if len(s) > maxEmbeddedCursorChars || strings.ContainsAny(s, "=+/") {
-		return nil, invalid
-	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return nil, invalid
-	}
-	var c embeddedCursor
-	if err := json.Unmarshal(b, &c); err != nil || c.ID == uuid.Nil || c.CreatedAt.IsZero() {
-		return nil, invalid
-	}
-	return &c, nil
 }

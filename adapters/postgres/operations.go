@@ -19,7 +19,7 @@ func NewOperationRepository(pool *pgxpool.Pool) *OperationRepository {
 	return &OperationRepository{pool: pool}
 }
 
-const opColumns = `id, app_id, end_user, kind, status, memory_ids, removed, failure, attempts, lease_until, created_at, updated_at`
+const opColumns = `id, app_id, end_user, kind, status, memory_ids, removed, failure, attempts, lease_until, created_at, updated_at, seq, note, bank_event`
 
 func (r *OperationRepository) Get(ctx context.Context, id string) (*operation.Operation, error) {
 	return getOperation(ctx, r.pool, id, false)
@@ -33,30 +33,44 @@ func getOperation(ctx context.Context, q interface {
 		sql += ` FOR UPDATE`
 	}
 	var (
-		opID, appID, endUser, kind, status string
-		memoryIDs                          []string
-		failure                            []byte
-		removed, attempts                  int
-		lease, created, updated            pgtime
+		s                       operation.Stored
+		kind, status            string
+		failure                 []byte
+		lease, created, updated pgtime
+		bankEvent               *string
 	)
-	err := q.QueryRow(ctx, sql, id).Scan(&opID, &appID, &endUser, &kind, &status, &memoryIDs, &removed, &failure, &attempts, &lease, &created, &updated)
+	err := q.QueryRow(ctx, sql, id).Scan(&s.ID, &s.AppID, &s.EndUser, &kind, &status, &s.MemoryIDs, &s.Removed, &failure,
+		&s.Attempts, &lease, &created, &updated, &s.Seq, &s.Note, &bankEvent)
 	if err != nil {
 		return nil, dbError(err, "operation-not-found", "operation")
 	}
-	var f *operation.Failure
 	if len(failure) > 0 {
-		f = new(operation.Failure)
-		if err := json.Unmarshal(failure, f); err != nil {
+		s.Failure = new(operation.Failure)
+		if err := json.Unmarshal(failure, s.Failure); err != nil {
 			return nil, fmt.Errorf("decode operation failure: %w", err)
 		}
 	}
-	return operation.UnmarshalFromDatabase(opID, appID, endUser, operation.Kind(kind), operation.Status(status),
-		memoryIDs, removed, f, attempts, lease.t(), created.t(), updated.t()), nil
+	s.Kind, s.Status = operation.Kind(kind), operation.Status(status)
+	s.LeaseUntil, s.CreatedAt, s.UpdatedAt = lease.t(), created.t(), updated.t()
+	if bankEvent != nil {
+		s.BankEvent = *bankEvent
+	}
+	return operation.UnmarshalFromDatabase(s), nil
 }
 
 // insertOperation writes op with the command queued for it, kept until op
-// ends (cmd nil keeps none).
+// ends (cmd nil keeps none), after taking the next place among the writes of
+// its scope. Taking it locks the scope's row until commit, so places follow
+// the order in which the accepting transactions commit.
 func insertOperation(ctx context.Context, tx pgx.Tx, op *operation.Operation, cmd any) error {
+	var seq int64
+	err := tx.QueryRow(ctx, `INSERT INTO custom_gpt_scopes AS s (app_id, end_user, last_seq) VALUES ($1, $2, 1)
+		ON CONFLICT (app_id, end_user) DO UPDATE SET last_seq = s.last_seq + 1
+		RETURNING last_seq`, op.AppID(), op.EndUser()).Scan(&seq)
+	if err != nil {
+		return fmt.Errorf("place operation in its scope: %w", err)
+	}
+	op.Sequence(seq)
 	var name *string
 	var payload []byte
 	if cmd != nil {
@@ -67,10 +81,11 @@ func insertOperation(ctx context.Context, tx pgx.Tx, op *operation.Operation, cm
 			return fmt.Errorf("insert operation: %w", err)
 		}
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO custom_gpt_operations (`+opColumns+`, command_name, command)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+	_, err = tx.Exec(ctx, `INSERT INTO custom_gpt_operations (`+opColumns+`, command_name, command)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 		op.ID(), op.AppID(), op.EndUser(), string(op.Kind()), string(op.Status()), nonNil(op.MemoryIDs()), op.Removed(),
-		failureJSON(op.Failure()), op.Attempts(), nullTime(op.LeaseUntil()), op.CreatedAt(), op.UpdatedAt(), name, payload)
+		failureJSON(op.Failure()), op.Attempts(), nullTime(op.LeaseUntil()), op.CreatedAt(), op.UpdatedAt(),
+		op.Seq(), op.Note(), nullString(op.BankEvent()), name, payload)
 	if err != nil {
 		return fmt.Errorf("insert operation: %w", err)
 	}
@@ -80,10 +95,13 @@ func insertOperation(ctx context.Context, tx pgx.Tx, op *operation.Operation, cm
 func saveOperation(ctx context.Context, tx pgx.Tx, op *operation.Operation) error {
 	_, err := tx.Exec(ctx, `UPDATE custom_gpt_operations
 		SET status = $2, memory_ids = $3, removed = $4, failure = $5, attempts = $6, lease_until = $7, updated_at = $8,
-			command = CASE WHEN $2 = 'pending' THEN command END
+			note = $9, bank_event = $10,
+			command = CASE WHEN $2 = 'pending' THEN command END,
+			command_entry = CASE WHEN $2 = 'pending' THEN command_entry END,
+			waiting = waiting AND $2 = 'pending'
 		WHERE id = $1`,
 		op.ID(), string(op.Status()), nonNil(op.MemoryIDs()), op.Removed(), failureJSON(op.Failure()), op.Attempts(),
-		nullTime(op.LeaseUntil()), op.UpdatedAt())
+		nullTime(op.LeaseUntil()), op.UpdatedAt(), op.Note(), nullString(op.BankEvent()))
 	if err != nil {
 		return fmt.Errorf("save operation: %w", err)
 	}
@@ -96,6 +114,13 @@ func failureJSON(f *operation.Failure) []byte {
 	}
 	b, _ := json.Marshal(f) // two strings: cannot fail
 	return b
+}
+
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func nonNil(s []string) []string {

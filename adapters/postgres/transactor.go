@@ -13,6 +13,7 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/idempotency"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
 )
 
@@ -137,6 +138,38 @@ func (t *tx) ReopenAudit(ctx context.Context, operationID string) error {
 
 func (t *tx) Publish(ctx context.Context, event any) error { return t.outbox.publish(ctx, t.tx, event) }
 
-func (t *tx) StaleCommands(ctx context.Context, name string, before, now time.Time, limit int) ([]any, error) {
+func (t *tx) StaleCommands(ctx context.Context, name string, before, now time.Time, limit int) ([]command.KeptCommand, error) {
 	return staleCommands(ctx, t.tx, name, before, now, limit)
+}
+
+func (t *tx) CompleteIdempotency(ctx context.Context, c idempotency.Completion) error {
+	return completeIdempotency(ctx, t.tx, c)
+}
+
+func (t *tx) KeepCommand(ctx context.Context, op *operation.Operation, cmd any) error {
+	return keepCommand(ctx, t.tx, op, cmd)
+}
+
+func (t *tx) WaitForEarlier(ctx context.Context, op *operation.Operation) (bool, error) {
+	return waitForEarlier(ctx, t.tx, op)
+}
+
+func (t *tx) NextWaiting(ctx context.Context, op *operation.Operation) (any, error) {
+	return nextWaiting(ctx, t.tx, op)
+}
+
+func (t *tx) RegisterMemories(ctx context.Context, op *operation.Operation, ids []string, at time.Time) error {
+	return registerMemories(ctx, t.tx, op, ids, at)
+}
+
+func (t *tx) UnregisterMemories(ctx context.Context, op *operation.Operation, ids []string) error {
+	return unregisterMemories(ctx, t.tx, op, ids)
+}
+
+func (t *tx) RewroteMemory(ctx context.Context, op *operation.Operation, id string) error {
+	return rewroteMemory(ctx, t.tx, op, id)
+}
+
+func (t *tx) ForgetScope(ctx context.Context, op *operation.Operation) error {
+	return forgetScope(ctx, t.tx, op)
 }

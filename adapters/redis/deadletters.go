@@ -17,23 +17,18 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 )
 
-// DeadLetters reads and replays the poison stream, where Watermill's
-// PoisonQueue parks a command with the reason and its original topic in the
-// message metadata.
+// DeadLetters reads the poison stream, where Watermill's PoisonQueue parks a
+// command with the reason and its original topic in the message metadata.
 type DeadLetters struct {
 	client goredis.UniversalClient
-	pub    message.Publisher
 	stream string
-	// commandTopic is the stream of a command name, where a replay sends it.
-	commandTopic func(name string) string
 }
 
 var _ command.DeadLetterStore = (*DeadLetters)(nil)
 
-// NewDeadLetters reads stream with client and republishes through pub (a
-// publisher with this package's Marshaller).
-func NewDeadLetters(client goredis.UniversalClient, pub message.Publisher, stream string, commandTopic func(string) string) *DeadLetters {
-	return &DeadLetters{client: client, pub: pub, stream: stream, commandTopic: commandTopic}
+// NewDeadLetters reads stream with client.
+func NewDeadLetters(client goredis.UniversalClient, stream string) *DeadLetters {
+	return &DeadLetters{client: client, stream: stream}
 }
 
 // List returns every parked command, oldest first. An entry this version
@@ -57,26 +52,6 @@ func (d *DeadLetters) List(ctx context.Context) ([]command.DeadLetter, error) {
 func (d *DeadLetters) Get(ctx context.Context, id string) (command.DeadLetter, error) {
 	l, _, err := d.get(ctx, id)
 	return l, err
-}
-
-// Requeue sends the parked message, as it was before parking, to the stream of
-// its command.
-func (d *DeadLetters) Requeue(ctx context.Context, id string) error {
-	l, msg, err := d.get(ctx, id)
-	if err != nil {
-		return err
-	}
-	if l.Command == "" {
-		return fmt.Errorf("dead letter %s names no command", id)
-	}
-	for _, k := range []string{middleware.ReasonForPoisonedKey, middleware.PoisonedTopicKey,
-		middleware.PoisonedHandlerKey, middleware.PoisonedSubscriberKey} {
-		delete(msg.Metadata, k)
-	}
-	if err := d.pub.Publish(d.commandTopic(l.Command), msg); err != nil {
-		return fmt.Errorf("requeue dead letter %s: %w", id, err)
-	}
-	return nil
 }
 
 func (d *DeadLetters) Remove(ctx context.Context, id string) error {
@@ -124,6 +99,8 @@ func (d *DeadLetters) decode(e goredis.XMessage) (command.DeadLetter, *message.M
 	l.Command = msg.Metadata.Get("name")
 	l.Reason = msg.Metadata.Get(middleware.ReasonForPoisonedKey)
 	l.Topic = msg.Metadata.Get(middleware.PoisonedTopicKey)
+	l.CorrelationID = middleware.MessageCorrelationID(msg)
+	l.Payload = json.RawMessage(msg.Payload)
 	var ids struct {
 		OperationID string `json:"operation_id"`
 		AppID       string `json:"app_id"`

@@ -48,3 +48,13 @@ func (q *CommandQueues) Idle(ctx context.Context, commandName string) (bool, err
 	n, err := q.client.XLen(ctx, stream).Result()
 	return n == 0, err
 }
+
+// OnItsWay tells whether the command queued as entry of its stream is still
+// waiting for, or held by, a worker of its group.
+func (q *CommandQueues) OnItsWay(ctx context.Context, commandName, entry string) (bool, error) {
+	state, err := NewCommandPublisher(q.client).EntryState(ctx, q.topics.Command(commandName), q.topics.ConsumerGroup(commandName), entry)
+	if err != nil {
+		return false, err
+	}
+	return state != EntryGone, nil
+}

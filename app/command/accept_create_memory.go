@@ -7,6 +7,7 @@ import (
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/decorator"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/idempotency"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
@@ -20,6 +21,9 @@ type AcceptCreateMemory struct {
 	EndUser     string
 	Draft       memory.Draft
 	RequestID   string
+	// Reply, when the request carries an Idempotency-Key, is its response,
+	// stored in the transaction that accepts the operation.
+	Reply *idempotency.Completion
 }
 
 type AcceptCreateMemoryHandler decorator.CommandHandler[AcceptCreateMemory]
@@ -38,7 +42,7 @@ func NewAcceptCreateMemoryHandler(tx Transactor, sender CommandSender, log *slog
 func (h acceptCreateMemoryHandler) Handle(ctx context.Context, c AcceptCreateMemory) error {
 	p := pending{
 		operationID: c.OperationID, appID: c.AppID, endUser: c.EndUser, requestID: c.RequestID,
-		kind: operation.KindCreateMemory, action: audit.ActionCreateMemory,
+		reply: c.Reply, kind: operation.KindCreateMemory, action: audit.ActionCreateMemory,
 	}
 	return acceptOperation(ctx, h.tx, h.sender, p, func(now time.Time) any {
 		return &events.CreateMemory{

@@ -10,6 +10,7 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/idempotency"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
@@ -105,7 +106,10 @@ func TestAcceptCreateMemory_writesAndSends(t *testing.T) {
 	}
 }
 
-func TestAcceptCreateMemory_sendFailsWritesNothing(t *testing.T) {
+// The command is queued only once the operation has committed. One that
+// cannot be queued then (Redis unreachable) leaves an accepted operation that
+// keeps its command, for LostCommands to send again: the 202 rests on the commit.
+func TestAcceptCreateMemory_queueFailureAfterCommitStillAccepts(t *testing.T) {
 	t.Parallel()
 
 	sendErr := errors.New("redis: connection refused")
@@ -115,15 +119,32 @@ func TestAcceptCreateMemory_sendFailsWritesNothing(t *testing.T) {
 	err := h.Handle(context.Background(), command.AcceptCreateMemory{
 		OperationID: "op-1", AppID: "app-1", Draft: newDraft(t), RequestID: "req-1",
 	})
-	if errs.KindOf(err) != errs.KindUnavailable {
-		t.Fatalf("error = %v, want KindUnavailable", err)
+	if err != nil {
+		t.Fatalf("error = %v, want the operation accepted", err)
 	}
-	if !errors.Is(err, sendErr) {
-		t.Errorf("error %v does not wrap the send failure", err)
+	if op := db.operation("op-1"); op == nil || op.Status() != operation.StatusPending || db.auditCount() != 1 {
+		t.Fatalf("operation %v, %d audit entries: want it pending and audited", op, db.auditCount())
 	}
-	if db.operationCount() != 0 || db.auditCount() != 0 || len(db.published()) != 0 {
-		t.Errorf("written despite failed send: %d operations, %d audit entries, %d events",
-			db.operationCount(), db.auditCount(), len(db.published()))
+	if kept, ok := db.keptCommand("op-1").(*events.CreateMemory); !ok || kept.OperationID != "op-1" {
+		t.Fatalf("kept command = %#v, want the create", db.keptCommand("op-1"))
+	}
+}
+
+// Queued after the commit: a worker never sees a command before its operation.
+func TestAcceptCreateMemory_queuesAfterTheCommit(t *testing.T) {
+	t.Parallel()
+
+	db := newFakeDB()
+	var committedFirst bool
+	sender := &fakeSender{onSend: func(cmd any) { committedFirst = db.operation(events.OperationID(cmd)) != nil }}
+	err := command.NewAcceptCreateMemoryHandler(db, sender, nil, nil).Handle(context.Background(), command.AcceptCreateMemory{
+		OperationID: "op-1", AppID: "app-1", Draft: newDraft(t), RequestID: "req-1",
+	})
+	if err != nil || len(sender.commands()) != 1 {
+		t.Fatalf("accept: %v, sent %v", err, sender.commands())
+	}
+	if !committedFirst {
+		t.Fatal("the command was queued before its operation committed")
 	}
 }
 
@@ -210,5 +231,37 @@ func TestFakeDB_rollsBackFailedTransaction(t *testing.T) {
 	}
 	if db.operationCount() != 0 || db.auditCount() != 0 || len(db.published()) != 0 || db.commits != 0 {
 		t.Error("fake transactor kept the writes of a failed transaction")
+	}
+}
+
+// The Idempotency-Key response of the request commits with the operation it
+// answers for; a key taken over by another request (this one was presumed
+// dead) makes the accept write nothing.
+func TestAcceptCreateMemory_storesTheIdempotencyResponseWithTheOperation(t *testing.T) {
+	t.Parallel()
+
+	scope := idempotency.Scope{AppID: "app-1"}
+	key, err := idempotency.ParseKey(`"k-1"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply := &idempotency.Completion{Scope: scope, Key: key, Lock: "lock-1", Response: idempotency.Response{Status: 202, Body: []byte(`{"operation_id":"op-1"}`)}}
+	db := newFakeDB()
+	h := command.NewAcceptCreateMemoryHandler(db, &fakeSender{}, nil, nil)
+	if err := h.Handle(context.Background(), command.AcceptCreateMemory{OperationID: "op-1", AppID: "app-1", Draft: newDraft(t), Reply: reply}); err != nil {
+		t.Fatal(err)
+	}
+	if len(db.replies) != 1 || db.replies[0].Lock != "lock-1" || db.operation("op-1") == nil {
+		t.Fatalf("stored replies %+v with the operation", db.replies)
+	}
+
+	lost := *reply
+	lost.Lock = "lost"
+	err = h.Handle(context.Background(), command.AcceptCreateMemory{OperationID: "op-2", AppID: "app-1", Draft: newDraft(t), Reply: &lost})
+	if errs.KindOf(err) != errs.KindConflict {
+		t.Fatalf("a lost key: %v, want a conflict", err)
+	}
+	if db.operation("op-2") != nil {
+		t.Fatal("the work was accepted although another request holds the key")
 	}
 }

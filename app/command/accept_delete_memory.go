@@ -7,6 +7,7 @@ import (
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/decorator"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/idempotency"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
@@ -20,28 +21,36 @@ type AcceptDeleteMemory struct {
 	EndUser     string
 	MemoryID    string
 	RequestID   string
+	// Reply, when the request carries an Idempotency-Key, is its response,
+	// stored in the transaction that accepts the operation.
+	Reply *idempotency.Completion
 }
 
 type AcceptDeleteMemoryHandler decorator.CommandHandler[AcceptDeleteMemory]
 
 type acceptDeleteMemoryHandler struct {
-	tx     Transactor
-	sender CommandSender
+	tx       Transactor
+	sender   CommandSender
+	registry Registry
 }
 
-func NewAcceptDeleteMemoryHandler(tx Transactor, sender CommandSender, log *slog.Logger, m *decorator.Metrics) AcceptDeleteMemoryHandler {
-	return decorator.ApplyCommandDecorators[AcceptDeleteMemory](acceptDeleteMemoryHandler{tx: tx, sender: sender}, log, m)
+func NewAcceptDeleteMemoryHandler(tx Transactor, sender CommandSender, registry Registry, log *slog.Logger, m *decorator.Metrics) AcceptDeleteMemoryHandler {
+	return decorator.ApplyCommandDecorators[AcceptDeleteMemory](acceptDeleteMemoryHandler{tx: tx, sender: sender, registry: registry}, log, m)
 }
 
-// Handle writes the pending operation and its audit entry and sends the command
-// in one transaction (see acceptOperation).
+// Handle answers a memory the caller's scope does not hold with
+// errs.KindNotFound at once; otherwise it accepts the operation (see
+// acceptOperation).
 func (h acceptDeleteMemoryHandler) Handle(ctx context.Context, c AcceptDeleteMemory) error {
 	if err := memory.CheckID(c.MemoryID); err != nil {
 		return err
 	}
+	if err := mustOwn(ctx, h.registry, c.AppID, c.EndUser, c.MemoryID); err != nil {
+		return err
+	}
 	p := pending{
 		operationID: c.OperationID, appID: c.AppID, endUser: c.EndUser, requestID: c.RequestID,
-		kind: operation.KindDeleteMemory, action: audit.ActionDeleteMemory,
+		reply: c.Reply, kind: operation.KindDeleteMemory, action: audit.ActionDeleteMemory,
 	}
 	return acceptOperation(ctx, h.tx, h.sender, p, func(now time.Time) any {
 		return &events.DeleteMemory{

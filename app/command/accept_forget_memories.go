@@ -7,6 +7,7 @@ import (
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/decorator"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/idempotency"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 )
@@ -18,6 +19,9 @@ type AcceptForgetMemories struct {
 	AppID       string
 	EndUser     string
 	RequestID   string
+	// Reply, when the request carries an Idempotency-Key, is its response,
+	// stored in the transaction that accepts the operation.
+	Reply *idempotency.Completion
 }
 
 type AcceptForgetMemoriesHandler decorator.CommandHandler[AcceptForgetMemories]
@@ -37,7 +41,7 @@ func NewAcceptForgetMemoriesHandler(tx Transactor, sender CommandSender, log *sl
 func (h acceptForgetMemoriesHandler) Handle(ctx context.Context, c AcceptForgetMemories) error {
 	p := pending{
 		operationID: c.OperationID, appID: c.AppID, endUser: c.EndUser, requestID: c.RequestID,
-		kind: operation.KindForgetMemories, action: audit.ActionForgetMemories,
+		reply: c.Reply, kind: operation.KindForgetMemories, action: audit.ActionForgetMemories,
 	}
 	return acceptOperation(ctx, h.tx, h.sender, p, func(now time.Time) any {
 		return &events.ForgetMemories{

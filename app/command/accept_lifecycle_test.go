@@ -29,7 +29,7 @@ var lifecycleAccepts = []acceptCase{
 	{
 		name: "update", kind: operation.KindUpdateMemory, action: audit.ActionUpdateMemory,
 		accept: func(tx command.Transactor, s command.CommandSender) error {
-			return command.NewAcceptUpdateMemoryHandler(tx, s, nil, nil).Handle(context.Background(), command.AcceptUpdateMemory{
+			return command.NewAcceptUpdateMemoryHandler(tx, s, ownsAll{}, nil, nil).Handle(context.Background(), command.AcceptUpdateMemory{
 				OperationID: "op-1", AppID: "app-1", EndUser: "user-1", MemoryID: "mem-9", Content: "likes oolong", RequestID: "req-1",
 			})
 		},
@@ -48,7 +48,7 @@ var lifecycleAccepts = []acceptCase{
 	{
 		name: "delete", kind: operation.KindDeleteMemory, action: audit.ActionDeleteMemory,
 		accept: func(tx command.Transactor, s command.CommandSender) error {
-			return command.NewAcceptDeleteMemoryHandler(tx, s, nil, nil).Handle(context.Background(), command.AcceptDeleteMemory{
+			return command.NewAcceptDeleteMemoryHandler(tx, s, ownsAll{}, nil, nil).Handle(context.Background(), command.AcceptDeleteMemory{
 				OperationID: "op-1", AppID: "app-1", EndUser: "user-1", MemoryID: "mem-9", RequestID: "req-1",
 			})
 		},
@@ -130,22 +130,48 @@ func TestAcceptLifecycle_writesAndSends(t *testing.T) {
 	}
 }
 
-func TestAcceptLifecycle_sendFailsWritesNothing(t *testing.T) {
+// A command that cannot be queued after the commit is kept for LostCommands.
+func TestAcceptLifecycle_queueFailureAfterCommitStillAccepts(t *testing.T) {
 	t.Parallel()
 
 	for _, tt := range lifecycleAccepts {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			sendErr := errors.New("redis: connection refused")
 			db := newFakeDB()
-			err := tt.accept(db, &fakeSender{err: sendErr})
-			if errs.KindOf(err) != errs.KindUnavailable || !errors.Is(err, sendErr) {
-				t.Fatalf("error = %v, want KindUnavailable wrapping the send failure", err)
+			if err := tt.accept(db, &fakeSender{err: errors.New("redis: connection refused")}); err != nil {
+				t.Fatalf("error = %v, want the operation accepted", err)
 			}
-			if db.operationCount() != 0 || db.auditCount() != 0 || len(db.published()) != 0 {
-				t.Error("written despite a failed send")
+			if op := db.operation("op-1"); op == nil || op.Status() != operation.StatusPending || db.keptCommand("op-1") == nil {
+				t.Fatalf("operation %v: want it pending with its command kept", op)
 			}
 		})
+	}
+}
+
+// PATCH and DELETE of a memory the caller's scope does not hold answer
+// not found at once, and write nothing.
+func TestAcceptLifecycle_unknownMemoryIsNotFoundAtOnce(t *testing.T) {
+	t.Parallel()
+
+	db, bank := newFakeDB(), newFakeBank()
+	theirs := own(db, bank, mustScope(t, "app-2", ""), "not yours")
+	for _, id := range []string{theirs, "never-stored"} {
+		sender := &fakeSender{}
+		errUpdate := command.NewAcceptUpdateMemoryHandler(db, sender, db, nil, nil).Handle(context.Background(), command.AcceptUpdateMemory{
+			OperationID: "op-u", AppID: "app-1", MemoryID: id, Content: "mine now",
+		})
+		errDelete := command.NewAcceptDeleteMemoryHandler(db, sender, db, nil, nil).Handle(context.Background(), command.AcceptDeleteMemory{
+			OperationID: "op-d", AppID: "app-1", MemoryID: id,
+		})
+		for _, err := range []error{errUpdate, errDelete} {
+			if errs.KindOf(err) != errs.KindNotFound {
+				t.Errorf("memory %s: %v, want not found", id, err)
+			}
+		}
+		if db.operationCount() != 0 || db.auditCount() != 0 || len(sender.commands()) != 0 {
+			t.Fatalf("memory %s: a refused write left %d operations, %d audit entries, %d commands",
+				id, db.operationCount(), db.auditCount(), len(sender.commands()))
+		}
 	}
 }
 
@@ -185,7 +211,7 @@ func TestAcceptUpdateMemory_contentFollowsTheRulesOfCreate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			db, sender := newFakeDB(), &fakeSender{}
-			err := command.NewAcceptUpdateMemoryHandler(db, sender, nil, nil).Handle(context.Background(), command.AcceptUpdateMemory{
+			err := command.NewAcceptUpdateMemoryHandler(db, sender, ownsAll{}, nil, nil).Handle(context.Background(), command.AcceptUpdateMemory{
 				OperationID: "op-1", AppID: "app-1", MemoryID: "mem-1", Content: tt.content,
 			})
 			if tt.slug == "" {
@@ -215,23 +241,23 @@ func TestAcceptLifecycle_invalidMemoryIDOrOperation(t *testing.T) {
 		field  string
 	}{
 		{"update without memory id", func(tx command.Transactor, s command.CommandSender) error {
-			return command.NewAcceptUpdateMemoryHandler(tx, s, nil, nil).Handle(context.Background(),
+			return command.NewAcceptUpdateMemoryHandler(tx, s, ownsAll{}, nil, nil).Handle(context.Background(),
 				command.AcceptUpdateMemory{OperationID: "op-1", AppID: "app-1", Content: "x"})
 		}, "memory_id"},
 		{"update with an absurd memory id", func(tx command.Transactor, s command.CommandSender) error {
-			return command.NewAcceptUpdateMemoryHandler(tx, s, nil, nil).Handle(context.Background(),
+			return command.NewAcceptUpdateMemoryHandler(tx, s, ownsAll{}, nil, nil).Handle(context.Background(),
 				command.AcceptUpdateMemory{OperationID: "op-1", AppID: "app-1", MemoryID: long, Content: "x"})
 		}, "memory_id"},
 		{"delete without memory id", func(tx command.Transactor, s command.CommandSender) error {
-			return command.NewAcceptDeleteMemoryHandler(tx, s, nil, nil).Handle(context.Background(),
+			return command.NewAcceptDeleteMemoryHandler(tx, s, ownsAll{}, nil, nil).Handle(context.Background(),
 				command.AcceptDeleteMemory{OperationID: "op-1", AppID: "app-1"})
 		}, "memory_id"},
 		{"delete with a memory id that is not UTF-8", func(tx command.Transactor, s command.CommandSender) error {
-			return command.NewAcceptDeleteMemoryHandler(tx, s, nil, nil).Handle(context.Background(),
+			return command.NewAcceptDeleteMemoryHandler(tx, s, ownsAll{}, nil, nil).Handle(context.Background(),
 				command.AcceptDeleteMemory{OperationID: "op-1", AppID: "app-1", MemoryID: "\xff"})
 		}, "memory_id"},
 		{"delete without operation id", func(tx command.Transactor, s command.CommandSender) error {
-			return command.NewAcceptDeleteMemoryHandler(tx, s, nil, nil).Handle(context.Background(),
+			return command.NewAcceptDeleteMemoryHandler(tx, s, ownsAll{}, nil, nil).Handle(context.Background(),
 				command.AcceptDeleteMemory{AppID: "app-1", MemoryID: "mem-1"})
 		}, "operation_id"},
 		{"forget without application", func(tx command.Transactor, s command.CommandSender) error {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/decorator"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/idempotency"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
@@ -21,23 +22,26 @@ type AcceptUpdateMemory struct {
 	MemoryID    string
 	Content     string
 	RequestID   string
+	// Reply, when the request carries an Idempotency-Key, is its response,
+	// stored in the transaction that accepts the operation.
+	Reply *idempotency.Completion
 }
 
 type AcceptUpdateMemoryHandler decorator.CommandHandler[AcceptUpdateMemory]
 
 type acceptUpdateMemoryHandler struct {
-	tx     Transactor
-	sender CommandSender
+	tx       Transactor
+	sender   CommandSender
+	registry Registry
 }
 
-func NewAcceptUpdateMemoryHandler(tx Transactor, sender CommandSender, log *slog.Logger, m *decorator.Metrics) AcceptUpdateMemoryHandler {
-	return decorator.ApplyCommandDecorators[AcceptUpdateMemory](acceptUpdateMemoryHandler{tx: tx, sender: sender}, log, m)
+func NewAcceptUpdateMemoryHandler(tx Transactor, sender CommandSender, registry Registry, log *slog.Logger, m *decorator.Metrics) AcceptUpdateMemoryHandler {
+	return decorator.ApplyCommandDecorators[AcceptUpdateMemory](acceptUpdateMemoryHandler{tx: tx, sender: sender, registry: registry}, log, m)
 }
 
-// Handle validates the content by the rules of a new memory, then writes the
-// pending operation and its audit entry and sends the command in one transaction.
-// Whether the memory exists, and is the caller's, only the worker finds out: the
-// operation then fails with "memory-not-found".
+// Handle validates the content by the rules of a new memory and answers a
+// memory the caller's scope does not hold with errs.KindNotFound at once; then
+// it accepts the operation (see acceptOperation).
 func (h acceptUpdateMemoryHandler) Handle(ctx context.Context, c AcceptUpdateMemory) error {
 	if err := memory.CheckID(c.MemoryID); err != nil {
 		return err
@@ -46,9 +50,12 @@ func (h acceptUpdateMemoryHandler) Handle(ctx context.Context, c AcceptUpdateMem
 	if err != nil {
 		return err
 	}
+	if err := mustOwn(ctx, h.registry, c.AppID, c.EndUser, c.MemoryID); err != nil {
+		return err
+	}
 	p := pending{
 		operationID: c.OperationID, appID: c.AppID, endUser: c.EndUser, requestID: c.RequestID,
-		kind: operation.KindUpdateMemory, action: audit.ActionUpdateMemory,
+		reply: c.Reply, kind: operation.KindUpdateMemory, action: audit.ActionUpdateMemory,
 	}
 	return acceptOperation(ctx, h.tx, h.sender, p, func(now time.Time) any {
 		return &events.UpdateMemory{

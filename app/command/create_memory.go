@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -26,46 +27,132 @@ type CreateMemory struct {
 type CreateMemoryHandler decorator.CommandHandler[CreateMemory]
 
 type createMemoryHandler struct {
-	runner runner
-	bank   MemoryBank
+	runner   runner
+	bank     MemoryBank
+	editor   MemoryEditor
+	registry Registry
 }
 
-func NewCreateMemoryHandler(tx Transactor, bank MemoryBank, cfg WorkerConfig, log *slog.Logger, m *decorator.Metrics) CreateMemoryHandler {
-	return decorator.ApplyCommandDecorators[CreateMemory](createMemoryHandler{runner: newRunner(tx, cfg), bank: bank}, log, m)
+func NewCreateMemoryHandler(tx Transactor, sender CommandSender, bank interface {
+	MemoryBank
+	MemoryEditor
+}, registry Registry, cfg WorkerConfig, log *slog.Logger, m *decorator.Metrics) CreateMemoryHandler {
+	return decorator.ApplyCommandDecorators[CreateMemory](createMemoryHandler{
+		runner: newRunner(tx, sender, cfg), bank: bank, editor: bank, registry: registry,
+	}, log, m)
 }
 
 // Handle is idempotent on the operation id (see runner.run). A retry after an
-// attempt that may have stored the memory looks for it, by the operation id tag,
-// before adding.
+// attempt that may have stored the memory asks the Memory Bank for memories
+// tagged with the operation id before adding; an add the Memory Bank is still
+// doing is followed, never asked for again. The operation reports every memory
+// the add left (with inference on, mem0 may make none or several).
 func (h createMemoryHandler) Handle(ctx context.Context, c CreateMemory) error {
 	j := job{operationID: c.OperationID, appID: c.AppID, endUser: c.EndUser, requestID: c.RequestID, acceptedAt: c.AcceptedAt}
-	return h.runner.run(ctx, j, func(ctx context.Context, scope memory.Scope, attempt int) (succeed, error) {
-		ids, err := h.store(ctx, scope, c, attempt)
+	return h.runner.run(ctx, j, func(ctx context.Context, scope memory.Scope, cl claimed) (succeed, error) {
+		forgot, err := h.registry.ForgotAfter(ctx, scope, cl.seq)
 		if err != nil {
 			return nil, err
 		}
-		return func(op *operation.Operation, now time.Time) (any, error) {
-			if err := op.Succeed(ids, now); err != nil {
+		if forgot {
+			// Accepted before a forget that ran first (a replayed dead letter):
+			// storing now would bring back what the user asked to forget.
+			return nil, h.withdraw(ctx, scope, c)
+		}
+		added, err := h.store(ctx, scope, c, cl)
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context, tx Tx, op *operation.Operation, now time.Time) (any, error) {
+			note := ""
+			if len(added.IDs) == 0 {
+				note = operation.NoteNothingNew
+			}
+			if err := op.SucceedWithNote(added.IDs, note, now); err != nil {
+				return nil, err
+			}
+			if err := tx.RegisterMemories(ctx, op, added.IDs, now); err != nil {
+				return nil, err
+			}
+			if err := tx.UnregisterMemories(ctx, op, added.Removed); err != nil {
 				return nil, err
 			}
 			return &events.MemoryCreated{
 				Version: events.Version, OperationID: op.ID(), AppID: op.AppID(), EndUser: op.EndUser(),
-				MemoryIDs: ids, RequestID: c.RequestID, OccurredAt: now,
+				MemoryIDs: op.MemoryIDs(), Note: note, RequestID: c.RequestID, OccurredAt: now,
 			}, nil
 		}, nil
 	})
 }
 
-func (h createMemoryHandler) store(ctx context.Context, scope memory.Scope, c CreateMemory, attempt int) ([]string, error) {
-	if attempt > 1 {
-		ids, err := h.bank.FindByOperation(ctx, scope, c.OperationID)
-		if err != nil {
-			return nil, err
+// store adds the memory, unless an earlier attempt did; it follows an add the
+// Memory Bank is still doing until it ends or the attempt has followed it long
+// enough.
+func (h createMemoryHandler) store(ctx context.Context, scope memory.Scope, c CreateMemory, cl claimed) (memory.Added, error) {
+	pending := cl.bankEvent
+	if pending == "" {
+		if cl.attempt > 1 {
+			ids, err := h.bank.FindByOperation(ctx, scope, c.OperationID, c.Content)
+			if err != nil {
+				return memory.Added{}, err
+			}
+			if len(ids) > 0 {
+				return memory.Added{IDs: ids}, nil // an earlier attempt stored it but did not commit
+			}
 		}
-		if len(ids) > 0 {
-			return ids, nil // an earlier attempt stored it but did not commit
+		draft := memory.Draft{Content: c.Content, Metadata: c.Metadata, ConversationID: c.ConversationID}
+		added, err := h.bank.Add(ctx, scope, draft, c.OperationID)
+		if err != nil || added.Pending == "" {
+			return added, err
+		}
+		pending = added.Pending
+		// Kept before following it: a later attempt follows this add rather
+		// than asking for a second one.
+		if err := h.runner.awaitBank(ctx, c.OperationID, cl.attempt, pending); err != nil {
+			return memory.Added{}, err
 		}
 	}
-	draft := memory.Draft{Content: c.Content, Metadata: c.Metadata, ConversationID: c.ConversationID}
-	return h.bank.Add(ctx, scope, draft, c.OperationID)
+	added, err := h.follow(ctx, scope, pending)
+	if errors.Is(err, memory.ErrWorkLost) {
+		h.runner.forgetBankEvent(ctx, c.OperationID)
+	}
+	return added, err
+}
+
+// follow polls an add the Memory Bank is still doing, for at most FollowFor.
+func (h createMemoryHandler) follow(ctx context.Context, scope memory.Scope, pending string) (memory.Added, error) {
+	until := time.Now().Add(h.runner.cfg.FollowFor)
+	pause := 50 * time.Millisecond
+	for {
+		added, err := h.bank.AddStatus(ctx, scope, pending)
+		if err != nil || added.Pending == "" {
+			return added, err
+		}
+		if time.Now().Add(pause).After(until) {
+			return memory.Added{}, errBankBusy
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return memory.Added{}, context.Cause(ctx)
+		case <-t.C:
+		}
+		pause = min(2*pause, time.Second)
+	}
+}
+
+// withdraw ends a create that a later forget overtook: whatever an earlier
+// attempt of it stored is deleted, and the operation fails as superseded.
+func (h createMemoryHandler) withdraw(ctx context.Context, scope memory.Scope, c CreateMemory) error {
+	ids, err := h.bank.FindByOperation(ctx, scope, c.OperationID, c.Content)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := h.editor.Delete(ctx, scope, id); err != nil && !isNotFound(err) {
+			return err
+		}
+	}
+	return superseded{detail: "a forget accepted after this memory was run first; the memory was not stored"}
 }

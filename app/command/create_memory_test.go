@@ -70,7 +70,7 @@ func TestCreateMemory_success(t *testing.T) {
 
 	db, bank := newFakeDB(), newFakeBank()
 	c := accept(t, db, "op-1", "app-1", "user-1")
-	h := command.NewCreateMemoryHandler(db, bank, command.WorkerConfig{}, nil, nil)
+	h := command.NewCreateMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{}, nil, nil)
 
 	if err := h.Handle(context.Background(), c); err != nil {
 		t.Fatalf("Handle: %v", err)
@@ -104,7 +104,7 @@ func TestCreateMemory_redeliveryIsIdempotent(t *testing.T) {
 
 	db, bank := newFakeDB(), newFakeBank()
 	c := accept(t, db, "op-1", "app-1", "")
-	h := command.NewCreateMemoryHandler(db, bank, command.WorkerConfig{}, nil, nil)
+	h := command.NewCreateMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{}, nil, nil)
 
 	for i := range 2 {
 		if err := h.Handle(context.Background(), c); err != nil {
@@ -127,7 +127,7 @@ func TestCreateMemory_concurrentDuplicateBacksOff(t *testing.T) {
 
 	db, bank := newFakeDB(), newFakeBank()
 	c := accept(t, db, "op-1", "app-1", "")
-	h := command.NewCreateMemoryHandler(db, bank, command.WorkerConfig{Lease: time.Hour}, nil, nil)
+	h := command.NewCreateMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{Lease: time.Hour}, nil, nil)
 
 	entered, release := make(chan struct{}), make(chan struct{})
 	var calls atomic.Int32
@@ -172,7 +172,7 @@ func TestCreateMemory_permanentBankError(t *testing.T) {
 			db, bank := newFakeDB(), newFakeBank()
 			bank.addErrs = []error{tt.err}
 			c := accept(t, db, "op-1", "app-1", "user-1")
-			h := command.NewCreateMemoryHandler(db, bank, command.WorkerConfig{}, nil, nil)
+			h := command.NewCreateMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{}, nil, nil)
 
 			if err := h.Handle(context.Background(), c); err != nil {
 				t.Fatalf("Handle = %v, want nil: a permanent failure is not retried", err)
@@ -231,7 +231,7 @@ func TestCreateMemory_transientErrorReleasesLease(t *testing.T) {
 			bank.addErrs = []error{tt.err}
 			c := accept(t, db, "op-1", "app-1", "")
 			// A lease far longer than the test: only Release lets the retry in.
-			h := command.NewCreateMemoryHandler(db, bank, command.WorkerConfig{Lease: time.Hour}, nil, nil)
+			h := command.NewCreateMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{Lease: time.Hour}, nil, nil)
 
 			err := h.Handle(context.Background(), c)
 			if !errors.Is(err, tt.err) {
@@ -272,7 +272,7 @@ func TestCreateMemory_unansweredCallKeepsLease(t *testing.T) {
 	unanswered := &memory.BankError{Transient: true, Reason: "timeout", Err: fmt.Errorf("%w: %w", memory.ErrNoAnswer, context.DeadlineExceeded)}
 	bank.addErrs = []error{unanswered}
 	c := accept(t, db, "op-1", "app-1", "")
-	h := command.NewCreateMemoryHandler(db, bank, command.WorkerConfig{Lease: time.Hour}, nil, nil)
+	h := command.NewCreateMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{Lease: time.Hour}, nil, nil)
 
 	if err := h.Handle(context.Background(), c); !errors.Is(err, memory.ErrNoAnswer) {
 		t.Fatalf("Handle = %v, want the unanswered call", err)
@@ -303,7 +303,7 @@ func TestCreateMemory_crashAfterBankCallBeforeCommit(t *testing.T) {
 		}
 		return nil
 	}
-	h := command.NewCreateMemoryHandler(db, bank, command.WorkerConfig{Lease: time.Millisecond}, nil, nil)
+	h := command.NewCreateMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{Lease: time.Millisecond}, nil, nil)
 
 	if err := h.Handle(context.Background(), c); !errors.Is(err, errCommit) {
 		t.Fatalf("first Handle = %v, want the commit failure", err)
@@ -363,7 +363,7 @@ func TestCreateMemory_orphanCommand(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			db, bank := newFakeDB(), newFakeBank()
-			h := command.NewCreateMemoryHandler(db, bank, command.WorkerConfig{OrphanAfter: orphanAfter}, nil, nil)
+			h := command.NewCreateMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{OrphanAfter: orphanAfter}, nil, nil)
 			c := command.CreateMemory{OperationID: "never-committed", AppID: "app-1", Content: "x", AcceptedAt: tt.acceptedAt}
 
 			err := h.Handle(context.Background(), c)
@@ -394,7 +394,7 @@ func TestCreateMemory_terminalOperationIsAcknowledged(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.putOperation(op)
-	h := command.NewCreateMemoryHandler(db, bank, command.WorkerConfig{}, nil, nil)
+	h := command.NewCreateMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{}, nil, nil)
 
 	if err := h.Handle(context.Background(), c); err != nil {
 		t.Fatalf("Handle = %v, want nil", err)
@@ -413,7 +413,7 @@ func TestCreateMemory_findErrorOnRetry(t *testing.T) {
 	db, bank := newFakeDB(), newFakeBank()
 	bank.addErrs = []error{&memory.BankError{Transient: true, Reason: "down"}}
 	c := accept(t, db, "op-1", "app-1", "")
-	h := command.NewCreateMemoryHandler(db, bank, command.WorkerConfig{Lease: time.Hour}, nil, nil)
+	h := command.NewCreateMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{Lease: time.Hour}, nil, nil)
 	if err := h.Handle(context.Background(), c); err == nil {
 		t.Fatal("first attempt succeeded despite the transient error")
 	}
@@ -440,7 +440,7 @@ func TestCreateMemory_invalidScopeFailsOperation(t *testing.T) {
 
 	db, bank := newFakeDB(), newFakeBank()
 	c := accept(t, db, "op-1", "bad:app", "")
-	h := command.NewCreateMemoryHandler(db, bank, command.WorkerConfig{}, nil, nil)
+	h := command.NewCreateMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{}, nil, nil)
 
 	if err := h.Handle(context.Background(), c); err != nil {
 		t.Fatalf("Handle = %v, want nil", err)

@@ -24,33 +24,44 @@ type DeleteMemory struct {
 type DeleteMemoryHandler decorator.CommandHandler[DeleteMemory]
 
 type deleteMemoryHandler struct {
-	runner runner
-	bank   MemoryEditor
+	runner   runner
+	bank     MemoryEditor
+	registry Registry
 }
 
-func NewDeleteMemoryHandler(tx Transactor, bank MemoryEditor, cfg WorkerConfig, log *slog.Logger, m *decorator.Metrics) DeleteMemoryHandler {
-	return decorator.ApplyCommandDecorators[DeleteMemory](deleteMemoryHandler{runner: newRunner(tx, cfg), bank: bank}, log, m)
+func NewDeleteMemoryHandler(tx Transactor, sender CommandSender, bank MemoryEditor, registry Registry, cfg WorkerConfig, log *slog.Logger, m *decorator.Metrics) DeleteMemoryHandler {
+	return decorator.ApplyCommandDecorators[DeleteMemory](deleteMemoryHandler{
+		runner: newRunner(tx, sender, cfg), bank: bank, registry: registry,
+	}, log, m)
 }
 
-// Handle is idempotent on the operation id (see runner.run). On the first attempt
-// a memory that is missing, or another scope's, fails the operation with
-// "memory-not-found". On a later attempt an earlier one may have deleted it and
-// stopped before committing, so a missing memory counts as deleted. (That retry
-// cannot tell "deleted by us" from "never there": a first attempt that failed
-// before reaching the Memory Bank makes a missing memory a success too. Nothing
-// of another scope is touched or revealed either way.)
+// Handle is idempotent on the operation id (see runner.run). The registry, not
+// the Memory Bank, says whether the memory is the scope's: one it no longer
+// holds (an earlier write deleted or forgot it) fails the operation with
+// "memory-not-found". A registered memory the Memory Bank no longer has (an
+// earlier attempt deleted it and stopped before committing) is deleted: the
+// operation succeeds. Nothing of another scope is touched or revealed.
 func (h deleteMemoryHandler) Handle(ctx context.Context, c DeleteMemory) error {
 	j := job{
 		operationID: c.OperationID, appID: c.AppID, endUser: c.EndUser, memoryID: c.MemoryID,
 		requestID: c.RequestID, acceptedAt: c.AcceptedAt,
 	}
-	return h.runner.run(ctx, j, func(ctx context.Context, scope memory.Scope, attempt int) (succeed, error) {
-		err := h.bank.Delete(ctx, scope, c.MemoryID)
-		if err != nil && !(attempt > 1 && isNotFound(err)) {
+	return h.runner.run(ctx, j, func(ctx context.Context, scope memory.Scope, _ claimed) (succeed, error) {
+		owned, err := h.registry.Owns(ctx, scope, c.MemoryID)
+		if err != nil {
 			return nil, err
 		}
-		return func(op *operation.Operation, now time.Time) (any, error) {
+		if !owned {
+			return nil, errMemoryGone
+		}
+		if err := h.bank.Delete(ctx, scope, c.MemoryID); err != nil && !isNotFound(err) {
+			return nil, err
+		}
+		return func(ctx context.Context, tx Tx, op *operation.Operation, now time.Time) (any, error) {
 			if err := op.Succeed([]string{c.MemoryID}, now); err != nil {
+				return nil, err
+			}
+			if err := tx.UnregisterMemories(ctx, op, []string{c.MemoryID}); err != nil {
 				return nil, err
 			}
 			return &events.MemoryDeleted{

@@ -36,10 +36,10 @@ func TestDeleteMemory_success(t *testing.T) {
 
 	db, bank := newFakeDB(), newFakeBank()
 	scope := mustScope(t, "app-1", "user-1")
-	id := bank.put(scope, "likes green tea")
-	kept := bank.put(scope, "likes hiking")
+	id := own(db, bank, scope, "likes green tea")
+	kept := own(db, bank, scope, "likes hiking")
 	c := acceptDelete(t, db, "op-1", "app-1", "user-1", id)
-	h := command.NewDeleteMemoryHandler(db, bank, command.WorkerConfig{}, nil, nil)
+	h := command.NewDeleteMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{}, nil, nil)
 
 	if err := h.Handle(context.Background(), c); err != nil {
 		t.Fatalf("Handle: %v", err)
@@ -61,7 +61,7 @@ func TestDeleteMemory_notFoundOnTheFirstAttemptFailsTheOperation(t *testing.T) {
 
 	db, bank := newFakeDB(), newFakeBank()
 	c := acceptDelete(t, db, "op-1", "app-1", "user-1", "mem-404")
-	h := command.NewDeleteMemoryHandler(db, bank, command.WorkerConfig{}, nil, nil)
+	h := command.NewDeleteMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{}, nil, nil)
 
 	if err := h.Handle(context.Background(), c); err != nil {
 		t.Fatalf("Handle = %v, want nil", err)
@@ -84,9 +84,9 @@ func TestDeleteMemory_otherScopesAreOutOfReach(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			db, bank := newFakeDB(), newFakeBank()
-			id := bank.put(mustScope(t, tt.owner[0], tt.owner[1]), "not yours")
+			id := own(db, bank, mustScope(t, tt.owner[0], tt.owner[1]), "not yours")
 			c := acceptDelete(t, db, "op-1", tt.caller[0], tt.caller[1], id)
-			h := command.NewDeleteMemoryHandler(db, bank, command.WorkerConfig{}, nil, nil)
+			h := command.NewDeleteMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{}, nil, nil)
 
 			if err := h.Handle(context.Background(), c); err != nil {
 				t.Fatalf("Handle: %v", err)
@@ -99,38 +99,37 @@ func TestDeleteMemory_otherScopesAreOutOfReach(t *testing.T) {
 	}
 }
 
-// On a retry, a missing memory counts as deleted, but only within the caller's
-// scope: another scope's memory stays out of reach however often it is asked for.
-func TestDeleteMemory_retryNeverReachesAnotherScope(t *testing.T) {
+// Another scope's memory is out of reach before any call: the registry says
+// the caller's scope does not hold it, so no retry can ever touch it.
+func TestDeleteMemory_anotherScopesMemoryIsNeverCalledFor(t *testing.T) {
 	t.Parallel()
 
 	db, bank := newFakeDB(), newFakeBank()
-	id := bank.put(mustScope(t, "app-2", ""), "not yours")
-	bank.failNext("delete", &memory.BankError{Transient: true, Reason: "down"})
+	id := own(db, bank, mustScope(t, "app-2", ""), "not yours")
 	c := acceptDelete(t, db, "op-1", "app-1", "", id)
-	h := command.NewDeleteMemoryHandler(db, bank, command.WorkerConfig{}, nil, nil)
+	h := command.NewDeleteMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{}, nil, nil)
 
-	if err := h.Handle(context.Background(), c); err == nil {
-		t.Fatal("first attempt succeeded despite the transient error")
-	}
-	if err := h.Handle(context.Background(), c); err != nil {
-		t.Fatalf("retry: %v", err)
+	for range 2 {
+		if err := h.Handle(context.Background(), c); err != nil {
+			t.Fatalf("Handle: %v", err)
+		}
 	}
 	if _, ok := bank.content(id); !ok {
 		t.Error("the other scope's memory was deleted")
 	}
-	if s := bank.lastScopeOf("delete"); s != mustScope(t, "app-1", "") {
-		t.Errorf("Delete ran in scope %+v, not the caller's", s)
+	if n := bank.callCount("delete"); n != 0 {
+		t.Errorf("Delete called %d times on another scope's memory", n)
 	}
+	requireFailedWith(t, db, "op-1", "memory-not-found")
 }
 
 func TestDeleteMemory_redeliveryAfterSuccessIsAcknowledged(t *testing.T) {
 	t.Parallel()
 
 	db, bank := newFakeDB(), newFakeBank()
-	id := bank.put(mustScope(t, "app-1", ""), "v1")
+	id := own(db, bank, mustScope(t, "app-1", ""), "v1")
 	c := acceptDelete(t, db, "op-1", "app-1", "", id)
-	h := command.NewDeleteMemoryHandler(db, bank, command.WorkerConfig{}, nil, nil)
+	h := command.NewDeleteMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{}, nil, nil)
 
 	for i := range 2 {
 		if err := h.Handle(context.Background(), c); err != nil {
@@ -149,10 +148,10 @@ func TestDeleteMemory_crashAfterBankCallBeforeCommit(t *testing.T) {
 	t.Parallel()
 
 	db, bank := newFakeDB(), newFakeBank()
-	id := bank.put(mustScope(t, "app-1", "user-1"), "v1")
+	id := own(db, bank, mustScope(t, "app-1", "user-1"), "v1")
 	c := acceptDelete(t, db, "op-1", "app-1", "user-1", id)
 	refuseFirstCompletion(db)
-	h := command.NewDeleteMemoryHandler(db, bank, command.WorkerConfig{Lease: time.Millisecond}, nil, nil)
+	h := command.NewDeleteMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{Lease: time.Millisecond}, nil, nil)
 
 	if err := h.Handle(context.Background(), c); !errors.Is(err, errCommit) {
 		t.Fatalf("first Handle = %v, want the commit failure", err)
@@ -180,11 +179,11 @@ func TestDeleteMemory_answerLostAfterTheDelete(t *testing.T) {
 	t.Parallel()
 
 	db, bank := newFakeDB(), newFakeBank()
-	id := bank.put(mustScope(t, "app-1", ""), "v1")
+	id := own(db, bank, mustScope(t, "app-1", ""), "v1")
 	timeout := &memory.BankError{Transient: true, Reason: "timeout"}
 	bank.failAfter("delete", timeout)
 	c := acceptDelete(t, db, "op-1", "app-1", "", id)
-	h := command.NewDeleteMemoryHandler(db, bank, command.WorkerConfig{}, nil, nil)
+	h := command.NewDeleteMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{}, nil, nil)
 
 	if err := h.Handle(context.Background(), c); !errors.Is(err, timeout) {
 		t.Fatalf("first Handle = %v, want the timeout", err)
@@ -200,11 +199,11 @@ func TestDeleteMemory_transientErrorLeavesTheOperationPending(t *testing.T) {
 	t.Parallel()
 
 	db, bank := newFakeDB(), newFakeBank()
-	id := bank.put(mustScope(t, "app-1", ""), "v1")
+	id := own(db, bank, mustScope(t, "app-1", ""), "v1")
 	down := &memory.BankError{Transient: true, StatusCode: 503, Reason: "unavailable"}
 	bank.failNext("delete", down, down)
 	c := acceptDelete(t, db, "op-1", "app-1", "", id)
-	h := command.NewDeleteMemoryHandler(db, bank, command.WorkerConfig{Lease: time.Hour}, nil, nil)
+	h := command.NewDeleteMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{Lease: time.Hour}, nil, nil)
 
 	for attempt := 1; attempt <= 2; attempt++ {
 		if err := h.Handle(context.Background(), c); !errors.Is(err, down) {
@@ -225,10 +224,10 @@ func TestDeleteMemory_permanentBankErrorFailsTheOperation(t *testing.T) {
 	t.Parallel()
 
 	db, bank := newFakeDB(), newFakeBank()
-	id := bank.put(mustScope(t, "app-1", ""), "v1")
+	id := own(db, bank, mustScope(t, "app-1", ""), "v1")
 	bank.failNext("delete", &memory.BankError{StatusCode: 403, Reason: "forbidden"})
 	c := acceptDelete(t, db, "op-1", "app-1", "", id)
-	h := command.NewDeleteMemoryHandler(db, bank, command.WorkerConfig{}, nil, nil)
+	h := command.NewDeleteMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{}, nil, nil)
 
 	if err := h.Handle(context.Background(), c); err != nil {
 		t.Fatalf("Handle = %v, want nil", err)

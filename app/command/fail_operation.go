@@ -9,31 +9,37 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
 )
 
-// FailOperation ends an operation whose command, of any kind, exhausted its
-// retries and was parked on the poison stream. The failure event is the one of
-// the operation's kind.
+// FailOperation ends an operation whose command, of any kind, cannot be run:
+// it exhausted its retries and was parked on the poison stream, or it cannot
+// even be read. The failure event is the one of the operation's kind.
 type FailOperation struct {
 	OperationID string
 	RequestID   string
 	MemoryID    string // the memory the command was about, if one: it goes into the failure event
 	Reason      string
+	// Undecodable says the command could not be read, rather than parked.
+	Undecodable bool
 }
 
 type FailOperationHandler decorator.CommandHandler[FailOperation]
 
-type failOperationHandler struct{ tx Transactor }
+type failOperationHandler struct{ runner runner }
 
-func NewFailOperationHandler(tx Transactor, log *slog.Logger, m *decorator.Metrics) FailOperationHandler {
-	return decorator.ApplyCommandDecorators[FailOperation](failOperationHandler{tx: tx}, log, m)
+func NewFailOperationHandler(tx Transactor, sender CommandSender, log *slog.Logger, m *decorator.Metrics) FailOperationHandler {
+	return decorator.ApplyCommandDecorators[FailOperation](failOperationHandler{runner: newRunner(tx, sender, WorkerConfig{})}, log, m)
 }
 
 // Handle leaves an operation alone while another delivery of its command holds
-// the lease (that one may still succeed) and asks to be retried later.
+// the lease (that one may still succeed) and asks to be retried later. Ending
+// it hands the turn to the next write of its scope, as any end does.
 func (h failOperationHandler) Handle(ctx context.Context, c FailOperation) error {
 	f := operation.Failure{
 		Code: operation.FailureRetriesExhausted, Detail: "the Memory Bank did not complete the operation after repeated attempts: " + c.Reason,
 	}
-	err := finishOperation(ctx, h.tx, c.OperationID, func(ctx context.Context, tx Tx, op *operation.Operation, now time.Time) error {
+	if c.Undecodable {
+		f = operation.Failure{Code: operation.FailureUndecodable, Detail: "the queued command could not be read: " + c.Reason}
+	}
+	err := h.runner.finish(ctx, c.OperationID, func(ctx context.Context, tx Tx, op *operation.Operation, now time.Time) error {
 		if now.Before(op.LeaseUntil()) {
 			return operation.ErrLeased
 		}

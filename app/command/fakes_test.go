@@ -12,6 +12,7 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/idempotency"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
@@ -30,6 +31,14 @@ type fakeDB struct {
 	commits   int
 	kept      map[string]any       // commands of pending operations, by operation id
 	resent    map[string]time.Time // when each kept command was last resent
+	entries   map[string]string    // the stream entry each kept command was queued as
+	waiting   map[string]bool      // operations that stepped aside for an earlier write
+	scopes    map[[2]string]fakeScope
+	memories  map[string]fakeRegistered // the registry, by memory id
+	replies   []idempotency.Completion  // Idempotency-Key responses stored with their work
+
+	// handoffs receives the commands an ending operation hands the turn to.
+	handoffs *fakeSender
 
 	// beforeCommit, when set, may refuse a transaction that fn completed; the
 	// transaction is then rolled back as if the database had failed the COMMIT.
@@ -38,8 +47,112 @@ type fakeDB struct {
 
 var errCommit = errors.New("fake: commit failed")
 
+// fakeScope is a scope's counter of writes and its newest forget.
+type fakeScope struct{ lastSeq, forgotSeq int64 }
+
+// fakeRegistered is one registry row.
+type fakeRegistered struct {
+	scope           [2]string
+	opID            string
+	seq, writtenSeq int64
+	createdAt       time.Time
+}
+
 func newFakeDB() *fakeDB {
-	return &fakeDB{ops: map[string]*operation.Operation{}, kept: map[string]any{}, resent: map[string]time.Time{}}
+	return &fakeDB{
+		ops: map[string]*operation.Operation{}, kept: map[string]any{}, resent: map[string]time.Time{},
+		entries: map[string]string{}, waiting: map[string]bool{}, scopes: map[[2]string]fakeScope{},
+		memories: map[string]fakeRegistered{}, handoffs: &fakeSender{},
+	}
+}
+
+// sender is where ending operations hand the turn to the next waiting write.
+func (db *fakeDB) sender() *fakeSender { return db.handoffs }
+
+// registerMemory records memory id as stored in scope by an operation
+// accepted before any the test runs.
+func (db *fakeDB) registerMemory(scope memory.Scope, id string) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.memories[id] = fakeRegistered{scope: scopeKey(scope.AppID(), scope.EndUser()), opID: "seed", createdAt: time.Now()}
+}
+
+// registered returns the ids the registry holds for scope, sorted.
+func (db *fakeDB) registered(scope memory.Scope) []string {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	var ids []string
+	for id, m := range db.memories {
+		if m.scope == scopeKey(scope.AppID(), scope.EndUser()) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func scopeKey(app, user string) [2]string { return [2]string{app, user} }
+
+// The registry's reads, of what is committed, as the adapter's are.
+
+func (db *fakeDB) Owns(_ context.Context, scope memory.Scope, id string) (bool, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	m, ok := db.memories[id]
+	return ok && m.scope == scopeKey(scope.AppID(), scope.EndUser()), nil
+}
+
+func (db *fakeDB) RegisteredBefore(_ context.Context, scope memory.Scope, seq int64) ([]string, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	var ids []string
+	for id, m := range db.memories {
+		if m.scope == scopeKey(scope.AppID(), scope.EndUser()) && m.seq < seq {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+func (db *fakeDB) LastWrite(_ context.Context, scope memory.Scope, id string) (int64, bool, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	m, ok := db.memories[id]
+	if !ok || m.scope != scopeKey(scope.AppID(), scope.EndUser()) {
+		return 0, false, nil
+	}
+	return m.writtenSeq, true, nil
+}
+
+func (db *fakeDB) ForgotAfter(_ context.Context, scope memory.Scope, seq int64) (bool, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.scopes[scopeKey(scope.AppID(), scope.EndUser())].forgotSeq > seq, nil
+}
+
+func (db *fakeDB) LaterWritesStarted(_ context.Context, scope memory.Scope, seq int64) (bool, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	for _, op := range db.ops {
+		if op.AppID() == scope.AppID() && op.EndUser() == scope.EndUser() && op.Seq() > seq &&
+			(op.IsTerminal() || op.Attempts() > 0) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (db *fakeDB) LaterOperations(_ context.Context, scope memory.Scope, seq int64, opIDs []string) (map[string]bool, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	out := map[string]bool{}
+	for _, id := range opIDs {
+		if op, ok := db.ops[id]; ok && op.AppID() == scope.AppID() && op.EndUser() == scope.EndUser() && op.Seq() > seq {
+			out[id] = true
+		}
+	}
+	return out, nil
 }
 
 func (db *fakeDB) InTx(ctx context.Context, fn func(ctx context.Context, tx command.Tx) error) error {
@@ -53,6 +166,11 @@ func (db *fakeDB) InTx(ctx context.Context, fn func(ctx context.Context, tx comm
 		nextAudit: db.nextAudit,
 		kept:      maps.Clone(db.kept),
 		resent:    maps.Clone(db.resent),
+		entries:   maps.Clone(db.entries),
+		waiting:   maps.Clone(db.waiting),
+		scopes:    maps.Clone(db.scopes),
+		memories:  maps.Clone(db.memories),
+		replies:   slices.Clone(db.replies),
 	}
 	if err := fn(ctx, tx); err != nil {
 		return err
@@ -63,7 +181,8 @@ func (db *fakeDB) InTx(ctx context.Context, fn func(ctx context.Context, tx comm
 		}
 	}
 	db.ops, db.audits, db.events, db.nextAudit = tx.ops, tx.audits, tx.events, tx.nextAudit
-	db.kept, db.resent = tx.kept, tx.resent
+	db.kept, db.resent, db.entries, db.waiting = tx.kept, tx.resent, tx.entries, tx.waiting
+	db.scopes, db.memories, db.replies = tx.scopes, tx.memories, tx.replies
 	db.commits++
 	return nil
 }
@@ -109,6 +228,20 @@ func (db *fakeDB) published() []any {
 	return slices.Clone(db.events)
 }
 
+// keptCommand returns the command an operation keeps, nil when none.
+func (db *fakeDB) keptCommand(id string) any {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.kept[id]
+}
+
+// setEntry notes the stream entry an operation's command was queued as.
+func (db *fakeDB) setEntry(id, entry string) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.entries[id] = entry
+}
+
 // putOperation stores an operation directly, outside any handler.
 func (db *fakeDB) putOperation(op *operation.Operation) {
 	db.mu.Lock()
@@ -140,12 +273,22 @@ type fakeTx struct {
 	newEvents []any // published in this transaction
 	kept      map[string]any
 	resent    map[string]time.Time
+	entries   map[string]string
+	waiting   map[string]bool
+	scopes    map[[2]string]fakeScope
+	memories  map[string]fakeRegistered
+	replies   []idempotency.Completion
 }
 
 func (tx *fakeTx) InsertOperation(_ context.Context, op *operation.Operation, cmd any) error {
 	if _, ok := tx.ops[op.ID()]; ok {
 		return &errs.Error{Kind: errs.KindConflict, Slug: "operation-exists"}
 	}
+	k := scopeKey(op.AppID(), op.EndUser())
+	sc := tx.scopes[k]
+	sc.lastSeq++
+	tx.scopes[k] = sc
+	op.Sequence(sc.lastSeq)
 	tx.ops[op.ID()] = cloneOp(op)
 	if cmd != nil {
 		tx.kept[op.ID()] = cmd
@@ -169,13 +312,106 @@ func (tx *fakeTx) SaveOperation(_ context.Context, op *operation.Operation) erro
 	tx.ops[op.ID()] = cloneOp(op)
 	if op.IsTerminal() {
 		delete(tx.kept, op.ID()) // as the adapter drops a finished operation's command
+		delete(tx.entries, op.ID())
+		delete(tx.waiting, op.ID())
 	}
 	return nil
 }
 
+// CompleteIdempotency records the stored response with the transaction's work.
+func (tx *fakeTx) CompleteIdempotency(_ context.Context, c idempotency.Completion) error {
+	if c.Lock == "lost" {
+		return idempotency.ErrLockLost
+	}
+	tx.replies = append(tx.replies, c)
+	return nil
+}
+
+func (tx *fakeTx) KeepCommand(_ context.Context, op *operation.Operation, cmd any) error {
+	tx.kept[op.ID()] = cmd
+	delete(tx.entries, op.ID())
+	delete(tx.resent, op.ID())
+	return nil
+}
+
+// WaitForEarlier mirrors the adapter: is a write of the scope with a lower
+// place still pending? The answer is op's waiting mark.
+func (tx *fakeTx) WaitForEarlier(_ context.Context, op *operation.Operation) (bool, error) {
+	earlier := false
+	for _, o := range tx.ops {
+		if o.AppID() == op.AppID() && o.EndUser() == op.EndUser() && o.Seq() < op.Seq() && !o.IsTerminal() {
+			earlier = true
+		}
+	}
+	if earlier {
+		tx.waiting[op.ID()] = true
+	} else {
+		delete(tx.waiting, op.ID())
+	}
+	return earlier, nil
+}
+
+// NextWaiting mirrors the adapter: the kept command of the next pending write
+// of op's scope, when it is waiting.
+func (tx *fakeTx) NextWaiting(_ context.Context, op *operation.Operation) (any, error) {
+	var next *operation.Operation
+	for _, o := range tx.ops {
+		if o.AppID() == op.AppID() && o.EndUser() == op.EndUser() && o.Seq() > op.Seq() && !o.IsTerminal() &&
+			(next == nil || o.Seq() < next.Seq()) {
+			next = o
+		}
+	}
+	if next == nil || !tx.waiting[next.ID()] {
+		return nil, nil
+	}
+	return tx.kept[next.ID()], nil
+}
+
+func (tx *fakeTx) RegisterMemories(_ context.Context, op *operation.Operation, ids []string, at time.Time) error {
+	for _, id := range ids {
+		if m, ok := tx.memories[id]; ok {
+			m.writtenSeq = max(m.writtenSeq, op.Seq())
+			tx.memories[id] = m
+			continue
+		}
+		tx.memories[id] = fakeRegistered{scope: scopeKey(op.AppID(), op.EndUser()), opID: op.ID(), seq: op.Seq(), writtenSeq: op.Seq(), createdAt: at}
+	}
+	return nil
+}
+
+func (tx *fakeTx) UnregisterMemories(_ context.Context, op *operation.Operation, ids []string) error {
+	for _, id := range ids {
+		if m, ok := tx.memories[id]; ok && m.scope == scopeKey(op.AppID(), op.EndUser()) {
+			delete(tx.memories, id)
+		}
+	}
+	return nil
+}
+
+func (tx *fakeTx) RewroteMemory(_ context.Context, op *operation.Operation, id string) error {
+	if m, ok := tx.memories[id]; ok && m.scope == scopeKey(op.AppID(), op.EndUser()) {
+		m.writtenSeq = max(m.writtenSeq, op.Seq())
+		tx.memories[id] = m
+	}
+	return nil
+}
+
+func (tx *fakeTx) ForgetScope(_ context.Context, op *operation.Operation) error {
+	k := scopeKey(op.AppID(), op.EndUser())
+	for id, m := range tx.memories {
+		if m.scope == k && m.seq < op.Seq() {
+			delete(tx.memories, id)
+		}
+	}
+	sc := tx.scopes[k]
+	sc.forgotSeq = max(sc.forgotSeq, op.Seq())
+	tx.scopes[k] = sc
+	return nil
+}
+
 // StaleCommands mirrors the adapter's selection, in operation id order.
-func (tx *fakeTx) StaleCommands(_ context.Context, name string, before, now time.Time, limit int) ([]any, error) {
-	var out []any
+func (tx *fakeTx) StaleCommands(_ context.Context, name string, before, now time.Time, limit int) ([]command.KeptCommand, error) {
+	var out []command.KeptCommand
 	for _, id := range slices.Sorted(maps.Keys(tx.kept)) {
 		op, cmd := tx.ops[id], tx.kept[id]
 		if len(out) == limit || events.Name(cmd) != name || op.IsTerminal() || !op.UpdatedAt().Before(before) ||
@@ -186,7 +422,7 @@ func (tx *fakeTx) StaleCommands(_ context.Context, name string, before, now time
 			continue
 		}
 		tx.resent[id] = now
-		out = append(out, cmd)
+		out = append(out, command.KeptCommand{Command: cmd, Entry: tx.entries[id]})
 	}
 	return out, nil
 }
@@ -275,7 +511,7 @@ func errMemoryNotFound() error {
 		Err: &memory.BankError{Reason: "memory not found"}}
 }
 
-func (b *fakeBank) Add(_ context.Context, scope memory.Scope, d memory.Draft, operationID string) ([]string, error) {
+func (b *fakeBank) Add(_ context.Context, scope memory.Scope, d memory.Draft, operationID string) (memory.Added, error) {
 	b.mu.Lock()
 	onAdd := b.onAdd
 	b.mu.Unlock()
@@ -291,10 +527,15 @@ func (b *fakeBank) Add(_ context.Context, scope memory.Scope, d memory.Draft, op
 		err := b.addErrs[0]
 		b.addErrs = b.addErrs[1:]
 		if err != nil {
-			return nil, err
+			return memory.Added{}, err
 		}
 	}
-	return []string{b.putLocked(scope, operationID, d.Content)}, nil
+	return memory.Added{IDs: []string{b.putLocked(scope, operationID, d.Content)}}, nil
+}
+
+// AddStatus: the fake adds at once, so it has no add to follow.
+func (b *fakeBank) AddStatus(context.Context, memory.Scope, string) (memory.Added, error) {
+	return memory.Added{}, &memory.BankError{Transient: true, Reason: "no such add", Err: memory.ErrWorkLost}
 }
 
 func (b *fakeBank) putLocked(scope memory.Scope, opID, content string) string {
@@ -311,7 +552,7 @@ func (b *fakeBank) put(scope memory.Scope, content string) string {
 	return b.putLocked(scope, "", content)
 }
 
-func (b *fakeBank) FindByOperation(_ context.Context, scope memory.Scope, operationID string) ([]string, error) {
+func (b *fakeBank) FindByOperation(_ context.Context, scope memory.Scope, operationID, _ string) ([]string, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.finds++
@@ -379,20 +620,35 @@ func (b *fakeBank) Delete(_ context.Context, scope memory.Scope, id string) erro
 	return b.afterEffect("delete")
 }
 
-func (b *fakeBank) DeleteAll(_ context.Context, scope memory.Scope) (int, error) {
+func (b *fakeBank) DeleteAll(_ context.Context, scope memory.Scope) (bool, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if err := b.call("deleteAll", scope); err != nil {
-		return 0, err
+		return false, err
 	}
-	n := len(b.memories)
 	b.memories = slices.DeleteFunc(b.memories, func(m fakeMemory) bool { return m.scope == scope })
-	n -= len(b.memories)
-	if err := b.afterEffect("deleteAll"); err != nil {
-		return 0, err
-	}
-	return n, nil
+	return false, b.afterEffect("deleteAll")
 }
+
+// Held lists at most heldCap memories of scope, as mem0 caps its listing.
+func (b *fakeBank) Held(_ context.Context, scope memory.Scope) ([]memory.Record, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.call("held", scope); err != nil {
+		return nil, err
+	}
+	var out []memory.Record
+	for _, m := range b.memories {
+		if m.scope == scope && len(out) < heldCap {
+			out = append(out, memory.Record{ID: m.id, Content: m.content, Metadata: map[string]any{memory.TagOperationID: m.opID}})
+		}
+	}
+	return out, nil
+}
+
+// heldCap is how many memories the fake lists at once: few, so that tests
+// see a forget go round more than once.
+const heldCap = 3
 
 // failNext queues errors for the next calls of method, before their effect.
 func (b *fakeBank) failNext(method string, queued ...error) {
@@ -471,12 +727,16 @@ func (b *fakeBank) stored(scope memory.Scope, opID string) []string {
 
 // fakeSender records the commands it sends, or fails with err.
 type fakeSender struct {
-	mu   sync.Mutex
-	err  error
-	sent []any
+	mu     sync.Mutex
+	err    error
+	sent   []any
+	onSend func(cmd any) // called first, outside the lock
 }
 
 func (s *fakeSender) Send(_ context.Context, cmd any) error {
+	if s.onSend != nil {
+		s.onSend(cmd)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
@@ -491,3 +751,9 @@ func (s *fakeSender) commands() []any {
 	defer s.mu.Unlock()
 	return slices.Clone(s.sent)
 }
+
+// ownsAll is a registry in which every memory is the caller's, for tests of
+// what happens after the ownership check.
+type ownsAll struct{ command.Registry }
+
+func (ownsAll) Owns(context.Context, memory.Scope, string) (bool, error) { return true, nil }

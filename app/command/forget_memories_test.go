@@ -3,6 +3,7 @@ package command_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -38,14 +39,14 @@ func TestForgetMemories_removesTheCallersScopeOnly(t *testing.T) {
 	db, bank := newFakeDB(), newFakeBank()
 	caller := mustScope(t, "app-1", "user-1")
 	for range 3 {
-		bank.put(caller, "mine")
+		own(db, bank, caller, "mine")
 	}
 	others := []memory.Scope{mustScope(t, "app-1", ""), mustScope(t, "app-1", "user-2"), mustScope(t, "app-2", "user-1")}
 	for _, s := range others {
-		bank.put(s, "not mine")
+		own(db, bank, s, "not mine")
 	}
 	c := acceptForget(t, db, "op-1", "app-1", "user-1")
-	h := command.NewForgetMemoriesHandler(db, bank, command.WorkerConfig{}, nil, nil)
+	h := command.NewForgetMemoriesHandler(db, db.sender(), bank, db, command.WorkerConfig{}, nil, nil)
 
 	if err := h.Handle(context.Background(), c); err != nil {
 		t.Fatalf("Handle: %v", err)
@@ -69,7 +70,7 @@ func TestForgetMemories_emptyScopeSucceeds(t *testing.T) {
 
 	db, bank := newFakeDB(), newFakeBank()
 	c := acceptForget(t, db, "op-1", "app-1", "")
-	h := command.NewForgetMemoriesHandler(db, bank, command.WorkerConfig{}, nil, nil)
+	h := command.NewForgetMemoriesHandler(db, db.sender(), bank, db, command.WorkerConfig{}, nil, nil)
 
 	if err := h.Handle(context.Background(), c); err != nil {
 		t.Fatalf("Handle: %v", err)
@@ -81,9 +82,9 @@ func TestForgetMemories_redeliveryAfterSuccessIsAcknowledged(t *testing.T) {
 	t.Parallel()
 
 	db, bank := newFakeDB(), newFakeBank()
-	bank.put(mustScope(t, "app-1", ""), "v1")
+	own(db, bank, mustScope(t, "app-1", ""), "v1")
 	c := acceptForget(t, db, "op-1", "app-1", "")
-	h := command.NewForgetMemoriesHandler(db, bank, command.WorkerConfig{}, nil, nil)
+	h := command.NewForgetMemoriesHandler(db, db.sender(), bank, db, command.WorkerConfig{}, nil, nil)
 
 	for i := range 2 {
 		if err := h.Handle(context.Background(), c); err != nil {
@@ -104,11 +105,11 @@ func TestForgetMemories_crashAfterBankCallBeforeCommit(t *testing.T) {
 
 	db, bank := newFakeDB(), newFakeBank()
 	scope := mustScope(t, "app-1", "user-1")
-	bank.put(scope, "v1")
-	bank.put(scope, "v2")
+	own(db, bank, scope, "v1")
+	own(db, bank, scope, "v2")
 	c := acceptForget(t, db, "op-1", "app-1", "user-1")
 	refuseFirstCompletion(db)
-	h := command.NewForgetMemoriesHandler(db, bank, command.WorkerConfig{Lease: time.Millisecond}, nil, nil)
+	h := command.NewForgetMemoriesHandler(db, db.sender(), bank, db, command.WorkerConfig{Lease: time.Millisecond}, nil, nil)
 
 	if err := h.Handle(context.Background(), c); !errors.Is(err, errCommit) {
 		t.Fatalf("first Handle = %v, want the commit failure", err)
@@ -121,7 +122,7 @@ func TestForgetMemories_crashAfterBankCallBeforeCommit(t *testing.T) {
 	if err := redeliverUntilClaimed(t, func() error { return h.Handle(context.Background(), c) }); err != nil {
 		t.Fatalf("redelivery: %v", err)
 	}
-	requireForgotten(t, db, c, 0)
+	requireForgotten(t, db, c, 2) // the registry still held both: the count is true
 	if got := db.operation("op-1").Attempts(); got != 2 {
 		t.Errorf("attempts = %d, want 2", got)
 	}
@@ -132,11 +133,11 @@ func TestForgetMemories_transientErrorLeavesTheOperationPending(t *testing.T) {
 
 	db, bank := newFakeDB(), newFakeBank()
 	scope := mustScope(t, "app-1", "")
-	bank.put(scope, "v1")
+	own(db, bank, scope, "v1")
 	down := &memory.BankError{Transient: true, Reason: "circuit open"}
 	bank.failNext("deleteAll", down)
 	c := acceptForget(t, db, "op-1", "app-1", "")
-	h := command.NewForgetMemoriesHandler(db, bank, command.WorkerConfig{Lease: time.Hour}, nil, nil)
+	h := command.NewForgetMemoriesHandler(db, db.sender(), bank, db, command.WorkerConfig{Lease: time.Hour}, nil, nil)
 
 	if err := h.Handle(context.Background(), c); !errors.Is(err, down) {
 		t.Fatalf("Handle = %v, want the transient error", err)
@@ -151,13 +152,66 @@ func TestForgetMemories_transientErrorLeavesTheOperationPending(t *testing.T) {
 	requireForgotten(t, db, c, 1)
 }
 
+// A key that may not delete a whole scope (mem0's open-source server keeps
+// it to its admin key) makes the forget delete one by one: it still finishes.
+func TestForgetMemories_refusedDeleteAllDeletesByID(t *testing.T) {
+	t.Parallel()
+
+	db, bank := newFakeDB(), newFakeBank()
+	scope := mustScope(t, "app-1", "user-1")
+	for i := range 7 {
+		own(db, bank, scope, fmt.Sprintf("fact %d", i))
+	}
+	bank.failNext("deleteAll", &memory.BankError{StatusCode: 403, Reason: "Admin role required."})
+	c := acceptForget(t, db, "op-1", "app-1", "user-1")
+	h := command.NewForgetMemoriesHandler(db, db.sender(), bank, db, command.WorkerConfig{}, nil, nil)
+
+	if err := h.Handle(context.Background(), c); err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	if n := bank.count(scope); n != 0 {
+		t.Fatalf("the scope still holds %d memories", n)
+	}
+	if n := bank.callCount("delete"); n != 7 {
+		t.Errorf("deleted %d by id, want 7", n)
+	}
+	requireForgotten(t, db, c, 7)
+}
+
+// Memories the Memory Bank holds that the registry does not know (stored
+// before it existed) are found by listing, however few it lists at a time,
+// deleted and counted; the forget ends only when nothing is listed.
+func TestForgetMemories_deletesWhatTheBankStillListsUntilNothingIs(t *testing.T) {
+	t.Parallel()
+
+	db, bank := newFakeDB(), newFakeBank()
+	scope := mustScope(t, "app-1", "")
+	for i := range 8 { // more than the fake lists at once
+		bank.put(scope, fmt.Sprintf("unregistered %d", i))
+	}
+	own(db, bank, scope, "registered")
+	bank.failNext("deleteAll", &memory.BankError{StatusCode: 403, Reason: "Admin role required."})
+	c := acceptForget(t, db, "op-1", "app-1", "")
+	h := command.NewForgetMemoriesHandler(db, db.sender(), bank, db, command.WorkerConfig{}, nil, nil)
+
+	if err := h.Handle(context.Background(), c); err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	if n := bank.count(scope); n != 0 {
+		t.Fatalf("the scope still holds %d memories", n)
+	}
+	requireForgotten(t, db, c, 9)
+}
+
 func TestForgetMemories_permanentBankErrorFailsTheOperation(t *testing.T) {
 	t.Parallel()
 
 	db, bank := newFakeDB(), newFakeBank()
-	bank.failNext("deleteAll", &memory.BankError{StatusCode: 400, Reason: "too many memories to list"})
+	own(db, bank, mustScope(t, "app-1", "user-1"), "v1")
+	bank.failNext("deleteAll", &memory.BankError{StatusCode: 403, Reason: "Admin role required."})
+	bank.failNext("delete", &memory.BankError{StatusCode: 400, Reason: "memory_id should be a valid UUID"})
 	c := acceptForget(t, db, "op-1", "app-1", "user-1")
-	h := command.NewForgetMemoriesHandler(db, bank, command.WorkerConfig{}, nil, nil)
+	h := command.NewForgetMemoriesHandler(db, db.sender(), bank, db, command.WorkerConfig{}, nil, nil)
 
 	if err := h.Handle(context.Background(), c); err != nil {
 		t.Fatalf("Handle = %v, want nil", err)
@@ -168,7 +222,7 @@ func TestForgetMemories_permanentBankErrorFailsTheOperation(t *testing.T) {
 		t.Fatalf("published %T, want *events.MemoriesForgettingFailed", ev)
 	}
 	if failed.Version != events.Version || failed.OperationID != "op-1" || failed.AppID != "app-1" || failed.EndUser != "user-1" ||
-		failed.Code != "memory-bank-rejected" || failed.Detail != "too many memories to list" || failed.RequestID != c.RequestID {
+		failed.Code != "memory-bank-rejected" || failed.Detail != "memory_id should be a valid UUID" || failed.RequestID != c.RequestID {
 		t.Errorf("MemoriesForgettingFailed = %+v", failed)
 	}
 	if op := db.operation("op-1"); op.Removed() != 0 {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 )
@@ -39,7 +40,7 @@ func sentOne[T any](t *testing.T, handle func(command.CommandSender) error) T {
 func acceptUpdate(t *testing.T, db *fakeDB, opID, appID, endUser, memoryID, content string) command.UpdateMemory {
 	t.Helper()
 	ev := sentOne[*events.UpdateMemory](t, func(s command.CommandSender) error {
-		return command.NewAcceptUpdateMemoryHandler(db, s, nil, nil).Handle(context.Background(), command.AcceptUpdateMemory{
+		return command.NewAcceptUpdateMemoryHandler(db, s, ownsAll{}, nil, nil).Handle(context.Background(), command.AcceptUpdateMemory{
 			OperationID: opID, AppID: appID, EndUser: endUser, MemoryID: memoryID, Content: content, RequestID: "req-" + opID,
 		})
 	})
@@ -52,7 +53,7 @@ func acceptUpdate(t *testing.T, db *fakeDB, opID, appID, endUser, memoryID, cont
 func acceptDelete(t *testing.T, db *fakeDB, opID, appID, endUser, memoryID string) command.DeleteMemory {
 	t.Helper()
 	ev := sentOne[*events.DeleteMemory](t, func(s command.CommandSender) error {
-		return command.NewAcceptDeleteMemoryHandler(db, s, nil, nil).Handle(context.Background(), command.AcceptDeleteMemory{
+		return command.NewAcceptDeleteMemoryHandler(db, s, ownsAll{}, nil, nil).Handle(context.Background(), command.AcceptDeleteMemory{
 			OperationID: opID, AppID: appID, EndUser: endUser, MemoryID: memoryID, RequestID: "req-" + opID,
 		})
 	})
@@ -190,4 +191,12 @@ var foreignScopes = []struct {
 	{"another end user", [2]string{"app-1", "user-2"}, [2]string{"app-1", "user-1"}},
 	{"the application's own, asked by an end user", [2]string{"app-1", ""}, [2]string{"app-1", "user-1"}},
 	{"an end user's, asked by the application", [2]string{"app-1", "user-1"}, [2]string{"app-1", ""}},
+}
+
+// own stores a memory in the bank, as an earlier operation of scope had, and
+// registers it to scope; it returns its id.
+func own(db *fakeDB, bank *fakeBank, scope memory.Scope, content string) string {
+	id := bank.put(scope, content)
+	db.registerMemory(scope, id)
+	return id
 }

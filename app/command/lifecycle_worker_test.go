@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
 )
 
@@ -25,11 +26,11 @@ var lifecycleWorkers = []workerCase{
 		name: "update", method: "update",
 		accept: func(t *testing.T, db *fakeDB, bank *fakeBank, opID, appID, endUser string) func(context.Context) error {
 			c := acceptUpdate(t, db, opID, appID, endUser, "mem-1", "v2")
-			h := command.NewUpdateMemoryHandler(db, bank, command.WorkerConfig{}, nil, nil)
+			h := command.NewUpdateMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{}, nil, nil)
 			return func(ctx context.Context) error { return h.Handle(ctx, c) }
 		},
 		orphan: func(db *fakeDB, bank *fakeBank, cfg command.WorkerConfig, at time.Time) func(context.Context) error {
-			h := command.NewUpdateMemoryHandler(db, bank, cfg, nil, nil)
+			h := command.NewUpdateMemoryHandler(db, db.sender(), bank, db, cfg, nil, nil)
 			c := command.UpdateMemory{OperationID: "never-committed", AppID: "app-1", MemoryID: "mem-1", Content: "x", AcceptedAt: at}
 			return func(ctx context.Context) error { return h.Handle(ctx, c) }
 		},
@@ -38,11 +39,11 @@ var lifecycleWorkers = []workerCase{
 		name: "delete", method: "delete",
 		accept: func(t *testing.T, db *fakeDB, bank *fakeBank, opID, appID, endUser string) func(context.Context) error {
 			c := acceptDelete(t, db, opID, appID, endUser, "mem-1")
-			h := command.NewDeleteMemoryHandler(db, bank, command.WorkerConfig{}, nil, nil)
+			h := command.NewDeleteMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{}, nil, nil)
 			return func(ctx context.Context) error { return h.Handle(ctx, c) }
 		},
 		orphan: func(db *fakeDB, bank *fakeBank, cfg command.WorkerConfig, at time.Time) func(context.Context) error {
-			h := command.NewDeleteMemoryHandler(db, bank, cfg, nil, nil)
+			h := command.NewDeleteMemoryHandler(db, db.sender(), bank, db, cfg, nil, nil)
 			c := command.DeleteMemory{OperationID: "never-committed", AppID: "app-1", MemoryID: "mem-1", AcceptedAt: at}
 			return func(ctx context.Context) error { return h.Handle(ctx, c) }
 		},
@@ -51,11 +52,11 @@ var lifecycleWorkers = []workerCase{
 		name: "forget", method: "deleteAll",
 		accept: func(t *testing.T, db *fakeDB, bank *fakeBank, opID, appID, endUser string) func(context.Context) error {
 			c := acceptForget(t, db, opID, appID, endUser)
-			h := command.NewForgetMemoriesHandler(db, bank, command.WorkerConfig{}, nil, nil)
+			h := command.NewForgetMemoriesHandler(db, db.sender(), bank, db, command.WorkerConfig{}, nil, nil)
 			return func(ctx context.Context) error { return h.Handle(ctx, c) }
 		},
 		orphan: func(db *fakeDB, bank *fakeBank, cfg command.WorkerConfig, at time.Time) func(context.Context) error {
-			h := command.NewForgetMemoriesHandler(db, bank, cfg, nil, nil)
+			h := command.NewForgetMemoriesHandler(db, db.sender(), bank, db, cfg, nil, nil)
 			c := command.ForgetMemories{OperationID: "never-committed", AppID: "app-1", AcceptedAt: at}
 			return func(ctx context.Context) error { return h.Handle(ctx, c) }
 		},
@@ -131,6 +132,16 @@ func TestLifecycleWorkers_invalidScopeFailsOperation(t *testing.T) {
 		t.Run(w.name, func(t *testing.T) {
 			t.Parallel()
 			db, bank := newFakeDB(), newFakeBank()
+			if w.name != "forget" {
+				// An update or delete looks its memory up in the scope at
+				// accept: an invalid scope never reaches a worker.
+				err := command.NewAcceptDeleteMemoryHandler(db, &fakeSender{}, ownsAll{}, nil, nil).Handle(context.Background(),
+					command.AcceptDeleteMemory{OperationID: "op-1", AppID: "bad:app", MemoryID: "mem-1"})
+				if errs.KindOf(err) != errs.KindInvalid || db.operationCount() != 0 {
+					t.Fatalf("accept with an invalid scope = %v, %d operations", err, db.operationCount())
+				}
+				return
+			}
 			deliver := w.accept(t, db, bank, "op-1", "bad:app", "")
 
 			if err := deliver(context.Background()); err != nil {

@@ -2,8 +2,11 @@ package command
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 )
 
 // DeadLetter is a command parked on the dead-letter (poison) stream after it
@@ -16,6 +19,10 @@ type DeadLetter struct {
 	Reason      string    `json:"reason"`
 	Topic       string    `json:"original_topic"`
 	ParkedAt    time.Time `json:"parked_at"`
+	// CorrelationID is the request the command came from.
+	CorrelationID string `json:"correlation_id,omitempty"`
+	// Payload is the command as it was parked.
+	Payload json.RawMessage `json:"-"`
 }
 
 // DeadLetterStore is the dead-letter stream.
@@ -24,8 +31,6 @@ type DeadLetterStore interface {
 	List(ctx context.Context) ([]DeadLetter, error)
 	// Get returns errs.KindNotFound when no parked command has id.
 	Get(ctx context.Context, id string) (DeadLetter, error)
-	// Requeue sends the parked command again on its command stream.
-	Requeue(ctx context.Context, id string) error
 	// Remove deletes the parked command; removing a missing one is no error.
 	Remove(ctx context.Context, id string) error
 }
@@ -34,10 +39,11 @@ type DeadLetterStore interface {
 type DeadLetterAdmin struct {
 	tx      Transactor
 	letters DeadLetterStore
+	sender  CommandSender
 }
 
-func NewDeadLetterAdmin(tx Transactor, letters DeadLetterStore) DeadLetterAdmin {
-	return DeadLetterAdmin{tx: tx, letters: letters}
+func NewDeadLetterAdmin(tx Transactor, letters DeadLetterStore, sender CommandSender) DeadLetterAdmin {
+	return DeadLetterAdmin{tx: tx, letters: letters, sender: sender}
 }
 
 // List returns every parked command, oldest first.
@@ -46,18 +52,25 @@ func (h DeadLetterAdmin) List(ctx context.Context) ([]DeadLetter, error) {
 }
 
 // Replay reopens the operation of parked command id (failed → pending, its
-// audit entry back to pending) and sends the command again, in the reopening
-// transaction as acceptOperation does: if the commit fails the worker finds the
-// operation still failed and drops the command, and the entry stays parked.
-// The worker then finishes the operation once, with its terminal audit entry
-// and event. The entry is removed after the commit; if that fails, it stays
-// listed and a second replay is refused because the operation is no longer a
-// parked failure. Handlers are idempotent on the operation id, so a command
-// sent twice does its work once.
+// audit entry back to pending, the command kept in its row again) in one
+// transaction, then sends the command and removes the entry. A send lost
+// after the commit is sent again by LostCommands from the kept copy; an entry
+// that cannot be removed stays listed, and a second replay is refused because
+// the operation is no longer a parked failure. The worker then finishes the
+// operation once, with its terminal audit entry and event, in its scope's
+// order; a write replayed after later writes of its scope took effect cannot
+// undo them (see the command handlers).
 func (h DeadLetterAdmin) Replay(ctx context.Context, id string) (DeadLetter, error) {
 	l, err := h.letters.Get(ctx, id)
 	if err != nil {
 		return DeadLetter{}, err
+	}
+	cmd, ok := events.NewCommand(l.Command)
+	if !ok {
+		return l, fmt.Errorf("replay %s: no command named %q", id, l.Command)
+	}
+	if err := json.Unmarshal(l.Payload, cmd); err != nil {
+		return l, fmt.Errorf("replay %s: the parked %s cannot be read: %w", id, l.Command, err)
 	}
 	err = h.tx.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		op, err := tx.LockOperation(ctx, l.OperationID)
@@ -71,14 +84,19 @@ func (h DeadLetterAdmin) Replay(ctx context.Context, id string) (DeadLetter, err
 		if err := tx.SaveOperation(ctx, op); err != nil {
 			return err
 		}
-		if err := tx.ReopenAudit(ctx, op.ID()); err != nil {
+		if err := tx.KeepCommand(ctx, op, cmd); err != nil {
 			return err
 		}
-		return h.letters.Requeue(ctx, id)
+		return tx.ReopenAudit(ctx, op.ID())
 	})
 	if err != nil {
 		return l, fmt.Errorf("replay %s (operation %s): %w", id, l.OperationID, err)
 	}
+	sendCtx := ctx
+	if l.CorrelationID != "" {
+		sendCtx = events.WithCorrelationID(ctx, l.CorrelationID)
+	}
+	_ = h.sender.Send(sendCtx, cmd)
 	if err := h.letters.Remove(ctx, id); err != nil {
 		return l, fmt.Errorf("replayed %s but could not remove it from the dead letters: %w", id, err)
 	}

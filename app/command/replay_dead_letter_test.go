@@ -10,12 +10,12 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 )
 
 // fakeLetters is a dead-letter stream in memory.
 type fakeLetters struct {
-	letters  map[string]command.DeadLetter
-	requeued []string
+	letters map[string]command.DeadLetter
 }
 
 func (f *fakeLetters) List(context.Context) ([]command.DeadLetter, error) {
@@ -32,11 +32,6 @@ func (f *fakeLetters) Get(_ context.Context, id string) (command.DeadLetter, err
 		return l, errs.NotFound("dead-letter-not-found", "no dead letter with this message id")
 	}
 	return l, nil
-}
-
-func (f *fakeLetters) Requeue(_ context.Context, id string) error {
-	f.requeued = append(f.requeued, id)
-	return nil
 }
 
 func (f *fakeLetters) Remove(_ context.Context, id string) error {
@@ -60,7 +55,10 @@ func parked(t *testing.T, end func(*operation.Operation) error) (*fakeDB, *fakeL
 		return tx.InsertAudit(ctx, audit.Entry{AppID: "app-1", EndUser: "alice", Action: audit.ActionCreateMemory, Status: status,
 			OperationID: "op-1", Detail: "retries-exhausted: down", OccurredAt: now, CompletedAt: now})
 	})
-	letters := &fakeLetters{letters: map[string]command.DeadLetter{"1-0": {ID: "1-0", Command: "CreateMemory", OperationID: "op-1", AppID: "app-1"}}}
+	payload := []byte(`{"version":1,"operation_id":"op-1","app_id":"app-1","end_user":"alice","content":"likes tea","request_id":"req-1"}`)
+	letters := &fakeLetters{letters: map[string]command.DeadLetter{"1-0": {
+		ID: "1-0", Command: "CreateMemory", OperationID: "op-1", AppID: "app-1", CorrelationID: "req-1", Payload: payload,
+	}}}
 	return db, letters
 }
 
@@ -71,7 +69,8 @@ func failParked(op *operation.Operation) error {
 func TestReplayReopensOperationAndAuditAndRequeues(t *testing.T) {
 	t.Parallel()
 	db, letters := parked(t, failParked)
-	h := command.NewDeadLetterAdmin(db, letters)
+	sender := &fakeSender{}
+	h := command.NewDeadLetterAdmin(db, letters, sender)
 	if _, err := h.Replay(context.Background(), "1-0"); err != nil {
 		t.Fatalf("Replay: %v", err)
 	}
@@ -82,8 +81,16 @@ func TestReplayReopensOperationAndAuditAndRequeues(t *testing.T) {
 	if len(entries) != 1 || entries[0].Status != audit.StatusPending || entries[0].Detail != "" || !entries[0].CompletedAt.IsZero() {
 		t.Fatalf("audit after replay: %+v", entries)
 	}
-	if len(letters.requeued) != 1 || len(letters.letters) != 0 {
-		t.Fatalf("requeued %v, left %v", letters.requeued, letters.letters)
+	sent := sender.commands()
+	if c, ok := sent[0].(*events.CreateMemory); len(sent) != 1 || !ok || c.OperationID != "op-1" || c.Content != "likes tea" {
+		t.Fatalf("sent %#v, want the parked command", sent)
+	}
+	if len(letters.letters) != 0 {
+		t.Fatalf("left %v", letters.letters)
+	}
+	// Kept again: should the send be lost, LostCommands finds it.
+	if kept := db.keptCommand("op-1"); kept == nil {
+		t.Fatal("the replayed operation keeps no command")
 	}
 }
 
@@ -93,8 +100,12 @@ func TestReplayKeepsEntryWhenCommitFails(t *testing.T) {
 	t.Parallel()
 	db, letters := parked(t, failParked)
 	db.beforeCommit = func(*fakeTx) error { return errCommit }
-	if _, err := command.NewDeadLetterAdmin(db, letters).Replay(context.Background(), "1-0"); !errors.Is(err, errCommit) {
+	sender := &fakeSender{}
+	if _, err := command.NewDeadLetterAdmin(db, letters, sender).Replay(context.Background(), "1-0"); !errors.Is(err, errCommit) {
 		t.Fatalf("Replay = %v, want the commit's error", err)
+	}
+	if sent := sender.commands(); len(sent) != 0 {
+		t.Fatalf("sent %v for a replay that did not commit", sent)
 	}
 	if op := db.operation("op-1"); op.Status() != operation.StatusFailed {
 		t.Fatalf("operation is %s", op.Status())
@@ -107,11 +118,12 @@ func TestReplayKeepsEntryWhenCommitFails(t *testing.T) {
 func TestReplayRefusesSucceededAndUnknown(t *testing.T) {
 	t.Parallel()
 	db, letters := parked(t, func(op *operation.Operation) error { return op.Succeed([]string{"m1"}, time.Now()) })
-	h := command.NewDeadLetterAdmin(db, letters)
+	sender := &fakeSender{}
+	h := command.NewDeadLetterAdmin(db, letters, sender)
 	if _, err := h.Replay(context.Background(), "1-0"); !errors.Is(err, operation.ErrNotReplayable) {
 		t.Fatalf("Replay of a succeeded operation = %v", err)
 	}
-	if len(letters.requeued) != 0 || db.operation("op-1").Status() != operation.StatusSucceeded {
+	if len(sender.commands()) != 0 || db.operation("op-1").Status() != operation.StatusSucceeded {
 		t.Fatal("a succeeded operation was replayed")
 	}
 	if e := db.auditsOf("op-1"); e[0].Status != audit.StatusSucceeded {

@@ -26,30 +26,47 @@ type UpdateMemory struct {
 type UpdateMemoryHandler decorator.CommandHandler[UpdateMemory]
 
 type updateMemoryHandler struct {
-	runner runner
-	bank   MemoryEditor
+	runner   runner
+	bank     MemoryEditor
+	registry Registry
 }
 
-func NewUpdateMemoryHandler(tx Transactor, bank MemoryEditor, cfg WorkerConfig, log *slog.Logger, m *decorator.Metrics) UpdateMemoryHandler {
-	return decorator.ApplyCommandDecorators[UpdateMemory](updateMemoryHandler{runner: newRunner(tx, cfg), bank: bank}, log, m)
+func NewUpdateMemoryHandler(tx Transactor, sender CommandSender, bank MemoryEditor, registry Registry, cfg WorkerConfig, log *slog.Logger, m *decorator.Metrics) UpdateMemoryHandler {
+	return decorator.ApplyCommandDecorators[UpdateMemory](updateMemoryHandler{
+		runner: newRunner(tx, sender, cfg), bank: bank, registry: registry,
+	}, log, m)
 }
 
 // Handle is idempotent on the operation id (see runner.run). Writing the same
 // content twice leaves the memory as once, so a retry after an attempt that
-// updated but did not commit simply updates again. A memory that is missing, or
-// another scope's, fails the operation with "memory-not-found" on any attempt:
-// an earlier attempt of an update cannot have removed it.
+// updated but did not commit simply updates again. A memory the scope no longer
+// holds (an earlier write deleted or forgot it) fails the operation with
+// "memory-not-found"; one that a later update already rewrote (this one was
+// replayed from the dead letters) fails it as superseded, so the older content
+// never overwrites the newer.
 func (h updateMemoryHandler) Handle(ctx context.Context, c UpdateMemory) error {
 	j := job{
 		operationID: c.OperationID, appID: c.AppID, endUser: c.EndUser, memoryID: c.MemoryID,
 		requestID: c.RequestID, acceptedAt: c.AcceptedAt,
 	}
-	return h.runner.run(ctx, j, func(ctx context.Context, scope memory.Scope, _ int) (succeed, error) {
+	return h.runner.run(ctx, j, func(ctx context.Context, scope memory.Scope, cl claimed) (succeed, error) {
+		last, ok, err := h.registry.LastWrite(ctx, scope, c.MemoryID)
+		switch {
+		case err != nil:
+			return nil, err
+		case !ok:
+			return nil, errMemoryGone
+		case last > cl.seq:
+			return nil, superseded{detail: "a later update of this memory was applied first; this older one was not"}
+		}
 		if err := h.bank.Update(ctx, scope, c.MemoryID, c.Content); err != nil {
 			return nil, err
 		}
-		return func(op *operation.Operation, now time.Time) (any, error) {
+		return func(ctx context.Context, tx Tx, op *operation.Operation, now time.Time) (any, error) {
 			if err := op.Succeed([]string{c.MemoryID}, now); err != nil {
+				return nil, err
+			}
+			if err := tx.RewroteMemory(ctx, op, c.MemoryID); err != nil {
 				return nil, err
 			}
 			return &events.MemoryUpdated{

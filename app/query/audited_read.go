@@ -46,7 +46,7 @@ func (r read) finish(ctx context.Context, rec ReadRecorder, readErr error, event
 // scope, a cursor it made up) and makes any other failure a 503 of the Memory Bank.
 func (r read) callerError(err error) error {
 	switch errs.KindOf(err) {
-	case errs.KindNotFound, errs.KindInvalid:
+	case errs.KindNotFound, errs.KindInvalid, errs.KindUnavailable:
 		return err
 	}
 	var be *memory.BankError
@@ -58,12 +58,20 @@ func (r read) callerError(err error) error {
 	return e
 }
 
-// checkMemoryID answers an id that can name no memory (see memory.CheckID) as the
-// Memory Bank answers a missing memory, without asking it; such an id is not
-// repeated in the audit or the event either.
-func checkMemoryID(id string) (string, error) {
+// checkOwned answers an id that can name no memory (see memory.CheckID) or that
+// the registry does not hold for scope as a missing memory, without asking the
+// Memory Bank; an id that can name no memory is not repeated in the audit or
+// the event either.
+func checkOwned(ctx context.Context, registry Registry, scope memory.Scope, id string) (string, error) {
 	if memory.CheckID(id) != nil {
 		return "", errs.NotFound("memory-not-found", "no memory with this id")
+	}
+	owned, err := registry.Owns(ctx, scope, id)
+	if err != nil {
+		return id, errs.Unavailable("registry-unavailable", "the memory could not be looked up; retry later", err)
+	}
+	if !owned {
+		return id, errs.NotFound("memory-not-found", "no memory with this id")
 	}
 	return id, nil
 }

@@ -174,28 +174,55 @@ func notFound() error {
 		Err: &memory.BankError{Reason: "memory not found"}}
 }
 
-// List pages by position: the cursor is the index of the page's first record.
-func (r *fakeReader) List(_ context.Context, scope memory.Scope, page memory.Page) (memory.RecordPage, error) {
+// The fake is the registry too: it holds what each scope stored.
+
+// Page pages by position: the cursor is the index of the page's first record.
+func (r *fakeReader) Page(_ context.Context, scope memory.Scope, page memory.Page) ([]memory.Registered, string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.lastPage = page
-	if err := r.begin(scope); err != nil {
-		return memory.RecordPage{}, err
-	}
+	r.lastScope = scope
 	start := 0
 	if page.Cursor != "" {
 		n, err := strconv.Atoi(page.Cursor)
 		if err != nil {
-			return memory.RecordPage{}, errs.Invalid("cursor", "cursor-invalid", "cursor must be the next_cursor of an earlier page")
+			return nil, "", errs.Invalid("cursor", "cursor-invalid", "cursor must be the next_cursor of an earlier page")
 		}
 		start = n
 	}
 	all := r.records[scope]
 	start = min(start, len(all))
 	end := min(start+page.Size(), len(all))
-	out := memory.RecordPage{Records: slices.Clone(all[start:end])}
+	var out []memory.Registered
+	for _, rec := range all[start:end] {
+		out = append(out, memory.Registered{ID: rec.ID, CreatedAt: rec.CreatedAt})
+	}
+	next := ""
 	if end < len(all) {
-		out.NextCursor = strconv.Itoa(end)
+		next = strconv.Itoa(end)
+	}
+	return out, next, nil
+}
+
+// Owns and Page are the registry's: err, the Memory Bank's failure, spares them.
+func (r *fakeReader) Owns(_ context.Context, scope memory.Scope, id string) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.find(scope, id)
+	return ok, nil
+}
+
+func (r *fakeReader) GetMany(_ context.Context, scope memory.Scope, ids []string) ([]memory.Record, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.begin(scope); err != nil {
+		return nil, err
+	}
+	out := []memory.Record{}
+	for _, id := range ids {
+		if rec, ok := r.find(scope, id); ok {
+			out = append(out, rec)
+		}
 	}
 	return out, nil
 }

@@ -22,12 +22,13 @@ type GetMemory struct {
 type GetMemoryHandler decorator.QueryHandler[GetMemory, memory.Record]
 
 type getMemoryHandler struct {
+	registry Registry
 	bank     MemoryReader
 	recorder ReadRecorder
 }
 
-func NewGetMemoryHandler(bank MemoryReader, rec ReadRecorder, log *slog.Logger, m *decorator.Metrics) GetMemoryHandler {
-	return decorator.ApplyQueryDecorators[GetMemory, memory.Record](getMemoryHandler{bank: bank, recorder: rec}, log, m)
+func NewGetMemoryHandler(registry Registry, bank MemoryReader, rec ReadRecorder, log *slog.Logger, m *decorator.Metrics) GetMemoryHandler {
+	return decorator.ApplyQueryDecorators[GetMemory, memory.Record](getMemoryHandler{registry: registry, bank: bank, recorder: rec}, log, m)
 }
 
 // Handle reads, then audits the call and publishes MemoryRead before answering.
@@ -38,7 +39,7 @@ func (h getMemoryHandler) Handle(ctx context.Context, q GetMemory) (memory.Recor
 	if err != nil {
 		return memory.Record{}, err
 	}
-	id, getErr := checkMemoryID(q.MemoryID)
+	id, getErr := checkOwned(ctx, h.registry, scope, q.MemoryID)
 	var record memory.Record
 	if getErr == nil {
 		record, getErr = h.bank.Get(ctx, scope, id)

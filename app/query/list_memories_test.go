@@ -31,7 +31,7 @@ func TestListMemories_pagesTheCallersOwnMemories(t *testing.T) {
 	}
 	bank.put(mustScope(t, "app-1", "user-2"), memory.Record{ID: "other-user"})
 	bank.put(mustScope(t, "app-2", "user-1"), memory.Record{ID: "other-app"})
-	h := query.NewListMemoriesHandler(bank, rec, nil, nil)
+	h := query.NewListMemoriesHandler(bank, bank, rec, nil, nil)
 	before := time.Now()
 
 	page, err := h.Handle(context.Background(), query.ListMemories{
@@ -71,7 +71,7 @@ func TestListMemories_invalidCursorIsTheCallersFault(t *testing.T) {
 	t.Parallel()
 
 	bank, rec := newFakeReader(), &fakeRecorder{}
-	h := query.NewListMemoriesHandler(bank, rec, nil, nil)
+	h := query.NewListMemoriesHandler(bank, bank, rec, nil, nil)
 
 	page, err := h.Handle(context.Background(), query.ListMemories{AppID: "app-1", Page: memory.Page{Cursor: "not-a-cursor"}})
 	requireErr(t, err, errs.KindInvalid, "cursor-invalid")

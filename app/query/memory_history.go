@@ -22,12 +22,13 @@ type MemoryHistory struct {
 type MemoryHistoryHandler decorator.QueryHandler[MemoryHistory, []memory.Change]
 
 type memoryHistoryHandler struct {
+	registry Registry
 	bank     MemoryReader
 	recorder ReadRecorder
 }
 
-func NewMemoryHistoryHandler(bank MemoryReader, rec ReadRecorder, log *slog.Logger, m *decorator.Metrics) MemoryHistoryHandler {
-	return decorator.ApplyQueryDecorators[MemoryHistory, []memory.Change](memoryHistoryHandler{bank: bank, recorder: rec}, log, m)
+func NewMemoryHistoryHandler(registry Registry, bank MemoryReader, rec ReadRecorder, log *slog.Logger, m *decorator.Metrics) MemoryHistoryHandler {
+	return decorator.ApplyQueryDecorators[MemoryHistory, []memory.Change](memoryHistoryHandler{registry: registry, bank: bank, recorder: rec}, log, m)
 }
 
 // Handle reads the history, then audits the call and publishes MemoryHistoryRead
@@ -37,7 +38,7 @@ func (h memoryHistoryHandler) Handle(ctx context.Context, q MemoryHistory) ([]me
 	if err != nil {
 		return nil, err
 	}
-	id, historyErr := checkMemoryID(q.MemoryID)
+	id, historyErr := checkOwned(ctx, h.registry, scope, q.MemoryID)
 	var changes []memory.Change
 	if historyErr == nil {
 		changes, historyErr = h.bank.History(ctx, scope, id)

@@ -24,7 +24,7 @@ func TestMemoryHistory_success(t *testing.T) {
 		{ID: "h-2", MemoryID: "m-1", OldContent: "likes tea", NewContent: "likes oolong", Event: memory.EventUpdate, CreatedAt: t0.Add(time.Hour)},
 	}
 	bank.put(caller, memory.Record{ID: "m-1", Content: "likes oolong"}, changes...)
-	h := query.NewMemoryHistoryHandler(bank, rec, nil, nil)
+	h := query.NewMemoryHistoryHandler(bank, bank, rec, nil, nil)
 
 	got, err := h.Handle(context.Background(), query.MemoryHistory{AppID: "app-1", MemoryID: "m-1", RequestID: "req-1"})
 	if err != nil {
@@ -52,7 +52,7 @@ func TestMemoryHistory_otherScopesAreNotFound(t *testing.T) {
 			bank, rec := newFakeReader(), &fakeRecorder{}
 			bank.put(mustScope(t, tt.owner[0], tt.owner[1]), memory.Record{ID: "m-1"},
 				memory.Change{ID: "h-1", MemoryID: "m-1", NewContent: "secret", Event: memory.EventAdd})
-			h := query.NewMemoryHistoryHandler(bank, rec, nil, nil)
+			h := query.NewMemoryHistoryHandler(bank, bank, rec, nil, nil)
 
 			got, err := h.Handle(context.Background(), query.MemoryHistory{AppID: tt.caller[0], EndUser: tt.caller[1], MemoryID: "m-1"})
 			requireErr(t, err, errs.KindNotFound, "memory-not-found")

@@ -15,20 +15,20 @@ import (
 type readCase struct {
 	name   string
 	action audit.Action
-	read   func(ctx context.Context, bank query.MemoryReader, rec query.ReadRecorder, appID string) (found bool, err error)
+	read   func(ctx context.Context, bank *fakeReader, rec query.ReadRecorder, appID string) (found bool, err error)
 }
 
 var lifecycleReads = []readCase{
-	{"list", audit.ActionListMemories, func(ctx context.Context, bank query.MemoryReader, rec query.ReadRecorder, appID string) (bool, error) {
-		page, err := query.NewListMemoriesHandler(bank, rec, nil, nil).Handle(ctx, query.ListMemories{AppID: appID})
+	{"list", audit.ActionListMemories, func(ctx context.Context, bank *fakeReader, rec query.ReadRecorder, appID string) (bool, error) {
+		page, err := query.NewListMemoriesHandler(bank, bank, rec, nil, nil).Handle(ctx, query.ListMemories{AppID: appID})
 		return len(page.Records) > 0, err
 	}},
-	{"get", audit.ActionGetMemory, func(ctx context.Context, bank query.MemoryReader, rec query.ReadRecorder, appID string) (bool, error) {
-		r, err := query.NewGetMemoryHandler(bank, rec, nil, nil).Handle(ctx, query.GetMemory{AppID: appID, MemoryID: "m-1"})
+	{"get", audit.ActionGetMemory, func(ctx context.Context, bank *fakeReader, rec query.ReadRecorder, appID string) (bool, error) {
+		r, err := query.NewGetMemoryHandler(bank, bank, rec, nil, nil).Handle(ctx, query.GetMemory{AppID: appID, MemoryID: "m-1"})
 		return r.ID != "", err
 	}},
-	{"history", audit.ActionMemoryHistory, func(ctx context.Context, bank query.MemoryReader, rec query.ReadRecorder, appID string) (bool, error) {
-		c, err := query.NewMemoryHistoryHandler(bank, rec, nil, nil).Handle(ctx, query.MemoryHistory{AppID: appID, MemoryID: "m-1"})
+	{"history", audit.ActionMemoryHistory, func(ctx context.Context, bank *fakeReader, rec query.ReadRecorder, appID string) (bool, error) {
+		c, err := query.NewMemoryHistoryHandler(bank, bank, rec, nil, nil).Handle(ctx, query.MemoryHistory{AppID: appID, MemoryID: "m-1"})
 		return len(c) > 0, err
 	}},
 }

@@ -257,6 +257,17 @@ func Decide(rec *Record, fp Fingerprint, now time.Time) Decision {
 // lock expired and another request took the key over, or the record expired.
 var ErrLockLost = errors.New("idempotency key no longer held by this request")
 
+// Completion is the response to a request that holds key under lock, to be
+// stored in the same transaction as the work it answers for: a crash can then
+// leave neither the work done without its response (a retry would do it
+// again once the lock expires) nor the response without the work.
+type Completion struct {
+	Scope    Scope
+	Key      Key
+	Lock     string
+	Response Response
+}
+
 // Store keeps keys. Begin must be atomic across processes: of any number of
 // concurrent requests with one key, at most one gets Proceed.
 type Store interface {

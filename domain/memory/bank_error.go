@@ -56,3 +56,8 @@ func NotSent(err error) (retryAfter time.Duration, ok bool) {
 // ErrNoAnswer marks a call that was sent but got no answer (it timed out, or the
 // connection broke): the Memory Bank may have carried it out all the same.
 var ErrNoAnswer = errors.New("the Memory Bank may have acted on a call it did not answer")
+
+// ErrWorkLost marks work the Memory Bank accepted and did not finish: its
+// event failed, or the Memory Bank no longer knows it. It is transient: the
+// next attempt looks for what it may have stored, then asks again.
+var ErrWorkLost = errors.New("the Memory Bank did not finish work it accepted")

@@ -12,10 +12,10 @@ import (
 const MaxIDChars = 128
 
 // CheckID refuses a memory id that can name no memory: empty, longer than
-// MaxIDChars, or not UTF-8. Whether the memory exists, and is the caller's, only
-// the Memory Bank can tell.
+// MaxIDChars, not UTF-8, or holding NUL. Whether the memory exists, and is the
+// caller's, the registry tells.
 func CheckID(id string) error {
-	if id == "" || len(id) > MaxIDChars || !utf8.ValidString(id) {
+	if id == "" || len(id) > MaxIDChars || !utf8.ValidString(id) || hasNUL(id) {
 		return errs.Invalid("memory_id", "memory-id-invalid", "memory_id must be the id of a memory, at most 128 characters")
 	}
 	return nil
@@ -71,4 +71,25 @@ func (p Page) Size() int {
 		return MaxListLimit
 	}
 	return p.Limit
+}
+
+// Registered is one memory this service stored, as its registry keeps it: the
+// registry, not the Memory Bank's listing, says which memories a scope holds.
+type Registered struct {
+	ID          string
+	OperationID string // the write that stored it
+	CreatedAt   time.Time
+}
+
+// Added is what one add left in the Memory Bank.
+type Added struct {
+	// Pending, when set, is the Memory Bank's own id of an add it accepted and
+	// is still doing (mem0's asynchronous add); the rest is empty until it ends.
+	Pending string
+	// IDs are the memories holding the content now: new ones, and with
+	// inference on older servers, existing ones it was folded into.
+	IDs []string
+	// Removed are memories the Memory Bank deleted while adding (inference
+	// on mem0 servers older than its ADD-only algorithm).
+	Removed []string
 }

@@ -32,6 +32,22 @@ const (
 // parked on the dead-letter (poison) stream: the only failure a replay may undo.
 const FailureRetriesExhausted = "retries-exhausted"
 
+// Failure codes of the write path.
+const (
+	// FailureSuperseded ends a write that comes to run after a later write of
+	// its scope already took effect (a replayed dead letter): running it now
+	// would undo the later one.
+	FailureSuperseded = "superseded"
+	// FailureUndecodable ends an operation whose queued command cannot be read:
+	// no retry can run it.
+	FailureUndecodable = "command-undecodable"
+)
+
+// NoteNothingNew is said of an add after which the Memory Bank holds no new
+// memory: with inference on, mem0 found nothing in the content worth keeping
+// (or already held it).
+const NoteNothingNew = "the Memory Bank found nothing new to remember in this content (it may already know it)"
+
 // Failure says why an operation failed, in words safe to show the caller.
 type Failure struct {
 	Code   string `json:"code"`
@@ -47,11 +63,35 @@ type Operation struct {
 	status     Status
 	memoryIDs  []string
 	removed    int
+	note       string
 	failure    *Failure
 	attempts   int
 	leaseUntil time.Time
 	createdAt  time.Time
 	updatedAt  time.Time
+	// seq is the operation's place among the writes of its scope (application
+	// and end user), in the order they were accepted: they take effect in it.
+	seq int64
+	// bankEvent is the Memory Bank's own id of work it accepted for this
+	// operation and is still doing (mem0's asynchronous add), so that a later
+	// attempt follows that work instead of asking for it again.
+	bankEvent string
+}
+
+// Stored is an operation as the store keeps it; adapters only.
+type Stored struct {
+	ID, AppID, EndUser   string
+	Kind                 Kind
+	Status               Status
+	MemoryIDs            []string
+	Removed              int
+	Note                 string
+	Failure              *Failure
+	Attempts             int
+	LeaseUntil           time.Time
+	CreatedAt, UpdatedAt time.Time
+	Seq                  int64
+	BankEvent            string
 }
 
 // New accepts an operation in state pending.
@@ -63,10 +103,10 @@ func New(id, appID, endUser string, kind Kind, now time.Time) (*Operation, error
 }
 
 // UnmarshalFromDatabase rebuilds an operation from storage; adapters only.
-func UnmarshalFromDatabase(id, appID, endUser string, kind Kind, status Status, memoryIDs []string, removed int,
-	failure *Failure, attempts int, leaseUntil, createdAt, updatedAt time.Time) *Operation {
-	return &Operation{id: id, appID: appID, endUser: endUser, kind: kind, status: status, memoryIDs: memoryIDs,
-		removed: removed, failure: failure, attempts: attempts, leaseUntil: leaseUntil, createdAt: createdAt, updatedAt: updatedAt}
+func UnmarshalFromDatabase(s Stored) *Operation {
+	return &Operation{id: s.ID, appID: s.AppID, endUser: s.EndUser, kind: s.Kind, status: s.Status, memoryIDs: s.MemoryIDs,
+		removed: s.Removed, note: s.Note, failure: s.Failure, attempts: s.Attempts, leaseUntil: s.LeaseUntil,
+		createdAt: s.CreatedAt, updatedAt: s.UpdatedAt, seq: s.Seq, bankEvent: s.BankEvent}
 }
 
 func (o *Operation) ID() string            { return o.id }
@@ -81,6 +121,13 @@ func (o *Operation) Attempts() int         { return o.attempts }
 func (o *Operation) LeaseUntil() time.Time { return o.leaseUntil }
 func (o *Operation) CreatedAt() time.Time  { return o.createdAt }
 func (o *Operation) UpdatedAt() time.Time  { return o.updatedAt }
+func (o *Operation) Note() string          { return o.note }
+func (o *Operation) Seq() int64            { return o.seq }
+func (o *Operation) BankEvent() string     { return o.bankEvent }
+
+// Sequence places a new operation among the writes of its scope; the store
+// calls it when it records the operation, from the scope's own counter.
+func (o *Operation) Sequence(seq int64) { o.seq = seq }
 
 // IsTerminal tells whether the operation is finished for good.
 func (o *Operation) IsTerminal() bool { return o.status != StatusPending }
@@ -113,12 +160,20 @@ func (o *Operation) Claim(now time.Time, lease time.Duration) error {
 
 // Succeed finishes the operation with the memories it produced, or changed.
 func (o *Operation) Succeed(memoryIDs []string, now time.Time) error {
+	return o.SucceedWithNote(memoryIDs, "", now)
+}
+
+// SucceedWithNote is Succeed with a word for the caller about the outcome,
+// such as NoteNothingNew for an add that stored no memory.
+func (o *Operation) SucceedWithNote(memoryIDs []string, note string, now time.Time) error {
 	if o.IsTerminal() {
 		return ErrTerminal
 	}
 	o.status = StatusSucceeded
 	o.memoryIDs = append([]string{}, memoryIDs...)
+	o.note = note
 	o.leaseUntil = time.Time{}
+	o.bankEvent = ""
 	o.updatedAt = now
 	return nil
 }
@@ -142,6 +197,7 @@ func (o *Operation) Fail(f Failure, now time.Time) error {
 	o.status = StatusFailed
 	o.failure = &f
 	o.leaseUntil = time.Time{}
+	o.bankEvent = ""
 	o.updatedAt = now
 	return nil
 }
@@ -181,3 +237,40 @@ func (o *Operation) Release(attempt int) {
 		o.leaseUntil = time.Time{}
 	}
 }
+
+// ErrLeaseLost is returned to an attempt whose lease ended or passed to
+// another attempt: it must stop calling the Memory Bank at once.
+var ErrLeaseLost = &errs.Error{Kind: errs.KindConflict, Slug: "operation-lease-lost", Detail: "the attempt no longer holds the operation"}
+
+// Renew extends the lease of attempt, still running, to now+lease. It fails
+// with ErrLeaseLost when the attempt's lease has already run out (another
+// worker may have the operation now) or a later attempt holds it, and with
+// ErrTerminal when the operation ended meanwhile.
+func (o *Operation) Renew(attempt int, now time.Time, lease time.Duration) error {
+	if o.IsTerminal() {
+		return ErrTerminal
+	}
+	if attempt != o.attempts || !now.Before(o.leaseUntil) {
+		return ErrLeaseLost
+	}
+	o.leaseUntil = now.Add(lease)
+	return nil
+}
+
+// AwaitBank records that the Memory Bank accepted attempt's work and is still
+// doing it under its own id, so that a later attempt follows it rather than
+// asking again. Only the attempt holding the lease may.
+func (o *Operation) AwaitBank(attempt int, eventID string) error {
+	if o.IsTerminal() {
+		return ErrTerminal
+	}
+	if attempt != o.attempts {
+		return ErrLeaseLost
+	}
+	o.bankEvent = eventID
+	return nil
+}
+
+// ForgetBankEvent drops a Memory Bank event that ended without the work (it
+// failed, or the Memory Bank no longer knows it): the next attempt starts over.
+func (o *Operation) ForgetBankEvent() { o.bankEvent = "" }

@@ -5,8 +5,9 @@ package banktest
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
@@ -14,17 +15,18 @@ import (
 
 // Bank is the Memory Bank port as the use cases see it.
 type Bank interface {
-	Add(ctx context.Context, scope memory.Scope, d memory.Draft, operationID string) ([]string, error)
-	FindByOperation(ctx context.Context, scope memory.Scope, operationID string) ([]string, error)
+	Add(ctx context.Context, scope memory.Scope, d memory.Draft, operationID string) (memory.Added, error)
+	FindByOperation(ctx context.Context, scope memory.Scope, operationID, hint string) ([]string, error)
 	Search(ctx context.Context, scope memory.Scope, q memory.Query) ([]memory.Hit, error)
 
 	// The lifecycle of one memory. A memory of another scope is errs.NotFound, as a
 	// missing one is, and is left unchanged.
-	List(ctx context.Context, scope memory.Scope, page memory.Page) (memory.RecordPage, error)
 	Get(ctx context.Context, scope memory.Scope, id string) (memory.Record, error)
+	GetMany(ctx context.Context, scope memory.Scope, ids []string) ([]memory.Record, error)
 	Update(ctx context.Context, scope memory.Scope, id, content string) error
 	Delete(ctx context.Context, scope memory.Scope, id string) error
-	DeleteAll(ctx context.Context, scope memory.Scope) (int, error)
+	DeleteAll(ctx context.Context, scope memory.Scope) (bool, error)
+	Held(ctx context.Context, scope memory.Scope) ([]memory.Record, error)
 	History(ctx context.Context, scope memory.Scope, id string) ([]memory.Change, error)
 }
 
@@ -38,15 +40,16 @@ func Run(t *testing.T, newBank func(t *testing.T) Bank) {
 		b := newBank(t)
 		scope := mustScope(t, "app-1", "")
 		d := mustDraft(t, "Alice is allergic to peanuts", map[string]any{"topic": "health"}, "conv-7")
-		ids, err := b.Add(ctx, scope, d, "op-1")
-		if err != nil || len(ids) == 0 {
-			t.Fatalf("add: %v %v", ids, err)
+		added, err := b.Add(ctx, scope, d, "op-1")
+		ids := added.IDs
+		if err != nil || len(ids) == 0 || added.Pending != "" {
+			t.Fatalf("add: %+v %v", added, err)
 		}
-		found, err := b.FindByOperation(ctx, scope, "op-1")
+		found, err := b.FindByOperation(ctx, scope, "op-1", d.Content)
 		if err != nil || !sameSet(found, ids) {
 			t.Fatalf("find by operation: %v %v, want %v", found, err, ids)
 		}
-		if none, err := b.FindByOperation(ctx, scope, "op-2"); err != nil || len(none) != 0 {
+		if none, err := b.FindByOperation(ctx, scope, "op-2", d.Content); err != nil || len(none) != 0 {
 			t.Fatalf("find by another operation: %v %v", none, err)
 		}
 
@@ -83,8 +86,26 @@ func Run(t *testing.T, newBank func(t *testing.T) Bank) {
 			if hits, err := b.Search(ctx, other, mustQuery(t, "vault code", 10)); err != nil || len(hits) != 0 {
 				t.Fatalf("scope %s/%s sees %v (%v)", other.AgentID(), other.UserID(), hits, err)
 			}
-			if ids, err := b.FindByOperation(ctx, other, "op-owner"); err != nil || len(ids) != 0 {
+			if ids, err := b.FindByOperation(ctx, other, "op-owner", "the vault code is 4711"); err != nil || len(ids) != 0 {
 				t.Fatalf("scope %s/%s finds %v (%v)", other.AgentID(), other.UserID(), ids, err)
+			}
+		}
+	})
+
+	t.Run("an operation's memory is found however many the scope holds", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		b := newBank(t)
+		scope := mustScope(t, "app-1", "")
+		contents := make([]string, 45) // more than mem0 lists by default (20)
+		for i := range contents {
+			contents[i] = fmt.Sprintf("fact number %d about the user", i)
+		}
+		ids := addAll(t, b, scope, contents...)
+		for _, i := range []int{0, 22, 44} {
+			found, err := b.FindByOperation(ctx, scope, "op-"+contents[i], contents[i])
+			if err != nil || !equal(found, []string{ids[i]}) {
+				t.Fatalf("find the operation of memory %d: %v %v, want %v", i, found, err, ids[i])
 			}
 		}
 	})
@@ -109,87 +130,47 @@ func Run(t *testing.T, newBank func(t *testing.T) Bank) {
 	})
 }
 
-// runLifecycle checks what the lifecycle endpoints rely on: paging, reading, changing
+// runLifecycle checks what the lifecycle endpoints rely on: reading, changing
 // and forgetting memories, always within one scope.
 func runLifecycle(t *testing.T, newBank func(t *testing.T) Bank) {
-	t.Run("list pages newest first with a cursor", func(t *testing.T) {
+	t.Run("get many reads the scope's memories in the order asked, leaving out the rest", func(t *testing.T) {
 		t.Parallel()
 		ctx := context.Background()
 		b := newBank(t)
 		owner := mustScope(t, "app-1", "user-x")
-		ids := addAll(t, b, owner, "first", "second", "third", "fourth", "fifth")
-		addAll(t, b, mustScope(t, "app-1", "user-y"), "not yours")
-
-		all, err := b.List(ctx, owner, memory.Page{})
-		if err != nil {
-			t.Fatalf("list: %v", err)
+		ids := addAll(t, b, owner, "first", "second", "third")
+		theirs := addAll(t, b, mustScope(t, "app-1", "user-y"), "not yours")
+		if err := b.Delete(ctx, owner, ids[1]); err != nil {
+			t.Fatal(err)
 		}
-		if got := recordIDs(all.Records); !equal(got, reversed(ids)) || all.NextCursor != "" {
-			t.Fatalf("default page = %v (next %q), want every memory newest first %v", got, all.NextCursor, reversed(ids))
+		asked := []string{ids[2], theirs[0], ids[1], "0190b1d2-7c1e-7a9b-8c3d-4e5f60718293", ids[0]}
+		got, err := b.GetMany(ctx, owner, asked)
+		if err != nil || !equal(recordIDs(got), []string{ids[2], ids[0]}) {
+			t.Fatalf("get many = %v %v, want %v", recordIDs(got), err, []string{ids[2], ids[0]})
 		}
-		for i, r := range all.Records {
-			if r.CreatedAt.IsZero() || r.UpdatedAt.IsZero() || r.Content != []string{"fifth", "fourth", "third", "second", "first"}[i] {
-				t.Fatalf("record %d = %+v", i, r)
-			}
-			if i > 0 && r.CreatedAt.After(all.Records[i-1].CreatedAt) {
-				t.Fatalf("record %d is newer than the one before it", i)
-			}
+		if got[0].Content != "third" || got[0].OperationID() != "op-third" || got[0].CreatedAt.IsZero() {
+			t.Fatalf("record = %+v", got[0])
 		}
-		if all.Records[0].OperationID() != "op-fifth" || all.Records[0].Metadata[memory.TagAppID] != "app-1" {
-			t.Fatalf("metadata = %v", all.Records[0].Metadata)
-		}
-
-		var pages [][]string
-		cursor := ""
-		for range 4 {
-			p, err := b.List(ctx, owner, memory.Page{Limit: 2, Cursor: cursor})
-			if err != nil {
-				t.Fatalf("page %d: %v", len(pages)+1, err)
-			}
-			pages = append(pages, recordIDs(p.Records))
-			if cursor = p.NextCursor; cursor == "" {
-				break
-			}
-		}
-		want := [][]string{{ids[4], ids[3]}, {ids[2], ids[1]}, {ids[0]}}
-		if len(pages) != len(want) {
-			t.Fatalf("pages = %v, want %v", pages, want)
-		}
-		for i := range want {
-			if !equal(pages[i], want[i]) {
-				t.Fatalf("pages = %v, want %v", pages, want)
-			}
+		if none, err := b.GetMany(ctx, owner, nil); err != nil || len(none) != 0 {
+			t.Fatalf("get many of nothing = %v %v", none, err)
 		}
 	})
 
-	t.Run("a cursor still leads on when its memory is deleted", func(t *testing.T) {
+	t.Run("held lists the scope's memories only", func(t *testing.T) {
 		t.Parallel()
 		ctx := context.Background()
 		b := newBank(t)
-		scope := mustScope(t, "app-1", "")
-		ids := addAll(t, b, scope, "a", "b", "c", "d")
-		first, err := b.List(ctx, scope, memory.Page{Limit: 2})
-		if err != nil || !equal(recordIDs(first.Records), []string{ids[3], ids[2]}) || first.NextCursor == "" {
-			t.Fatalf("first page = %+v, %v", first, err)
+		owner := mustScope(t, "app-1", "user-x")
+		ids := addAll(t, b, owner, "one", "two", "three")
+		for _, other := range otherScopes(t) {
+			addAll(t, b, other, "someone else's")
 		}
-		if err := b.Delete(ctx, scope, ids[2]); err != nil {
-			t.Fatal(err)
+		held, err := b.Held(ctx, owner)
+		if err != nil || !sameSet(recordIDs(held), ids) {
+			t.Fatalf("held = %v %v, want %v", recordIDs(held), err, ids)
 		}
-		second, err := b.List(ctx, scope, memory.Page{Limit: 2, Cursor: first.NextCursor})
-		if err != nil || !equal(recordIDs(second.Records), []string{ids[1], ids[0]}) || second.NextCursor != "" {
-			t.Fatalf("second page = %+v, %v; want %v, nothing skipped or repeated", second, err, []string{ids[1], ids[0]})
-		}
-	})
-
-	t.Run("a cursor not issued by the bank is invalid", func(t *testing.T) {
-		t.Parallel()
-		b := newBank(t)
-		for _, cursor := range []string{"not a cursor", "eyJ0IjoxfQ", "////"} {
-			_, err := b.List(context.Background(), mustScope(t, "app-1", ""), memory.Page{Cursor: cursor})
-			var e *errs.Error
-			if !errors.As(err, &e) || e.Kind != errs.KindInvalid || e.Field != "cursor" {
-				t.Fatalf("cursor %q: %v, want an invalid cursor", cursor, err)
-			}
+		if held[0].OperationID() == "" {
+			t.Fatalf("held records carry no operation: %+v", held[0])
 		}
 	})
 
@@ -198,9 +179,10 @@ func runLifecycle(t *testing.T, newBank func(t *testing.T) Bank) {
 		ctx := context.Background()
 		b := newBank(t)
 		owner := mustScope(t, "app-1", "user-x")
-		ids, err := b.Add(ctx, owner, mustDraft(t, "the vault code is 4711", map[string]any{"topic": "secrets"}, ""), "op-get")
+		added, err := b.Add(ctx, owner, mustDraft(t, "the vault code is 4711", map[string]any{"topic": "secrets"}, ""), "op-get")
+		ids := added.IDs
 		if err != nil || len(ids) != 1 {
-			t.Fatalf("add: %v %v", ids, err)
+			t.Fatalf("add: %+v %v", added, err)
 		}
 		r, err := b.Get(ctx, owner, ids[0])
 		if err != nil {
@@ -272,15 +254,15 @@ func runLifecycle(t *testing.T, newBank func(t *testing.T) Bank) {
 		_, err := b.Get(ctx, owner, ids[1])
 		requireNotFound(t, err, "get after delete")
 		requireNotFound(t, b.Delete(ctx, owner, ids[1]), "second delete")
-		if found, err := b.FindByOperation(ctx, owner, "op-delete me"); err != nil || len(found) != 0 {
+		if found, err := b.FindByOperation(ctx, owner, "op-delete me", "delete me"); err != nil || len(found) != 0 {
 			t.Fatalf("find by operation after delete: %v %v", found, err)
 		}
-		if p, err := b.List(ctx, owner, memory.Page{}); err != nil || !equal(recordIDs(p.Records), ids[:1]) {
-			t.Fatalf("list after delete: %+v %v", p, err)
+		if held, err := b.Held(ctx, owner); err != nil || !equal(recordIDs(held), ids[:1]) {
+			t.Fatalf("held after delete: %v %v", recordIDs(held), err)
 		}
 	})
 
-	t.Run("delete all counts and leaves other scopes", func(t *testing.T) {
+	t.Run("delete all empties the scope, at once or soon, and leaves other scopes", func(t *testing.T) {
 		t.Parallel()
 		ctx := context.Background()
 		b := newBank(t)
@@ -291,21 +273,29 @@ func runLifecycle(t *testing.T, newBank func(t *testing.T) Bank) {
 			addAll(t, b, other, "someone else's")
 		}
 
-		n, err := b.DeleteAll(ctx, owner)
-		if err != nil || n != 3 {
-			t.Fatalf("delete all = %d %v, want 3", n, err)
+		async, err := b.DeleteAll(ctx, owner)
+		if err != nil {
+			t.Fatalf("delete all: %v", err)
 		}
-		if p, err := b.List(ctx, owner, memory.Page{}); err != nil || len(p.Records) != 0 {
-			t.Fatalf("owner's list after delete all: %+v %v", p, err)
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			held, err := b.Held(ctx, owner)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(held) == 0 {
+				break
+			}
+			if !async || time.Now().After(deadline) {
+				t.Fatalf("the scope still holds %v (async %v)", recordIDs(held), async)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 		for _, other := range others {
-			p, err := b.List(ctx, other, memory.Page{})
-			if err != nil || len(p.Records) != 1 || p.Records[0].Content != "someone else's" {
-				t.Fatalf("scope %s lost its memory: %+v %v", other.UserID(), p, err)
+			held, err := b.Held(ctx, other)
+			if err != nil || len(held) != 1 || held[0].Content != "someone else's" {
+				t.Fatalf("scope %s lost its memory: %+v %v", other.UserID(), held, err)
 			}
-		}
-		if n, err := b.DeleteAll(ctx, owner); err != nil || n != 0 {
-			t.Fatalf("second delete all = %d %v, want 0", n, err)
 		}
 	})
 
@@ -359,10 +349,10 @@ func addAll(t *testing.T, b Bank, scope memory.Scope, contents ...string) []stri
 	var ids []string
 	for _, c := range contents {
 		got, err := b.Add(context.Background(), scope, mustDraft(t, c, nil, ""), "op-"+c)
-		if err != nil || len(got) != 1 {
-			t.Fatalf("add %q: %v %v", c, got, err)
+		if err != nil || len(got.IDs) != 1 || got.Pending != "" {
+			t.Fatalf("add %q: %+v %v", c, got, err)
 		}
-		ids = append(ids, got[0])
+		ids = append(ids, got.IDs[0])
 	}
 	return ids
 }

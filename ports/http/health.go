@@ -1,12 +1,18 @@
 package http
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// readyz reports whether this instance can serve: Postgres and Redis answer.
+// readyz reports whether this instance can serve: Postgres and Redis answer,
+// and each of its consumers can read its stream.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Ready != nil {
 		if err := s.cfg.Ready(r); err != nil {
@@ -16,4 +22,19 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// NewOpsHandler serves what a process without the API still answers to its
+// operators: /healthz, /readyz and /metrics (a worker, say).
+func NewOpsHandler(cfg Config) http.Handler {
+	s := &Server{cfg: cfg}
+	r := chi.NewRouter()
+	r.Use(withRequestID, recoverer(cfg.Logger))
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, http.StatusNotFound, "not-found", "", "no such resource")
+	})
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	r.Handle("/metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
+	return r
 }

@@ -146,10 +146,41 @@ func (m *idempotent) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// heldKey is the key a request holds while it runs. A handler whose work
+// commits in a transaction stores its response there (replyFor), and the
+// middleware then stores nothing after it.
+type heldKey struct {
+	scope  idempotency.Scope
+	key    idempotency.Key
+	lock   string
+	stored bool
+}
+
+type heldKeyKey struct{}
+
+// replyFor returns, when the request holds an Idempotency-Key, the completion
+// that stores resp as its response with the work's transaction; the handler
+// calls done once that transaction committed. Without a key it returns nil.
+func replyFor(r *http.Request, resp idempotency.Response) (c *idempotency.Completion, done func()) {
+	h, _ := r.Context().Value(heldKeyKey{}).(*heldKey)
+	if h == nil {
+		return nil, func() {}
+	}
+	stored := http.Header{}
+	for k, v := range resp.Header {
+		if !notStored[k] {
+			stored[k] = v
+		}
+	}
+	resp.Header = stored
+	return &idempotency.Completion{Scope: h.scope, Key: h.key, Lock: h.lock, Response: resp}, func() { h.stored = true }
+}
+
 // run calls the handler with a buffering writer, stores (or releases) the key,
 // then sends the response.
 func (m *idempotent) run(w http.ResponseWriter, r *http.Request, scope idempotency.Scope, key idempotency.Key, lock string) {
 	rec := &responseBuffer{header: http.Header{}}
+	held := &heldKey{scope: scope, key: key, lock: lock}
 	finished := false
 	defer func() {
 		if !finished {
@@ -158,8 +189,17 @@ func (m *idempotent) run(w http.ResponseWriter, r *http.Request, scope idempoten
 			m.complete(r, scope, key, lock, idempotency.Response{Status: http.StatusInternalServerError})
 		}
 	}()
-	m.next.ServeHTTP(rec, r)
+	m.next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), heldKeyKey{}, held)))
 	finished = true
+	if held.stored {
+		// Stored with the work it answers for: send it as it was stored.
+		h := w.Header()
+		for k, v := range rec.header {
+			h[k] = v
+		}
+		writeBuffered(w, rec.status, rec.body.Bytes())
+		return
+	}
 
 	status := rec.status
 	if status == 0 {

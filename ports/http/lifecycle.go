@@ -1,6 +1,7 @@
 package http
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/idempotency"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 )
 
@@ -121,40 +123,67 @@ func (s *Server) updateMemory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	caller := callerFrom(r.Context())
-	opID := uuid.Must(uuid.NewV7()).String()
+	a := newAcceptance(r)
 	err := s.app.Commands.AcceptUpdateMemory.Handle(r.Context(), command.AcceptUpdateMemory{
-		OperationID: opID, AppID: caller.AppID, EndUser: caller.EndUser, MemoryID: chi.URLParam(r, "memory_id"),
-		Content: req.Content, RequestID: requestID(r.Context()),
+		OperationID: a.opID, AppID: caller.AppID, EndUser: caller.EndUser, MemoryID: chi.URLParam(r, "memory_id"),
+		Content: req.Content, RequestID: requestID(r.Context()), Reply: a.reply,
 	})
-	accepted(w, r, opID, err)
+	a.answer(w, r, err)
 }
 
 func (s *Server) deleteMemory(w http.ResponseWriter, r *http.Request) {
 	caller := callerFrom(r.Context())
-	opID := uuid.Must(uuid.NewV7()).String()
+	a := newAcceptance(r)
 	err := s.app.Commands.AcceptDeleteMemory.Handle(r.Context(), command.AcceptDeleteMemory{
-		OperationID: opID, AppID: caller.AppID, EndUser: caller.EndUser, MemoryID: chi.URLParam(r, "memory_id"),
-		RequestID: requestID(r.Context()),
+		OperationID: a.opID, AppID: caller.AppID, EndUser: caller.EndUser, MemoryID: chi.URLParam(r, "memory_id"),
+		RequestID: requestID(r.Context()), Reply: a.reply,
 	})
-	accepted(w, r, opID, err)
+	a.answer(w, r, err)
 }
 
 func (s *Server) forgetMemories(w http.ResponseWriter, r *http.Request) {
 	caller := callerFrom(r.Context())
-	opID := uuid.Must(uuid.NewV7()).String()
+	a := newAcceptance(r)
 	err := s.app.Commands.AcceptForgetMemories.Handle(r.Context(), command.AcceptForgetMemories{
-		OperationID: opID, AppID: caller.AppID, EndUser: caller.EndUser, RequestID: requestID(r.Context()),
+		OperationID: a.opID, AppID: caller.AppID, EndUser: caller.EndUser, RequestID: requestID(r.Context()), Reply: a.reply,
 	})
-	accepted(w, r, opID, err)
+	a.answer(w, r, err)
 }
 
-// accepted answers 202 with the operation to follow, once the command is
-// durably queued, or the problem err maps to.
-func accepted(w http.ResponseWriter, r *http.Request, opID string, err error) {
+// acceptance is the 202 a write answers once its operation is durably
+// accepted: built before the use case runs, so that an Idempotency-Key
+// response can be stored in the same transaction as the operation.
+type acceptance struct {
+	opID   string
+	resp   idempotency.Response
+	reply  *idempotency.Completion
+	stored func()
+}
+
+// newAcceptance names the operation (the port generates its id) and builds
+// its 202.
+func newAcceptance(r *http.Request) *acceptance {
+	opID := uuid.Must(uuid.NewV7()).String()
+	body, _ := json.Marshal(operationAccepted{OperationID: opID, Status: "pending"}) // two strings: cannot fail
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set("Location", "/api/v1/operations/"+opID)
+	a := &acceptance{opID: opID, resp: idempotency.Response{Status: http.StatusAccepted, Header: h, Body: body}}
+	a.reply, a.stored = replyFor(r, a.resp)
+	return a
+}
+
+// answer sends the 202, once the operation is accepted, or the problem err
+// maps to.
+func (a *acceptance) answer(w http.ResponseWriter, r *http.Request, err error) {
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	w.Header().Set("Location", "/api/v1/operations/"+opID)
-	writeJSON(w, http.StatusAccepted, operationAccepted{OperationID: opID, Status: "pending"})
+	a.stored()
+	for k, v := range a.resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(a.resp.Status)
+	_, _ = w.Write(a.resp.Body)
 }

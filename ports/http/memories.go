@@ -3,8 +3,6 @@ package http
 import (
 	"net/http"
 
-	"github.com/google/uuid"
-
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 )
@@ -33,14 +31,10 @@ func (s *Server) createMemory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	caller := callerFrom(r.Context())
-	opID := uuid.Must(uuid.NewV7()).String()
+	a := newAcceptance(r)
 	err = s.app.Commands.AcceptCreateMemory.Handle(r.Context(), command.AcceptCreateMemory{
-		OperationID: opID, AppID: caller.AppID, EndUser: caller.EndUser, Draft: draft, RequestID: requestID(r.Context()),
+		OperationID: a.opID, AppID: caller.AppID, EndUser: caller.EndUser, Draft: draft, RequestID: requestID(r.Context()),
+		Reply: a.reply,
 	})
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	w.Header().Set("Location", "/api/v1/operations/"+opID)
-	writeJSON(w, http.StatusAccepted, operationAccepted{OperationID: opID, Status: "pending"})
+	a.answer(w, r, err)
 }

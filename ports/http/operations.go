@@ -16,6 +16,7 @@ type operationResponse struct {
 	Kind        string            `json:"kind" enum:"create_memory,update_memory,delete_memory,forget_memories" example:"create_memory"`
 	MemoryIDs   []string          `json:"memory_ids" doc:"The memories the operation stored or changed."`
 	Removed     *int              `json:"removed,omitempty" doc:"How many memories a finished forget_memories removed." example:"12"` // forget_memories only
+	Note        string            `json:"note,omitempty" doc:"Said of a finished create that stored no memory: the Memory Bank found nothing new to remember in the content. Tell the user it was already known or not worth keeping." example:"the Memory Bank found nothing new to remember in this content (it may already know it)"`
 	Error       *operationFailure `json:"error,omitempty" doc:"Why a failed operation failed."`
 	CreatedAt   time.Time         `json:"created_at" example:"2026-11-26T10:00:00Z"`
 	UpdatedAt   time.Time         `json:"updated_at" example:"2026-11-26T10:00:01Z"`
@@ -38,7 +39,7 @@ func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, operationResponse{
 		OperationID: op.ID(), Kind: string(op.Kind()), Status: string(op.Status()), MemoryIDs: ids, Error: failureOf(op),
-		Removed:   removed(op),
+		Removed: removed(op), Note: op.Note(),
 		CreatedAt: op.CreatedAt(), UpdatedAt: op.UpdatedAt(),
 	})
 }

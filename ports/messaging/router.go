@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -28,6 +29,14 @@ type Config struct {
 	Concurrency int    // parallel consumers of each command stream
 	ClaimIdle   time.Duration
 	NackSleep   time.Duration
+	// Health learns whether each consumer can read its stream (readiness).
+	Health *redis.ConsumerHealth
+	Log    *slog.Logger
+	// HardStop ends when work in progress must stop: Grace after the worker
+	// was asked to stop (CUSTOM_GPT_SHUTDOWN_GRACE). Until then a handler that
+	// is running finishes; nil stops it with the routers.
+	HardStop context.Context
+	Grace    time.Duration
 	// HoldBack is the longest a command is held before its redelivery when the
 	// Memory Bank could not take its call (an open breaker says for how long),
 	// so an outage does not spin the worker; 0 redelivers after NackSleep only.
@@ -51,7 +60,7 @@ var Marshaler = cqrs.JSONMarshaler{GenerateName: cqrs.StructName}
 // retried with exponential backoff and jitter; one that still fails is moved to
 // the poison stream, where NewPoisonRouter ends its operation.
 func NewCommandRouter(cfg Config, application app.Application, poison message.Publisher, logger watermill.LoggerAdapter) (*message.Router, error) {
-	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 30 * time.Second}, logger)
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: closeTimeout(cfg)}, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -65,9 +74,12 @@ func NewCommandRouter(cfg Config, application app.Application, poison message.Pu
 		return nil, err
 	}
 	// Order matters: the poison queue wraps the retry, so only a command that
-	// exhausted its retries is parked.
+	// exhausted its retries is parked; a command that cannot be read is failed
+	// inside the retry, which never sees it.
 	router.AddMiddleware(
+		nackQuietly,
 		middleware.Recoverer,
+		finishInFlight(cfg.HardStop),
 		holdBack(cfg.HoldBack),
 		poisonMW,
 		middleware.Retry{
@@ -80,6 +92,7 @@ func NewCommandRouter(cfg Config, application app.Application, poison message.Pu
 			ShouldRetry:         func(p middleware.RetryParams) bool { return !redeliverLater(p.Err) },
 			Logger:              logger,
 		}.Middleware,
+		failUndecodable(application, logger),
 	)
 
 	processor, err := cqrs.NewCommandProcessorWithConfig(router, cqrs.CommandProcessorConfig{
@@ -94,9 +107,11 @@ func NewCommandRouter(cfg Config, application app.Application, poison message.Pu
 				Consumer:        consumerName(cfg.Consumer, p.HandlerName),
 				ClaimIdle:       cfg.ClaimIdle,
 				NackResendSleep: cfg.NackSleep,
+				Health:          cfg.Health,
+				Log:             cfg.Log,
 			}, logger)
 		},
-		Marshaler: Marshaler,
+		Marshaler: strictMarshaler{Marshaler},
 		Logger:    logger,
 	})
 	if err != nil {
@@ -152,3 +167,45 @@ func withCorrelation(ctx context.Context) context.Context {
 }
 
 func consumerName(base, handler string) string { return fmt.Sprintf("%s/%s", base, handler) }
+
+// closeTimeout is how long a closing router waits for its running handlers:
+// the grace they have, and a moment to acknowledge.
+func closeTimeout(cfg Config) time.Duration {
+	if cfg.HardStop == nil {
+		return 30 * time.Second
+	}
+	return cfg.Grace + 5*time.Second
+}
+
+// nackQuietly nacks a command whose handler said "not yet" without returning
+// the error to the router, which logs every error it gets at ERROR: a command
+// waiting for its lease, the breaker or the database needs nobody's action.
+func nackQuietly(h message.HandlerFunc) message.HandlerFunc {
+	return func(msg *message.Message) ([]*message.Message, error) {
+		out, err := h(msg)
+		if err != nil && redeliverLater(err) {
+			msg.Nack() // the router's Ack after a nil error is then a no-op
+			return nil, nil
+		}
+		return out, err
+	}
+}
+
+// finishInFlight lets a handler that is running when the worker is asked to
+// stop finish its work, until hardStop ends: the message's own context ends
+// with its subscriber, which would cut a Memory Bank call in the middle.
+func finishInFlight(hardStop context.Context) message.HandlerMiddleware {
+	return func(h message.HandlerFunc) message.HandlerFunc {
+		if hardStop == nil {
+			return h
+		}
+		return func(msg *message.Message) ([]*message.Message, error) {
+			ctx, cancel := context.WithCancel(context.WithoutCancel(msg.Context()))
+			defer cancel()
+			stop := context.AfterFunc(hardStop, cancel)
+			defer stop()
+			msg.SetContext(ctx)
+			return h(msg)
+		}
+	}
+}

@@ -1,4 +1,4 @@
-package memorybank
+package postgres
 
 import (
 	"encoding/base64"
@@ -8,14 +8,13 @@ import (
 	"time"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 )
 
-// FuzzDecodeCursor checks the list cursor a caller sends back (query
-// parameter cursor): it is refused as invalid input on "cursor", or it names
+// FuzzDecodeCursor checks the cursor of the memory registry's pages that a
+// caller sends back (query parameter cursor): it is refused as invalid input on "cursor", or it names
 // a position with an id that re-encodes to a cursor reading the same.
 func FuzzDecodeCursor(f *testing.F) {
-	valid := encodeCursor(memory.Record{ID: "5b7e2a1c", CreatedAt: time.Date(2026, 11, 26, 10, 0, 0, 123, time.UTC)})
+	valid := encodeCursor(position{ID: "5b7e2a1c", CreatedAt: time.Date(2026, 11, 26, 10, 0, 0, 123, time.UTC)})
 	for _, s := range []string{
 		"", valid, valid + "=", valid[:len(valid)-1], "e30", "bnVsbA", "W10",
 		base64.RawURLEncoding.EncodeToString([]byte(`{"t":"not a time","id":"x"}`)),
@@ -44,7 +43,7 @@ func FuzzDecodeCursor(f *testing.F) {
 		if p.ID == "" || len(s) > maxCursorChars {
 			t.Fatalf("decodeCursor(%q) = %+v", s, p)
 		}
-		again, err := decodeCursor(encodeCursor(memory.Record{ID: p.ID, CreatedAt: p.CreatedAt}))
+		again, err := decodeCursor(encodeCursor(*p))
 		if err != nil || again.ID != p.ID || !again.CreatedAt.Equal(p.CreatedAt) {
 			t.Fatalf("decodeCursor(%q) = %+v, which re-encodes to %+v, %v", s, p, again, err)
 		}

@@ -1,0 +1,19 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// MigrateTo applies migrations up to version, to test what a later one does
+// to data written before it.
+func MigrateTo(ctx context.Context, pool *pgxpool.Pool, version int64) error {
+	p, db, err := provider(pool)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = p.UpTo(ctx, version)
+	return err
+}
