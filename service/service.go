@@ -72,7 +72,7 @@ type Service struct {
 // New connects to Postgres and Redis and builds the application. It refuses an
 // unmigrated database unless cfg.AutoMigrate is set.
 func New(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*Service, error) {
-	s := &Service{cfg: cfg, log: log, wlog: watermill.NewSlogLogger(log), topics: events.Topics{Prefix: cfg.StreamPrefix}}
+	s := &Service{cfg: cfg, log: log, wlog: messaging.NewLogger(log), topics: events.Topics{Prefix: cfg.StreamPrefix}}
 	for _, o := range opts {
 		o(&s.opts)
 	}

@@ -1,0 +1,40 @@
+package messaging_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/ThreeDotsLabs/watermill"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/messaging"
+)
+
+// Only what someone must act on reaches ERROR; the rest stays visible at
+// lower levels.
+func TestLoggerKeepsRoutineFailuresBelowError(t *testing.T) {
+	t.Parallel()
+
+	cases := []struct {
+		msg   string
+		err   error
+		level string
+	}{
+		{"read failed", fmt.Errorf("xreadgroup: %w", context.Canceled), "level=DEBUG"},
+		{"Error occurred, retrying", errors.New("bank busy"), "level=INFO"},
+		{"cannot ack", errors.New("connection refused"), "level=ERROR"},
+	}
+	for _, c := range cases {
+		var out bytes.Buffer
+		log := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		messaging.NewLogger(log).With(watermill.LogFields{"topic": "t"}).Error(c.msg, c.err, nil)
+		line := out.String()
+		if !strings.Contains(line, c.level) || !strings.Contains(line, c.err.Error()) || !strings.Contains(line, "topic=t") {
+			t.Errorf("%q logged as %q, want %s with the error and fields", c.msg, line, c.level)
+		}
+	}
+}
