@@ -33,6 +33,33 @@ type env struct {
 	base string // http://127.0.0.1:port
 	bank *mem0test.Server
 	db   *pgxpool.Pool
+	// logs, when set, keeps every log line of the processes started.
+	logs *logLines
+}
+
+// logLines keeps log lines, for tests of what a process logs.
+type logLines struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logLines) add(line string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, line)
+}
+
+// matching returns the lines holding substr.
+func (l *logLines) matching(substr string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, line := range l.lines {
+		if strings.Contains(line, substr) {
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 // newEnv prepares a deployment against flavor ("embedded" for no mem0 URL).
@@ -103,7 +130,7 @@ func (e *env) startCancellable(cmd string) (stop, cancel func()) {
 	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	logs := &lockedWriter{t: e.t}
+	logs := &lockedWriter{t: e.t, keep: e.logs}
 	go func() { done <- run(ctx, []string{cmd}, e.getenv, io.Discard, logs) }()
 	var once sync.Once
 	stop = func() {
@@ -229,11 +256,15 @@ type lockedWriter struct {
 	mu     sync.Mutex
 	t      testing.TB
 	closed bool
+	keep   *logLines // also kept here, when set
 }
 
 func (w *lockedWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.keep != nil {
+		w.keep.add(strings.TrimSpace(string(p)))
+	}
 	if !w.closed {
 		w.t.Log(strings.TrimSpace(string(p)))
 	}

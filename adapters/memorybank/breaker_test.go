@@ -49,7 +49,7 @@ func TestBreakerOpensAfterTransientFailuresAndFailsFast(t *testing.T) {
 			func() error { _, err := c.Add(ctx, alice, draft(t, "x", nil), "op"); return err },
 			func() error { _, err := c.FindByOperation(ctx, alice, "op", "x"); return err },
 			func() error { return c.Ping(ctx) },
-			func() error { _, err := c.Held(ctx, alice); return err },
+			func() error { _, _, err := c.Held(ctx, alice); return err },
 			func() error { _, err := c.Get(ctx, alice, missingID); return err },
 			func() error { return c.Update(ctx, alice, missingID, "x") },
 			func() error { return c.Delete(ctx, alice, missingID) },

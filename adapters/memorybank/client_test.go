@@ -190,7 +190,7 @@ func TestErrorsAreClassified(t *testing.T) {
 				return err
 			},
 			"held": func() error {
-				_, err := c.Held(ctx, alice)
+				_, _, err := c.Held(ctx, alice)
 				return err
 			},
 			"get": func() error {
@@ -296,7 +296,7 @@ func TestDeleteAllNeedsTheOpenSourceAdminKey(t *testing.T) {
 	if async, err := admin.DeleteAll(ctx, alice); err != nil || async {
 		t.Fatalf("delete all with the admin key: %v (async %v)", err, async)
 	}
-	if held, err := user.Held(ctx, alice); err != nil || len(held) != 0 {
+	if held, _, err := user.Held(ctx, alice); err != nil || len(held) != 0 {
 		t.Fatalf("held after delete all: %v %v", held, err)
 	}
 }
@@ -318,7 +318,7 @@ func TestPlatformCallsNoDeprecatedRoute(t *testing.T) {
 	steps := map[string]func() error{
 		"find":    func() error { _, err := c.FindByOperation(ctx, alice, "op-1", "likes green tea"); return err },
 		"search":  func() error { _, err := c.Search(ctx, alice, query(t, "green tea", 5)); return err },
-		"held":    func() error { _, err := c.Held(ctx, alice); return err },
+		"held":    func() error { _, _, err := c.Held(ctx, alice); return err },
 		"get":     func() error { _, err := c.Get(ctx, alice, id); return err },
 		"getMany": func() error { _, err := c.GetMany(ctx, alice, []string{id}); return err },
 		"update":  func() error { return c.Update(ctx, alice, id, "likes black tea") },

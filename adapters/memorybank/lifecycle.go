@@ -1,7 +1,9 @@
 package memorybank
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"sync"
 
@@ -124,11 +126,12 @@ func (c *Client) DeleteAll(ctx context.Context, scope memory.Scope) (bool, error
 
 // Held returns memories the Memory Bank holds in scope now: at most 1000 on
 // the open-source server and one page of 200 on the platform, in an order of
-// mem0's own; none means the scope is empty.
-func (c *Client) Held(ctx context.Context, scope memory.Scope) ([]memory.Record, error) {
+// mem0's own; none means the scope is empty. complete says they are all the
+// scope holds: the platform said no page follows, or the open-source server
+// listed fewer than it lists at most.
+func (c *Client) Held(ctx context.Context, scope memory.Scope) (records []memory.Record, complete bool, err error) {
 	method, path, body := c.dialect.heldRequest(scope)
-	var records []memory.Record
-	err := c.call(ctx, request{op: c.metrics.held, method: method, path: path, body: body, decode: func(b []byte) error {
+	err = c.call(ctx, request{op: c.metrics.held, method: method, path: path, body: body, decode: func(b []byte) error {
 		items, err := decodeItems(b)
 		if err != nil {
 			return err
@@ -138,12 +141,19 @@ func (c *Client) Held(ctx context.Context, scope memory.Scope) ([]memory.Record,
 				records = append(records, it.record())
 			}
 		}
+		complete = len(items) < ossListLimit
+		var envelope struct {
+			Next *json.RawMessage `json:"next"`
+		}
+		if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '{' && json.Unmarshal(t, &envelope) == nil && envelope.Next != nil {
+			complete = rawString(*envelope.Next) == ""
+		}
 		return nil
 	}})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return records, nil
+	return records, complete, nil
 }
 
 // History returns the changes of the memory id of scope, oldest first.

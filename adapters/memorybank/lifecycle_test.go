@@ -83,14 +83,14 @@ func TestLifecycleMetrics(t *testing.T) {
 		if _, err := c.History(ctx, alice, id); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.Held(ctx, alice); err != nil {
+		if _, _, err := c.Held(ctx, alice); err != nil {
 			t.Fatal(err)
 		}
 		if err := c.Delete(ctx, alice, id); err != nil {
 			t.Fatal(err)
 		}
 		srv.FailNext(1, http.StatusBadGateway)
-		if _, err := c.Held(ctx, alice); !memory.IsTransient(err) {
+		if _, _, err := c.Held(ctx, alice); !memory.IsTransient(err) {
 			t.Fatalf("Held against a 502: %v, want transient", err)
 		}
 

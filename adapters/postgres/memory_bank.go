@@ -142,18 +142,23 @@ func (b *EmbeddedMemoryBank) Search(ctx context.Context, scope memory.Scope, q m
 	return hits, rows.Err()
 }
 
-// Held returns up to 1000 memories of scope, as mem0's listing would.
-func (b *EmbeddedMemoryBank) Held(ctx context.Context, scope memory.Scope) ([]memory.Record, error) {
+// Held returns up to 1000 memories of scope, as mem0's listing would, and
+// whether they are all.
+func (b *EmbeddedMemoryBank) Held(ctx context.Context, scope memory.Scope) ([]memory.Record, bool, error) {
+	const most = 1000
 	rows, err := b.pool.Query(ctx, `SELECT id::text, content, metadata, created_at, updated_at
-		FROM custom_gpt_embedded_memories WHERE agent_id = $1 AND user_id = $2 LIMIT 1000`, scope.AgentID(), scope.UserID())
+		FROM custom_gpt_embedded_memories WHERE agent_id = $1 AND user_id = $2 LIMIT $3`, scope.AgentID(), scope.UserID(), most+1)
 	if err != nil {
-		return nil, embeddedUnavailable(err)
+		return nil, false, embeddedUnavailable(err)
 	}
 	records, err := pgx.CollectRows(rows, scanEmbeddedMemory)
 	if err != nil {
-		return nil, embeddedUnavailable(err)
+		return nil, false, embeddedUnavailable(err)
 	}
-	return records, nil
+	if len(records) > most {
+		return records[:most], false, nil
+	}
+	return records, true, nil
 }
 
 // GetMany returns the memories of ids that scope holds, in the order of ids.

@@ -60,18 +60,21 @@ func rewroteMemory(ctx context.Context, tx pgx.Tx, op *operation.Operation, id s
 }
 
 // forgetScope drops every memory of op's scope stored by a write accepted
-// before op, and records op as the scope's newest forget: a write accepted
-// before it can no longer add what it removed.
-func forgetScope(ctx context.Context, tx pgx.Tx, op *operation.Operation) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM custom_gpt_memories WHERE app_id = $1 AND end_user = $2 AND seq < $3`,
-		op.AppID(), op.EndUser(), op.Seq()); err != nil {
-		return fmt.Errorf("unregister forgotten memories: %w", err)
+// before op, and those op itself found in the Memory Bank and registered (at
+// its own place), records op as the scope's newest forget (a write accepted
+// before it can no longer add what it removed), and returns how many memories
+// it dropped: the forget's true count, the same whichever attempt ends it.
+func forgetScope(ctx context.Context, tx pgx.Tx, op *operation.Operation) (int, error) {
+	tag, err := tx.Exec(ctx, `DELETE FROM custom_gpt_memories WHERE app_id = $1 AND end_user = $2 AND seq <= $3`,
+		op.AppID(), op.EndUser(), op.Seq())
+	if err != nil {
+		return 0, fmt.Errorf("unregister forgotten memories: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `UPDATE custom_gpt_scopes SET forgot_seq = greatest(forgot_seq, $3)
 		WHERE app_id = $1 AND end_user = $2`, op.AppID(), op.EndUser(), op.Seq()); err != nil {
-		return fmt.Errorf("record forget: %w", err)
+		return 0, fmt.Errorf("record forget: %w", err)
 	}
-	return nil
+	return int(tag.RowsAffected()), nil
 }
 
 // MemoryRegistry reads the registry outside transactions, for the API (pages,

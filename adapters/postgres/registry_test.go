@@ -215,7 +215,7 @@ func TestRegistryTellsAWriteAboutTheOthers(t *testing.T) {
 		if err := op.SucceedRemoved(1, now); err != nil {
 			return err
 		}
-		if err := tx.ForgetScope(ctx, op); err != nil {
+		if _, err := tx.ForgetScope(ctx, op); err != nil {
 			return err
 		}
 		return tx.SaveOperation(ctx, op)

@@ -170,6 +170,6 @@ func (t *tx) RewroteMemory(ctx context.Context, op *operation.Operation, id stri
 	return rewroteMemory(ctx, t.tx, op, id)
 }
 
-func (t *tx) ForgetScope(ctx context.Context, op *operation.Operation) error {
+func (t *tx) ForgetScope(ctx context.Context, op *operation.Operation) (int, error) {
 	return forgetScope(ctx, t.tx, op)
 }

@@ -396,17 +396,19 @@ func (tx *fakeTx) RewroteMemory(_ context.Context, op *operation.Operation, id s
 	return nil
 }
 
-func (tx *fakeTx) ForgetScope(_ context.Context, op *operation.Operation) error {
+func (tx *fakeTx) ForgetScope(_ context.Context, op *operation.Operation) (int, error) {
 	k := scopeKey(op.AppID(), op.EndUser())
+	n := 0
 	for id, m := range tx.memories {
-		if m.scope == k && m.seq < op.Seq() {
+		if m.scope == k && m.seq <= op.Seq() {
 			delete(tx.memories, id)
+			n++
 		}
 	}
 	sc := tx.scopes[k]
 	sc.forgotSeq = max(sc.forgotSeq, op.Seq())
 	tx.scopes[k] = sc
-	return nil
+	return n, nil
 }
 
 // StaleCommands mirrors the adapter's selection, in operation id order.
@@ -631,19 +633,25 @@ func (b *fakeBank) DeleteAll(_ context.Context, scope memory.Scope) (bool, error
 }
 
 // Held lists at most heldCap memories of scope, as mem0 caps its listing.
-func (b *fakeBank) Held(_ context.Context, scope memory.Scope) ([]memory.Record, error) {
+func (b *fakeBank) Held(_ context.Context, scope memory.Scope) ([]memory.Record, bool, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if err := b.call("held", scope); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	var out []memory.Record
+	complete := true
 	for _, m := range b.memories {
-		if m.scope == scope && len(out) < heldCap {
-			out = append(out, memory.Record{ID: m.id, Content: m.content, Metadata: map[string]any{memory.TagOperationID: m.opID}})
+		if m.scope != scope {
+			continue
 		}
+		if len(out) == heldCap {
+			complete = false
+			break
+		}
+		out = append(out, memory.Record{ID: m.id, Content: m.content, Metadata: map[string]any{memory.TagOperationID: m.opID}})
 	}
-	return out, nil
+	return out, complete, nil
 }
 
 // heldCap is how many memories the fake lists at once: few, so that tests

@@ -40,8 +40,9 @@ type MemoryEditor interface {
 	// Held tells that a scope is empty.
 	DeleteAll(ctx context.Context, scope memory.Scope) (async bool, err error)
 	// Held returns memories the Memory Bank holds in scope now: some, not all
-	// (mem0 lists at most 1000, in an order of its own), none when it is empty.
-	Held(ctx context.Context, scope memory.Scope) ([]memory.Record, error)
+	// (mem0 lists at most 1000, in an order of its own), none when it is
+	// empty; complete says they are all the scope holds.
+	Held(ctx context.Context, scope memory.Scope) (records []memory.Record, complete bool, err error)
 }
 
 // Registry is the record of what the service stored, so that no decision
@@ -120,8 +121,9 @@ type Tx interface {
 	// RewroteMemory records op as the newest write that changed memory id.
 	RewroteMemory(ctx context.Context, op *operation.Operation, id string) error
 	// ForgetScope drops every memory of op's scope stored by a write accepted
-	// before op, and records op as the scope's newest forget.
-	ForgetScope(ctx context.Context, op *operation.Operation) error
+	// before op, and those op found in the Memory Bank and registered itself,
+	// records op as the scope's newest forget, and returns how many it dropped.
+	ForgetScope(ctx context.Context, op *operation.Operation) (int, error)
 }
 
 // KeptCommand is the command an operation keeps while pending, and the stream

@@ -26,7 +26,7 @@ type Bank interface {
 	Update(ctx context.Context, scope memory.Scope, id, content string) error
 	Delete(ctx context.Context, scope memory.Scope, id string) error
 	DeleteAll(ctx context.Context, scope memory.Scope) (bool, error)
-	Held(ctx context.Context, scope memory.Scope) ([]memory.Record, error)
+	Held(ctx context.Context, scope memory.Scope) ([]memory.Record, bool, error)
 	History(ctx context.Context, scope memory.Scope, id string) ([]memory.Change, error)
 }
 
@@ -165,9 +165,9 @@ func runLifecycle(t *testing.T, newBank func(t *testing.T) Bank) {
 		for _, other := range otherScopes(t) {
 			addAll(t, b, other, "someone else's")
 		}
-		held, err := b.Held(ctx, owner)
-		if err != nil || !sameSet(recordIDs(held), ids) {
-			t.Fatalf("held = %v %v, want %v", recordIDs(held), err, ids)
+		held, complete, err := b.Held(ctx, owner)
+		if err != nil || !sameSet(recordIDs(held), ids) || !complete {
+			t.Fatalf("held = %v (complete %v) %v, want all of %v", recordIDs(held), complete, err, ids)
 		}
 		if held[0].OperationID() == "" {
 			t.Fatalf("held records carry no operation: %+v", held[0])
@@ -257,7 +257,7 @@ func runLifecycle(t *testing.T, newBank func(t *testing.T) Bank) {
 		if found, err := b.FindByOperation(ctx, owner, "op-delete me", "delete me"); err != nil || len(found) != 0 {
 			t.Fatalf("find by operation after delete: %v %v", found, err)
 		}
-		if held, err := b.Held(ctx, owner); err != nil || !equal(recordIDs(held), ids[:1]) {
+		if held, _, err := b.Held(ctx, owner); err != nil || !equal(recordIDs(held), ids[:1]) {
 			t.Fatalf("held after delete: %v %v", recordIDs(held), err)
 		}
 	})
@@ -279,7 +279,7 @@ func runLifecycle(t *testing.T, newBank func(t *testing.T) Bank) {
 		}
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			held, err := b.Held(ctx, owner)
+			held, _, err := b.Held(ctx, owner)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -292,7 +292,7 @@ func runLifecycle(t *testing.T, newBank func(t *testing.T) Bank) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		for _, other := range others {
-			held, err := b.Held(ctx, other)
+			held, _, err := b.Held(ctx, other)
 			if err != nil || len(held) != 1 || held[0].Content != "someone else's" {
 				t.Fatalf("scope %s lost its memory: %+v %v", other.UserID(), held, err)
 			}
