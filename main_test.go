@@ -106,6 +106,13 @@ func (e *env) with(vars map[string]string) *env {
 	return &c
 }
 
+// forTest is the deployment as seen from a subtest, which fails that subtest.
+func (e *env) forTest(t testing.TB) *env {
+	c := *e
+	c.t = t
+	return &c
+}
+
 // cli runs one command to completion and returns its stdout.
 func (e *env) cli(args ...string) (string, error) {
 	var out, errOut bytes.Buffer

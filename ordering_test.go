@@ -1,0 +1,177 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+)
+
+// accept sends a write and returns its operation id; it must be accepted.
+func (e *env) accept(method, path, token string, body any) string {
+	e.t.Helper()
+	code, _, reply := e.call(method, path, token, body)
+	if code != http.StatusAccepted {
+		e.t.Fatalf("%s %s: %d %v", method, path, code, reply)
+	}
+	return reply["operation_id"].(string)
+}
+
+// finished waits until the operation ends and returns it.
+func (e *env) finished(token, opID string) map[string]any {
+	e.t.Helper()
+	var op map[string]any
+	e.eventually("operation "+opID+" ends", func() bool {
+		_, _, op = e.call("GET", "/api/v1/operations/"+opID, token, nil)
+		return op["status"] != "pending"
+	})
+	return op
+}
+
+// succeeded waits until the operation ends, which must be a success.
+func (e *env) succeeded(token, opID string) map[string]any {
+	e.t.Helper()
+	op := e.finished(token, opID)
+	if op["status"] != "succeeded" {
+		e.t.Fatalf("operation %s ended %v", opID, op)
+	}
+	return op
+}
+
+// bankTexts is what the Memory Bank holds of one application's scope.
+func bankTexts(e *env, appID string) []string {
+	var out []string
+	for _, m := range e.bank.Memories() {
+		if m.UserID == appID {
+			out = append(out, m.Memory)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Writes of one scope take effect in the order they were accepted, though
+// each kind of command has its own stream, two worker processes take them
+// eight at a time, and adds are slow: a forget accepted after a create
+// removes it, a create accepted after a forget survives it, and of two
+// updates of one memory the later one stays.
+func TestWritesOfOneScopeTakeEffectInOrder(t *testing.T) {
+	t.Parallel()
+	for _, flavor := range []string{"mem0-oss", "mem0-platform"} {
+		t.Run(flavor, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, flavor)
+			e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
+			// An add takes mem0 a while (an LLM call when it infers), so a
+			// forget sent after it reaches its own stream's worker first.
+			e.bank.AfterAdd(func() { time.Sleep(40 * time.Millisecond) })
+			const apps = 4
+			creds := make([]appCreds, apps)
+			for i := range creds {
+				creds[i] = e.createApp(fmt.Sprintf("Ordered GPT %d", i))
+			}
+			e.start("serve")
+			e.start("worker")
+
+			for i, a := range creds {
+				t.Run(fmt.Sprintf("app%d", i), func(t *testing.T) {
+					t.Parallel()
+					e := e.forTest(t)
+					for round := range 3 {
+						before := e.accept("POST", "/api/v1/memories", a.APIKey, map[string]any{"content": fmt.Sprintf("stored before forget %d", round)})
+						forget := e.accept("DELETE", "/api/v1/memories", a.APIKey, nil)
+						after := e.accept("POST", "/api/v1/memories", a.APIKey, map[string]any{"content": fmt.Sprintf("stored after forget %d", round)})
+
+						e.succeeded(a.APIKey, before)
+						// What was stored before it: this round's memory, and the last round's survivor.
+						want := 2
+						if round == 0 {
+							want = 1
+						}
+						if op := e.succeeded(a.APIKey, forget); op["removed"] != float64(want) {
+							t.Fatalf("round %d: the forget removed %v, want %d", round, op["removed"], want)
+						}
+						kept := e.succeeded(a.APIKey, after)["memory_ids"].([]any)[0].(string)
+						if got := bankTexts(e, a.AppID); !slices.Equal(got, []string{fmt.Sprintf("stored after forget %d", round)}) {
+							t.Fatalf("round %d: the Memory Bank holds %q", round, got)
+						}
+
+						first := e.accept("PATCH", "/api/v1/memories/"+kept, a.APIKey, map[string]any{"content": fmt.Sprintf("first correction %d", round)})
+						second := e.accept("PATCH", "/api/v1/memories/"+kept, a.APIKey, map[string]any{"content": fmt.Sprintf("second correction %d", round)})
+						e.succeeded(a.APIKey, first)
+						e.succeeded(a.APIKey, second)
+						if _, _, got := e.call("GET", "/api/v1/memories/"+kept, a.APIKey, nil); got["content"] != fmt.Sprintf("second correction %d", round) {
+							t.Fatalf("round %d: after two corrections the memory is %v", round, got)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// A dead letter replayed after newer writes of its scope cannot undo them:
+// an older correction stays unapplied, and a create accepted before a forget
+// that has since run is not stored. Both end failed, as superseded.
+func TestReplayedDeadLetterCannotUndoANewerWrite(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "mem0-oss")
+	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
+	e.vars["CUSTOM_GPT_RETRY_MAX"] = "0"
+	e.vars["CUSTOM_GPT_MEMORY_BANK_BREAKER_FAILURES"] = "1000"
+	e.vars["CUSTOM_GPT_WORKER_CLAIM_IDLE"] = "30s"
+	a := e.createApp("Replayed GPT")
+	e.start("serve")
+
+	m := e.succeeded(a.APIKey, e.acceptCreate(a.APIKey, "the user lives in Lyon"))["memory_ids"].([]any)[0].(string)
+
+	// parked fails the next write, which the Memory Bank refuses, into the
+	// dead letters, and returns its dead letter's id.
+	parked := func(method, path string, body any) (opID, letter string) {
+		t.Helper()
+		e.bank.FailNext(1_000_000, http.StatusServiceUnavailable)
+		opID = e.accept(method, path, a.APIKey, body)
+		if op := e.finished(a.APIKey, opID); op["status"] != "failed" {
+			t.Fatalf("the write meant to park ended %v", op)
+		}
+		e.bank.FailNext(0, 0)
+		for _, l := range e.dlqList() {
+			if l.OperationID == opID {
+				return opID, l.MessageID
+			}
+		}
+		t.Fatalf("operation %s is not in the dead letters", opID)
+		return "", ""
+	}
+	replay := func(letter, opID string) map[string]any {
+		t.Helper()
+		if _, err := e.cli("dlq", "replay", letter); err != nil {
+			t.Fatalf("dlq replay: %v", err)
+		}
+		var op map[string]any
+		e.eventually("the replayed operation ends again", func() bool {
+			_, _, op = e.call("GET", "/api/v1/operations/"+opID, a.APIKey, nil)
+			return op["status"] == "failed" && op["error"].(map[string]any)["code"] != "retries-exhausted" || op["status"] == "succeeded"
+		})
+		return op
+	}
+
+	older, letter := parked("PATCH", "/api/v1/memories/"+m, map[string]any{"content": "the user lives in Paris"})
+	e.succeeded(a.APIKey, e.accept("PATCH", "/api/v1/memories/"+m, a.APIKey, map[string]any{"content": "the user lives in Berlin"}))
+	if op := replay(letter, older); op["status"] != "failed" || op["error"].(map[string]any)["code"] != "superseded" {
+		t.Fatalf("the replayed older correction ended %v", op)
+	}
+	if _, _, got := e.call("GET", "/api/v1/memories/"+m, a.APIKey, nil); got["content"] != "the user lives in Berlin" {
+		t.Fatalf("after the replay the memory is %v", got)
+	}
+
+	create, letter := parked("POST", "/api/v1/memories", map[string]any{"content": "the user has a cat"})
+	e.succeeded(a.APIKey, e.accept("DELETE", "/api/v1/memories", a.APIKey, nil))
+	if op := replay(letter, create); op["status"] != "failed" || op["error"].(map[string]any)["code"] != "superseded" {
+		t.Fatalf("the replayed create ended %v", op)
+	}
+	if got := bankTexts(e, a.AppID); len(got) != 0 {
+		t.Fatalf("after the forget and the replay the Memory Bank holds %q", got)
+	}
+}
