@@ -131,7 +131,7 @@ func TestCreateMemory_concurrentDuplicateBacksOff(t *testing.T) {
 
 	entered, release := make(chan struct{}), make(chan struct{})
 	var calls atomic.Int32
-	bank.onAdd = func() {
+	bank.onAdd = func(context.Context) {
 		if calls.Add(1) == 1 {
 			close(entered)
 			<-release

@@ -474,7 +474,7 @@ type fakeBank struct {
 	finds    int
 	addErrs  []error // returned by the next Add calls, in order; nil entries succeed
 	findErr  error
-	onAdd    func() // called at the start of every Add, outside the lock
+	onAdd    func(ctx context.Context) // called at the start of every Add, outside the lock
 	memories []fakeMemory
 	nextID   int
 
@@ -513,12 +513,15 @@ func errMemoryNotFound() error {
 		Err: &memory.BankError{Reason: "memory not found"}}
 }
 
-func (b *fakeBank) Add(_ context.Context, scope memory.Scope, d memory.Draft, operationID string) (memory.Added, error) {
+func (b *fakeBank) Add(ctx context.Context, scope memory.Scope, d memory.Draft, operationID string) (memory.Added, error) {
 	b.mu.Lock()
 	onAdd := b.onAdd
 	b.mu.Unlock()
 	if onAdd != nil {
-		onAdd()
+		onAdd(ctx)
+		if ctx.Err() != nil {
+			return memory.Added{}, context.Cause(ctx) // the call was cut short
+		}
 	}
 
 	b.mu.Lock()
