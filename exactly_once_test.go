@@ -16,6 +16,9 @@ import (
 // most), so that nothing the service does can rest on a listing of the scope.
 const largeScope = 2500
 
+// seedPrefix starts the operation tag of every memory seedBank stores.
+const seedPrefix = "seed-"
+
 // seedBank stores n memories in the Memory Bank's scope of an application
 // (user_id, agent_id), through mem0's own API as any other client would: the
 // service's registry does not know them.
@@ -36,7 +39,7 @@ func seedBank(t *testing.T, e *env, flavor, userID, agentID string, n int) {
 			body, _ := json.Marshal(map[string]any{
 				"messages": []map[string]string{{"role": "user", "content": fmt.Sprintf("seeded fact %d of %s", i, userID)}},
 				"user_id":  userID, "agent_id": agentID, "infer": false,
-				"metadata": map[string]any{"operation_id": fmt.Sprintf("seed-%d", i), "app_id": userID},
+				"metadata": map[string]any{"operation_id": fmt.Sprintf("%s%d", seedPrefix, i), "app_id": userID},
 			})
 			req, _ := http.NewRequest(http.MethodPost, e.bank.URL()+path, bytes.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")

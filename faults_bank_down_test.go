@@ -27,6 +27,7 @@ func TestFaultMemoryBankDown(t *testing.T) {
 	// A command retried in place is not a dead consumer's: no claiming here.
 	e.vars["CUSTOM_GPT_WORKER_CLAIM_IDLE"] = "2m"
 	app := e.createApp("Bank outage GPT")
+	seedBank(t, e, "mem0-oss", app.AppID, "custom_gpt:"+app.AppID, faultScope)
 	e.start("serve")
 	db := e.pool()
 	c := hangGuard(5 * time.Second)

@@ -17,6 +17,7 @@ func TestFaultPostgresDown(t *testing.T) {
 	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
 	proxy := postgresBehindProxy(t, e)
 	app := e.createApp("Postgres outage GPT")
+	seedBank(t, e, "mem0-oss", app.AppID, "custom_gpt:"+app.AppID, faultScope)
 	e.start("serve")
 	db := e.pool() // through the proxy too: only used while it is on
 	c := hangGuard(15 * time.Second)

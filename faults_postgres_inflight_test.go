@@ -23,6 +23,7 @@ func TestFaultPostgresDownHoldsCommandsInFlight(t *testing.T) {
 	e.vars["CUSTOM_GPT_RETRY_MAX_INTERVAL"] = "20ms"
 	proxy := postgresBehindProxy(t, e)
 	app := e.createApp("Postgres outage in flight GPT")
+	seedBank(t, e, "mem0-oss", app.AppID, "custom_gpt:"+app.AppID, faultScope)
 	e.start("serve")
 	c := hangGuard(15 * time.Second)
 

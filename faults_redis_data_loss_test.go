@@ -27,6 +27,7 @@ func TestFaultRedisLosesItsData(t *testing.T) {
 	e.vars["CUSTOM_GPT_REDIS_URL"] = redis.url()
 	e.vars["CUSTOM_GPT_RESEND_AFTER"] = "2s"
 	app := e.createApp("Redis loss GPT")
+	seedBank(t, e, "mem0-oss", app.AppID, "custom_gpt:"+app.AppID, faultScope)
 	e.start("serve")
 	db := e.pool()
 	c := hangGuard(15 * time.Second)

@@ -21,6 +21,7 @@ func TestFaultRedisLosesCommands(t *testing.T) {
 	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
 	e.vars["CUSTOM_GPT_RESEND_AFTER"] = "1s"
 	app := e.createApp("Lost commands GPT")
+	seedBank(t, e, "mem0-oss", app.AppID, "custom_gpt:"+app.AppID, faultScope)
 	e.start("api") // no worker yet: the commands wait on their stream
 	c := hangGuard(15 * time.Second)
 	accept := func(content string) string {

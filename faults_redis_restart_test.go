@@ -38,6 +38,7 @@ func TestFaultRedisRestart(t *testing.T) {
 	e.vars["CUSTOM_GPT_WORKER_CLAIM_IDLE"] = "2s"
 	e.vars["CUSTOM_GPT_RESEND_AFTER"] = "2s"
 	app := e.createApp("Redis restart GPT")
+	seedBank(t, e, "mem0-oss", app.AppID, "custom_gpt:"+app.AppID, faultScope)
 	e.start("serve")
 	db := e.pool()
 

@@ -26,14 +26,14 @@ func TestFaultWorkerKilled(t *testing.T) {
 	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
 	// The next worker claims a dead one's deliveries after 2s, and may run them
 	// once the lease of the dead attempt ends. The lease must outlast any call
-	// the dead worker may have left in flight at the bank: with 2,000 memories
-	// in one scope, each redelivery lists them all, and on a loaded machine a
-	// call can take seconds; a lease shorter than that lets a redelivery look
-	// for a memory before the dead worker's Add lands, and store it twice.
+	// the dead worker may have left in flight at the bank: on a loaded machine
+	// a call can take seconds, and a lease shorter than that lets a redelivery
+	// look for a memory before the dead worker's Add lands, and store it twice.
 	e.vars["CUSTOM_GPT_MEMORY_BANK_TIMEOUT"] = "10s"
 	e.vars["CUSTOM_GPT_WORKER_LEASE"] = "15s"
 	e.vars["CUSTOM_GPT_WORKER_CLAIM_IDLE"] = "2s"
 	app := e.createApp("Killed worker GPT")
+	seedBank(t, e, "mem0-oss", app.AppID, "custom_gpt:"+app.AppID, faultScope)
 	e.start("api")
 	db := e.pool()
 
