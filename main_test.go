@@ -91,6 +91,8 @@ func newEnv(t testing.TB, flavor string) *env {
 		e.vars["CUSTOM_GPT_MEMORY_BANK_URL"] = e.bank.URL()
 		e.vars["CUSTOM_GPT_MEMORY_BANK_FLAVOR"] = flavor
 		e.vars["CUSTOM_GPT_MEMORY_BANK_API_KEY"] = "mem0-key"
+		// No route mem0's document marks deprecated may be called.
+		e.bank.SetRejectDeprecated(true)
 	}
 	return e
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
@@ -140,6 +141,24 @@ func TestComposeFile(t *testing.T) {
 	}
 	if api.HealthCheck == nil || !slices.Contains([]string(api.HealthCheck.Test), binaryPath) {
 		t.Errorf("service api: healthcheck should run %s itself (the scratch image has no curl), got %+v", binaryPath, api.HealthCheck)
+	}
+
+	worker := project.Services["worker"]
+	if envValue(worker, "CUSTOM_GPT_WORKER_ADDR") == "" || worker.HealthCheck == nil ||
+		!slices.Equal([]string(worker.HealthCheck.Test), []string{"CMD", binaryPath, "healthcheck", "--worker"}) {
+		t.Errorf("service worker: want CUSTOM_GPT_WORKER_ADDR and a `healthcheck --worker` healthcheck, got %+v", worker.HealthCheck)
+	}
+	// SIGTERM lets in-flight work finish for CUSTOM_GPT_SHUTDOWN_GRACE; compose
+	// must not SIGKILL before that.
+	for _, name := range []string{"api", "worker"} {
+		svc := project.Services[name]
+		cfg, err := service.LoadConfig(func(k string) string { return envValue(svc, k) })
+		if err != nil {
+			t.Fatalf("service %s: %v", name, err)
+		}
+		if svc.StopGracePeriod == nil || time.Duration(*svc.StopGracePeriod) <= cfg.ShutdownGrace {
+			t.Errorf("service %s: stop_grace_period %v is not longer than CUSTOM_GPT_SHUTDOWN_GRACE %v", name, svc.StopGracePeriod, cfg.ShutdownGrace)
+		}
 	}
 }
 
