@@ -40,6 +40,12 @@ func TestBadInputIsRejectedAndWritesNothing(t *testing.T) {
 		{"content too long", "POST", "/api/v1/memories", app.APIKey, map[string]any{"content": long}, 422, "content-too-long", "content"},
 		{"nested metadata", "POST", "/api/v1/memories", app.APIKey, `{"content": "x", "metadata": {"a": {"b": 1}}}`, 422, "metadata-not-flat", "metadata.a"},
 		{"reserved metadata", "POST", "/api/v1/memories", app.APIKey, `{"content": "x", "metadata": {"app_id": "other"}}`, 422, "metadata-key-reserved", "metadata.app_id"},
+		// mem0's identity keys: a caller naming another user's scope in its metadata.
+		{"mem0's user_id in metadata", "POST", "/api/v1/memories", app.APIKey, `{"content": "x", "metadata": {"user_id": "victim"}}`, 422, "metadata-key-reserved", "metadata.user_id"},
+		{"mem0's agent_id in metadata", "POST", "/api/v1/memories", app.APIKey, `{"content": "x", "metadata": {"agent_id": "custom_gpt:victim"}}`, 422, "metadata-key-reserved", "metadata.agent_id"},
+		{"mem0's run_id in metadata", "POST", "/api/v1/memories", app.APIKey, `{"content": "x", "metadata": {"run_id": "r"}}`, 422, "metadata-key-reserved", "metadata.run_id"},
+		{"mem0's actor_id in metadata", "POST", "/api/v1/memories", app.APIKey, `{"content": "x", "metadata": {"actor_id": "a"}}`, 422, "metadata-key-reserved", "metadata.actor_id"},
+		{"mem0's role in metadata", "POST", "/api/v1/memories", app.APIKey, `{"content": "x", "metadata": {"role": "assistant"}}`, 422, "metadata-key-reserved", "metadata.role"},
 		{"limit zero", "POST", "/api/v1/search", app.APIKey, `{"query": "x", "limit": 0}`, 422, "limit-out-of-range", "limit"},
 		{"limit too high", "POST", "/api/v1/search", app.APIKey, `{"query": "x", "limit": 51}`, 422, "limit-out-of-range", "limit"},
 		{"empty query", "POST", "/api/v1/search", app.APIKey, `{"query": ""}`, 422, "query-empty", "query"},

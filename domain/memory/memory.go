@@ -32,6 +32,17 @@ const (
 
 var reservedTags = map[string]bool{TagSource: true, TagAppID: true, TagOperationID: true, TagConversationID: true}
 
+// mem0Keys are the keys mem0's open-source library keeps beside the caller's
+// metadata in one flat payload (mem0/memory/main.py, 2.0.18: the entity ids
+// and core_and_promoted_keys). A caller's key of that name would set a memory's
+// identity (whose user it is, on a filtered search) or vanish from its
+// metadata, so none may be set.
+var mem0Keys = map[string]bool{
+	"user_id": true, "agent_id": true, "run_id": true, "actor_id": true, "role": true, "app_id": true,
+	"attributed_to": true, "expiration_date": true,
+	"data": true, "hash": true, "id": true, "created_at": true, "updated_at": true, "text_lemmatized": true,
+}
+
 // Draft is a memory a caller asked to store, already validated.
 type Draft struct {
 	Content        string
@@ -56,6 +67,9 @@ func NewDraft(content string, metadata map[string]any, conversationID string) (D
 		}
 		if reservedTags[k] {
 			return Draft{}, errs.Invalid(field, "metadata-key-reserved", "this metadata key is set by the service")
+		}
+		if mem0Keys[k] {
+			return Draft{}, errs.Invalid(field, "metadata-key-reserved", "this metadata key is the Memory Bank's own (an identity or a field of every memory)")
 		}
 		switch v := v.(type) {
 		case string:

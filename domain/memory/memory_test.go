@@ -112,6 +112,13 @@ func TestNewDraft_metadata(t *testing.T) {
 		{"reserved app_id", map[string]any{"app_id": "other-app"}, "metadata.app_id", "metadata-key-reserved"},
 		{"reserved operation_id", map[string]any{"operation_id": "op"}, "metadata.operation_id", "metadata-key-reserved"},
 		{"reserved conversation_id", map[string]any{"conversation_id": "c"}, "metadata.conversation_id", "metadata-key-reserved"},
+		{"mem0's user_id", map[string]any{"user_id": "someone-else"}, "metadata.user_id", "metadata-key-reserved"},
+		{"mem0's agent_id", map[string]any{"agent_id": "custom_gpt:other"}, "metadata.agent_id", "metadata-key-reserved"},
+		{"mem0's run_id", map[string]any{"run_id": "r"}, "metadata.run_id", "metadata-key-reserved"},
+		{"mem0's actor_id", map[string]any{"actor_id": "a"}, "metadata.actor_id", "metadata-key-reserved"},
+		{"mem0's role", map[string]any{"role": "assistant"}, "metadata.role", "metadata-key-reserved"},
+		{"mem0's data", map[string]any{"data": "another text"}, "metadata.data", "metadata-key-reserved"},
+		{"mem0's hash", map[string]any{"hash": "0"}, "metadata.hash", "metadata-key-reserved"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 
 type createMemoryRequest struct {
 	Content        string         `json:"content" minLength:"1" maxLength:"16384" doc:"The fact to remember, in a short self-contained sentence." example:"The user prefers window seats on long flights"`
-	Metadata       map[string]any `json:"metadata,omitempty" doc:"Optional flat tags: at most 32 keys, string, number or boolean values, strings at most 2048 characters." example:"{\"topic\":\"travel\"}"`
+	Metadata       map[string]any `json:"metadata,omitempty" doc:"Optional flat tags: at most 32 keys, string, number or boolean values, strings at most 2048 characters. Keys the service or the Memory Bank sets (source, app_id, operation_id, conversation_id, user_id, agent_id, run_id, actor_id, role, attributed_to, expiration_date, data, hash, id, created_at, updated_at, text_lemmatized) are refused." example:"{\"topic\":\"travel\"}"`
 	ConversationID string         `json:"conversation_id,omitempty" doc:"Optional id of the conversation the fact comes from." example:"conv-1"`
 }
 
