@@ -31,6 +31,8 @@ type Commands struct {
 	// Rate limits of /api/v1: spend the caller's budgets, audit a refusal.
 	AdmitRequest      command.AdmitRequestHandler
 	RecordRateLimited command.RecordRateLimitedHandler
+	// AuthenticateAdmin guards the admin API: its token, failed attempts per address.
+	AuthenticateAdmin command.AuthenticateAdminHandler
 
 	Apps        command.AppAdmin
 	Users       command.UserAdmin

@@ -60,6 +60,7 @@ type Config struct {
 	RateLimits         application.RateLimits
 	Webhooks           Webhooks
 	Protection         Protection // Memory Bank budget and dead-letter retention
+	Edge               Edge       // trusted proxies, the admin listener
 }
 
 var streamPrefixRE = regexp.MustCompile(`^[A-Za-z0-9_\-.]{1,64}$`)
@@ -108,6 +109,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.RateLimits = loadRateLimits(&p)
 	c.Webhooks = loadWebhooks(&p)
 	c.Protection = loadProtection(&p)
+	c.Edge = loadEdge(&p)
 	c.validate(&p)
 	return c, errors.Join(p.errs...)
 }
@@ -144,6 +146,9 @@ func (c Config) validate(p *parser) {
 	}
 	if _, port, err := net.SplitHostPort(c.WorkerAddr); c.WorkerAddr != "" && (err != nil || port == "") {
 		p.fail("CUSTOM_GPT_WORKER_ADDR", "must be host:port, e.g. 0.0.0.0:9091, or empty")
+	}
+	if c.Edge.AdminAddr != "" && (c.Edge.AdminAddr == c.HTTPAddr || c.Edge.AdminAddr == c.WorkerAddr) {
+		p.fail(envAdminAddr, "must differ from CUSTOM_GPT_HTTP_ADDR and CUSTOM_GPT_WORKER_ADDR")
 	}
 	if err := validatePublicURL(c.PublicURL); err != nil {
 		p.fail("CUSTOM_GPT_PUBLIC_URL", err.Error())

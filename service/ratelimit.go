@@ -20,3 +20,18 @@ func (l apiRateLimiter) Allow(ctx context.Context, key string, rate application.
 	}
 	return command.RateDecision{Allowed: d.Allowed, Remaining: d.Remaining, RetryAfter: d.RetryAfter, ResetAfter: d.ResetAfter}, nil
 }
+
+// adminFailures allows each client address 10 failed admin-token attempts a
+// minute (bursts of 10), through Redis so every API instance counts together.
+type adminFailures struct{ limiter *redis.Limiter }
+
+var adminFailureLimit = redis.Limit{Rate: 10, Period: time.Minute, Burst: 10}
+
+func (a adminFailures) Wait(ctx context.Context, key string) (time.Duration, error) {
+	return a.limiter.Wait(ctx, key, adminFailureLimit)
+}
+
+func (a adminFailures) Spend(ctx context.Context, key string) error {
+	_, err := a.limiter.Allow(ctx, key, adminFailureLimit)
+	return err
+}

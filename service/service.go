@@ -189,6 +189,7 @@ func (s *Service) application(bank, workerBank memoryBank) (app.Application, err
 			FailOperation:        command.NewFailOperationHandler(tx, cmds, l, m),
 			AdmitRequest:         command.NewAdmitRequestHandler(apiRateLimiter{redis.NewLimiter(s.redis, s.cfg.StreamPrefix)}, s.cfg.RateLimits, l, m),
 			RecordRateLimited:    command.NewRecordRateLimitedHandler(s.refusals, l, m),
+			AuthenticateAdmin:    command.NewAuthenticateAdminHandler(s.cfg.AdminToken, adminFailures{redis.NewLimiter(s.redis, s.cfg.StreamPrefix)}, s.refusals, l, m),
 			Apps:                 command.NewAppAdmin(postgres.NewApplicationRepository(s.pool)).WithDefaultRateLimits(s.cfg.RateLimits),
 			Users:                command.NewUserAdmin(users, postgres.NewOAuthStore(s.pool)),
 			DeadLetters:          command.NewDeadLetterAdmin(tx, dl, cmds),
@@ -220,20 +221,26 @@ func (s *Service) Handler() (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("CUSTOM_GPT_PRIVACY_POLICY_FILE: %w", err)
 	}
-	return porthttp.NewHandler(s.app, porthttp.Config{
-		PublicURL:  s.cfg.PublicURL,
-		Privacy:    privacy,
-		AdminToken: s.cfg.AdminToken,
-		OAuth:      authz.Handler,
-		Ready:      func(r *http.Request) error { return s.ready(r.Context()) },
-		Gatherer:   s.registry,
-		Registerer: s.registry,
-		Logger:     s.log,
-		// Expired keys are purged by every 100th request that carries one.
-		Idempotency: postgres.NewIdempotencyStore(s.pool, postgres.IdempotencyConfig{}),
+	cfg := s.httpConfig()
+	cfg.Privacy, cfg.OAuth = privacy, authz.Handler
+	cfg.AdminElsewhere = s.cfg.Edge.AdminAddr != ""
+	// Expired keys are purged by every 100th request that carries one.
+	cfg.Idempotency = postgres.NewIdempotencyStore(s.pool, postgres.IdempotencyConfig{})
+	return porthttp.NewHandler(s.app, cfg), nil
+}
 
+// httpConfig is what every listener of the HTTP port shares.
+func (s *Service) httpConfig() porthttp.Config {
+	return porthttp.Config{
+		PublicURL:    s.cfg.PublicURL,
+		AdminToken:   s.cfg.AdminToken,
+		Proxies:      porthttp.Proxies{Ranges: s.cfg.Edge.TrustedProxies, Header: s.cfg.Edge.ForwardedHeader},
+		Ready:        func(r *http.Request) error { return s.ready(r.Context()) },
+		Gatherer:     s.registry,
+		Registerer:   s.registry,
+		Logger:       s.log,
 		StreamPrefix: s.cfg.StreamPrefix,
-	}), nil
+	}
 }
 
 func (s *Service) ready(ctx context.Context) error {
@@ -259,7 +266,15 @@ func (s *Service) RunAPI(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.serve(ctx, "CUSTOM_GPT_HTTP_ADDR", s.cfg.HTTPAddr, h)
+	if s.cfg.Edge.AdminAddr == "" {
+		return s.serve(ctx, "CUSTOM_GPT_HTTP_ADDR", s.cfg.HTTPAddr, h)
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return s.serve(ctx, "CUSTOM_GPT_HTTP_ADDR", s.cfg.HTTPAddr, h) })
+	g.Go(func() error {
+		return s.serve(ctx, "CUSTOM_GPT_ADMIN_ADDR", s.cfg.Edge.AdminAddr, porthttp.NewAdminHandler(s.app, s.httpConfig()))
+	})
+	return g.Wait()
 }
 
 // RunOps serves /healthz, /readyz and /metrics on CUSTOM_GPT_WORKER_ADDR

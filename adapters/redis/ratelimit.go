@@ -75,3 +75,30 @@ func (lim *Limiter) Allow(ctx context.Context, key string, l Limit) (Decision, e
 	}
 	return d, nil
 }
+
+// Wait tells how long until key's budget under l allows one more event,
+// without recording one: 0 when it allows one now. A budget that counts only
+// failures uses it to refuse an attempt before judging it, so that, once the
+// failures are spent, a right guess is refused like a wrong one.
+func (lim *Limiter) Wait(ctx context.Context, key string, l Limit) (time.Duration, error) {
+	if key == "" {
+		return 0, errors.New("rate limit: empty key")
+	}
+	if err := l.validate(); err != nil {
+		return 0, err
+	}
+	if lim.prefix != "" {
+		key = lim.prefix + ":" + key
+	}
+	// A cost of 0 reads the budget without spending it.
+	res, err := lim.rl.AllowN(ctx, key, redis_rate.Limit{Rate: l.Rate, Period: l.Period, Burst: l.Burst}, 0)
+	if err != nil {
+		return 0, fmt.Errorf("rate limit %q: %w", key, err)
+	}
+	if res.Remaining >= 1 {
+		return 0, nil
+	}
+	// One event comes back one emission interval after the rest of the burst would.
+	interval := l.Period / time.Duration(l.Rate)
+	return max(res.ResetAfter-time.Duration(l.Burst-1)*interval, time.Microsecond), nil
+}

@@ -235,3 +235,39 @@ func TestLimiter_redisDown(t *testing.T) {
 		t.Fatalf("Allow = %+v, %v; want an error and a refusal", d, err)
 	}
 }
+
+// Wait reads a budget without spending it: free while events remain, then
+// how long until the next one, and reading it never moves that time.
+func TestLimiter_waitReadsWithoutSpending(t *testing.T) {
+	t.Parallel()
+	l := redis.NewLimiter(redistest.Client(t), newLimiterPrefix(t))
+	lim := redis.Limit{Rate: 2, Period: time.Hour, Burst: 2}
+	const interval = 30 * time.Minute
+	wait := func() time.Duration {
+		t.Helper()
+		w, err := l.Wait(context.Background(), "admin:1.2.3.4", lim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+
+	for range 5 {
+		if w := wait(); w != 0 {
+			t.Fatalf("an unspent budget waits %v", w)
+		}
+	}
+	allow(t, l, "admin:1.2.3.4", lim)
+	if w := wait(); w != 0 {
+		t.Fatalf("with one event left the budget waits %v", w)
+	}
+	allow(t, l, "admin:1.2.3.4", lim)
+	for range 3 {
+		if w := wait(); w <= interval-time.Second || w > interval {
+			t.Fatalf("a spent budget waits %v, want about %v", w, interval)
+		}
+	}
+	if d := allow(t, l, "admin:1.2.3.4", lim); d.Allowed {
+		t.Fatalf("reading the budget gave an event back: %+v", d)
+	}
+}

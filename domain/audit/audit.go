@@ -22,6 +22,9 @@ const (
 	ActionForgetMemories Action = "forget_memories"
 	// ActionRateLimited is a request refused with 429 before it did anything.
 	ActionRateLimited Action = "rate_limited"
+	// ActionAdminAuth is a request to the admin API refused for a missing or
+	// wrong admin token; it belongs to no application.
+	ActionAdminAuth Action = "admin_auth"
 )
 
 // Status of the audited call.

@@ -25,6 +25,9 @@ const (
 	KindUnavailable
 	// KindConflict means the request collides with the current state.
 	KindConflict
+	// KindRateLimited means the caller spent a budget; RetryAfter says when to
+	// come back.
+	KindRateLimited
 )
 
 // Error is a domain error with a stable machine-readable slug.
@@ -77,6 +80,11 @@ func Forbidden(slug, detail string) *Error {
 // Unavailable reports a dependency failure, wrapping its cause.
 func Unavailable(slug, detail string, cause error) *Error {
 	return &Error{Kind: KindUnavailable, Slug: slug, Detail: detail, Err: cause}
+}
+
+// RateLimited reports a spent budget, worth retrying after retry.
+func RateLimited(slug, detail string, retry time.Duration) *Error {
+	return &Error{Kind: KindRateLimited, Slug: slug, Detail: detail, RetryAfter: retry}
 }
 
 // KindOf returns the Kind of err, KindInternal when err is not an *Error.

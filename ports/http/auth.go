@@ -2,10 +2,10 @@ package http
 
 import (
 	"context"
-	"crypto/subtle"
 	"net/http"
 	"strings"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 )
@@ -56,14 +56,16 @@ func requireScope(scope string) func(http.Handler) http.Handler {
 	}
 }
 
-// adminOnly guards the admin API with the configured token, compared in
-// constant time.
+// adminOnly guards the admin API with the configured token; the use case
+// counts and audits failed attempts per client address.
 func (s *Server) adminOnly(next http.Handler) http.Handler {
-	want := []byte(s.cfg.AdminToken)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got := []byte(bearerToken(r))
-		if len(got) == 0 || subtle.ConstantTimeCompare(got, want) != 1 {
-			writeError(w, r, errs.Unauthorized("invalid-admin-token", "the admin token is missing or wrong"))
+		err := s.app.Commands.AuthenticateAdmin.Handle(r.Context(), command.AuthenticateAdmin{
+			Token: bearerToken(r), Address: ClientIP(r), RequestID: requestID(r.Context()),
+			Method: r.Method, Path: r.URL.Path,
+		})
+		if err != nil {
+			writeError(w, r, err)
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -31,6 +31,7 @@ var kindStatus = map[errs.Kind]int{
 	errs.KindForbidden:    http.StatusForbidden,
 	errs.KindUnavailable:  http.StatusServiceUnavailable,
 	errs.KindConflict:     http.StatusConflict,
+	errs.KindRateLimited:  http.StatusTooManyRequests,
 }
 
 // writeError maps an error to its problem response, once, at the edge.
@@ -53,7 +54,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="custom-gpt-adapter"`)
 	case e.Slug == "insufficient-scope":
 		w.Header().Set("WWW-Authenticate", `Bearer realm="custom-gpt-adapter", error="insufficient_scope", scope=`+strconv.Quote(e.Field))
-	case status == http.StatusServiceUnavailable:
+	case status == http.StatusServiceUnavailable, status == http.StatusTooManyRequests:
 		w.Header().Set("Retry-After", retryAfter(e.RetryAfter))
 	}
 	writeProblem(w, r, status, e.Slug, e.Field, e.Detail)

@@ -23,7 +23,12 @@ type Config struct {
 	// PublicURL is where GPTs reach the service (CUSTOM_GPT_PUBLIC_URL): the
 	// OpenAPI document's server and the base of its OAuth URLs.
 	PublicURL  string
-	AdminToken string        // empty: the admin API is not mounted
+	AdminToken string // empty: the admin API is not mounted
+	// AdminElsewhere serves /admin/v1 and /metrics on their own listener
+	// (NewAdminHandler, CUSTOM_GPT_ADMIN_ADDR) instead of this one.
+	AdminElsewhere bool
+	// Proxies are the reverse proxies whose forwarding header gives the client's address.
+	Proxies    Proxies
 	OAuth      http.Handler  // the authorization server: /.well-known/* and /oauth/*
 	Privacy    PrivacyPolicy // served at /privacy; the default text when empty
 	Ready      func(r *http.Request) error
@@ -49,22 +54,13 @@ func NewHandler(a app.Application, cfg Config) http.Handler {
 	s := &Server{app: a, cfg: cfg}
 	metrics := newHTTPMetrics(cfg.Registerer)
 
-	r := chi.NewRouter()
-	r.Use(withRequestID, recoverer(cfg.Logger), metrics.middleware)
-	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, http.StatusNotFound, "not-found", "", "no such resource")
-	})
-	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, http.StatusMethodNotAllowed, "method-not-allowed", "", "this method is not allowed here")
-	})
-
+	r := newRouter(cfg, metrics.middleware)
 	r.Get("/healthz", s.healthz)
 	if cfg.Privacy.Body == nil {
 		cfg.Privacy, _ = LoadPrivacyPolicy("")
 	}
 	r.Get("/privacy", cfg.Privacy.serve)
 	r.Get("/readyz", s.readyz)
-	r.Handle("/metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
 
 	var api huma.API
 	r.Route("/api/v1", func(r chi.Router) {
@@ -79,13 +75,50 @@ func NewHandler(a app.Application, cfg Config) http.Handler {
 		r.Handle("/.well-known/*", cfg.OAuth)
 		r.Handle("/oauth/*", cfg.OAuth)
 	}
-	if cfg.AdminToken != "" {
-		r.Route("/admin/v1", func(r chi.Router) {
-			r.Use(s.adminOnly)
-			r.Get("/audit", s.listAudit)
-		})
+	if !cfg.AdminElsewhere {
+		s.mountAdmin(r)
 	}
 	return r
+}
+
+// NewAdminHandler serves the admin API and the metrics on a listener of their
+// own (CUSTOM_GPT_ADMIN_ADDR), for example one only the operators' network
+// reaches, with /healthz and /readyz for its probes.
+func NewAdminHandler(a app.Application, cfg Config) http.Handler {
+	s := &Server{app: a, cfg: cfg}
+	r := newRouter(cfg)
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	s.mountAdmin(r)
+	return r
+}
+
+// newRouter is a router with what every listener does first: the client's
+// address behind trusted proxies, a request id, panics answered as problems,
+// and problems for unknown routes and methods.
+func newRouter(cfg Config, more ...func(http.Handler) http.Handler) chi.Router {
+	r := chi.NewRouter()
+	r.Use(clientAddress(cfg.Proxies), withRequestID, recoverer(cfg.Logger))
+	r.Use(more...)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, http.StatusNotFound, "not-found", "", "no such resource")
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, http.StatusMethodNotAllowed, "method-not-allowed", "", "this method is not allowed here")
+	})
+	return r
+}
+
+// mountAdmin adds /metrics, and /admin/v1 when an admin token is set.
+func (s *Server) mountAdmin(r chi.Router) {
+	r.Handle("/metrics", promhttp.HandlerFor(s.cfg.Gatherer, promhttp.HandlerOpts{}))
+	if s.cfg.AdminToken == "" {
+		return
+	}
+	r.Route("/admin/v1", func(r chi.Router) {
+		r.Use(s.adminOnly)
+		r.Get("/audit", s.listAudit)
+	})
 }
 
 // NewServer wraps the handler with timeouts, so a slow client cannot hold a
