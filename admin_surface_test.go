@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -172,5 +174,52 @@ func TestTrustedProxiesGiveEachClientItsAddress(t *testing.T) {
 	}
 	if code, _ := adminCall(t, direct, audit, adminToken, map[string]string{"X-Forwarded-For": "203.0.113.250"}); code != http.StatusTooManyRequests {
 		t.Fatalf("a direct client forging X-Forwarded-For: %d, want 429", code)
+	}
+}
+
+// forwardedBy adds the X-Forwarded-For a proxy sets for its client.
+type forwardedBy struct {
+	client string
+	next   http.RoundTripper
+}
+
+func (f forwardedBy) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Forwarded-For", f.client)
+	return f.next.RoundTrip(r)
+}
+
+// The case: behind the TLS proxy every user shares its address, so
+// one client's wrong passwords (20 a minute per address by default) locked
+// every user out of signing in. With the proxy trusted, the guesser is
+// refused and another user behind the same proxy signs in.
+func TestSignInBehindAProxyIsLimitedPerClient(t *testing.T) {
+	t.Parallel()
+	o := newOAuthEnv(t, map[string]string{"CUSTOM_GPT_TRUSTED_PROXIES": "127.0.0.6", "CUSTOM_GPT_LOGIN_RATE": "2"})
+	via := func(client string) *browser {
+		b := newBrowser(o.env)
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.6")}}
+		b.c.Transport = forwardedBy{client: client, next: &http.Transport{DialContext: d.DialContext}}
+		return b
+	}
+
+	guesser := via("198.51.100.20")
+	_, hdr, _ := guesser.get("/oauth/authorize?" + authorizeQuery(o.app, "guess").Encode())
+	_, _, page := guesser.get(hdr.Get("Location"))
+	f := fields(page)
+	limited := false
+	for i := range 20 { // other accounts each time: only the address budget (4 × 2 a minute) runs out
+		code, _, _ := guesser.post("/oauth/login", url.Values{"id": {f["id"]}, "csrf": {f["csrf"]},
+			"email": {fmt.Sprintf("someone%d@example.com", i)}, "password": {"not the password"}})
+		if code == http.StatusTooManyRequests {
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Fatal("the guessing client was never limited")
+	}
+	if cb := via("198.51.100.21").authorize(authorizeQuery(o.app, "alice"), aliceEmail, alicePassword); cb.Query().Get("code") == "" {
+		t.Fatalf("another user behind the proxy could not sign in: %s", cb)
 	}
 }
