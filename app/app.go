@@ -27,6 +27,8 @@ type Commands struct {
 	ForgetMemories command.ForgetMemoriesHandler
 	// FailOperation ends the operation of any command parked on the poison stream.
 	FailOperation command.FailOperationHandler
+	// PurgeForgotten removes what a forget or delete left outside the Memory Bank.
+	PurgeForgotten command.PurgeForgottenHandler
 
 	// Rate limits of /api/v1: spend the caller's budgets, audit a refusal.
 	AdmitRequest      command.AdmitRequestHandler

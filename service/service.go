@@ -186,6 +186,7 @@ func (s *Service) application(bank, workerBank memoryBank) (app.Application, err
 			UpdateMemory:         command.NewUpdateMemoryHandler(tx, cmds, workerBank, reg, worker, l, m),
 			DeleteMemory:         command.NewDeleteMemoryHandler(tx, cmds, workerBank, reg, worker, l, m),
 			ForgetMemories:       command.NewForgetMemoriesHandler(tx, cmds, workerBank, reg, worker, l, m),
+			PurgeForgotten:       command.NewPurgeForgottenHandler(s.deadLetters(), l, m),
 			FailOperation:        command.NewFailOperationHandler(tx, cmds, l, m),
 			AdmitRequest:         command.NewAdmitRequestHandler(apiRateLimiter{redis.NewLimiter(s.redis, s.cfg.StreamPrefix)}, s.cfg.RateLimits, l, m),
 			RecordRateLimited:    command.NewRecordRateLimitedHandler(s.refusals, l, m),
@@ -347,6 +348,10 @@ func (s *Service) RunWorker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	forgotten, err := messaging.NewForgottenRouter(mcfg, s.app, s.wlog)
+	if err != nil {
+		return err
+	}
 	dl := s.deadLetters()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return runRouter(gctx, commands) })
@@ -354,6 +359,7 @@ func (s *Service) RunWorker(ctx context.Context) error {
 		g.Go(func() error { return run(gctx) })
 	}
 	g.Go(func() error { return runRouter(gctx, poisoned) })
+	g.Go(func() error { return runRouter(gctx, forgotten) })
 	g.Go(func() error { return fwd.Run(gctx) })
 	g.Go(func() error {
 		s.every(gctx, time.Hour, slog.LevelInfo, "pruned outbox rows", func(ctx context.Context) (int64, error) {

@@ -47,12 +47,16 @@ const (
 		INSERT INTO custom_gpt_embedded_memory_history (memory_id, agent_id, user_id, old_content, new_content, event, created_at)
 		SELECT id, agent_id, user_id, old_content, new_content, 'UPDATE', updated_at FROM m`
 
+	// Deleting a memory also purges its history: mem0 keeps the texts of
+	// deleted memories there, but a deleted memory's text must not outlive it
+	// in the service's own database.
 	embeddedDelete = `WITH m AS (
 			DELETE FROM custom_gpt_embedded_memories
 			WHERE id = $1 AND agent_id = $2 AND user_id = $3
-			RETURNING id, agent_id, user_id, content)
-		INSERT INTO custom_gpt_embedded_memory_history (memory_id, agent_id, user_id, old_content, new_content, event, created_at)
-		SELECT id, agent_id, user_id, content, NULL, 'DELETE', now() FROM m`
+			RETURNING id),
+		h AS (
+			DELETE FROM custom_gpt_embedded_memory_history WHERE memory_id IN (SELECT id FROM m))
+		SELECT id FROM m`
 
 	// Forgetting everything also purges the scope's history, which holds the
 	// texts of changed and deleted memories: "forget" must leave none behind.
@@ -219,7 +223,7 @@ func (b *EmbeddedMemoryBank) Update(ctx context.Context, scope memory.Scope, id,
 	return b.change(ctx, embeddedUpdate, scope, id, content)
 }
 
-// Delete removes the memory id of scope and records the change.
+// Delete removes the memory id of scope with its history.
 func (b *EmbeddedMemoryBank) Delete(ctx context.Context, scope memory.Scope, id string) error {
 	return b.change(ctx, embeddedDelete, scope, id)
 }

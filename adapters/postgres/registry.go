@@ -46,6 +46,19 @@ func unregisterMemories(ctx context.Context, tx pgx.Tx, op *operation.Operation,
 	if err != nil {
 		return fmt.Errorf("unregister memories: %w", err)
 	}
+	return forgetCachedReads(ctx, tx, op)
+}
+
+// forgetCachedReads drops the caller's stored Idempotency-Key responses that
+// may quote a memory (a search's 200), so that replaying a key cannot return
+// text that was deleted or forgotten: the retry runs again instead. Accepted
+// writes (202) quote nothing and stay, so a retried write is still done once.
+func forgetCachedReads(ctx context.Context, tx pgx.Tx, op *operation.Operation) error {
+	_, err := tx.Exec(ctx, `DELETE FROM custom_gpt_idempotency_keys
+		WHERE app_id = $1 AND end_user = $2 AND status = 'completed' AND response_status <> 202`, op.AppID(), op.EndUser())
+	if err != nil {
+		return fmt.Errorf("drop cached reads: %w", err)
+	}
 	return nil
 }
 
@@ -73,6 +86,9 @@ func forgetScope(ctx context.Context, tx pgx.Tx, op *operation.Operation) (int, 
 	if _, err := tx.Exec(ctx, `UPDATE custom_gpt_scopes SET forgot_seq = greatest(forgot_seq, $3)
 		WHERE app_id = $1 AND end_user = $2`, op.AppID(), op.EndUser(), op.Seq()); err != nil {
 		return 0, fmt.Errorf("record forget: %w", err)
+	}
+	if err := forgetCachedReads(ctx, tx, op); err != nil {
+		return 0, err
 	}
 	return int(tag.RowsAffected()), nil
 }

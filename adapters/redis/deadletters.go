@@ -104,11 +104,13 @@ func (d *DeadLetters) decode(e goredis.XMessage) (command.DeadLetter, *message.M
 	var ids struct {
 		OperationID string `json:"operation_id"`
 		AppID       string `json:"app_id"`
+		EndUser     string `json:"end_user"`
+		MemoryID    string `json:"memory_id"`
 	}
 	if err := json.Unmarshal(msg.Payload, &ids); err != nil {
 		return l, msg, fmt.Errorf("decode payload: %w", err)
 	}
-	l.OperationID, l.AppID = ids.OperationID, ids.AppID
+	l.OperationID, l.AppID, l.EndUser, l.MemoryID = ids.OperationID, ids.AppID, ids.EndUser, ids.MemoryID
 	if l.OperationID == "" {
 		return l, msg, errors.New("payload names no operation")
 	}

@@ -16,6 +16,8 @@ type DeadLetter struct {
 	Command     string    `json:"command"`
 	OperationID string    `json:"operation_id"`
 	AppID       string    `json:"app_id"`
+	EndUser     string    `json:"end_user,omitempty"`
+	MemoryID    string    `json:"memory_id,omitempty"` // the memory an update or delete was for
 	Reason      string    `json:"reason"`
 	Topic       string    `json:"original_topic"`
 	ParkedAt    time.Time `json:"parked_at"`
