@@ -104,6 +104,9 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 		return errUsage
 	}
 	return withService(ctx, getenv, stderr, func(svc *service.Service) error {
+		if args[0] == "export" {
+			return runUsersExport(ctx, svc.App(), args[1:], stdout, stderr)
+		}
 		return runUsersWith(ctx, svc.App().Commands.Users, args, stdin, stdout, stderr)
 	})
 }

@@ -80,6 +80,10 @@ func TestEventsForOtherServices(t *testing.T) {
 		t.Fatalf("history: %d %v", code, body)
 	}
 	want["MemoryHistoryRead"] = "memories/" + memID
+	if code, body := call("req-export", "GET", "/api/v1/memories/export", nil); code != http.StatusOK || body["complete"] != true {
+		t.Fatalf("export: %d %v", code, body)
+	}
+	want["MemoriesExported"] = "apps/" + a.AppID
 
 	code, body = call("req-update", "PATCH", "/api/v1/memories/"+memID, map[string]any{"content": "The user likes green tea"})
 	want["MemoryUpdated"] = "operations/" + follow("req-update", code, body, "succeeded")

@@ -45,6 +45,8 @@ commands:
                               send a delivery again now and print the outcome
   users create --email EMAIL  create an end-user account; reads its password from stdin
   users disable USER_ID|EMAIL stop an end user from signing in
+  users export --email EMAIL  print every memory the user stored, in every application, with
+                              its history, as one JSON document (a data-access request)
   keys rotate                 add a new token signing key; the old one verifies until its tokens expire
   dlq list                    list commands parked on the dead-letter (poison) stream
   dlq replay MESSAGE_ID|--all reopen the operations of parked commands and send them again

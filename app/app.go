@@ -53,10 +53,13 @@ type Queries struct {
 	AuthenticateUser query.AuthenticateUserHandler
 	SearchMemories   query.SearchMemoriesHandler
 	ListMemories     query.ListMemoriesHandler
-	GetMemory        query.GetMemoryHandler
-	MemoryHistory    query.MemoryHistoryHandler
-	GetOperation     query.GetOperationHandler
-	ListAudit        query.ListAuditHandler
+	ExportMemories   query.ExportMemoriesHandler
+	// MemorySpacesOfUser lists where an end user has memories, for `users export`.
+	MemorySpacesOfUser query.MemorySpacesOfUserHandler
+	GetMemory          query.GetMemoryHandler
+	MemoryHistory      query.MemoryHistoryHandler
+	GetOperation       query.GetOperationHandler
+	ListAudit          query.ListAuditHandler
 
 	WebhookDeliveries query.WebhookDeliveriesHandler
 }

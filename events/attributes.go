@@ -74,6 +74,7 @@ func (e MemoriesForgotten) CloudEventSubject() string        { return operationS
 func (e MemoriesForgettingFailed) CloudEventSubject() string { return operationSubject(e.OperationID) }
 func (e MemoriesSearched) CloudEventSubject() string         { return appSubject(e.AppID) }
 func (e MemoriesListed) CloudEventSubject() string           { return appSubject(e.AppID) }
+func (e MemoriesExported) CloudEventSubject() string         { return appSubject(e.AppID) }
 func (e MemoryRead) CloudEventSubject() string               { return memorySubject(e.MemoryID) }
 func (e MemoryHistoryRead) CloudEventSubject() string        { return memorySubject(e.MemoryID) }
 
@@ -87,5 +88,6 @@ func (e MemoriesForgotten) EventTime() time.Time        { return e.OccurredAt }
 func (e MemoriesForgettingFailed) EventTime() time.Time { return e.OccurredAt }
 func (e MemoriesSearched) EventTime() time.Time         { return e.OccurredAt }
 func (e MemoriesListed) EventTime() time.Time           { return e.OccurredAt }
+func (e MemoriesExported) EventTime() time.Time         { return e.OccurredAt }
 func (e MemoryRead) EventTime() time.Time               { return e.OccurredAt }
 func (e MemoryHistoryRead) EventTime() time.Time        { return e.OccurredAt }

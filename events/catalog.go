@@ -35,6 +35,7 @@ var eventPayloads = []Event{
 	MemoriesForgotten{},
 	MemoriesForgettingFailed{},
 	MemoriesListed{},
+	MemoriesExported{},
 	MemoryRead{},
 	MemoryHistoryRead{},
 }

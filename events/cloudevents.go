@@ -28,6 +28,7 @@ var cloudEventTypes = map[string]string{
 	Name(MemoriesForgettingFailed{}): "custom_gpt.memories.forgetting_failed",
 	Name(MemoriesSearched{}):         "custom_gpt.memories.searched",
 	Name(MemoriesListed{}):           "custom_gpt.memories.listed",
+	Name(MemoriesExported{}):         "custom_gpt.memories.exported",
 	Name(MemoryRead{}):               "custom_gpt.memory.read",
 	Name(MemoryHistoryRead{}):        "custom_gpt.memory.history_read",
 }

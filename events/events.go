@@ -133,6 +133,18 @@ type MemoriesListed struct {
 	OccurredAt  time.Time `json:"occurred_at"`
 }
 
+// MemoriesExported: an application, or an operator for an end user, began
+// an export of every memory of one memory space with its history. Like the
+// other reads it carries no contents. Topic: <prefix>.events.MemoriesExported.
+type MemoriesExported struct {
+	Version    int       `json:"version"`
+	AppID      string    `json:"app_id"`
+	EndUser    string    `json:"end_user,omitempty"`
+	Succeeded  bool      `json:"succeeded"`
+	RequestID  string    `json:"request_id"`
+	OccurredAt time.Time `json:"occurred_at"`
+}
+
 // MemoryRead: an application read one memory; Succeeded is false when it was
 // missing or another scope's. Topic: <prefix>.events.MemoryRead.
 type MemoryRead struct {

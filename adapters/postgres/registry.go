@@ -99,6 +99,20 @@ type MemoryRegistry struct{ pool *pgxpool.Pool }
 
 func NewMemoryRegistry(pool *pgxpool.Pool) *MemoryRegistry { return &MemoryRegistry{pool: pool} }
 
+// AppsOf returns the applications where endUser has a memory space: every
+// scope that was ever written to, forgotten ones included.
+func (r *MemoryRegistry) AppsOf(ctx context.Context, endUser string) ([]string, error) {
+	rows, err := r.pool.Query(ctx, `SELECT app_id FROM custom_gpt_scopes WHERE end_user = $1 ORDER BY app_id`, endUser)
+	if err != nil {
+		return nil, fmt.Errorf("memory spaces of a user: %w", err)
+	}
+	apps, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("memory spaces of a user: %w", err)
+	}
+	return apps, nil
+}
+
 // Owns tells whether memory id is one of scope's.
 func (r *MemoryRegistry) Owns(ctx context.Context, scope memory.Scope, id string) (bool, error) {
 	var ok bool

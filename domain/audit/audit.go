@@ -15,6 +15,7 @@ const (
 	ActionSearch         Action = "search"
 	ActionCreateMemory   Action = "create_memory"
 	ActionListMemories   Action = "list_memories"
+	ActionExportMemories Action = "export_memories"
 	ActionGetMemory      Action = "get_memory"
 	ActionMemoryHistory  Action = "memory_history"
 	ActionUpdateMemory   Action = "update_memory"

@@ -84,6 +84,17 @@ func (s *Server) operations() []apiOperation {
 		},
 		{
 			op: huma.Operation{
+				OperationID: "exportMemories", Method: http.MethodGet, Path: "/api/v1/memories/export",
+				Summary: "Export every memory (a download; not for conversations)",
+				Description: "Do not call this in a conversation: it returns everything the user has stored, with every change, " +
+					"as one large JSON document, for the user to take elsewhere. Use listMemories to show memories.",
+				Tags: []string{"memories"},
+			},
+			responses: map[int]response{http.StatusOK: {description: "Every memory of the caller, streamed.", body: exportDocument{}}},
+			handler:   s.exportMemories,
+		},
+		{
+			op: huma.Operation{
 				OperationID: "getMemory", Method: http.MethodGet, Path: "/api/v1/memories/{memory_id}",
 				Summary:     "Read one memory",
 				Description: "Call to read one memory in full by its id. Returns its content, metadata and when it was created and last updated.",

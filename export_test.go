@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"testing"
+)
+
+type exportJSON struct {
+	AppID    string `json:"app_id"`
+	EndUser  string `json:"end_user"`
+	Memories []struct {
+		MemoryID string `json:"memory_id"`
+		Content  string `json:"content"`
+		History  []struct {
+			Event      string `json:"event"`
+			OldContent string `json:"old_content"`
+			NewContent string `json:"new_content"`
+		} `json:"history"`
+	} `json:"memories"`
+	Complete bool   `json:"complete"`
+	Error    string `json:"error"`
+}
+
+// export downloads the caller's export and decodes it.
+func (e *env) export(token string) exportJSON {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, e.base+"/api/v1/memories/export", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Disposition") == "" {
+		e.t.Fatalf("export: %d %v %s", resp.StatusCode, resp.Header, raw)
+	}
+	var out exportJSON
+	if err := json.Unmarshal(raw, &out); err != nil {
+		e.t.Fatalf("the export is not JSON: %v: %.300s", err, raw)
+	}
+	return out
+}
+
+// An application exports everything it stored, more than any page holds, each
+// memory with its history, and nothing of another application's; the export
+// is audited.
+func TestExportHoldsEveryMemoryWithItsHistory(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "mem0-oss")
+	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
+	a, other := e.createApp("Exporting GPT"), e.createApp("Other GPT")
+	e.start("serve")
+
+	const n = 230 // over two pages of the export and of the list
+	var ops []string
+	for i := range n {
+		ops = append(ops, e.acceptCreate(a.APIKey, fmt.Sprintf("fact number %d", i)))
+	}
+	e.succeeded(other.APIKey, e.acceptCreate(other.APIKey, "not yours"))
+	var corrected string
+	for i, op := range ops {
+		got := e.succeeded(a.APIKey, op)
+		if i == 7 {
+			corrected = got["memory_ids"].([]any)[0].(string)
+		}
+	}
+	e.succeeded(a.APIKey, e.accept("PATCH", "/api/v1/memories/"+corrected, a.APIKey, map[string]any{"content": "fact number 7, corrected"}))
+
+	x := e.export(a.APIKey)
+	if !x.Complete || x.AppID != a.AppID || x.EndUser != "" || len(x.Memories) != n {
+		t.Fatalf("export: complete %v, app %s, %d memories (%s)", x.Complete, x.AppID, len(x.Memories), x.Error)
+	}
+	seen := map[string]bool{}
+	for _, m := range x.Memories {
+		if seen[m.Content] || m.Content == "not yours" {
+			t.Fatalf("memory %q exported twice or from another app", m.Content)
+		}
+		seen[m.Content] = true
+		if m.MemoryID == corrected {
+			h := m.History
+			if m.Content != "fact number 7, corrected" || len(h) != 2 || h[0].Event != "ADD" || h[1].Event != "UPDATE" ||
+				h[1].OldContent != "fact number 7" || h[1].NewContent != "fact number 7, corrected" {
+				t.Fatalf("the corrected memory was exported as %+v", m)
+			}
+		} else if len(m.History) != 1 || m.History[0].Event != "ADD" {
+			t.Fatalf("memory %q has history %+v", m.Content, m.History)
+		}
+	}
+	var audited int
+	if err := e.pool().QueryRow(context.Background(), `SELECT count(*) FROM custom_gpt_audit_entries
+		WHERE app_id = $1 AND action = 'export_memories' AND status = 'succeeded'`, a.AppID).Scan(&audited); err != nil || audited != 1 {
+		t.Fatalf("%d export audit entries (%v)", audited, err)
+	}
+}
+
+// An end user's export holds only their own memories; an operator's
+// `users export` holds the user's memories in every application they use.
+func TestEndUserExportAndTheOperatorsExport(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "mem0-oss")
+	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
+	gptA, gptB := e.createOAuthApp("GPT A", chatGPTCallback), e.createOAuthApp("GPT B", chatGPTCallback)
+	alice := e.createUser("alice@example.com", "password-of-alice")
+	e.createUser("bob@example.com", "password-of-bob")
+	e.start("serve")
+	tokenFor := func(app oauthApp, who string) string {
+		cb := newBrowser(e).authorize(authorizeQuery(app, "s"), who+"@example.com", "password-of-"+who)
+		status, _, tok := e.token(app, true, url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")}, "redirect_uri": {chatGPTCallback}})
+		if status != http.StatusOK {
+			t.Fatalf("token: %d %+v", status, tok)
+		}
+		return tok.AccessToken
+	}
+	aliceA, aliceB, bobA := tokenFor(gptA, "alice"), tokenFor(gptB, "alice"), tokenFor(gptA, "bob")
+	e.succeeded(aliceA, e.acceptCreate(aliceA, "alice told GPT A"))
+	e.succeeded(aliceB, e.acceptCreate(aliceB, "alice told GPT B"))
+	e.succeeded(bobA, e.acceptCreate(bobA, "bob told GPT A"))
+
+	if x := e.export(aliceA); !x.Complete || x.EndUser != alice || len(x.Memories) != 1 || x.Memories[0].Content != "alice told GPT A" {
+		t.Fatalf("alice's export through GPT A: %+v", x)
+	}
+
+	out, err := e.cli("users", "export", "--email", "alice@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all struct {
+		UserID       string       `json:"user_id"`
+		Email        string       `json:"email"`
+		Applications []exportJSON `json:"applications"`
+		Complete     bool         `json:"complete"`
+	}
+	if err := json.Unmarshal([]byte(out), &all); err != nil {
+		t.Fatalf("users export printed %q: %v", out, err)
+	}
+	got := map[string]string{}
+	for _, app := range all.Applications {
+		if !app.Complete || len(app.Memories) != 1 {
+			t.Fatalf("application %+v", app)
+		}
+		got[app.AppID] = app.Memories[0].Content
+	}
+	if all.UserID != alice || all.Email != "alice@example.com" || !all.Complete || len(got) != 2 ||
+		got[gptA.AppID] != "alice told GPT A" || got[gptB.AppID] != "alice told GPT B" {
+		t.Fatalf("users export: %+v", all)
+	}
+	if _, err := e.cli("users", "export", "--email", "nobody@example.com"); err == nil {
+		t.Fatal("exporting an unknown user succeeded")
+	}
+}
