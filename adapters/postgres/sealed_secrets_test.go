@@ -157,6 +157,21 @@ func TestRewrapSecrets(t *testing.T) {
 	}
 
 	both := newTestKeyring(oldKey, newKey)
+	// One value it cannot open fails the whole rewrap: the signing keys it
+	// went through first stay as they were.
+	addTestApp(t, pool, "app-b")
+	saveTestEndpoint(t, postgres.NewWebhookRepository(pool, stranger), "app-b", "ep-b", 0)
+	if _, err := postgres.NewSealedSecrets(pool, both).Rewrap(ctx); !errors.Is(err, secrets.ErrUnknownKey) {
+		t.Fatalf("rewrap with a value under a third key: %v", err)
+	}
+	var underOld int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM custom_gpt_signing_keys WHERE sealed_with = $1`, old.CurrentID()).Scan(&underOld); err != nil || underOld != 2 {
+		t.Fatalf("%d of 2 signing keys still under the old key after a failed rewrap: %v", underOld, err)
+	}
+	if err := postgres.NewWebhookRepository(pool, stranger).RemoveEndpoint(ctx, "app-b"); err != nil {
+		t.Fatal(err)
+	}
+
 	res, err := postgres.NewSealedSecrets(pool, both).Rewrap(ctx)
 	if err != nil || res != (postgres.RewrapResult{KeyID: both.CurrentID(), Rewrapped: 3}) {
 		t.Fatalf("rewrap: %+v %v", res, err)
