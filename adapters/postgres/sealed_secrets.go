@@ -83,7 +83,7 @@ func (s *SealedSecrets) Rewrap(ctx context.Context) (RewrapResult, error) {
 }
 
 func (s *SealedSecrets) rewrap(ctx context.Context, plaintextOnly bool) (RewrapResult, error) {
-	res := RewrapResult{KeyID: s.keyring.CurrentID()}
+	var res RewrapResult
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		res = RewrapResult{KeyID: s.keyring.CurrentID()}
 		if err := lockSigningKeys(ctx, tx); err != nil {
