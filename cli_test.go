@@ -64,6 +64,9 @@ func TestInvalidConfigurationNamesTheVariable(t *testing.T) {
 		"CUSTOM_GPT_PUBLIC_URL":         "http://memory.example.com",
 		"CUSTOM_GPT_SIGNING_ALG":        "HS256",
 		"CUSTOM_GPT_ACCESS_TOKEN_TTL":   "forever",
+		"CUSTOM_GPT_SECRETS_KEY":        "not base64",
+		"CUSTOM_GPT_SECRETS_KEY_OLD":    "c2hvcnQ=", // 5 bytes
+		"CUSTOM_GPT_INSECURE_DEV":       "maybe",
 	}
 	for name, value := range cases {
 		for _, cmd := range []string{"serve", "migrate"} {

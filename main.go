@@ -48,6 +48,8 @@ commands:
   users export --email EMAIL  print every memory the user stored, in every application, with
                               its history, as one JSON document (a data-access request)
   keys rotate                 add a new token signing key; the old one verifies until its tokens expire
+  keys rewrap                 encrypt every stored secret with CUSTOM_GPT_SECRETS_KEY, opening
+                              those under CUSTOM_GPT_SECRETS_KEY_OLD
   dlq list                    list commands parked on the dead-letter (poison) stream
   dlq replay MESSAGE_ID|--all reopen the operations of parked commands and send them again
   dlq drop MESSAGE_ID         delete a parked command without replaying it (its operation stays failed)

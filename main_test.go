@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/memorybank"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/secrets"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/mem0test"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/pgtest"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
@@ -70,6 +73,7 @@ func newEnv(t testing.TB, flavor string) *env {
 		"CUSTOM_GPT_REDIS_URL":                redistest.URL(),
 		"CUSTOM_GPT_STREAM_PREFIX":            redistest.Prefix(t),
 		"CUSTOM_GPT_ADMIN_TOKEN":              adminToken,
+		"CUSTOM_GPT_SECRETS_KEY":              newSecretsKey(),
 		"CUSTOM_GPT_HTTP_ADDR":                freeAddr(t),
 		"CUSTOM_GPT_LOG_LEVEL":                "warn",
 		"CUSTOM_GPT_OUTBOX_POLL_INTERVAL":     "20ms",
@@ -98,6 +102,28 @@ func newEnv(t testing.TB, flavor string) *env {
 }
 
 func (e *env) getenv(k string) string { return e.vars[k] }
+
+// newSecretsKey is a fresh CUSTOM_GPT_SECRETS_KEY: 32 random bytes in base64.
+func newSecretsKey() string {
+	b := make([]byte, secrets.KeySize)
+	_, _ = rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// keyring is the deployment's CUSTOM_GPT_SECRETS_KEY, for tests that read or
+// write its stored secrets directly.
+func (e *env) keyring() *secrets.Keyring {
+	e.t.Helper()
+	key, err := base64.StdEncoding.DecodeString(e.vars["CUSTOM_GPT_SECRETS_KEY"])
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	k, err := secrets.NewKeyring(key, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return k
+}
 
 // with is the deployment with some variables set otherwise, for one process
 // of it (a worker with another setting, say).

@@ -42,7 +42,7 @@ func TestForgedAccessTokensAreRefused(t *testing.T) {
 	}
 
 	// Tokens signed with the server's real key but with claims it never issues.
-	store := postgres.NewSigningKeyStore(o.pool(), "ES256")
+	store := postgres.NewSigningKeyStore(o.pool(), "ES256", o.keyring())
 	key, err := store.Current(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -61,6 +61,7 @@ type Config struct {
 	Webhooks           Webhooks
 	Protection         Protection // Memory Bank budget and dead-letter retention
 	Edge               Edge       // trusted proxies, the admin listener
+	Secrets            Secrets    // keys that encrypt the secrets kept in Postgres
 }
 
 var streamPrefixRE = regexp.MustCompile(`^[A-Za-z0-9_\-.]{1,64}$`)
@@ -110,6 +111,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.Webhooks = loadWebhooks(&p)
 	c.Protection = loadProtection(&p)
 	c.Edge = loadEdge(&p)
+	c.Secrets = loadSecrets(&p)
 	c.validate(&p)
 	return c, errors.Join(p.errs...)
 }

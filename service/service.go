@@ -24,6 +24,7 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/memorybank"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/secrets"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/decorator"
@@ -57,6 +58,7 @@ type Service struct {
 	topics    events.Topics
 	app       app.Application
 	keys      *postgres.SigningKeyStore
+	keyring   *secrets.Keyring // seals the signing keys and webhook secrets in Postgres
 	metrics   *decorator.Metrics
 	refusals  *postgres.AuditBatcher // audit entries of rate-limited requests
 	opts      options
@@ -80,7 +82,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*Se
 	s.registry = prometheus.NewRegistry()
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	if err := s.openKeyring(); err != nil {
+		return nil, err
+	}
 	if err := s.openDatabase(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.prepareSecrets(ctx); err != nil {
+		s.Close()
 		return nil, err
 	}
 	var err error
@@ -100,7 +109,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*Se
 		s.Close()
 		return nil, err
 	}
-	s.keys = postgres.NewSigningKeyStore(s.pool, s.cfg.SigningAlgorithm)
+	s.keys = postgres.NewSigningKeyStore(s.pool, s.cfg.SigningAlgorithm, s.keyring)
 	if s.app, err = s.application(bank, worker); err != nil {
 		s.Close()
 		return nil, err

@@ -37,7 +37,7 @@ func (s *Service) wireWebhooks() {
 		Now:   s.opts.now,
 		NewID: newID,
 	}
-	repo := postgres.NewWebhookRepository(s.pool)
+	repo := postgres.NewWebhookRepository(s.pool, s.keyring)
 	sender := webhooksender.NewSender(webhooksender.Config{
 		Timeout: s.cfg.Webhooks.Timeout, AllowPrivate: s.cfg.Webhooks.AllowPrivate, Registerer: s.registry,
 	})

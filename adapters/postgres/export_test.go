@@ -17,3 +17,7 @@ func MigrateTo(ctx context.Context, pool *pgxpool.Pool, version int64) error {
 	_, err = p.UpTo(ctx, version)
 	return err
 }
+
+// SigningKeyPlace is what a private key is sealed for, to store keys the way
+// the store does.
+var SigningKeyPlace = signingKeyPlace

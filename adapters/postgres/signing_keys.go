@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/jwt"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/secrets"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 )
 
@@ -42,9 +43,10 @@ const SigningKeyRotationGrace = signingKeyCacheTTL + signingKeyClockMargin
 // Keys are cached for signingKeyCacheTTL because verification runs on every
 // request; changes made through this store are visible to it at once.
 type SigningKeyStore struct {
-	pool *pgxpool.Pool
-	alg  string
-	now  func() time.Time
+	pool    *pgxpool.Pool
+	alg     string
+	keyring *secrets.Keyring
+	now     func() time.Time
 
 	snap atomic.Pointer[signingKeySnapshot] // readers never block
 	// writing serializes loads and changes of this store; a channel so that
@@ -66,12 +68,13 @@ type signingKeySnapshot struct {
 }
 
 // NewSigningKeyStore returns a store that makes alg keys (ES256 when empty).
-// Keys already stored keep their own algorithm.
-func NewSigningKeyStore(pool *pgxpool.Pool, alg string) *SigningKeyStore {
+// Keys already stored keep their own algorithm. Private keys are sealed with
+// keyring's current key and opened with any key it holds.
+func NewSigningKeyStore(pool *pgxpool.Pool, alg string, keyring *secrets.Keyring) *SigningKeyStore {
 	if alg == "" {
 		alg = jwt.ES256
 	}
-	return &SigningKeyStore{pool: pool, alg: alg, now: time.Now, writing: make(chan struct{}, 1)}
+	return &SigningKeyStore{pool: pool, alg: alg, keyring: keyring, now: time.Now, writing: make(chan struct{}, 1)}
 }
 
 // Current returns the key to sign with, making the first one if there is none.
@@ -95,7 +98,7 @@ func (s *SigningKeyStore) Current(ctx context.Context) (jwt.Key, error) {
 		}
 		// The table, not this process, is the authority: another caller may
 		// have made the key while we waited for the lock.
-		found, err := scanSigningKey(tx.QueryRow(ctx, `SELECT kid, algorithm, private_key, created_at, verify_until
+		found, err := s.scanSigningKey(tx.QueryRow(ctx, `SELECT `+signingKeyColumns+`
 			FROM custom_gpt_signing_keys WHERE verify_until IS NULL ORDER BY created_at DESC, kid DESC LIMIT 1`))
 		if err == nil {
 			key = found.key
@@ -107,7 +110,7 @@ func (s *SigningKeyStore) Current(ctx context.Context) (jwt.Key, error) {
 		if key, err = jwt.GenerateKey(s.alg); err != nil {
 			return err
 		}
-		return insertSigningKey(ctx, tx, key, s.now())
+		return s.insertSigningKey(ctx, tx, key, s.now())
 	})
 	if err != nil {
 		return jwt.Key{}, fmt.Errorf("create first signing key: %w", err)
@@ -143,7 +146,7 @@ func (s *SigningKeyStore) Rotate(ctx context.Context, tokenLifetime time.Duratio
 			now.Add(tokenLifetime+SigningKeyRotationGrace)); err != nil {
 			return fmt.Errorf("retire current signing key: %w", err)
 		}
-		return insertSigningKey(ctx, tx, key, now)
+		return s.insertSigningKey(ctx, tx, key, now)
 	})
 	// Dropped even on failure: the commit may have happened all the same.
 	s.snap.Store(nil)
@@ -223,7 +226,7 @@ func (s *SigningKeyStore) snapshot(ctx context.Context, kid string) (*signingKey
 
 func (s *SigningKeyStore) load(ctx context.Context) (*signingKeySnapshot, error) {
 	now := s.now()
-	rows, err := s.pool.Query(ctx, `SELECT kid, algorithm, private_key, created_at, verify_until
+	rows, err := s.pool.Query(ctx, `SELECT `+signingKeyColumns+`
 		FROM custom_gpt_signing_keys WHERE verify_until IS NULL OR verify_until > $1
 		ORDER BY created_at DESC, kid DESC`, now)
 	if err != nil {
@@ -232,7 +235,7 @@ func (s *SigningKeyStore) load(ctx context.Context) (*signingKeySnapshot, error)
 	defer rows.Close()
 	snap := &signingKeySnapshot{loadedAt: now, byKID: map[string]*storedSigningKey{}}
 	for rows.Next() {
-		k, err := scanSigningKey(rows)
+		k, err := s.scanSigningKey(rows)
 		if err != nil {
 			return nil, fmt.Errorf("load signing keys: %w", err)
 		}
@@ -268,28 +271,43 @@ func lockSigningKeys(ctx context.Context, tx pgx.Tx) error {
 	return nil
 }
 
-func insertSigningKey(ctx context.Context, tx pgx.Tx, key jwt.Key, now time.Time) error {
+const signingKeyColumns = `kid, algorithm, private_key, sealed_with, created_at, verify_until`
+
+// signingKeyPlace is what a private key is sealed for: its row, so a sealed
+// key copied to another kid does not open.
+func signingKeyPlace(kid string) string { return "custom_gpt_signing_keys.private_key:" + kid }
+
+func (s *SigningKeyStore) insertSigningKey(ctx context.Context, tx pgx.Tx, key jwt.Key, now time.Time) error {
 	der, err := jwt.MarshalPrivate(key)
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO custom_gpt_signing_keys (kid, algorithm, private_key, created_at, verify_until)
-		VALUES ($1, $2, $3, $4, NULL)`, key.KID, key.Algorithm, der, now)
+	sealed, keyID := s.keyring.Seal(der, signingKeyPlace(key.KID))
+	_, err = tx.Exec(ctx, `INSERT INTO custom_gpt_signing_keys (kid, algorithm, private_key, sealed_with, created_at, verify_until)
+		VALUES ($1, $2, $3, $4, $5, NULL)`, key.KID, key.Algorithm, sealed, keyID, now)
 	if err != nil {
 		return fmt.Errorf("insert signing key: %w", err)
 	}
 	return nil
 }
 
-func scanSigningKey(row pgx.Row) (*storedSigningKey, error) {
+func (s *SigningKeyStore) scanSigningKey(row pgx.Row) (*storedSigningKey, error) {
 	var (
 		kid, alg    string
-		der         []byte
+		sealed      []byte
+		sealedWith  *string
 		createdAt   time.Time
 		verifyUntil pgtime
 	)
-	if err := row.Scan(&kid, &alg, &der, &createdAt, &verifyUntil); err != nil {
+	if err := row.Scan(&kid, &alg, &sealed, &sealedWith, &createdAt, &verifyUntil); err != nil {
 		return nil, err
+	}
+	if sealedWith == nil {
+		return nil, fmt.Errorf("signing key %s: %w", kid, ErrPlaintextSecret)
+	}
+	der, err := s.keyring.Open(sealed, *sealedWith, signingKeyPlace(kid))
+	if err != nil {
+		return nil, fmt.Errorf("signing key %s: %w", kid, err)
 	}
 	key, err := jwt.ParsePrivate(kid, alg, der)
 	if err != nil {

@@ -74,8 +74,9 @@ func insertRetiredSigningKey(t *testing.T, pool *pgxpool.Pool, key jwt.Key, veri
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = pool.Exec(context.Background(), `INSERT INTO custom_gpt_signing_keys (kid, algorithm, private_key, created_at, verify_until)
-		VALUES ($1, $2, $3, $4, $5)`, key.KID, key.Algorithm, der, time.Now().Add(-2*time.Hour), verifyUntil)
+	sealed, keyID := testKeyring.Seal(der, postgres.SigningKeyPlace(key.KID))
+	_, err = pool.Exec(context.Background(), `INSERT INTO custom_gpt_signing_keys (kid, algorithm, private_key, sealed_with, created_at, verify_until)
+		VALUES ($1, $2, $3, $4, $5, $6)`, key.KID, key.Algorithm, sealed, keyID, time.Now().Add(-2*time.Hour), verifyUntil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func TestSigningKeyStoreCurrentCreatesOneKeyUnderConcurrency(t *testing.T) {
 		for i := range callers {
 			wg.Go(func() {
 				<-start
-				key, err := postgres.NewSigningKeyStore(pool, jwt.ES256).Current(ctx)
+				key, err := postgres.NewSigningKeyStore(pool, jwt.ES256, testKeyring).Current(ctx)
 				kids[i], failures[i] = key.KID, err
 			})
 		}
@@ -134,7 +135,7 @@ func TestSigningKeyStoreCurrentCreatesOneKeyUnderConcurrency(t *testing.T) {
 	}
 
 	// Later calls, from this process or another, keep the key.
-	store := postgres.NewSigningKeyStore(pool, jwt.ES256)
+	store := postgres.NewSigningKeyStore(pool, jwt.ES256, testKeyring)
 	for range 2 {
 		key, err := store.Current(ctx)
 		if err != nil || key.KID != kids[0] || key.Algorithm != jwt.ES256 {
@@ -150,7 +151,7 @@ func TestSigningKeyStoreMakesKeysOfItsAlgorithm(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool, _ := pgtest.NewPool(t)
-	store := postgres.NewSigningKeyStore(pool, jwt.RS256)
+	store := postgres.NewSigningKeyStore(pool, jwt.RS256, testKeyring)
 	key, err := store.Current(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -163,10 +164,10 @@ func TestSigningKeyStoreMakesKeysOfItsAlgorithm(t *testing.T) {
 		t.Fatalf("stored algorithm %q: %v", alg, err)
 	}
 	// Parsed back from the table by another store, the key verifies its tokens.
-	if _, err := signingTestVerifier(postgres.NewSigningKeyStore(pool, jwt.RS256)).Verify(ctx, signingTestToken(t, key)); err != nil {
+	if _, err := signingTestVerifier(postgres.NewSigningKeyStore(pool, jwt.RS256, testKeyring)).Verify(ctx, signingTestToken(t, key)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := postgres.NewSigningKeyStore(pool, "HS256").Rotate(ctx, time.Hour); err == nil {
+	if _, err := postgres.NewSigningKeyStore(pool, "HS256", testKeyring).Rotate(ctx, time.Hour); err == nil {
 		t.Fatal("rotated to an HS256 key")
 	}
 }
@@ -175,8 +176,8 @@ func TestSigningKeyStoreRotationKeepsOldTokensVerifying(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool, _ := pgtest.NewPool(t)
-	store := postgres.NewSigningKeyStore(pool, jwt.ES256)
-	other := postgres.NewSigningKeyStore(pool, jwt.ES256) // another process
+	store := postgres.NewSigningKeyStore(pool, jwt.ES256, testKeyring)
+	other := postgres.NewSigningKeyStore(pool, jwt.ES256, testKeyring) // another process
 	verifier, otherVerifier := signingTestVerifier(store), signingTestVerifier(other)
 
 	old, err := store.Current(ctx)
@@ -240,7 +241,7 @@ func TestSigningKeyStoreRotationKeepsOldTokensVerifying(t *testing.T) {
 	if _, err := pool.Exec(ctx, `UPDATE custom_gpt_signing_keys SET verify_until = now() - interval '1 second' WHERE kid = $1`, old.KID); err != nil {
 		t.Fatal(err)
 	}
-	later := signingTestVerifier(postgres.NewSigningKeyStore(pool, jwt.ES256))
+	later := signingTestVerifier(postgres.NewSigningKeyStore(pool, jwt.ES256, testKeyring))
 	wantUnknownKID(t, later, oldToken)
 	if _, err := later.Verify(ctx, newToken); err != nil {
 		t.Fatalf("new token: %v", err)
@@ -251,7 +252,7 @@ func TestSigningKeyStoreRefusesKeysPastVerifyUntil(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool, _ := pgtest.NewPool(t)
-	store := postgres.NewSigningKeyStore(pool, jwt.ES256)
+	store := postgres.NewSigningKeyStore(pool, jwt.ES256, testKeyring)
 	current, err := store.Current(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -308,7 +309,7 @@ func TestSigningKeyStoreUnknownKID(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool, _ := pgtest.NewPool(t)
-	store := postgres.NewSigningKeyStore(pool, jwt.ES256)
+	store := postgres.NewSigningKeyStore(pool, jwt.ES256, testKeyring)
 	if _, err := store.Current(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +333,7 @@ func TestSigningKeyStorePublicKeysAreOnlyPublic(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool, _ := pgtest.NewPool(t)
-	es := postgres.NewSigningKeyStore(pool, jwt.ES256)
+	es := postgres.NewSigningKeyStore(pool, jwt.ES256, testKeyring)
 	if keys, err := es.PublicKeys(ctx); err != nil || len(keys) != 0 {
 		t.Fatalf("before any key: %v %+v", err, keys)
 	}
@@ -341,11 +342,11 @@ func TestSigningKeyStorePublicKeysAreOnlyPublic(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Same table, a store of the other algorithm rotates: both keys are published.
-	second, err := postgres.NewSigningKeyStore(pool, jwt.RS256).Rotate(ctx, time.Hour)
+	second, err := postgres.NewSigningKeyStore(pool, jwt.RS256, testKeyring).Rotate(ctx, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := postgres.NewSigningKeyStore(pool, jwt.ES256).PublicKeys(ctx)
+	keys, err := postgres.NewSigningKeyStore(pool, jwt.ES256, testKeyring).PublicKeys(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

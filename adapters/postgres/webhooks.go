@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,37 +13,51 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/secrets"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/webhook"
 )
 
-// WebhookRepository stores webhook endpoints, deliveries and attempts.
-type WebhookRepository struct{ pool *pgxpool.Pool }
+// WebhookRepository stores webhook endpoints, deliveries and attempts. An
+// endpoint's signing secrets are sealed with the keyring, bound to their row
+// and column.
+type WebhookRepository struct {
+	pool    *pgxpool.Pool
+	keyring *secrets.Keyring
+}
 
-func NewWebhookRepository(pool *pgxpool.Pool) *WebhookRepository {
-	return &WebhookRepository{pool: pool}
+func NewWebhookRepository(pool *pgxpool.Pool, keyring *secrets.Keyring) *WebhookRepository {
+	return &WebhookRepository{pool: pool, keyring: keyring}
 }
 
 var _ webhook.Repository = (*WebhookRepository)(nil)
 
-const endpointColumns = `id, app_id, url, secret, previous_secret, previous_expires_at, status, disabled_reason, created_at, updated_at`
+const endpointColumns = `id, app_id, url, secret, previous_secret, previous_expires_at, status, disabled_reason, created_at, updated_at, sealed_with`
 
-func scanEndpoint(row pgx.Row) (*webhook.Endpoint, error) {
+// webhookSecretPlace is what a secret is sealed for: its column and row.
+func webhookSecretPlace(column, endpointID string) string {
+	return "custom_gpt_webhook_endpoints." + column + ":" + endpointID
+}
+
+func (r *WebhookRepository) scanEndpoint(row pgx.Row) (*webhook.Endpoint, error) {
 	var (
 		id, appID, url, secret, status, reason string
-		previous                               *string
+		previous, sealedWith                   *string
 		previousExpires, created, updated      pgtime
 	)
-	if err := row.Scan(&id, &appID, &url, &secret, &previous, &previousExpires, &status, &reason, &created, &updated); err != nil {
+	if err := row.Scan(&id, &appID, &url, &secret, &previous, &previousExpires, &status, &reason, &created, &updated, &sealedWith); err != nil {
 		return nil, err
 	}
-	cur, err := webhook.ParseSecret(secret)
+	if sealedWith == nil {
+		return nil, fmt.Errorf("webhook secret of %s: %w", appID, ErrPlaintextSecret)
+	}
+	cur, err := r.openSecret(secret, *sealedWith, webhookSecretPlace("secret", id))
 	if err != nil {
 		return nil, fmt.Errorf("stored webhook secret of %s: %w", appID, err)
 	}
 	var prev webhook.Secret
 	if previous != nil {
-		if prev, err = webhook.ParseSecret(*previous); err != nil {
+		if prev, err = r.openSecret(*previous, *sealedWith, webhookSecretPlace("previous_secret", id)); err != nil {
 			return nil, fmt.Errorf("stored previous webhook secret of %s: %w", appID, err)
 		}
 	}
@@ -50,8 +65,31 @@ func scanEndpoint(row pgx.Row) (*webhook.Endpoint, error) {
 		webhook.EndpointStatus(status), reason, created.t(), updated.t()), nil
 }
 
+func (r *WebhookRepository) openSecret(stored, keyID, place string) (webhook.Secret, error) {
+	sealed, err := base64.StdEncoding.DecodeString(stored)
+	if err != nil {
+		return webhook.Secret{}, secrets.ErrOpen
+	}
+	plain, err := r.keyring.Open(sealed, keyID, place)
+	if err != nil {
+		return webhook.Secret{}, err
+	}
+	return webhook.ParseSecret(string(plain))
+}
+
+// sealSecret is the stored form of a secret: the standard base64 of its
+// sealed whsec_ form; nil for no secret.
+func (r *WebhookRepository) sealSecret(s webhook.Secret, column, endpointID string) *string {
+	if s.IsZero() {
+		return nil
+	}
+	sealed, _ := r.keyring.Seal([]byte(s.Reveal()), webhookSecretPlace(column, endpointID))
+	v := base64.StdEncoding.EncodeToString(sealed)
+	return &v
+}
+
 func (r *WebhookRepository) Endpoint(ctx context.Context, appID string) (*webhook.Endpoint, error) {
-	e, err := scanEndpoint(r.pool.QueryRow(ctx, `SELECT `+endpointColumns+` FROM custom_gpt_webhook_endpoints WHERE app_id = $1`, appID))
+	e, err := r.scanEndpoint(r.pool.QueryRow(ctx, `SELECT `+endpointColumns+` FROM custom_gpt_webhook_endpoints WHERE app_id = $1`, appID))
 	if err != nil {
 		return nil, dbError(err, "webhook-not-found", "webhook endpoint")
 	}
@@ -60,7 +98,7 @@ func (r *WebhookRepository) Endpoint(ctx context.Context, appID string) (*webhoo
 
 func (r *WebhookRepository) SaveEndpoint(ctx context.Context, appID string, fn func(*webhook.Endpoint) (*webhook.Endpoint, error)) error {
 	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
-		cur, err := scanEndpoint(tx.QueryRow(ctx, `SELECT `+endpointColumns+` FROM custom_gpt_webhook_endpoints WHERE app_id = $1 FOR UPDATE`, appID))
+		cur, err := r.scanEndpoint(tx.QueryRow(ctx, `SELECT `+endpointColumns+` FROM custom_gpt_webhook_endpoints WHERE app_id = $1 FOR UPDATE`, appID))
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("load webhook endpoint: %w", err)
 		}
@@ -68,12 +106,16 @@ func (r *WebhookRepository) SaveEndpoint(ctx context.Context, appID string, fn f
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO custom_gpt_webhook_endpoints (`+endpointColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		// Sealed for e's id: an endpoint replaced keeps its id, and a row
+		// another caller inserted meanwhile (under another id) is left alone.
+		tag, err := tx.Exec(ctx, `INSERT INTO custom_gpt_webhook_endpoints (`+endpointColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 			ON CONFLICT (app_id) DO UPDATE SET url = $3, secret = $4, previous_secret = $5, previous_expires_at = $6,
-				status = $7, disabled_reason = $8, updated_at = $10`,
-			e.ID(), e.AppID(), e.URL(), e.Secret().Reveal(), nullSecret(e.PreviousSecret()), nullTime(e.PreviousExpiresAt()),
-			string(e.Status()), e.DisabledReason(), e.CreatedAt(), e.UpdatedAt())
+				status = $7, disabled_reason = $8, updated_at = $10, sealed_with = $11
+			WHERE custom_gpt_webhook_endpoints.id = $1`,
+			e.ID(), e.AppID(), e.URL(), r.sealSecret(e.Secret(), "secret", e.ID()),
+			r.sealSecret(e.PreviousSecret(), "previous_secret", e.ID()), nullTime(e.PreviousExpiresAt()),
+			string(e.Status()), e.DisabledReason(), e.CreatedAt(), e.UpdatedAt(), r.keyring.CurrentID())
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "23503" { // no such application
 			return errs.NotFound("application-not-found", "application not found")
@@ -81,19 +123,14 @@ func (r *WebhookRepository) SaveEndpoint(ctx context.Context, appID string, fn f
 		if err != nil {
 			return fmt.Errorf("save webhook endpoint: %w", err)
 		}
+		if tag.RowsAffected() == 0 {
+			return &errs.Error{Kind: errs.KindConflict, Slug: "webhook-changed", Detail: "the webhook was registered meanwhile; try again"}
+		}
 		if !e.Active() {
 			return failPendingDeliveries(ctx, tx, e)
 		}
 		return nil
 	})
-}
-
-func nullSecret(s webhook.Secret) *string {
-	if s.IsZero() {
-		return nil
-	}
-	v := s.Reveal()
-	return &v
 }
 
 // failPendingDeliveries ends every pending delivery of a disabled endpoint:
@@ -216,7 +253,7 @@ func (r *WebhookRepository) whyNotClaimed(ctx context.Context, id string, now ti
 }
 
 func (r *WebhookRepository) claimed(ctx context.Context, d *webhook.Delivery, token string) (*webhook.Claim, error) {
-	e, err := scanEndpoint(r.pool.QueryRow(ctx, `SELECT `+endpointColumns+` FROM custom_gpt_webhook_endpoints WHERE id = $1`, d.EndpointID()))
+	e, err := r.scanEndpoint(r.pool.QueryRow(ctx, `SELECT `+endpointColumns+` FROM custom_gpt_webhook_endpoints WHERE id = $1`, d.EndpointID()))
 	if err != nil {
 		return nil, dbError(err, "webhook-not-found", "webhook endpoint")
 	}
@@ -233,7 +270,7 @@ func (r *WebhookRepository) RecordAttempt(ctx context.Context, c *webhook.Claim,
 		if err != nil {
 			return fmt.Errorf("load claimed delivery: %w", err)
 		}
-		e, err := scanEndpoint(tx.QueryRow(ctx, `SELECT `+endpointColumns+` FROM custom_gpt_webhook_endpoints WHERE id = $1 FOR UPDATE`, d.EndpointID()))
+		e, err := r.scanEndpoint(tx.QueryRow(ctx, `SELECT `+endpointColumns+` FROM custom_gpt_webhook_endpoints WHERE id = $1 FOR UPDATE`, d.EndpointID()))
 		if err != nil {
 			return dbError(err, "webhook-not-found", "webhook endpoint")
 		}

@@ -27,7 +27,7 @@ func newWebhookFixture(t *testing.T) (*postgres.WebhookRepository, *webhook.Endp
 	if err := postgres.NewApplicationRepository(pool).Add(ctx, app); err != nil {
 		t.Fatal(err)
 	}
-	repo := postgres.NewWebhookRepository(pool)
+	repo := postgres.NewWebhookRepository(pool, testKeyring)
 	var e *webhook.Endpoint
 	err = repo.SaveEndpoint(ctx, "app-1", func(cur *webhook.Endpoint) (*webhook.Endpoint, error) {
 		if cur != nil {

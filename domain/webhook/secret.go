@@ -22,8 +22,8 @@ const (
 	maxSecretBytes = 64
 )
 
-// Secret is an endpoint's signing key. Unlike API keys it is kept as is, not
-// hashed: signing needs the key itself.
+// Secret is an endpoint's signing key. Unlike API keys it is not hashed:
+// signing needs the key itself (it is stored encrypted instead).
 type Secret struct{ key []byte }
 
 // NewSecret returns a fresh random secret.

@@ -25,7 +25,14 @@ const (
 	repoRoot   = "../.."
 	binaryPath = "/custom-gpt-adapter"
 	testToken  = "deploytest-admin-token"
+	// testSecretsKey is 32 bytes in base64, as CUSTOM_GPT_SECRETS_KEY must be.
+	testSecretsKey = "ZGVwbG95dGVzdCBzZWNyZXRzIGtleSwgMzIgYnl0ZXM="
 )
+
+// composeEnv is what an operator exports before `docker compose up`.
+func composeEnv() map[string]string {
+	return map[string]string{"CUSTOM_GPT_ADMIN_TOKEN": testToken, "CUSTOM_GPT_SECRETS_KEY": testSecretsKey}
+}
 
 func readRepoFile(t *testing.T, name string) []byte {
 	t.Helper()
@@ -58,7 +65,7 @@ func loadCompose(t *testing.T, env map[string]string) (*types.Project, error) {
 }
 
 func TestComposeFile(t *testing.T) {
-	project, err := loadCompose(t, map[string]string{"CUSTOM_GPT_ADMIN_TOKEN": testToken})
+	project, err := loadCompose(t, composeEnv())
 	if err != nil {
 		t.Fatalf("load compose.yaml: %v", err)
 	}
@@ -82,6 +89,9 @@ func TestComposeFile(t *testing.T) {
 		}
 		if got := envValue(svc, "CUSTOM_GPT_ADMIN_TOKEN"); got != testToken {
 			t.Errorf("service %s: CUSTOM_GPT_ADMIN_TOKEN = %q, want the interpolated %q", name, got, testToken)
+		}
+		if got := envValue(svc, "CUSTOM_GPT_SECRETS_KEY"); got != testSecretsKey {
+			t.Errorf("service %s: CUSTOM_GPT_SECRETS_KEY = %q, want the interpolated %q", name, got, testSecretsKey)
 		}
 		for _, key := range []string{"CUSTOM_GPT_DATABASE_URL", "CUSTOM_GPT_REDIS_URL"} {
 			if envValue(svc, key) == "" {
@@ -163,12 +173,41 @@ func TestComposeFile(t *testing.T) {
 }
 
 func TestComposeRequiresAdminToken(t *testing.T) {
-	_, err := loadCompose(t, map[string]string{})
+	_, err := loadCompose(t, map[string]string{"CUSTOM_GPT_SECRETS_KEY": testSecretsKey})
 	if err == nil {
 		t.Fatal("compose.yaml loaded without CUSTOM_GPT_ADMIN_TOKEN; it should be required")
 	}
 	if !strings.Contains(err.Error(), "CUSTOM_GPT_ADMIN_TOKEN") {
 		t.Errorf("error does not mention CUSTOM_GPT_ADMIN_TOKEN: %v", err)
+	}
+}
+
+// Compose runs real deployments: the key that encrypts the stored secrets
+// must be given, never replaced by the development key.
+func TestComposeRequiresSecretsKey(t *testing.T) {
+	_, err := loadCompose(t, map[string]string{"CUSTOM_GPT_ADMIN_TOKEN": testToken})
+	if err == nil {
+		t.Fatal("compose.yaml loaded without CUSTOM_GPT_SECRETS_KEY; it should be required")
+	}
+	if !strings.Contains(err.Error(), "CUSTOM_GPT_SECRETS_KEY") || !strings.Contains(err.Error(), "openssl rand -base64 32") {
+		t.Errorf("error does not say how to make CUSTOM_GPT_SECRETS_KEY: %v", err)
+	}
+	project, err := loadCompose(t, composeEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"migrate", "api", "worker"} {
+		svc := project.Services[name]
+		if v := envValue(svc, "CUSTOM_GPT_INSECURE_DEV"); v != "" {
+			t.Errorf("service %s: CUSTOM_GPT_INSECURE_DEV=%q", name, v)
+		}
+		cfg, err := service.LoadConfig(func(k string) string { return envValue(svc, k) })
+		if err != nil {
+			t.Fatalf("service %s: %v", name, err)
+		}
+		if _, development, err := cfg.Secrets.Keyring(); err != nil || development {
+			t.Errorf("service %s: keyring: development %v, %v", name, development, err)
+		}
 	}
 }
 
@@ -356,6 +395,12 @@ func TestTaskfile(t *testing.T) {
 	if !slices.ContainsFunc(tf.Tasks["deps"].commands(), func(c string) bool { return strings.Contains(c, "scripts/ensure-services.sh") }) {
 		t.Errorf("Taskfile.yml: task deps does not run scripts/ensure-services.sh")
 	}
+	// Local runs need no key: the development key, which the service warns about.
+	if !slices.ContainsFunc(tf.Tasks["run"].commands(), func(c string) bool {
+		return strings.Contains(c, `CUSTOM_GPT_INSECURE_DEV="${CUSTOM_GPT_INSECURE_DEV:-true}"`)
+	}) {
+		t.Errorf("Taskfile.yml: task run does not set CUSTOM_GPT_INSECURE_DEV=true (cmds %q)", tf.Tasks["run"].commands())
+	}
 }
 
 func TestCIRunsTaskTest(t *testing.T) {
@@ -377,7 +422,7 @@ func TestCIRunsTaskTest(t *testing.T) {
 // The configuration compose gives each application container must pass the
 // binary's own validation, or the container would stop at start.
 func TestComposeEnvironmentIsValidConfiguration(t *testing.T) {
-	project, err := loadCompose(t, map[string]string{"CUSTOM_GPT_ADMIN_TOKEN": testToken})
+	project, err := loadCompose(t, composeEnv())
 	if err != nil {
 		t.Fatalf("load compose.yaml: %v", err)
 	}

@@ -3,6 +3,7 @@ package http_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -217,12 +218,15 @@ type fuzzDeployment struct {
 func newFuzzDeployment(tb testing.TB) *fuzzDeployment {
 	tb.Helper()
 	adminToken := "admin-" + uuid.NewString()
+	var key [32]byte
+	_, _ = rand.Read(key[:])
 	vars := map[string]string{
 		"CUSTOM_GPT_DATABASE_URL":  pgtest.NewURL(tb),
 		"CUSTOM_GPT_REDIS_URL":     redistest.URL(),
 		"CUSTOM_GPT_STREAM_PREFIX": redistest.Prefix(tb),
 		"CUSTOM_GPT_ADMIN_TOKEN":   adminToken,
 		"CUSTOM_GPT_AUTO_MIGRATE":  "true",
+		"CUSTOM_GPT_SECRETS_KEY":   base64.StdEncoding.EncodeToString(key[:]),
 		// A high rate keeps the token endpoint answering the fuzzer rather
 		// than 429, so its parsing is what gets exercised.
 		"CUSTOM_GPT_TOKEN_RATE": "100000",
