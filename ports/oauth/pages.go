@@ -43,7 +43,7 @@ type pages struct {
 	limiter     LoginLimiter
 	now         func() time.Time
 	secure      bool
-	callbackURL func(id string) string
+	respondCode func(w http.ResponseWriter, r *http.Request, req *oauth.AuthRequest) // zitadel's code response
 	logger      *slog.Logger
 	upstream    *upstreamSignIn // nil: no upstream OpenID provider configured
 }
@@ -275,7 +275,11 @@ func (p *pages) submitConsent(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, http.StatusServiceUnavailable, "Something went wrong", "Please try again later.")
 		return
 	}
-	http.Redirect(w, r, p.callbackURL(id), http.StatusSeeOther)
+	// The code goes to this browser, in the answer to its own consent: never
+	// through a callback URL that anyone who knows the request id could call.
+	req.Subject, req.AuthTime, req.Done = s.UserID, s.AuthTime, true
+	w.Header().Set("Cache-Control", "no-store")
+	p.respondCode(w, r, req)
 }
 
 // errorRedirect sends an error back to the client's registered redirect URI,

@@ -108,15 +108,23 @@ func New(cfg Config) (*Server, error) {
 	}
 	pages := &pages{store: cfg.Store, apps: cfg.Apps, users: cfg.Users, sessions: cfg.Sessions, limiter: cfg.LoginLimiter,
 		now: now, secure: issuer.Scheme == "https", logger: cfg.Logger,
-		callbackURL: func(id string) string { return cfg.Issuer + PathAuthorize + "/callback?id=" + url.QueryEscape(id) }}
+		respondCode: func(w http.ResponseWriter, r *http.Request, req *oauth.AuthRequest) {
+			op.AuthResponse(authRequest{req}, provider, w, r)
+		}}
 	if cfg.Upstream != nil {
 		if pages.upstream, err = newUpstreamSignIn(*cfg.Upstream, cfg.Issuer, pages.secure, pages); err != nil {
 			return nil, err
 		}
 	}
 
+	// zitadel's authorize callback hands the code of a completed request to
+	// whoever asks with its id, so it is closed: the consent answer carries the
+	// code instead (pages.submitConsent).
+	noCallback := func(w http.ResponseWriter, _ *http.Request) {
+		pages.fail(w, http.StatusNotFound, "This link is not used", "Go back to ChatGPT and connect again.")
+	}
 	protocol := tokenLimiter(cfg.TokenLimiter)(protocolHeaders(
-		op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(provider))))
+		op.RegisterLegacyServer(srv, noCallback)))
 	r := chi.NewRouter()
 	pages.routes(r)
 	// RFC 8414 metadata: the same document as OpenID discovery.
