@@ -149,7 +149,7 @@ func rewritePath(r *http.Request, path string) *http.Request {
 
 // protocolHeaders: token, introspection and revocation answers are never
 // cached (RFC 6749 5.1), and a 401 from them names the Basic scheme (RFC 6749
-// 5.2), which zitadel leaves out.
+// 5.2), which zitadel leaves out; a 401 from userinfo names Bearer.
 func protocolHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -157,6 +157,9 @@ func protocolHeaders(next http.Handler) http.Handler {
 			w.Header().Set("Cache-Control", "no-store")
 			w.Header().Set("Pragma", "no-cache")
 			next.ServeHTTP(&basicChallenge{ResponseWriter: w}, r)
+			return
+		case PathUserinfo:
+			next.ServeHTTP(&bearerChallenge{ResponseWriter: w, sentToken: r.Header.Get("Authorization") != ""}, r)
 			return
 		}
 		next.ServeHTTP(w, r)
