@@ -222,6 +222,59 @@ func (s *OAuthStore) RevokeGrantsOfSubject(ctx context.Context, subject string, 
 	return nil
 }
 
+// LiveGrantsOfSubject returns an end user's grants that can still be used:
+// not revoked, with a refresh token neither used nor expired. Oldest first.
+func (s *OAuthStore) LiveGrantsOfSubject(ctx context.Context, subject string, now time.Time) ([]*oauth.Grant, error) {
+	rows, err := s.pool.Query(ctx, `SELECT g.id, g.client_id, g.subject, g.scopes, g.auth_time, g.created_at
+		FROM custom_gpt_oauth_grants g
+		WHERE g.subject = $1 AND g.revoked_at IS NULL AND EXISTS (SELECT 1 FROM custom_gpt_refresh_tokens t
+			WHERE t.grant_id = g.id AND t.used_at IS NULL AND t.expires_at > $2)
+		ORDER BY g.created_at, g.id`, subject, now)
+	if err != nil {
+		return nil, fmt.Errorf("live grants of subject: %w", err)
+	}
+	defer rows.Close()
+	var out []*oauth.Grant
+	for rows.Next() {
+		var (
+			g        oauth.Grant
+			scopes   []string
+			authTime pgtime
+		)
+		if err := rows.Scan(&g.ID, &g.ClientID, &g.Subject, &scopes, &authTime, &g.CreatedAt); err != nil {
+			return nil, fmt.Errorf("scan grant: %w", err)
+		}
+		g.Scopes, g.AuthTime, g.CreatedAt = scopes, authTime.t(), g.CreatedAt.UTC()
+		out = append(out, &g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("live grants of subject: %w", err)
+	}
+	return out, nil
+}
+
+// RevokeGrantsOfClient ends an end user's connection to one application: it
+// revokes every grant of theirs to it, with all their tokens, and forgets
+// their authorization requests to it whose code is not redeemed yet.
+func (s *OAuthStore) RevokeGrantsOfClient(ctx context.Context, subject, clientID string, now time.Time) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE custom_gpt_oauth_grants SET revoked_at = $3
+			WHERE subject = $1 AND client_id = $2 AND revoked_at IS NULL`, subject, clientID, now); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM custom_gpt_auth_requests
+			WHERE subject = $1 AND client_id = $2 AND code_used_at IS NULL`, subject, clientID)
+		return err
+	})
+	if unencodable(err) {
+		return nil // a client id Postgres cannot hold has no grants
+	}
+	if err != nil {
+		return fmt.Errorf("revoke grants of client: %w", err)
+	}
+	return nil
+}
+
 // SaveRefreshToken stores the hash of a new refresh token of a grant.
 func (s *OAuthStore) SaveRefreshToken(ctx context.Context, hash []byte, grantID string, expires, now time.Time) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO custom_gpt_refresh_tokens (token_hash, grant_id, expires_at, created_at)
