@@ -80,6 +80,11 @@ func TestDisabledApplicationKeepsNoAccess(t *testing.T) {
 		t.Fatalf("apps disable: %v %s", err, out)
 	}
 	o.wantNothingWorks(t, held)
+	// No new connection starts either.
+	code, hdr, body := newBrowser(o.env).get("/oauth/authorize?" + authorizeQuery(o.app, "after").Encode())
+	if code/100 != 4 || hdr.Get("Location") != "" {
+		t.Errorf("authorize for a disabled application: %d %q %s", code, hdr.Get("Location"), body)
+	}
 }
 
 // A user disabled without their grants being revoked (a disable interrupted
