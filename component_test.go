@@ -115,7 +115,9 @@ func TestSpineEndToEnd(t *testing.T) {
 			if created[0].OperationID != opID || created[0].AppID != app.AppID || created[0].Version != 1 || len(created[0].MemoryIDs) != 1 {
 				t.Fatalf("MemoryCreated %+v", created[0])
 			}
-			if created[0].RequestID != "req-create-1" || evMeta["correlation_id"] != "req-create-1" || evMeta["name"] != "MemoryCreated" {
+			// The request id is the service's own; the client's X-Request-ID is the correlation id.
+			if created[0].RequestID != hdr.Get("X-Request-ID") || created[0].RequestID == "req-create-1" ||
+				evMeta["correlation_id"] != "req-create-1" || evMeta["name"] != "MemoryCreated" {
 				t.Fatalf("MemoryCreated is not correlated with its request: %+v %v", created[0], evMeta)
 			}
 			e.eventually("MemoriesSearched is on its stream", func() bool {

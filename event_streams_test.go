@@ -130,14 +130,18 @@ func TestEventsForOtherServices(t *testing.T) {
 			events.CESubject:         subject,
 			events.CEDataContentType: "application/json",
 			"name":                   name,
-			"correlation_id":         payload["request_id"].(string),
 		} {
 			if md[k] != v || v == "" {
 				t.Errorf("%s: %s = %q, want %q", name, k, md[k], v)
 			}
 		}
+		// The client's X-Request-ID is the correlation id; the payload's
+		// request_id is the service's own.
 		if !strings.HasPrefix(md["correlation_id"], "req-") {
 			t.Errorf("%s: correlation id %q is not the request's", name, md["correlation_id"])
+		}
+		if id, _ := payload["request_id"].(string); id == "" || strings.HasPrefix(id, "req-") {
+			t.Errorf("%s: request_id %q is not the service's own", name, id)
 		}
 		at, err := time.Parse(time.RFC3339Nano, md[events.CETime])
 		occurred, _ := time.Parse(time.RFC3339Nano, payload["occurred_at"].(string))

@@ -245,7 +245,7 @@ func TestRateLimitedRequestIsAuditedAndWritesNothingElse(t *testing.T) {
 		_, _, audit := e.call("GET", "/admin/v1/audit?app_id="+app.AppID, adminToken, nil)
 		refusal = nil
 		for _, x := range audit["entries"].([]any) {
-			if m := x.(map[string]any); m["request_id"] == lastID {
+			if m := x.(map[string]any); m["correlation_id"] == lastID {
 				refusal = append(refusal, m)
 			}
 		}

@@ -19,7 +19,8 @@ func NewAuditRepository(pool *pgxpool.Pool) *AuditRepository { return &AuditRepo
 
 func (r *AuditRepository) List(ctx context.Context, f audit.Filter) ([]audit.Entry, error) {
 	rows, err := r.pool.Query(ctx, `
-		SELECT id, app_id, end_user, action, status, request_id, coalesce(operation_id, ''), detail, occurred_at, completed_at
+		SELECT id, app_id, end_user, action, status, request_id, coalesce(operation_id, ''), detail, occurred_at, completed_at,
+			correlation_id
 		FROM custom_gpt_audit_entries
 		WHERE ($1 = '' OR app_id = $1) AND ($2 = 0 OR id < $2)
 		ORDER BY id DESC LIMIT $3`, f.AppID, f.AfterID, f.Limit)
@@ -37,7 +38,8 @@ func (r *AuditRepository) List(ctx context.Context, f audit.Filter) ([]audit.Ent
 			action, status     string
 			occurred, complete pgtime
 		)
-		if err := rows.Scan(&e.ID, &e.AppID, &e.EndUser, &action, &status, &e.RequestID, &e.OperationID, &e.Detail, &occurred, &complete); err != nil {
+		if err := rows.Scan(&e.ID, &e.AppID, &e.EndUser, &action, &status, &e.RequestID, &e.OperationID, &e.Detail, &occurred, &complete,
+			&e.CorrelationID); err != nil {
 			return nil, fmt.Errorf("scan audit: %w", err)
 		}
 		e.Action, e.Status, e.OccurredAt, e.CompletedAt = audit.Action(action), audit.Status(status), occurred.t(), complete.t()
@@ -57,9 +59,10 @@ func insertAudit(ctx context.Context, tx pgx.Tx, e audit.Entry) error {
 		opID = &e.OperationID
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO custom_gpt_audit_entries
-		(app_id, end_user, action, status, request_id, operation_id, detail, occurred_at, completed_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		e.AppID, e.EndUser, string(e.Action), string(e.Status), e.RequestID, opID, e.Detail, e.OccurredAt, nullTime(e.CompletedAt))
+		(app_id, end_user, action, status, request_id, operation_id, detail, occurred_at, completed_at, correlation_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		e.AppID, e.EndUser, string(e.Action), string(e.Status), e.RequestID, opID, e.Detail, e.OccurredAt, nullTime(e.CompletedAt),
+		e.CorrelationID)
 	if err != nil {
 		return fmt.Errorf("insert audit entry: %w", err)
 	}

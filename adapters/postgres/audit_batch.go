@@ -161,10 +161,12 @@ func (b *AuditBatcher) write(ctx context.Context, batch []audit.Entry) error {
 		if e.OperationID != "" {
 			opID = &e.OperationID
 		}
-		rows[i] = []any{e.AppID, e.EndUser, string(e.Action), string(e.Status), e.RequestID, opID, e.Detail, e.OccurredAt, nullTime(e.CompletedAt)}
+		rows[i] = []any{e.AppID, e.EndUser, string(e.Action), string(e.Status), e.RequestID, opID, e.Detail, e.OccurredAt, nullTime(e.CompletedAt),
+			e.CorrelationID}
 	}
 	_, err := b.pool.CopyFrom(ctx, pgx.Identifier{"custom_gpt_audit_entries"},
-		[]string{"app_id", "end_user", "action", "status", "request_id", "operation_id", "detail", "occurred_at", "completed_at"},
+		[]string{"app_id", "end_user", "action", "status", "request_id", "operation_id", "detail", "occurred_at", "completed_at",
+			"correlation_id"},
 		pgx.CopyFromRows(rows))
 	return err
 }

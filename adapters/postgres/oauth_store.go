@@ -129,6 +129,9 @@ func (s *OAuthStore) RedeemCode(ctx context.Context, codeHash []byte, grantID st
 		if err != nil {
 			return err
 		}
+		if err := lockActiveUser(ctx, tx, req.Subject); err != nil {
+			return err
+		}
 		return insertGrant(ctx, tx, &oauth.Grant{ID: grantID, ClientID: req.ClientID, Subject: req.Subject,
 			Scopes: req.Scopes, AuthTime: req.AuthTime, CreatedAt: now})
 	})
@@ -187,11 +190,87 @@ func revokeGrant(ctx context.Context, db execer, id string, now time.Time) error
 	return nil
 }
 
-// RevokeGrantsOfSubject revokes every grant of an end user (on disable).
+// lockActiveUser refuses a user who is not active, or gone, with
+// ErrUserDisabled. The shared row lock makes a concurrent disable wait until
+// this transaction has committed, so the grant revocation that follows every
+// disable also reaches what this transaction issues.
+func lockActiveUser(ctx context.Context, tx pgx.Tx, userID string) error {
+	var status string
+	err := tx.QueryRow(ctx, `SELECT status FROM custom_gpt_users WHERE id = $1 FOR SHARE`, userID).Scan(&status)
+	if errors.Is(err, pgx.ErrNoRows) || err == nil && status != "active" {
+		return oauth.ErrUserDisabled
+	}
+	if err != nil {
+		return fmt.Errorf("user of the grant: %w", err)
+	}
+	return nil
+}
+
+// RevokeGrantsOfSubject revokes every grant of an end user and forgets their
+// authorization requests whose code is not redeemed yet (on disable).
 func (s *OAuthStore) RevokeGrantsOfSubject(ctx context.Context, subject string, now time.Time) error {
-	_, err := s.pool.Exec(ctx, `UPDATE custom_gpt_oauth_grants SET revoked_at = $2 WHERE subject = $1 AND revoked_at IS NULL`, subject, now)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE custom_gpt_oauth_grants SET revoked_at = $2 WHERE subject = $1 AND revoked_at IS NULL`, subject, now); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM custom_gpt_auth_requests WHERE subject = $1 AND code_used_at IS NULL`, subject)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("revoke grants of subject: %w", err)
+	}
+	return nil
+}
+
+// LiveGrantsOfSubject returns an end user's grants that can still be used:
+// not revoked, with a refresh token neither used nor expired. Oldest first.
+func (s *OAuthStore) LiveGrantsOfSubject(ctx context.Context, subject string, now time.Time) ([]*oauth.Grant, error) {
+	rows, err := s.pool.Query(ctx, `SELECT g.id, g.client_id, g.subject, g.scopes, g.auth_time, g.created_at
+		FROM custom_gpt_oauth_grants g
+		WHERE g.subject = $1 AND g.revoked_at IS NULL AND EXISTS (SELECT 1 FROM custom_gpt_refresh_tokens t
+			WHERE t.grant_id = g.id AND t.used_at IS NULL AND t.expires_at > $2)
+		ORDER BY g.created_at, g.id`, subject, now)
+	if err != nil {
+		return nil, fmt.Errorf("live grants of subject: %w", err)
+	}
+	defer rows.Close()
+	var out []*oauth.Grant
+	for rows.Next() {
+		var (
+			g        oauth.Grant
+			scopes   []string
+			authTime pgtime
+		)
+		if err := rows.Scan(&g.ID, &g.ClientID, &g.Subject, &scopes, &authTime, &g.CreatedAt); err != nil {
+			return nil, fmt.Errorf("scan grant: %w", err)
+		}
+		g.Scopes, g.AuthTime, g.CreatedAt = scopes, authTime.t(), g.CreatedAt.UTC()
+		out = append(out, &g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("live grants of subject: %w", err)
+	}
+	return out, nil
+}
+
+// RevokeGrantsOfClient ends an end user's connection to one application: it
+// revokes every grant of theirs to it, with all their tokens, and forgets
+// their authorization requests to it whose code is not redeemed yet.
+func (s *OAuthStore) RevokeGrantsOfClient(ctx context.Context, subject, clientID string, now time.Time) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE custom_gpt_oauth_grants SET revoked_at = $3
+			WHERE subject = $1 AND client_id = $2 AND revoked_at IS NULL`, subject, clientID, now); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM custom_gpt_auth_requests
+			WHERE subject = $1 AND client_id = $2 AND code_used_at IS NULL`, subject, clientID)
+		return err
+	})
+	if unencodable(err) {
+		return nil // a client id Postgres cannot hold has no grants
+	}
+	if err != nil {
+		return fmt.Errorf("revoke grants of client: %w", err)
 	}
 	return nil
 }
@@ -208,7 +287,8 @@ func (s *OAuthStore) SaveRefreshToken(ctx context.Context, hash []byte, grantID 
 
 // UseRefreshToken consumes a refresh token and returns its live grant. A token
 // used before revokes its grant and answers ErrRefreshReused (RFC 9700 4.14.2);
-// an unknown or expired token, or one of a revoked grant, answers ErrNotFound.
+// an unknown or expired token, or one of a revoked grant, answers ErrNotFound;
+// one of a disabled user, ErrUserDisabled.
 func (s *OAuthStore) UseRefreshToken(ctx context.Context, hash []byte, now time.Time) (*oauth.Grant, error) {
 	var (
 		grantID  string
@@ -217,6 +297,13 @@ func (s *OAuthStore) UseRefreshToken(ctx context.Context, hash []byte, now time.
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `UPDATE custom_gpt_refresh_tokens SET used_at = $2
 			WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING grant_id`, hash, now).Scan(&grantID)
+		if err == nil {
+			var subject string
+			if err := tx.QueryRow(ctx, `SELECT subject FROM custom_gpt_oauth_grants WHERE id = $1`, grantID).Scan(&subject); err != nil {
+				return fmt.Errorf("grant of refresh token: %w", err)
+			}
+			return lockActiveUser(ctx, tx, subject)
+		}
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
@@ -272,12 +359,16 @@ func (s *OAuthStore) RevokeAccessToken(ctx context.Context, jti string, expires 
 }
 
 // AccessTokenRevoked tells whether an access token was revoked, alone or with
-// its grant. One query: it runs on every API request made with a token.
+// its grant, or its end user is disabled (a client_credentials grant's subject
+// is its application, never a user). One query: it runs on every API request
+// made with a token.
 func (s *OAuthStore) AccessTokenRevoked(ctx context.Context, grantID, jti string) (bool, error) {
 	var revoked bool
 	err := s.pool.QueryRow(ctx, `SELECT
 		EXISTS (SELECT 1 FROM custom_gpt_oauth_grants WHERE id = $1 AND revoked_at IS NOT NULL)
 		OR NOT EXISTS (SELECT 1 FROM custom_gpt_oauth_grants WHERE id = $1)
-		OR EXISTS (SELECT 1 FROM custom_gpt_revoked_access_tokens WHERE jti = $2)`, grantID, jti).Scan(&revoked)
+		OR EXISTS (SELECT 1 FROM custom_gpt_revoked_access_tokens WHERE jti = $2)
+		OR EXISTS (SELECT 1 FROM custom_gpt_oauth_grants g JOIN custom_gpt_users u ON u.id = g.subject
+			WHERE g.id = $1 AND u.status <> 'active')`, grantID, jti).Scan(&revoked)
 	return revoked, err
 }

@@ -18,13 +18,25 @@ import (
 
 func newOAuthStore(t *testing.T) *postgres.OAuthStore {
 	t.Helper()
+	s, _ := newOAuthStoreWithUsers(t)
+	return s
+}
+
+// newOAuthStoreWithUsers is a store with the application client-1 and the
+// active end user user-1, whose codes and refresh tokens the store honours.
+func newOAuthStoreWithUsers(t *testing.T) (*postgres.OAuthStore, *postgres.UserRepository) {
+	t.Helper()
 	pool, _ := pgtest.NewPool(t)
 	_, hash := application.NewAPIKey()
 	app, _ := application.New("client-1", "GPT", hash, time.Now())
 	if err := postgres.NewApplicationRepository(pool).Add(context.Background(), app); err != nil {
 		t.Fatal(err)
 	}
-	return postgres.NewOAuthStore(pool)
+	users := postgres.NewUserRepository(pool)
+	if err := users.Add(context.Background(), newRepoTestUser(t, "user-1", "user-1@example.com", time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	return postgres.NewOAuthStore(pool), users
 }
 
 func hashOf(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }

@@ -10,6 +10,7 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/idempotency"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 )
 
 // An operation's life, which every asynchronous command shares: accepted with
@@ -47,7 +48,7 @@ func acceptOperation(ctx context.Context, t Transactor, sender CommandSender, p 
 		}
 		if err := tx.InsertAudit(ctx, audit.Entry{
 			AppID: p.appID, EndUser: p.endUser, Action: p.action, Status: audit.StatusPending,
-			RequestID: p.requestID, OperationID: p.operationID, OccurredAt: now,
+			RequestID: p.requestID, OperationID: p.operationID, OccurredAt: now, CorrelationID: events.CorrelationID(ctx),
 		}); err != nil {
 			return err
 		}

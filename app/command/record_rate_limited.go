@@ -7,6 +7,7 @@ import (
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/decorator"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 )
 
 // RecordRateLimited audits a request refused because Budget was spent. It is
@@ -41,7 +42,7 @@ func (h recordRateLimitedHandler) Handle(ctx context.Context, c RecordRateLimite
 	e := audit.Entry{
 		AppID: c.AppID, EndUser: c.EndUser, Action: audit.ActionRateLimited, Status: audit.StatusFailed,
 		RequestID: c.RequestID, Detail: "the " + string(c.Budget) + " budget is spent: " + c.Method + " " + c.Path,
-		OccurredAt: now, CompletedAt: now,
+		OccurredAt: now, CompletedAt: now, CorrelationID: events.CorrelationID(ctx),
 	}
 	return h.log.Append(context.WithoutCancel(ctx), e)
 }

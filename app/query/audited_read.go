@@ -9,6 +9,7 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 )
 
 // read is one call of a caller that reads memories, to be audited.
@@ -26,7 +27,7 @@ func (r read) finish(ctx context.Context, rec ReadRecorder, readErr error, event
 	now := time.Now().UTC()
 	entry := audit.Entry{
 		AppID: r.appID, EndUser: r.endUser, Action: r.action, Status: audit.StatusSucceeded,
-		RequestID: r.requestID, OccurredAt: now, CompletedAt: now,
+		RequestID: r.requestID, OccurredAt: now, CompletedAt: now, CorrelationID: events.CorrelationID(ctx),
 	}
 	if readErr != nil {
 		entry.Status = audit.StatusFailed

@@ -49,6 +49,11 @@ type Entry struct {
 	Detail      string
 	OccurredAt  time.Time
 	CompletedAt time.Time
+
+	// RequestID is made by the service, one per request; CorrelationID is the
+	// client's X-Request-ID when it sent one, else the request id: chosen by
+	// the client, so neither unique nor to be trusted.
+	CorrelationID string
 }
 
 // Filter selects a page of entries, newest first. AfterID is the cursor: only

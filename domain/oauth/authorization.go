@@ -53,6 +53,9 @@ var (
 	ErrCodeReused = &Error{Code: "invalid_grant", Description: "the authorization code was already used"}
 	// ErrRefreshReused: a rotated refresh token came back; its grant is revoked.
 	ErrRefreshReused = &Error{Code: "invalid_grant", Description: "the refresh token was already used"}
+	// ErrUserDisabled: the code or refresh token is of a user who is disabled
+	// (or gone); nothing more is issued for them.
+	ErrUserDisabled = &Error{Code: "invalid_grant", Description: "the user's account is disabled"}
 	// ErrNotFound: no such request, code or token (or it expired).
 	ErrNotFound = errors.New("oauth: not found")
 )

@@ -108,8 +108,9 @@ func newAsyncAPIDocument(topics events.Topics, publicURL string) []byte {
 			"schemas":  schemas,
 			"messages": messages,
 			"correlationIds": obj{"correlationId": obj{
-				"description": "The id of the HTTP request that caused the event (its X-Request-ID, " +
-					"or one the service made up): every command and event of that request carries it.",
+				"description": "The X-Request-ID the client sent with the HTTP request that caused the event " +
+					"(the service's request id when it sent none): every command and event of that request " +
+					"carries it. Chosen by the client: the payload's request_id is the service's own.",
 				"location": "$message.header#/correlation_id",
 			}},
 		},
@@ -133,7 +134,7 @@ func eventMetadata(topics events.Topics) obj {
 			events.CETime, events.CESubject, events.CEDataContentType},
 		"properties": obj{
 			"name":               str("The payload's name, the last part of the stream name."),
-			"correlation_id":     str("The id of the HTTP request that caused the event."),
+			"correlation_id":     str("The client's X-Request-ID of the HTTP request that caused the event, else its request_id."),
 			events.CESpecVersion: obj{"const": events.CloudEventsSpecVersion},
 			events.CEID: str("The CloudEvent id: the entry's _watermill_message_uuid. A redelivered " +
 				"event keeps it: deduplicate on it."),

@@ -21,6 +21,9 @@ type auditEntry struct {
 	OccurredAt  time.Time  `json:"occurred_at"`
 	CompletedAt *time.Time `json:"completed_at,omitempty"`
 	Detail      string     `json:"detail,omitempty"`
+
+	// CorrelationID: the client's X-Request-ID, else request_id.
+	CorrelationID string `json:"correlation_id,omitempty"`
 }
 
 type auditPage struct {
@@ -56,7 +59,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 		out.Entries = append(out.Entries, auditEntry{
 			ID: strconv.FormatInt(e.ID, 10), AppID: e.AppID, EndUser: e.EndUser, Operation: string(e.Action), Status: string(e.Status),
 			RequestID: e.RequestID, OperationID: e.OperationID, OccurredAt: e.OccurredAt,
-			CompletedAt: timeOrNil(e.CompletedAt), Detail: e.Detail,
+			CompletedAt: timeOrNil(e.CompletedAt), Detail: e.Detail, CorrelationID: e.CorrelationID,
 		})
 	}
 	if page.NextAfterID > 0 {

@@ -21,17 +21,22 @@ func requestID(ctx context.Context) string {
 	return id
 }
 
-// withRequestID takes the caller's X-Request-ID when it is sane, else makes one,
-// and makes it the correlation id of everything the request causes.
+// withRequestID gives every request an id of the service's own making: the
+// request id of its audit entries, problems and events, which a client can
+// neither choose nor make collide with another request's. A sane X-Request-ID
+// the client sent is kept as the correlation id of everything the request
+// causes (events' and commands' correlation_id, the audit's correlation_id);
+// without one, the correlation id is the request id.
 func withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-ID")
-		if !saneID(id) {
-			id = uuid.Must(uuid.NewV7()).String()
+		id := uuid.Must(uuid.NewV7()).String()
+		correlation := r.Header.Get("X-Request-ID")
+		if !saneID(correlation) {
+			correlation = id
 		}
 		w.Header().Set("X-Request-ID", id)
 		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
-		ctx = events.WithCorrelationID(ctx, id)
+		ctx = events.WithCorrelationID(ctx, correlation)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -43,7 +43,7 @@ type pages struct {
 	limiter     LoginLimiter
 	now         func() time.Time
 	secure      bool
-	callbackURL func(id string) string
+	respondCode func(w http.ResponseWriter, r *http.Request, req *oauth.AuthRequest) // zitadel's code response
 	logger      *slog.Logger
 	upstream    *upstreamSignIn // nil: no upstream OpenID provider configured
 }
@@ -53,6 +53,8 @@ func (p *pages) routes(r chi.Router) {
 	r.Post(PathLogin, p.submitLogin)
 	r.Get(PathConsent, p.showConsent)
 	r.Post(PathConsent, p.submitConsent)
+	r.Get(PathAccount, p.showAccount)
+	r.Post(PathAccount, p.submitAccount)
 	if p.upstream != nil {
 		p.upstream.routes(r)
 	}
@@ -62,6 +64,10 @@ type pageData struct {
 	Title, AppName, RequestID, CSRF, Email, Error string
 	Scopes                                        []string
 	UpstreamName                                  string // "Sign in with …" on the login page
+
+	// The account page: the signed-in user's GPTs, and what was just done.
+	Connections []connection
+	Notice      string
 }
 
 func (p *pages) sessionCookie() string {
@@ -157,9 +163,12 @@ func (p *pages) showLogin(w http.ResponseWriter, r *http.Request) {
 func (p *pages) submitLogin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	id, email := r.PostFormValue("id"), r.PostFormValue("email")
-	_, appName, ok := p.request(w, r, id)
-	if !ok {
-		return
+	var appName string
+	if id != "" { // no id: signing in to the account page
+		var ok bool
+		if _, appName, ok = p.request(w, r, id); !ok {
+			return
+		}
 	}
 	again := func(status int, msg string) {
 		p.render(w, status, "login.html", pageData{Title: "Sign in", AppName: appName, RequestID: id,
@@ -191,7 +200,16 @@ func (p *pages) submitLogin(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusServiceUnavailable, "Sign-in is unavailable right now. Please try again later.")
 		return
 	}
-	http.Redirect(w, r, PathConsent+"?id="+url.QueryEscape(id), http.StatusSeeOther)
+	http.Redirect(w, r, afterSignIn(id), http.StatusSeeOther)
+}
+
+// afterSignIn is where a browser goes once signed in: the consent page of the
+// authorization request it signed in for, or the account page when none.
+func afterSignIn(id string) string {
+	if id == "" {
+		return PathAccount
+	}
+	return PathConsent + "?id=" + url.QueryEscape(id)
 }
 
 // startSession signs the browser in as userID, whichever way they proved who
@@ -275,7 +293,11 @@ func (p *pages) submitConsent(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, http.StatusServiceUnavailable, "Something went wrong", "Please try again later.")
 		return
 	}
-	http.Redirect(w, r, p.callbackURL(id), http.StatusSeeOther)
+	// The code goes to this browser, in the answer to its own consent: never
+	// through a callback URL that anyone who knows the request id could call.
+	req.Subject, req.AuthTime, req.Done = s.UserID, s.AuthTime, true
+	w.Header().Set("Cache-Control", "no-store")
+	p.respondCode(w, r, req)
 }
 
 // errorRedirect sends an error back to the client's registered redirect URI,

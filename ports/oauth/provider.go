@@ -108,15 +108,23 @@ func New(cfg Config) (*Server, error) {
 	}
 	pages := &pages{store: cfg.Store, apps: cfg.Apps, users: cfg.Users, sessions: cfg.Sessions, limiter: cfg.LoginLimiter,
 		now: now, secure: issuer.Scheme == "https", logger: cfg.Logger,
-		callbackURL: func(id string) string { return cfg.Issuer + PathAuthorize + "/callback?id=" + url.QueryEscape(id) }}
+		respondCode: func(w http.ResponseWriter, r *http.Request, req *oauth.AuthRequest) {
+			op.AuthResponse(authRequest{req}, provider, w, r)
+		}}
 	if cfg.Upstream != nil {
 		if pages.upstream, err = newUpstreamSignIn(*cfg.Upstream, cfg.Issuer, pages.secure, pages); err != nil {
 			return nil, err
 		}
 	}
 
+	// zitadel's authorize callback hands the code of a completed request to
+	// whoever asks with its id, so it is closed: the consent answer carries the
+	// code instead (pages.submitConsent).
+	noCallback := func(w http.ResponseWriter, _ *http.Request) {
+		pages.fail(w, http.StatusNotFound, "This link is not used", "Go back to ChatGPT and connect again.")
+	}
 	protocol := tokenLimiter(cfg.TokenLimiter)(protocolHeaders(
-		op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(provider))))
+		op.RegisterLegacyServer(srv, noCallback)))
 	r := chi.NewRouter()
 	pages.routes(r)
 	// RFC 8414 metadata: the same document as OpenID discovery.
@@ -141,7 +149,7 @@ func rewritePath(r *http.Request, path string) *http.Request {
 
 // protocolHeaders: token, introspection and revocation answers are never
 // cached (RFC 6749 5.1), and a 401 from them names the Basic scheme (RFC 6749
-// 5.2), which zitadel leaves out.
+// 5.2), which zitadel leaves out; a 401 from userinfo names Bearer.
 func protocolHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -149,6 +157,9 @@ func protocolHeaders(next http.Handler) http.Handler {
 			w.Header().Set("Cache-Control", "no-store")
 			w.Header().Set("Pragma", "no-cache")
 			next.ServeHTTP(&basicChallenge{ResponseWriter: w}, r)
+			return
+		case PathUserinfo:
+			next.ServeHTTP(&bearerChallenge{ResponseWriter: w, sentToken: r.Header.Get("Authorization") != ""}, r)
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -45,6 +45,8 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 		return nil, oidc.ErrInvalidGrant().WithDescription("the authorization code was already used; its tokens are revoked")
 	case errors.Is(err, oauth.ErrNotFound):
 		return nil, oidc.ErrInvalidGrant().WithDescription("the authorization code is invalid or expired")
+	case errors.Is(err, oauth.ErrUserDisabled):
+		return nil, toOIDC(err)
 	case err != nil:
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
@@ -81,6 +83,8 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token was already used; its grant is revoked")
 	case errors.Is(err, oauth.ErrNotFound):
 		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token is invalid, expired or revoked")
+	case errors.Is(err, oauth.ErrUserDisabled):
+		return nil, toOIDC(err)
 	case err != nil:
 		return nil, oidc.ErrServerError().WithParent(err)
 	}

@@ -26,6 +26,10 @@ type Store interface {
 	RedeemCode(ctx context.Context, codeHash []byte, grantID string, now time.Time) (*oauth.AuthRequest, error)
 	CreateGrant(ctx context.Context, g *oauth.Grant) error
 	RevokeGrant(ctx context.Context, id string, now time.Time) error
+	// LiveGrantsOfSubject and RevokeGrantsOfClient serve the account page,
+	// where an end user sees and ends the connections of their GPTs.
+	LiveGrantsOfSubject(ctx context.Context, subject string, now time.Time) ([]*oauth.Grant, error)
+	RevokeGrantsOfClient(ctx context.Context, subject, clientID string, now time.Time) error
 	SaveRefreshToken(ctx context.Context, hash []byte, grantID string, expires, now time.Time) error
 	UseRefreshToken(ctx context.Context, hash []byte, now time.Time) (*oauth.Grant, error)
 	RefreshTokenGrant(ctx context.Context, hash []byte) (*oauth.Grant, error)

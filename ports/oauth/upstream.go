@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -162,11 +161,13 @@ func (u *upstreamSignIn) relyingParty(ctx context.Context) (rp.RelyingParty, err
 }
 
 // start: GET /oauth/upstream/start?id=<authorization request> sends the
-// browser to the provider.
+// browser to the provider; without an id, the sign-in is for the account page.
 func (u *upstreamSignIn) start(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("id")
-	if _, _, ok := u.pages.request(w, r, id); !ok {
-		return
+	if id != "" {
+		if _, _, ok := u.pages.request(w, r, id); !ok {
+			return
+		}
 	}
 	party, ok := u.available(w, r)
 	if !ok {
@@ -208,8 +209,10 @@ func (u *upstreamSignIn) signedIn(w http.ResponseWriter, r *http.Request, tokens
 		u.unverified(w, r, "state carries no authorization request", state)
 		return
 	}
-	if _, _, ok := u.pages.request(w, r, id); !ok {
-		return
+	if id != "" { // none: signing in to the account page
+		if _, _, ok := u.pages.request(w, r, id); !ok {
+			return
+		}
 	}
 	claims := tokens.IDTokenClaims
 	who := UpstreamIdentity{Issuer: claims.Issuer, Subject: claims.Subject, Email: claims.Email, EmailVerified: bool(claims.EmailVerified)}
@@ -262,7 +265,7 @@ func (u *upstreamSignIn) signedIn(w http.ResponseWriter, r *http.Request, tokens
 		u.unavailable(w, r, err)
 		return
 	}
-	http.Redirect(w, r, PathConsent+"?id="+url.QueryEscape(id), http.StatusSeeOther)
+	http.Redirect(w, r, afterSignIn(id), http.StatusSeeOther)
 }
 
 func (u *upstreamSignIn) available(w http.ResponseWriter, r *http.Request) (rp.RelyingParty, bool) {
