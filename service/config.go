@@ -41,7 +41,7 @@ type Config struct {
 	SigningAlgorithm   string
 	AccessTokenTTL     time.Duration
 	RefreshTokenTTL    time.Duration
-	TokenRate          int // token requests per second per client
+	TokenRate          int // per second: token requests of an authenticated client, failed authentications naming it (4× per address)
 	LoginRatePerMinute int // sign-in attempts per minute per account (and 4× per address)
 	AutoMigrate        bool
 	LogLevel           slog.Level

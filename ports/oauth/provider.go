@@ -50,10 +50,9 @@ type Config struct {
 	Sessions        Sessions
 	LoginLimiter    LoginLimiter
 	Health          func(context.Context) error
-	// TokenLimiter, when set, wraps the token endpoint; it runs before any
-	// client authentication.
-	TokenLimiter func(http.Handler) http.Handler
-	Logger       *slog.Logger
+	// Limiter, when set, keeps the budgets of the token endpoint (limits.go).
+	Limiter Limiter
+	Logger  *slog.Logger
 	// Upstream, when set, offers sign-in through an upstream OpenID provider.
 	Upstream *Upstream
 }
@@ -105,6 +104,7 @@ func New(cfg Config) (*Server, error) {
 		tokens: &tokens{issuer: cfg.Issuer, keys: cfg.Keys, store: cfg.Store, accessTTL: cfg.AccessTokenTTL,
 			refreshTTL: cfg.RefreshTokenTTL, now: now},
 		verifier: verifier,
+		limits:   limits{limiter: cfg.Limiter},
 	}
 	pages := &pages{store: cfg.Store, apps: cfg.Apps, users: cfg.Users, sessions: cfg.Sessions, limiter: cfg.LoginLimiter,
 		now: now, secure: issuer.Scheme == "https", logger: cfg.Logger,
@@ -115,7 +115,7 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 
-	protocol := tokenLimiter(cfg.TokenLimiter)(protocolHeaders(
+	protocol := srv.limits.guard(protocolHeaders(
 		op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(provider))))
 	r := chi.NewRouter()
 	pages.routes(r)
@@ -162,22 +162,6 @@ func (w *basicChallenge) WriteHeader(code int) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="custom-gpt-adapter"`)
 	}
 	w.ResponseWriter.WriteHeader(code)
-}
-
-func tokenLimiter(limit func(http.Handler) http.Handler) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		if limit == nil {
-			return next
-		}
-		limited := limit(next)
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == PathToken {
-				limited.ServeHTTP(w, r)
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
 }
 
 // VerifyAccessToken checks a bearer token for the resource server: RFC 9068
