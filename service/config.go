@@ -60,6 +60,7 @@ type Config struct {
 	RateLimits         application.RateLimits
 	Webhooks           Webhooks
 	Protection         Protection // Memory Bank budget and dead-letter retention
+	OAuthGuards        OAuthGuards
 }
 
 var streamPrefixRE = regexp.MustCompile(`^[A-Za-z0-9_\-.]{1,64}$`)
@@ -108,6 +109,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.RateLimits = loadRateLimits(&p)
 	c.Webhooks = loadWebhooks(&p)
 	c.Protection = loadProtection(&p)
+	c.OAuthGuards = loadOAuthGuards(&p)
 	c.validate(&p)
 	return c, errors.Join(p.errs...)
 }

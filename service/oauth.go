@@ -46,7 +46,7 @@ func (s *Service) newAuthorizationServer() (*oauth.Server, error) {
 		Users:           userAuthenticator{s.authUsers},
 		Sessions:        postgres.NewSessionStore(s.pool),
 		LoginLimiter:    loginLimiter{limiter: limiter, perAccount: loginLimit},
-		Limiter:         newOAuthLimiter(limiter, s.cfg.TokenRate),
+		Limiter:         newOAuthLimiter(limiter, s.cfg.TokenRate, s.cfg.OAuthGuards.AuthorizeRatePerMinute),
 		Health:          func(ctx context.Context) error { return s.pool.Ping(ctx) },
 		Logger:          s.log,
 		Upstream:        s.upstreamSignIn(),
@@ -93,12 +93,13 @@ type oauthLimiter struct {
 	limits  map[oauth.Budget]redis.Limit
 }
 
-func newOAuthLimiter(limiter *redis.Limiter, tokenRate int) oauthLimiter {
+func newOAuthLimiter(limiter *redis.Limiter, tokenRate, authorizePerMinute int) oauthLimiter {
 	perClient := redis.Limit{Rate: tokenRate, Period: time.Second, Burst: 2 * tokenRate}
 	return oauthLimiter{limiter: limiter, limits: map[oauth.Budget]redis.Limit{
 		oauth.BudgetClient:        perClient,
 		oauth.BudgetFailedClient:  perClient,
 		oauth.BudgetFailedAddress: {Rate: 4 * tokenRate, Period: time.Second, Burst: 8 * tokenRate},
+		oauth.BudgetAuthorize:     {Rate: authorizePerMinute, Period: time.Minute, Burst: authorizePerMinute},
 	}}
 }
 

@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
@@ -27,6 +28,9 @@ const (
 	// BudgetFailedAddress is spent by each failed client authentication from an
 	// address, whatever client_id it named.
 	BudgetFailedAddress Budget = "token:failed-address"
+	// BudgetAuthorize is spent by each request to /oauth/authorize from an
+	// address, before anything is parsed or looked up.
+	BudgetAuthorize Budget = "authorize:address"
 )
 
 // Limiter spends one event from key's budget. A positive wait means refused:
@@ -114,11 +118,21 @@ func callerOf(ctx context.Context) *caller {
 	return &caller{}
 }
 
-// guard wraps the protocol endpoints: token, introspection and revocation
-// learn the caller's address, and a 429 they answer carries Retry-After.
+// guard wraps the protocol endpoints. /oauth/authorize spends its address's
+// budget before anything is parsed or looked up, and its body is bounded;
+// token, introspection and revocation learn the caller's address, and a 429
+// they answer carries Retry-After.
 func (l limits) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
+		case PathAuthorize:
+			if wait := l.wait(r.Context(), BudgetAuthorize, clientAddress(r)); wait > 0 {
+				writeTooMany(w, wait, "temporarily_unavailable", "too many authorization requests from this address; retry later")
+				return
+			}
+			if !boundAuthorizeBody(w, r) {
+				return
+			}
 		case PathToken, PathIntrospect, PathRevoke:
 			c := &caller{addr: clientAddress(r)}
 			r = r.WithContext(context.WithValue(r.Context(), callerKey{}, c))
@@ -138,6 +152,23 @@ func (w *retryAfterWriter) WriteHeader(code int) {
 		w.Header().Set("Retry-After", retryAfterSeconds(w.caller.retryAfter))
 	}
 	w.ResponseWriter.WriteHeader(code)
+}
+
+// writeTooMany answers 429 in the OAuth error format, before zitadel runs.
+func writeTooMany(w http.ResponseWriter, wait time.Duration, code, description string) {
+	w.Header().Set("Retry-After", retryAfterSeconds(wait))
+	writeOAuthError(w, http.StatusTooManyRequests, code, description)
+}
+
+func writeOAuthError(w http.ResponseWriter, status int, code, description string) {
+	body, _ := json.Marshal(struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}{code, description})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }
 
 // retryAfterSeconds rounds up to whole seconds, at least 1.

@@ -50,7 +50,8 @@ type Config struct {
 	Sessions        Sessions
 	LoginLimiter    LoginLimiter
 	Health          func(context.Context) error
-	// Limiter, when set, keeps the budgets of the token endpoint (limits.go).
+	// Limiter, when set, keeps the budgets of the token and authorization
+	// endpoints (limits.go).
 	Limiter Limiter
 	Logger  *slog.Logger
 	// Upstream, when set, offers sign-in through an upstream OpenID provider.
