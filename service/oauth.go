@@ -47,6 +47,7 @@ func (s *Service) newAuthorizationServer() (*oauth.Server, error) {
 		Sessions:        postgres.NewSessionStore(s.pool),
 		LoginLimiter:    loginLimiter{limiter: limiter, perAccount: loginLimit},
 		Limiter:         newOAuthLimiter(limiter, s.cfg.TokenRate, s.cfg.OAuthGuards.AuthorizeRatePerMinute),
+		CORSOrigins:     s.cfg.OAuthGuards.CORSOrigins,
 		Health:          func(ctx context.Context) error { return s.pool.Ping(ctx) },
 		Logger:          s.log,
 		Upstream:        s.upstreamSignIn(),

@@ -53,7 +53,9 @@ type Config struct {
 	// Limiter, when set, keeps the budgets of the token and authorization
 	// endpoints (limits.go).
 	Limiter Limiter
-	Logger  *slog.Logger
+	// CORSOrigins may call the protocol endpoints from a browser; none when empty.
+	CORSOrigins []string
+	Logger      *slog.Logger
 	// Upstream, when set, offers sign-in through an upstream OpenID provider.
 	Upstream *Upstream
 }
@@ -99,8 +101,13 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	verifier := &jwt.Verifier{Issuer: cfg.Issuer, Audience: cfg.Issuer, Keys: cfg.Keys, Leeway: 30 * time.Second}
+	// Only what is served is routed and advertised: no device flow, and sign-out
+	// is a page of ours (logout.go) rather than zitadel's, which redirects to a
+	// URL this server does not have.
+	endpoints := provider.Endpoints()
+	endpoints.DeviceAuthorization, endpoints.EndSession = nil, nil
 	srv := &server{
-		LegacyServer: op.NewLegacyServer(provider, provider.Endpoints()),
+		LegacyServer: op.NewLegacyServer(provider, endpoints),
 		storage:      st,
 		tokens: &tokens{issuer: cfg.Issuer, keys: cfg.Keys, store: cfg.Store, accessTTL: cfg.AccessTokenTTL,
 			refreshTTL: cfg.RefreshTokenTTL, now: now},
@@ -117,9 +124,10 @@ func New(cfg Config) (*Server, error) {
 	}
 
 	protocol := srv.limits.guard(protocolHeaders(
-		op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(provider))))
+		op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(provider), op.WithServerCORSOptions(corsOptions(cfg.CORSOrigins)))))
 	r := chi.NewRouter()
 	pages.routes(r)
+	pages.logoutRoutes(r)
 	// RFC 8414 metadata: the same document as OpenID discovery.
 	r.Get("/.well-known/oauth-authorization-server", func(w http.ResponseWriter, r *http.Request) {
 		protocol.ServeHTTP(w, rewritePath(r, "/.well-known/openid-configuration"))
