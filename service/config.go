@@ -41,7 +41,7 @@ type Config struct {
 	SigningAlgorithm   string
 	AccessTokenTTL     time.Duration
 	RefreshTokenTTL    time.Duration
-	TokenRate          int // token requests per second per client
+	TokenRate          int // per second: token requests of an authenticated client, failed authentications naming it (4× per address)
 	LoginRatePerMinute int // sign-in attempts per minute per account (and 4× per address)
 	AutoMigrate        bool
 	LogLevel           slog.Level
@@ -62,6 +62,7 @@ type Config struct {
 	Protection         Protection // Memory Bank budget and dead-letter retention
 	Edge               Edge       // trusted proxies, the admin listener
 	Secrets            Secrets    // keys that encrypt the secrets kept in Postgres
+	OAuthGuards        OAuthGuards
 }
 
 var streamPrefixRE = regexp.MustCompile(`^[A-Za-z0-9_\-.]{1,64}$`)
@@ -112,6 +113,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.Protection = loadProtection(&p)
 	c.Edge = loadEdge(&p)
 	c.Secrets = loadSecrets(&p)
+	c.OAuthGuards = loadOAuthGuards(&p)
 	c.validate(&p)
 	return c, errors.Join(p.errs...)
 }

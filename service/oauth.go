@@ -3,8 +3,6 @@ package service
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -38,7 +36,6 @@ func (l lazyTokens) VerifyAccessToken(ctx context.Context, token string) (query.
 func (s *Service) newAuthorizationServer() (*oauth.Server, error) {
 	limiter := redis.NewLimiter(s.redis, s.cfg.StreamPrefix)
 	loginLimit := redis.Limit{Rate: s.cfg.LoginRatePerMinute, Period: time.Minute, Burst: s.cfg.LoginRatePerMinute}
-	tokenLimit := redis.Limit{Rate: s.cfg.TokenRate, Period: time.Second, Burst: 2 * s.cfg.TokenRate}
 	srv, err := oauth.New(oauth.Config{
 		Issuer:          s.cfg.PublicURL,
 		AccessTokenTTL:  s.cfg.AccessTokenTTL,
@@ -49,7 +46,8 @@ func (s *Service) newAuthorizationServer() (*oauth.Server, error) {
 		Users:           userAuthenticator{s.authUsers},
 		Sessions:        postgres.NewSessionStore(s.pool),
 		LoginLimiter:    loginLimiter{limiter: limiter, perAccount: loginLimit},
-		TokenLimiter:    tokenRateLimit(limiter, tokenLimit),
+		Limiter:         newOAuthLimiter(limiter, s.cfg.TokenRate, s.cfg.OAuthGuards.AuthorizeRatePerMinute),
+		CORSOrigins:     s.cfg.OAuthGuards.CORSOrigins,
 		Health:          func(ctx context.Context) error { return s.pool.Ping(ctx) },
 		Logger:          s.log,
 		Upstream:        s.upstreamSignIn(),
@@ -85,31 +83,37 @@ func (l loginLimiter) Allow(ctx context.Context, key string) (time.Duration, err
 	return d.RetryAfter, nil
 }
 
-// tokenRateLimit limits the token endpoint per client before the client is
-// authenticated, so a flood of guesses costs the server nothing but a Redis call.
-func tokenRateLimit(limiter *redis.Limiter, limit redis.Limit) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			clientID, _, ok := r.BasicAuth()
-			if !ok {
-				r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-				clientID = r.PostFormValue("client_id")
-			}
-			if clientID == "" {
-				clientID = "anonymous"
-			}
-			d, err := limiter.Allow(r.Context(), "token:"+clientID, limit)
-			if err == nil && !d.Allowed {
-				w.Header().Set("Retry-After", strconv.Itoa(int(d.RetryAfter.Seconds()+0.999)))
-				w.Header().Set("Content-Type", "application/json")
-				w.Header().Set("Cache-Control", "no-store")
-				w.WriteHeader(http.StatusTooManyRequests)
-				_, _ = w.Write([]byte(`{"error":"slow_down","error_description":"too many token requests for this client"}`))
-				return
-			}
-			next.ServeHTTP(w, r) // a Redis failure fails open: authentication still runs
-		})
+// oauthLimiter keeps the authorization server's budgets in Redis, shared by
+// every API instance. An authenticated client may make tokenRate token
+// requests a second (bursts of twice that), and as many failed
+// authentications may name it; an address gets four times that for its
+// failures, since one address may be a whole office behind NAT, or the egress
+// of ChatGPT itself.
+type oauthLimiter struct {
+	limiter *redis.Limiter
+	limits  map[oauth.Budget]redis.Limit
+}
+
+func newOAuthLimiter(limiter *redis.Limiter, tokenRate, authorizePerMinute int) oauthLimiter {
+	perClient := redis.Limit{Rate: tokenRate, Period: time.Second, Burst: 2 * tokenRate}
+	return oauthLimiter{limiter: limiter, limits: map[oauth.Budget]redis.Limit{
+		oauth.BudgetClient:        perClient,
+		oauth.BudgetFailedClient:  perClient,
+		oauth.BudgetFailedAddress: {Rate: 4 * tokenRate, Period: time.Second, Burst: 8 * tokenRate},
+		oauth.BudgetAuthorize:     {Rate: authorizePerMinute, Period: time.Minute, Burst: authorizePerMinute},
+	}}
+}
+
+func (l oauthLimiter) Allow(ctx context.Context, budget oauth.Budget, key string) (time.Duration, error) {
+	limit, ok := l.limits[budget]
+	if !ok {
+		return 0, fmt.Errorf("no limit for budget %q", budget)
 	}
+	d, err := l.limiter.Allow(ctx, string(budget)+":"+key, limit)
+	if err != nil {
+		return 0, err
+	}
+	return d.RetryAfter, nil
 }
 
 // RotateSigningKey adds a new signing key; the previous one keeps verifying

@@ -385,6 +385,12 @@ func (s *Service) RunWorker(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error {
+		s.every(gctx, time.Hour, slog.LevelInfo, "purged expired OAuth rows", func(ctx context.Context) (int64, error) {
+			return postgres.PurgeExpiredOAuth(ctx, s.pool, time.Now(), s.cfg.AccessTokenTTL)
+		})
+		return nil
+	})
+	g.Go(func() error {
 		// Resending means Redis lost work: worth a warning.
 		s.every(gctx, max(s.cfg.Protection.ResendAfter/4, time.Second), slog.LevelWarn, "resent commands no longer on their way",
 			func(ctx context.Context) (int64, error) {

@@ -51,3 +51,11 @@ func (s *SessionStore) Session(ctx context.Context, token string) (oauth.Session
 	sess.AuthTime = sess.AuthTime.UTC()
 	return sess, nil
 }
+
+// EndSession deletes a session (sign-out); an unknown token is not an error.
+func (s *SessionStore) EndSession(ctx context.Context, token string) error {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM custom_gpt_sessions WHERE id_hash = $1`, oauth.HashSecret(token)); err != nil {
+		return fmt.Errorf("end session: %w", err)
+	}
+	return nil
+}

@@ -227,9 +227,10 @@ func newFuzzDeployment(tb testing.TB) *fuzzDeployment {
 		"CUSTOM_GPT_ADMIN_TOKEN":   adminToken,
 		"CUSTOM_GPT_AUTO_MIGRATE":  "true",
 		"CUSTOM_GPT_SECRETS_KEY":   base64.StdEncoding.EncodeToString(key[:]),
-		// A high rate keeps the token endpoint answering the fuzzer rather
-		// than 429, so its parsing is what gets exercised.
-		"CUSTOM_GPT_TOKEN_RATE": "100000",
+		// High rates keep the token and authorization endpoints answering the
+		// fuzzer rather than 429, so their parsing is what gets exercised.
+		"CUSTOM_GPT_TOKEN_RATE":     "100000",
+		"CUSTOM_GPT_AUTHORIZE_RATE": "100000",
 	}
 	cfg, err := service.LoadConfig(func(k string) string { return vars[k] })
 	if err != nil {

@@ -19,6 +19,16 @@ type client struct {
 
 var _ op.Client = client{}
 
+// What every client may do, declared once: zitadel enforces these per client,
+// and discovery advertises exactly them.
+var (
+	responseTypes = []oidc.ResponseType{oidc.ResponseTypeCode}
+	grantTypes    = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
+	// authMethods: a client authenticates with its secret, in the Authorization
+	// header or in the form (op.Config.AuthMethodPost); never without it.
+	authMethods = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost}
+)
+
 func (c client) GetID() string                    { return c.app.ID() }
 func (c client) RedirectURIs() []string           { return c.app.OAuthClient().RedirectURIs }
 func (c client) PostLogoutRedirectURIs() []string { return nil }
@@ -28,13 +38,9 @@ func (c client) ApplicationType() op.ApplicationType {
 
 // AuthMethod is basic; zitadel accepts the secret in the form body as well when
 // AuthMethodPost is on, which covers both of ChatGPT's token exchange methods.
-func (c client) AuthMethod() oidc.AuthMethod { return oidc.AuthMethodBasic }
-func (c client) ResponseTypes() []oidc.ResponseType {
-	return []oidc.ResponseType{oidc.ResponseTypeCode}
-}
-func (c client) GrantTypes() []oidc.GrantType {
-	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
-}
+func (c client) AuthMethod() oidc.AuthMethod          { return oidc.AuthMethodBasic }
+func (c client) ResponseTypes() []oidc.ResponseType   { return responseTypes }
+func (c client) GrantTypes() []oidc.GrantType         { return grantTypes }
 func (c client) LoginURL(id string) string            { return c.loginURL(id) }
 func (c client) AccessTokenType() op.AccessTokenType  { return op.AccessTokenTypeJWT }
 func (c client) IDTokenLifetime() time.Duration       { return time.Hour }

@@ -50,10 +50,12 @@ type Config struct {
 	Sessions        Sessions
 	LoginLimiter    LoginLimiter
 	Health          func(context.Context) error
-	// TokenLimiter, when set, wraps the token endpoint; it runs before any
-	// client authentication.
-	TokenLimiter func(http.Handler) http.Handler
-	Logger       *slog.Logger
+	// Limiter, when set, keeps the budgets of the token and authorization
+	// endpoints (limits.go).
+	Limiter Limiter
+	// CORSOrigins may call the protocol endpoints from a browser; none when empty.
+	CORSOrigins []string
+	Logger      *slog.Logger
 	// Upstream, when set, offers sign-in through an upstream OpenID provider.
 	Upstream *Upstream
 }
@@ -99,12 +101,18 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	verifier := &jwt.Verifier{Issuer: cfg.Issuer, Audience: cfg.Issuer, Keys: cfg.Keys, Leeway: 30 * time.Second}
+	// Only what is served is routed and advertised: no device flow, and sign-out
+	// is a page of ours (logout.go) rather than zitadel's, which redirects to a
+	// URL this server does not have.
+	endpoints := provider.Endpoints()
+	endpoints.DeviceAuthorization, endpoints.EndSession = nil, nil
 	srv := &server{
-		LegacyServer: op.NewLegacyServer(provider, provider.Endpoints()),
+		LegacyServer: op.NewLegacyServer(provider, endpoints),
 		storage:      st,
 		tokens: &tokens{issuer: cfg.Issuer, keys: cfg.Keys, store: cfg.Store, accessTTL: cfg.AccessTokenTTL,
 			refreshTTL: cfg.RefreshTokenTTL, now: now},
 		verifier: verifier,
+		limits:   limits{limiter: cfg.Limiter},
 	}
 	pages := &pages{store: cfg.Store, apps: cfg.Apps, users: cfg.Users, sessions: cfg.Sessions, limiter: cfg.LoginLimiter,
 		now: now, secure: issuer.Scheme == "https", logger: cfg.Logger,
@@ -123,10 +131,11 @@ func New(cfg Config) (*Server, error) {
 	noCallback := func(w http.ResponseWriter, _ *http.Request) {
 		pages.fail(w, http.StatusNotFound, "This link is not used", "Go back to ChatGPT and connect again.")
 	}
-	protocol := tokenLimiter(cfg.TokenLimiter)(protocolHeaders(
-		op.RegisterLegacyServer(srv, noCallback)))
+	protocol := srv.limits.guard(protocolHeaders(
+		op.RegisterLegacyServer(srv, noCallback, op.WithServerCORSOptions(corsOptions(cfg.CORSOrigins)))))
 	r := chi.NewRouter()
 	pages.routes(r)
+	pages.logoutRoutes(r)
 	// RFC 8414 metadata: the same document as OpenID discovery.
 	r.Get("/.well-known/oauth-authorization-server", func(w http.ResponseWriter, r *http.Request) {
 		protocol.ServeHTTP(w, rewritePath(r, "/.well-known/openid-configuration"))
@@ -173,22 +182,6 @@ func (w *basicChallenge) WriteHeader(code int) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="custom-gpt-adapter"`)
 	}
 	w.ResponseWriter.WriteHeader(code)
-}
-
-func tokenLimiter(limit func(http.Handler) http.Handler) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		if limit == nil {
-			return next
-		}
-		limited := limit(next)
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == PathToken {
-				limited.ServeHTTP(w, r)
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
 }
 
 // VerifyAccessToken checks a bearer token for the resource server: RFC 9068

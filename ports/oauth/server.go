@@ -25,6 +25,7 @@ type server struct {
 	storage  *storage
 	tokens   *tokens
 	verifier *jwt.Verifier
+	limits   limits
 }
 
 func noStore(resp *op.Response) *op.Response {
@@ -136,6 +137,9 @@ func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 		return nil, oidc.ErrInvalidClient().WithDescription("client authentication is required")
 	}
 	if err := s.storage.AuthorizeClientIDSecret(ctx, cc.ClientID, cc.ClientSecret); err != nil {
+		if limited := s.limits.failedClientAuth(ctx, cc.ClientID); limited != nil {
+			return nil, limited
+		}
 		return nil, err
 	}
 	inactive := noStore(op.NewResponse(map[string]bool{"active": false}))
@@ -196,12 +200,22 @@ func (s *server) Revocation(ctx context.Context, r *op.ClientRequest[oidc.Revoca
 
 // VerifyClient answers a failed client authentication with 401 (RFC 6749 5.2:
 // required when the client used the Authorization header), where zitadel
-// answers 400; protocolHeaders adds the WWW-Authenticate challenge.
+// answers 400; protocolHeaders adds the WWW-Authenticate challenge. Budgets
+// are spent only once the outcome is known (limits.go): a failure spends the
+// failure budgets of its address and of the client_id it named, a token
+// request of the authenticated client spends that client's own.
 func (s *server) VerifyClient(ctx context.Context, r *op.Request[op.ClientCredentials]) (op.Client, error) {
 	c, err := s.LegacyServer.VerifyClient(ctx, r)
-	var oe *oidc.Error
-	if errors.As(err, &oe) && oe.ErrorType == oidc.InvalidClient {
+	if oe, failed := isClientAuthFailure(err); failed {
+		if limited := s.limits.failedClientAuth(ctx, r.Data.ClientID); limited != nil {
+			return nil, limited
+		}
 		return nil, op.NewStatusError(oe, http.StatusUnauthorized)
+	}
+	if err == nil && r.URL.Path == PathToken {
+		if limited := s.limits.clientRequest(ctx, c.GetID()); limited != nil {
+			return nil, limited
+		}
 	}
 	return c, err
 }

@@ -56,6 +56,8 @@ type Sessions interface {
 	// Session returns oauth.ErrNotFound for an unknown or expired session, or
 	// one whose user is disabled.
 	Session(ctx context.Context, token string) (oauth.Session, error)
+	// EndSession signs a browser out; an unknown token is not an error.
+	EndSession(ctx context.Context, token string) error
 }
 
 // LoginLimiter bounds password attempts per account and per address; a
