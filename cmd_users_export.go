@@ -2,15 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
-	porthttp "github.com/custom-gpt-adapter/custom-gpt-adapter/ports/http"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/export"
 )
 
 // runUsersExport prints, as one JSON document streamed to stdout, every memory
@@ -35,43 +33,10 @@ func runUsersExport(ctx context.Context, a app.Application, args []string, stdou
 	if err != nil {
 		return err
 	}
-	apps, err := a.Queries.MemorySpacesOfUser.Handle(ctx, query.MemorySpacesOfUser{EndUser: u.ID()})
-	if err != nil {
-		return err
-	}
 	requestID := "cli-users-export-" + fmt.Sprint(time.Now().UnixNano())
-	head, _ := json.Marshal(struct {
-		UserID     string    `json:"user_id"`
-		Email      string    `json:"email"`
-		ExportedAt time.Time `json:"exported_at"`
-	}{u.ID(), u.Email(), time.Now().UTC()})
-	if _, err := stdout.Write(append(head[:len(head)-1], `,"applications":[`...)); err != nil {
-		return err
-	}
-	complete := true
-	for i, appID := range apps {
-		export, err := a.Queries.ExportMemories.Handle(ctx, query.ExportMemories{AppID: appID, EndUser: u.ID(), RequestID: requestID})
-		if err != nil {
-			return err
-		}
-		sep := ""
-		if i > 0 {
-			sep = ","
-		}
-		id, _ := json.Marshal(appID)
-		if _, err := fmt.Fprintf(stdout, `%s{"app_id":%s,"memories":`, sep, id); err != nil {
-			return err
-		}
-		broke, err := porthttp.WriteExportedMemories(stdout, export.Memories, nil)
-		if err != nil {
-			return err
-		}
-		complete = complete && broke == nil
-		if _, err := stdout.Write(porthttp.ExportTail(broke)); err != nil {
-			return err
-		}
-	}
-	if _, err := fmt.Fprintf(stdout, `],"complete":%t}`+"\n", complete); err != nil {
+	complete, err := export.User(ctx, stdout, export.Queries{Spaces: a.Queries.MemorySpacesOfUser, Exports: a.Queries.ExportMemories},
+		u.ID(), u.Email(), requestID)
+	if err != nil {
 		return err
 	}
 	if !complete {

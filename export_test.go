@@ -99,8 +99,9 @@ func TestExportHoldsEveryMemoryWithItsHistory(t *testing.T) {
 	}
 }
 
-// An end user's export holds only their own memories; an operator's
-// `users export` holds the user's memories in every application they use.
+// An end user's export holds only their own memories; the account page and
+// an operator's `users export` hold the user's memories in every application
+// they use, and nobody else's.
 func TestEndUserExportAndTheOperatorsExport(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "mem0-oss")
@@ -109,8 +110,9 @@ func TestEndUserExportAndTheOperatorsExport(t *testing.T) {
 	alice := e.createUser("alice@example.com", "password-of-alice")
 	e.createUser("bob@example.com", "password-of-bob")
 	e.start("serve")
+	browsers := map[string]*browser{"alice": newBrowser(e), "bob": newBrowser(e)}
 	tokenFor := func(app oauthApp, who string) string {
-		cb := newBrowser(e).authorize(authorizeQuery(app, "s"), who+"@example.com", "password-of-"+who)
+		cb := browsers[who].authorize(authorizeQuery(app, "s"), who+"@example.com", "password-of-"+who)
 		status, _, tok := e.token(app, true, url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")}, "redirect_uri": {chatGPTCallback}})
 		if status != http.StatusOK {
 			t.Fatalf("token: %d %+v", status, tok)
@@ -130,6 +132,25 @@ func TestEndUserExportAndTheOperatorsExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	code, hdr, page := browsers["alice"].get("/oauth/account/export")
+	if code != http.StatusOK || hdr.Get("Content-Disposition") == "" {
+		t.Fatalf("the account page's download: %d %v", code, hdr)
+	}
+	if code, hdr, _ := newBrowser(e).get("/oauth/account/export"); code != http.StatusSeeOther || hdr.Get("Location") != "/oauth/account" {
+		t.Fatalf("the download without a session: %d %v", code, hdr)
+	}
+	for _, doc := range []string{out, page} {
+		checkAlicesExport(t, doc, alice, gptA.AppID, gptB.AppID)
+	}
+	if _, err := e.cli("users", "export", "--email", "nobody@example.com"); err == nil {
+		t.Fatal("exporting an unknown user succeeded")
+	}
+}
+
+// checkAlicesExport checks a whole-user export holds alice's two memories,
+// one per GPT.
+func checkAlicesExport(t *testing.T, out, alice, appA, appB string) {
+	t.Helper()
 	var all struct {
 		UserID       string       `json:"user_id"`
 		Email        string       `json:"email"`
@@ -137,7 +158,7 @@ func TestEndUserExportAndTheOperatorsExport(t *testing.T) {
 		Complete     bool         `json:"complete"`
 	}
 	if err := json.Unmarshal([]byte(out), &all); err != nil {
-		t.Fatalf("users export printed %q: %v", out, err)
+		t.Fatalf("the export %q: %v", out, err)
 	}
 	got := map[string]string{}
 	for _, app := range all.Applications {
@@ -147,10 +168,7 @@ func TestEndUserExportAndTheOperatorsExport(t *testing.T) {
 		got[app.AppID] = app.Memories[0].Content
 	}
 	if all.UserID != alice || all.Email != "alice@example.com" || !all.Complete || len(got) != 2 ||
-		got[gptA.AppID] != "alice told GPT A" || got[gptB.AppID] != "alice told GPT B" {
-		t.Fatalf("users export: %+v", all)
-	}
-	if _, err := e.cli("users", "export", "--email", "nobody@example.com"); err == nil {
-		t.Fatal("exporting an unknown user succeeded")
+		got[appA] != "alice told GPT A" || got[appB] != "alice told GPT B" {
+		t.Fatalf("alice's whole export: %+v", all)
 	}
 }

@@ -3,13 +3,17 @@ package service
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/jwt"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/export"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/oauth"
 )
 
@@ -51,6 +55,11 @@ func (s *Service) newAuthorizationServer() (*oauth.Server, error) {
 		Health:          func(ctx context.Context) error { return s.pool.Ping(ctx) },
 		Logger:          s.log,
 		Upstream:        s.upstreamSignIn(),
+		Export: func(ctx context.Context, w io.Writer, userID, email string) error {
+			_, err := export.User(ctx, w, export.Queries{Spaces: s.app.Queries.MemorySpacesOfUser, Exports: s.app.Queries.ExportMemories},
+				userID, email, "account-export-"+uuid.NewString())
+			return err
+		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("CUSTOM_GPT_PUBLIC_URL: %w", err)

@@ -116,6 +116,21 @@ func NewContent(content string) (string, error) {
 // retry of an accepted write), and no fact needs it.
 func hasNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }
 
+// PublicMetadata is a memory's metadata as its owner sees it: without the
+// tags the service keeps for itself (the source, the application, the
+// operation; the conversation is the caller's own).
+func PublicMetadata(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		switch k {
+		case TagSource, TagAppID, TagOperationID:
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
 // Tags returns the metadata stored with the memory: the caller's keys plus the
 // service's own, which always win.
 func (d Draft) Tags(scope Scope, operationID string) map[string]any {

@@ -59,17 +59,7 @@ func (s *Server) searchMemories(w http.ResponseWriter, r *http.Request) {
 
 // publicMetadata hides the service's own bookkeeping tags, except the
 // conversation id, which the caller set.
-func publicMetadata(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		switch k {
-		case memory.TagSource, memory.TagAppID, memory.TagOperationID:
-			continue
-		}
-		out[k] = v
-	}
-	return out
-}
+func publicMetadata(m map[string]any) map[string]any { return memory.PublicMetadata(m) }
 
 func timeOrNil(t time.Time) *time.Time {
 	if t.IsZero() {

@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"io"
 	"net/http"
 	"slices"
 	"time"
@@ -11,6 +12,9 @@ import (
 // PathAccount is the page where a signed-in end user sees the GPTs they have
 // connected and disconnects any of them.
 const PathAccount = "/oauth/account"
+
+// PathAccountExport downloads everything the signed-in user stored.
+const PathAccountExport = "/oauth/account/export"
 
 // connection is one GPT as the account page shows it: every live grant of the
 // user to that application, merged.
@@ -104,4 +108,37 @@ func (p *pages) unavailable(w http.ResponseWriter, r *http.Request, err error) {
 		p.logger.ErrorContext(r.Context(), "account page", "error", err)
 	}
 	p.fail(w, http.StatusServiceUnavailable, "Something went wrong", "Please try again later.")
+}
+
+// exportAccount downloads every memory the signed-in user stored, in every
+// application, with its history, as one JSON document: their own copy, to take
+// elsewhere. A link (GET) is enough: another site can start the download but
+// not read it. Without a session it goes to the account page, to sign in.
+func (p *pages) exportAccount(w http.ResponseWriter, r *http.Request) {
+	s, signedIn := p.session(r)
+	if !signedIn || p.export == nil {
+		http.Redirect(w, r, PathAccount, http.StatusSeeOther)
+		return
+	}
+	out := &countingWriter{w: w}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Disposition", `attachment; filename="my-memories.json"`)
+	w.Header().Set("Cache-Control", "no-store")
+	err := p.export(r.Context(), out, s.UserID, s.Email)
+	if err != nil && out.n == 0 {
+		w.Header().Del("Content-Disposition")
+		p.unavailable(w, r, err)
+	}
+}
+
+// countingWriter tells whether anything was written yet.
+type countingWriter struct {
+	w io.Writer
+	n int
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n += n
+	return n, err
 }

@@ -1,12 +1,14 @@
 package oauth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"embed"
 	"encoding/base64"
 	"errors"
 	"html/template"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -46,6 +48,7 @@ type pages struct {
 	respondCode func(w http.ResponseWriter, r *http.Request, req *oauth.AuthRequest) // zitadel's code response
 	logger      *slog.Logger
 	upstream    *upstreamSignIn // nil: no upstream OpenID provider configured
+	export      func(ctx context.Context, w io.Writer, userID, email string) error
 }
 
 func (p *pages) routes(r chi.Router) {
@@ -55,6 +58,7 @@ func (p *pages) routes(r chi.Router) {
 	r.Post(PathConsent, p.submitConsent)
 	r.Get(PathAccount, p.showAccount)
 	r.Post(PathAccount, p.submitAccount)
+	r.Get(PathAccountExport, p.exportAccount)
 	if p.upstream != nil {
 		p.upstream.routes(r)
 	}

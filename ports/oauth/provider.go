@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -58,6 +59,9 @@ type Config struct {
 	Logger      *slog.Logger
 	// Upstream, when set, offers sign-in through an upstream OpenID provider.
 	Upstream *Upstream
+	// Export writes, as one JSON document, every memory the end user stored
+	// in every application; the account page offers it as a download.
+	Export func(ctx context.Context, w io.Writer, userID, email string) error
 }
 
 // Server is the mounted authorization server.
@@ -115,7 +119,7 @@ func New(cfg Config) (*Server, error) {
 		limits:   limits{limiter: cfg.Limiter},
 	}
 	pages := &pages{store: cfg.Store, apps: cfg.Apps, users: cfg.Users, sessions: cfg.Sessions, limiter: cfg.LoginLimiter,
-		now: now, secure: issuer.Scheme == "https", logger: cfg.Logger,
+		now: now, secure: issuer.Scheme == "https", logger: cfg.Logger, export: cfg.Export,
 		respondCode: func(w http.ResponseWriter, r *http.Request, req *oauth.AuthRequest) {
 			op.AuthResponse(authRequest{req}, provider, w, r)
 		}}

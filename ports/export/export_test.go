@@ -1,4 +1,4 @@
-package http
+package export_test
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/export"
 )
 
 // An export the Memory Bank breaks off mid-way is still one valid JSON
@@ -25,15 +26,15 @@ func TestExportBrokenOffStaysValidJSON(t *testing.T) {
 	}
 	var out bytes.Buffer
 	out.WriteString(`{"app_id":"app-1","memories":`)
-	broke, err := WriteExportedMemories(&out, memories, nil)
+	broke, err := export.Memories(&out, memories, nil)
 	if err != nil || broke == nil {
 		t.Fatalf("broke %v, write error %v", broke, err)
 	}
-	out.Write(ExportTail(broke))
+	out.Write(export.Tail(broke))
 	var doc struct {
-		Memories []exportedMemory `json:"memories"`
-		Complete bool             `json:"complete"`
-		Error    string           `json:"error"`
+		Memories []export.Memory `json:"memories"`
+		Complete bool            `json:"complete"`
+		Error    string          `json:"error"`
 	}
 	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
 		t.Fatalf("not JSON: %v: %s", err, out.Bytes())
