@@ -383,7 +383,7 @@ func TestTaskfile(t *testing.T) {
 		t.FailNow()
 	}
 
-	const testCmd = "go test -race -count=1 ./..."
+	const testCmd = "go test -race -count=1 -timeout 30m ./..."
 	if !slices.ContainsFunc(tf.Tasks["test"].commands(), func(c string) bool { return strings.Contains(c, testCmd) }) {
 		t.Errorf("Taskfile.yml: task test does not run %q (cmds %q)", testCmd, tf.Tasks["test"].commands())
 	}
