@@ -149,6 +149,12 @@ func TestComposeFile(t *testing.T) {
 	if !slices.ContainsFunc(api.Ports, func(p types.ServicePortConfig) bool { return p.Target == 8080 }) {
 		t.Errorf("service api: container port 8080 not published (ports = %+v)", api.Ports)
 	}
+	// The admin surface is not on the public port: its own listener, reachable
+	// from the host's loopback only.
+	if got := envValue(api, "CUSTOM_GPT_ADMIN_ADDR"); got != "0.0.0.0:9090" ||
+		!slices.ContainsFunc(api.Ports, func(p types.ServicePortConfig) bool { return p.Target == 9090 && p.HostIP == "127.0.0.1" }) {
+		t.Errorf("service api: CUSTOM_GPT_ADMIN_ADDR = %q and ports %+v, want the admin listener on 9090 published on 127.0.0.1 only", got, api.Ports)
+	}
 	if api.HealthCheck == nil || !slices.Contains([]string(api.HealthCheck.Test), binaryPath) {
 		t.Errorf("service api: healthcheck should run %s itself (the scratch image has no curl), got %+v", binaryPath, api.HealthCheck)
 	}
