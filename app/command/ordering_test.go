@@ -2,6 +2,7 @@ package command_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
@@ -90,5 +91,50 @@ func TestOrder_laterCorrectionStays(t *testing.T) {
 	}
 	if got, _ := bank.content(id); got != "lives in Berlin" {
 		t.Fatalf("the memory reads %q, want the later correction", got)
+	}
+}
+
+// A create parked in the dead letters, then replayed after a forget accepted
+// after it has run, must not bring the memory back: it ends failed as
+// superseded, and the Memory Bank holds nothing of the scope.
+func TestOrder_replayedCreateOlderThanAForgetIsSuperseded(t *testing.T) {
+	t.Parallel()
+
+	db, bank := newFakeDB(), newFakeBank()
+	scope := mustScope(t, "app-1", "alice")
+	create := accept(t, db, "op-create", "app-1", "alice")
+	forget := acceptForget(t, db, "op-forget", "app-1", "alice")
+	ctx := context.Background()
+
+	// The create exhausts its retries and is parked; the forget then runs.
+	if err := command.NewFailOperationHandler(db, db.sender(), nil, nil).Handle(ctx, command.FailOperation{
+		OperationID: "op-create", Reason: "the Memory Bank was down",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := command.NewForgetMemoriesHandler(db, db.sender(), bank, db, command.WorkerConfig{}, nil, nil).Handle(ctx, forget); err != nil {
+		t.Fatal(err)
+	}
+	if s := db.operation("op-forget").Status(); s != operation.StatusSucceeded {
+		t.Fatalf("the forget ended %s", s)
+	}
+
+	payload, _ := json.Marshal(events.CreateMemory{Version: events.Version, OperationID: "op-create", AppID: "app-1", EndUser: "alice",
+		Content: create.Content, RequestID: create.RequestID, AcceptedAt: create.AcceptedAt})
+	letters := &fakeLetters{letters: map[string]command.DeadLetter{"1-0": {
+		ID: "1-0", Command: "CreateMemory", OperationID: "op-create", AppID: "app-1", EndUser: "alice", Payload: payload,
+	}}}
+	if _, err := command.NewDeadLetterAdmin(db, letters, &fakeSender{}).Replay(ctx, "1-0"); err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+	if err := command.NewCreateMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{}, nil, nil).Handle(ctx, create); err != nil {
+		t.Fatalf("the replayed create: %v", err)
+	}
+	op := db.operation("op-create")
+	if op.Status() != operation.StatusFailed || op.Failure().Code != operation.FailureSuperseded {
+		t.Fatalf("the replayed create ended %s %+v, want failed as superseded", op.Status(), op.Failure())
+	}
+	if n := bank.count(scope); n != 0 {
+		t.Fatalf("the Memory Bank holds %d memories of the forgotten scope", n)
 	}
 }
