@@ -2,13 +2,11 @@ package messaging
 
 import (
 	"encoding/json"
-	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
@@ -20,33 +18,11 @@ const purgeForgottenHandler = "PurgeForgotten"
 
 // NewForgottenRouter purges, after each successful forget or delete, the
 // copies of the forgotten text the service keeps outside the Memory Bank.
-// A failure is retried in place, then the event is nacked and comes back.
 func NewForgottenRouter(cfg Config, application app.Application, logger watermill.LoggerAdapter) (*message.Router, error) {
-	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 30 * time.Second}, logger)
-	if err != nil {
-		return nil, err
-	}
-	router.AddMiddleware(
-		middleware.Recoverer,
-		middleware.Retry{
-			MaxRetries: 3, InitialInterval: 100 * time.Millisecond, MaxInterval: time.Second, Multiplier: 2,
-			RandomizationFactor: 0.3, ResetContextOnRetry: true, Logger: logger,
-		}.Middleware,
-	)
-	for _, name := range []string{events.Name(events.MemoriesForgotten{}), events.Name(events.MemoryDeleted{})} {
-		handler := purgeForgottenHandler + "." + name
-		sub, err := redis.NewSubscriber(cfg.Redis, redis.SubscriberConfig{
-			ConsumerGroup:   cfg.Topics.ConsumerGroup(purgeForgottenHandler),
-			Consumer:        consumerName(cfg.Consumer, handler),
-			ClaimIdle:       cfg.ClaimIdle,
-			NackResendSleep: max(cfg.NackSleep, time.Second),
-		}, logger)
-		if err != nil {
-			return nil, err
-		}
-		router.AddConsumerHandler(handler, cfg.Topics.Event(name), sub, purgeForgotten(application, name, logger))
-	}
-	return router, nil
+	names := []string{events.Name(events.MemoriesForgotten{}), events.Name(events.MemoryDeleted{})}
+	return newEventRouter(cfg, logger, purgeForgottenHandler, names, func(name string) message.NoPublishHandlerFunc {
+		return purgeForgotten(application, name, logger)
+	})
 }
 
 func purgeForgotten(a app.Application, name string, logger watermill.LoggerAdapter) message.NoPublishHandlerFunc {

@@ -12,7 +12,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/webhook"
@@ -34,35 +33,11 @@ var WebhookEvents = []string{
 }
 
 // NewWebhookRouter consumes the webhook events and queues a delivery for
-// each, when its application has a webhook. A failure (Postgres down) is
-// retried in place, then the message is nacked and comes back: an event is
-// never dropped for a transient fault.
+// each, when its application has a webhook.
 func NewWebhookRouter(cfg Config, application app.Application, logger watermill.LoggerAdapter) (*message.Router, error) {
-	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 30 * time.Second}, logger)
-	if err != nil {
-		return nil, err
-	}
-	router.AddMiddleware(
-		middleware.Recoverer,
-		middleware.Retry{
-			MaxRetries: 3, InitialInterval: 100 * time.Millisecond, MaxInterval: time.Second, Multiplier: 2,
-			RandomizationFactor: 0.3, ResetContextOnRetry: true, Logger: logger,
-		}.Middleware,
-	)
-	for _, name := range WebhookEvents {
-		handler := scheduleWebhooksHandler + "." + name
-		sub, err := redis.NewSubscriber(cfg.Redis, redis.SubscriberConfig{
-			ConsumerGroup:   cfg.Topics.ConsumerGroup(scheduleWebhooksHandler),
-			Consumer:        consumerName(cfg.Consumer, handler),
-			ClaimIdle:       cfg.ClaimIdle,
-			NackResendSleep: max(cfg.NackSleep, time.Second),
-		}, logger)
-		if err != nil {
-			return nil, err
-		}
-		router.AddConsumerHandler(handler, cfg.Topics.Event(name), sub, scheduleWebhook(application, name, logger))
-	}
-	return router, nil
+	return newEventRouter(cfg, logger, scheduleWebhooksHandler, WebhookEvents, func(name string) message.NoPublishHandlerFunc {
+		return scheduleWebhook(application, name, logger)
+	})
 }
 
 // scheduleWebhook translates an event message: its UUID is the event id
