@@ -94,17 +94,12 @@ func TestLostAnswerIsStoredOnceInALargeScope(t *testing.T) {
 				e.start("serve")
 
 				e.bank.LoseNextAnswers(1, loss)
-				code, _, body := e.call("POST", "/api/v1/memories", app.APIKey, map[string]any{"content": "the answer to this one is lost"})
-				if code != http.StatusAccepted {
-					t.Fatalf("create: %d %v", code, body)
-				}
-				opID := body["operation_id"].(string)
-				e.eventually("the create succeeds", func() bool { return e.operationStatus(app.APIKey, opID) == "succeeded" })
+				opID := e.acceptCreate(app.APIKey, "the answer to this one is lost")
+				op := e.succeeded(app.APIKey, opID)
 				all, tagged := bankHolds(e, app.AppID, opID)
 				if tagged != 1 || all != largeScope+1 {
 					t.Fatalf("the Memory Bank holds %d memories of the operation (%d in all), want 1 (%d)", tagged, all, largeScope+1)
 				}
-				_, _, op := e.call("GET", "/api/v1/operations/"+opID, app.APIKey, nil)
 				if ids := op["memory_ids"].([]any); len(ids) != 1 {
 					t.Fatalf("operation memory ids %v", ids)
 				}
@@ -147,21 +142,13 @@ func TestForgetFinishesInALargeScope(t *testing.T) {
 			e.start("serve")
 			var created []string
 			for i := range 5 {
-				code, _, body := e.call("POST", "/api/v1/memories", app.APIKey, map[string]any{"content": fmt.Sprintf("stored through the service %d", i)})
-				if code != http.StatusAccepted {
-					t.Fatalf("create: %d %v", code, body)
-				}
-				created = append(created, body["operation_id"].(string))
+				created = append(created, e.acceptCreate(app.APIKey, fmt.Sprintf("stored through the service %d", i)))
 			}
 			for _, op := range created {
-				e.eventually("the creates succeed", func() bool { return e.operationStatus(app.APIKey, op) == "succeeded" })
+				e.succeeded(app.APIKey, op)
 			}
 
-			code, _, body := e.call("DELETE", "/api/v1/memories", app.APIKey, nil)
-			if code != http.StatusAccepted {
-				t.Fatalf("forget: %d %v", code, body)
-			}
-			opID := body["operation_id"].(string)
+			opID := e.accept("DELETE", "/api/v1/memories", app.APIKey, nil)
 			deadline := time.Now().Add(2 * time.Minute)
 			for e.operationStatus(app.APIKey, opID) == "pending" {
 				if time.Now().After(deadline) {
@@ -202,13 +189,7 @@ func TestInferenceIsVisible(t *testing.T) {
 			e.start("serve")
 			for _, facts := range []int{2, 0} {
 				e.bank.SetInferredFacts(facts)
-				code, _, body := e.call("POST", "/api/v1/memories", app.APIKey, map[string]any{"content": fmt.Sprintf("moved to Lisbon, likes surfing (%d)", facts)})
-				if code != http.StatusAccepted {
-					t.Fatalf("create: %d %v", code, body)
-				}
-				opID := body["operation_id"].(string)
-				e.eventually("the create succeeds", func() bool { return e.operationStatus(app.APIKey, opID) == "succeeded" })
-				_, _, op := e.call("GET", "/api/v1/operations/"+opID, app.APIKey, nil)
+				op := e.succeeded(app.APIKey, e.acceptCreate(app.APIKey, fmt.Sprintf("moved to Lisbon, likes surfing (%d)", facts)))
 				ids := op["memory_ids"].([]any)
 				if len(ids) != facts {
 					t.Fatalf("%d facts: operation %v", facts, op)

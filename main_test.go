@@ -275,6 +275,43 @@ func (e *env) operationStatus(token, opID string) string {
 	return body["status"].(string)
 }
 
+// accept sends a write and returns its operation id; it must be accepted.
+func (e *env) accept(method, path, token string, body any) string {
+	e.t.Helper()
+	code, _, reply := e.call(method, path, token, body)
+	if code != http.StatusAccepted {
+		e.t.Fatalf("%s %s: %d %v", method, path, code, reply)
+	}
+	return reply["operation_id"].(string)
+}
+
+// finished waits until the operation ends and returns it.
+func (e *env) finished(token, opID string) map[string]any {
+	e.t.Helper()
+	var op map[string]any
+	e.eventually("operation "+opID+" ends", func() bool {
+		_, _, op = e.call("GET", "/api/v1/operations/"+opID, token, nil)
+		return op["status"] != "pending"
+	})
+	return op
+}
+
+// succeeded waits until the operation ends, which must be a success.
+func (e *env) succeeded(token, opID string) map[string]any {
+	e.t.Helper()
+	op := e.finished(token, opID)
+	if op["status"] != "succeeded" {
+		e.t.Fatalf("operation %s ended %v", opID, op)
+	}
+	return op
+}
+
+// acceptCreate accepts one memory and returns its operation id.
+func (e *env) acceptCreate(apiKey, content string) string {
+	e.t.Helper()
+	return e.accept("POST", "/api/v1/memories", apiKey, map[string]any{"content": content})
+}
+
 func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")

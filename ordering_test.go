@@ -8,37 +8,6 @@ import (
 	"time"
 )
 
-// accept sends a write and returns its operation id; it must be accepted.
-func (e *env) accept(method, path, token string, body any) string {
-	e.t.Helper()
-	code, _, reply := e.call(method, path, token, body)
-	if code != http.StatusAccepted {
-		e.t.Fatalf("%s %s: %d %v", method, path, code, reply)
-	}
-	return reply["operation_id"].(string)
-}
-
-// finished waits until the operation ends and returns it.
-func (e *env) finished(token, opID string) map[string]any {
-	e.t.Helper()
-	var op map[string]any
-	e.eventually("operation "+opID+" ends", func() bool {
-		_, _, op = e.call("GET", "/api/v1/operations/"+opID, token, nil)
-		return op["status"] != "pending"
-	})
-	return op
-}
-
-// succeeded waits until the operation ends, which must be a success.
-func (e *env) succeeded(token, opID string) map[string]any {
-	e.t.Helper()
-	op := e.finished(token, opID)
-	if op["status"] != "succeeded" {
-		e.t.Fatalf("operation %s ended %v", opID, op)
-	}
-	return op
-}
-
 // bankTexts is what the Memory Bank holds of one application's scope.
 func bankTexts(e *env, appID string) []string {
 	var out []string

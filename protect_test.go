@@ -35,16 +35,6 @@ func (e *env) protectMetric(series string) float64 {
 	return -1
 }
 
-// acceptCreate accepts one memory and returns its operation id.
-func (e *env) acceptCreate(apiKey, content string) string {
-	e.t.Helper()
-	code, _, body := e.call("POST", "/api/v1/memories", apiKey, map[string]any{"content": content})
-	if code != http.StatusAccepted {
-		e.t.Fatalf("create %q: %d %v", content, code, body)
-	}
-	return body["operation_id"].(string)
-}
-
 // While the breaker is open a search answers 503 at once, with the time left
 // until the breaker lets a probe through, and never reaches the Memory Bank.
 func TestSearchAnswers503WhileBreakerOpen(t *testing.T) {

@@ -23,7 +23,7 @@ func TestWebhookSecretCopiedToAnotherEndpointSignsNothing(t *testing.T) {
 	e.setWebhook(attacker.AppID, hook.srv.URL)
 	victimSecret := e.setWebhook(victim.AppID, "https://hooks.example.com/victim")
 	e.start("serve")
-	e.storeMemory(attacker.APIKey, "an event of the attacker's own")
+	e.acceptCreate(attacker.APIKey, "an event of the attacker's own")
 	e.eventually("the attacker's webhook arrives", func() bool { return len(hook.requests()) == 1 })
 	var delivery string
 	e.eventually("the delivery is recorded", func() bool {

@@ -95,7 +95,7 @@ func TestRewrapKeepsTokensAndWebhookSecrets(t *testing.T) {
 	if code, _, body := e.call("GET", "/api/v1/memories", tok.AccessToken, nil); code != http.StatusOK {
 		t.Fatalf("a token signed before the rewrap: %d %v", code, body)
 	}
-	e.storeMemory(app.APIKey, "after the rewrap")
+	e.acceptCreate(app.APIKey, "after the rewrap")
 	e.eventually("the webhook arrives", func() bool { return len(hook.requests()) == 1 })
 	req := hook.requests()[0]
 	for _, s := range []string{old, rotated.Secret} {
@@ -167,7 +167,7 @@ func TestPlaintextSecretsFromBeforeAreEncryptedAtStart(t *testing.T) {
 	if code, _, body := e.call("GET", "/api/v1/memories", tok.AccessToken, nil); code != http.StatusOK {
 		t.Fatalf("a token of the key from before: %d %v", code, body)
 	}
-	e.storeMemory(app.APIKey, "after the upgrade")
+	e.acceptCreate(app.APIKey, "after the upgrade")
 	e.eventually("the webhook arrives", func() bool { return len(hook.requests()) == 1 })
 	wh, _ := standardwebhooks.NewWebhook(secret)
 	if err := wh.Verify(hook.requests()[0].body, hook.requests()[0].header); err != nil {

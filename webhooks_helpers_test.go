@@ -154,16 +154,6 @@ func (e *env) setWebhook(appID, url string) string {
 	return r.Secret
 }
 
-// storeMemory asks the API to store one memory and returns its operation id.
-func (e *env) storeMemory(key, content string) string {
-	e.t.Helper()
-	code, _, body := e.call("POST", "/api/v1/memories", key, map[string]any{"content": content})
-	if code != http.StatusAccepted {
-		e.t.Fatalf("store: %d %v", code, body)
-	}
-	return body["operation_id"].(string)
-}
-
 type attemptOut struct {
 	Attempt     int       `json:"attempt"`
 	Manual      bool      `json:"manual"`

@@ -28,7 +28,7 @@ func TestWebhookSignedPostAfterCreate(t *testing.T) {
 	secret := e.setWebhook(app.AppID, hook.srv.URL+"/hooks")
 	e.start("serve")
 
-	opID := e.storeMemory(app.APIKey, "The user prefers aisle seats")
+	opID := e.acceptCreate(app.APIKey, "The user prefers aisle seats")
 	e.eventually("the webhook arrives", func() bool { return len(hook.requests()) == 1 })
 	req := hook.requests()[0]
 
@@ -97,7 +97,7 @@ func TestWebhookSecretRotation(t *testing.T) {
 	e.start("api")
 	e.startWorker(service.WithClock(clock.Now))
 
-	e.storeMemory(app.APIKey, "first")
+	e.acceptCreate(app.APIKey, "first")
 	e.eventually("the first webhook arrives", func() bool { return len(hook.requests()) == 1 })
 	first := hook.requests()[0]
 	if n := len(strings.Fields(first.header.Get("webhook-signature"))); n != 2 {
@@ -111,7 +111,7 @@ func TestWebhookSecretRotation(t *testing.T) {
 	}
 
 	clock.Advance(25 * time.Hour)
-	e.storeMemory(app.APIKey, "second")
+	e.acceptCreate(app.APIKey, "second")
 	e.eventually("the second webhook arrives", func() bool { return len(hook.requests()) == 2 })
 	second := hook.requests()[1]
 	if n := len(strings.Fields(second.header.Get("webhook-signature"))); n != 1 {
@@ -150,7 +150,7 @@ func TestWebhookRetriesUntilSuccess(t *testing.T) {
 	e.start("api")
 	e.startWorker(service.WithClock(clock.Now))
 
-	e.storeMemory(app.APIKey, "retry me")
+	e.acceptCreate(app.APIKey, "retry me")
 	var d deliveriesOut
 	e.eventually("the first attempt is recorded", func() bool {
 		d = e.deliveries(app.AppID)
@@ -200,7 +200,7 @@ func TestWebhookGoneDisablesEndpoint(t *testing.T) {
 	e.setWebhook(app.AppID, hook.srv.URL)
 	e.start("serve")
 
-	e.storeMemory(app.APIKey, "one")
+	e.acceptCreate(app.APIKey, "one")
 	var d deliveriesOut
 	e.eventually("the endpoint is disabled", func() bool {
 		d = e.deliveries(app.AppID)
@@ -211,7 +211,7 @@ func TestWebhookGoneDisablesEndpoint(t *testing.T) {
 		t.Fatalf("after a 410: %+v", d)
 	}
 
-	e.storeMemory(app.APIKey, "two")
+	e.acceptCreate(app.APIKey, "two")
 	rdb := redistest.Client(t)
 	e.eventually("the second event is consumed", func() bool { return e.eventsConsumedForWebhooks(rdb, "MemoryCreated", 2) })
 	if d := e.deliveries(app.AppID); len(d.Deliveries) != 1 || len(hook.requests()) != 1 {
@@ -243,7 +243,7 @@ func TestWebhookHonoursRetryAfter(t *testing.T) {
 	e.start("api")
 	e.startWorker(service.WithClock(clock.Now))
 
-	e.storeMemory(app.APIKey, "later please")
+	e.acceptCreate(app.APIKey, "later please")
 	var d deliveriesOut
 	e.eventually("the first attempt is recorded", func() bool {
 		d = e.deliveries(app.AppID)
@@ -276,7 +276,7 @@ func TestWebhookRedirectIsAFailure(t *testing.T) {
 	e.setWebhook(app.AppID, hook.srv.URL)
 	e.start("serve")
 
-	e.storeMemory(app.APIKey, "go away")
+	e.acceptCreate(app.APIKey, "go away")
 	var d deliveriesOut
 	e.eventually("the attempt is recorded", func() bool {
 		d = e.deliveries(app.AppID)
@@ -304,7 +304,7 @@ func TestWebhookRedeliverThroughTheCLI(t *testing.T) {
 	e.setWebhook(app.AppID, hook.srv.URL)
 	e.start("serve")
 
-	e.storeMemory(app.APIKey, "again")
+	e.acceptCreate(app.APIKey, "again")
 	var d deliveriesOut
 	e.eventually("the failed attempt is recorded", func() bool {
 		d = e.deliveries(app.AppID)
@@ -367,7 +367,7 @@ func TestWebhookRefusesLoopbackAtConnectionTime(t *testing.T) {
 	}
 	e.start("serve")
 	for _, app := range apps {
-		e.storeMemory(app.APIKey, "reach inside")
+		e.acceptCreate(app.APIKey, "reach inside")
 	}
 	for i, app := range apps {
 		var d deliveriesOut
@@ -399,10 +399,10 @@ func TestWebhookIsolationBetweenApps(t *testing.T) {
 	none := e.createApp("App without webhook")
 	e.start("serve")
 
-	e.storeMemory(a.APIKey, "A's secret")
-	e.storeMemory(a.APIKey, "A's other secret")
-	e.storeMemory(b.APIKey, "B's secret")
-	e.storeMemory(none.APIKey, "nobody listens")
+	e.acceptCreate(a.APIKey, "A's secret")
+	e.acceptCreate(a.APIKey, "A's other secret")
+	e.acceptCreate(b.APIKey, "B's secret")
+	e.acceptCreate(none.APIKey, "nobody listens")
 	rdb := redistest.Client(t)
 	e.eventually("every event is consumed", func() bool { return e.eventsConsumedForWebhooks(rdb, "MemoryCreated", 4) })
 	e.eventually("the webhooks arrive", func() bool { return len(hookA.requests()) == 2 && len(hookB.requests()) == 1 })
