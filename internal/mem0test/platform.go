@@ -691,16 +691,10 @@ func (s *Server) platformHistory(w http.ResponseWriter, r *http.Request) {
 // 100, the page size of the other lists.
 func (s *Server) platformListV1(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	ids, err := platformIDs(func(k string) (string, bool) { return q.Get(k), q.Has(k) })
-	if err != nil {
-		s.writeError(w, http.StatusBadRequest, err.Error())
+	match, ok := s.v1Scope(w, func(k string) (string, bool) { return q.Get(k), q.Has(k) })
+	if !ok {
 		return
 	}
-	if ids.empty() {
-		s.writeError(w, http.StatusBadRequest, platformMissingID)
-		return
-	}
-	match := v1Scope(ids)
 	s.mu.Lock()
 	var items []any
 	for _, rec := range s.st.scan(-1, match) {
@@ -726,13 +720,23 @@ func (s *Server) platformListV1(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, http.StatusOK, append([]any{}, items...))
 }
 
-// v1Scope: the v1 routes match every entity id given.
-func v1Scope(ids entityIDs) pmatch {
+// v1Scope reads the entity ids of a v1 route, answering 400 when one is bad
+// or none is given: the v1 routes match every entity id given.
+func (s *Server) v1Scope(w http.ResponseWriter, get func(string) (string, bool)) (pmatch, bool) {
+	ids, err := platformIDs(get)
+	if err != nil {
+		s.writeError(w, http.StatusBadRequest, err.Error())
+		return nil, false
+	}
+	if ids.empty() {
+		s.writeError(w, http.StatusBadRequest, platformMissingID)
+		return nil, false
+	}
 	return func(r *record) bool {
 		have := idsOf(r.payload)
 		return (ids.user == "" || have.user == ids.user) && (ids.agent == "" || have.agent == ids.agent) &&
 			(ids.app == "" || have.app == ids.app) && (ids.run == "" || have.run == ids.run)
-	}
+	}, true
 }
 
 // platformSearchOld is the deprecated POST /v1/memories/search/ (top-level ids, no
@@ -760,16 +764,9 @@ func (s *Server) platformSearchOld(w http.ResponseWriter, r *http.Request, v2 bo
 			return
 		}
 	} else {
-		ids, err := platformIDs(bodyString(body))
-		if err != nil {
-			s.writeError(w, http.StatusBadRequest, err.Error())
+		if match, ok = s.v1Scope(w, bodyString(body)); !ok {
 			return
 		}
-		if ids.empty() {
-			s.writeError(w, http.StatusBadRequest, platformMissingID)
-			return
-		}
-		match = v1Scope(ids)
 		if md, ok := body["metadata"].(map[string]any); ok {
 			extra, err := metadataCondition(md)
 			if err != nil {
