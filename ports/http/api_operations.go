@@ -79,7 +79,7 @@ func (s *Server) operations() []apiOperation {
 					},
 				},
 			},
-			responses: map[int]response{http.StatusOK: {description: "One page of memories.", body: listMemoriesResponse{}}},
+			responses: map[int]response{http.StatusOK: {description: "One page of memories.", body: memoryPage{}}},
 			handler:   s.listMemories,
 		},
 		{
@@ -151,7 +151,7 @@ func (s *Server) operations() []apiOperation {
 				Tags:        []string{"memories"},
 				Parameters:  []*huma.Param{memoryIDParam("whose history to show")},
 			},
-			responses: map[int]response{http.StatusOK: {description: "The memory's changes.", body: memoryHistoryResponse{}}},
+			responses: map[int]response{http.StatusOK: {description: "The memory's changes.", body: memoryHistory{}}},
 			handler:   s.memoryHistory,
 		},
 		{

@@ -109,7 +109,7 @@ func fitResults(resp *searchResponse) bool {
 
 // fitChanges cuts the contents of a history, then leaves out its newest
 // changes, until it fits.
-func fitChanges(resp *memoryHistoryResponse) bool {
+func fitChanges(resp *memoryHistory) bool {
 	cut := fitter{
 		n:     len(resp.Changes),
 		text:  func(i int) []*string { return []*string{&resp.Changes[i].OldContent, &resp.Changes[i].NewContent} },

@@ -25,7 +25,7 @@ func TestAnswersFitTheModelsContext(t *testing.T) {
 	}
 	assertFits(t, search)
 
-	list := listMemoriesResponse{NextCursor: "c"}
+	list := memoryPage{NextCursor: "c"}
 	for range 100 {
 		list.Memories = append(list.Memories, memoryItem{MemoryID: "m", Content: long, Metadata: bigMeta()})
 	}
@@ -34,7 +34,7 @@ func TestAnswersFitTheModelsContext(t *testing.T) {
 	}
 	assertFits(t, list)
 
-	hist := memoryHistoryResponse{MemoryID: "m"}
+	hist := memoryHistory{MemoryID: "m"}
 	for range 300 {
 		hist.Changes = append(hist.Changes, memoryChange{Event: "UPDATE", OldContent: long, NewContent: long})
 	}

@@ -25,7 +25,9 @@ type memoryItem struct {
 	Truncated bool           `json:"truncated" doc:"True when content or metadata was cut to keep the answer small." example:"false"`
 }
 
-type listMemoriesResponse struct {
+// memoryPage and memoryHistory are not named <operation>Response: client
+// generators (oapi-codegen) give that name to their own response wrappers.
+type memoryPage struct {
 	Memories   []memoryItem `json:"memories" doc:"The caller's memories, newest first."`
 	NextCursor string       `json:"next_cursor,omitempty" doc:"Pass as cursor to get the next page; absent on the last page." example:"eyJvIjoyMH0"`
 	Truncated  bool         `json:"truncated" doc:"True when contents were cut to keep the answer under 100,000 characters." example:"false"`
@@ -43,7 +45,7 @@ type memoryChange struct {
 	CreatedAt  *time.Time `json:"created_at" nullable:"true" example:"2026-11-26T11:00:00Z"`
 }
 
-type memoryHistoryResponse struct {
+type memoryHistory struct {
 	MemoryID  string         `json:"memory_id" example:"5b7e2a1c-3d4f-4e5a-8b9c-0d1e2f3a4b5c"`
 	Changes   []memoryChange `json:"changes" doc:"The memory's changes, oldest first."`
 	Truncated bool           `json:"truncated" doc:"True when contents were cut or the newest changes left out to keep the answer small." example:"false"`
@@ -75,7 +77,7 @@ func (s *Server) listMemories(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	resp := listMemoriesResponse{Memories: make([]memoryItem, 0, len(got.Records)), NextCursor: got.NextCursor}
+	resp := memoryPage{Memories: make([]memoryItem, 0, len(got.Records)), NextCursor: got.NextCursor}
 	for _, rec := range got.Records {
 		resp.Memories = append(resp.Memories, toItem(rec))
 	}
@@ -107,7 +109,7 @@ func (s *Server) memoryHistory(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	resp := memoryHistoryResponse{MemoryID: id, Changes: make([]memoryChange, 0, len(changes))}
+	resp := memoryHistory{MemoryID: id, Changes: make([]memoryChange, 0, len(changes))}
 	for _, c := range changes {
 		resp.Changes = append(resp.Changes, memoryChange{
 			ChangeID: c.ID, Event: c.Event, OldContent: c.OldContent, NewContent: c.NewContent, CreatedAt: timeOrNil(c.CreatedAt),
