@@ -42,6 +42,15 @@ func TestOpenAPIDocument(t *testing.T) {
 	if responseProblems(v, mustRequest(e.base+"/api/v1/memories"), bad) == "" {
 		t.Error("a list answer that breaks its schema passed validation")
 	}
+	// And it refuses a problem status the operation does not declare.
+	d, err := parseDocument(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	post, _ := http.NewRequest(http.MethodPost, e.base+"/api/v1/memories", nil)
+	if declaresStatus(d.model, mustRequest(e.base+"/api/v1/memories"), http.StatusConflict) || !declaresStatus(d.model, post, http.StatusConflict) {
+		t.Error("a 409 is declared by listMemories or not by createMemory")
+	}
 
 	var doc map[string]any
 	if err := json.Unmarshal(raw, &doc); err != nil {

@@ -103,7 +103,7 @@ func (s *Server) newAPI(r chi.Router) huma.API {
 		} else {
 			mws = append(mws, read)
 		}
-		if o.op.Method != http.MethodGet && o.idempotent {
+		if o.takesKey() {
 			// After authenticate, which the router runs first: keys are scoped to the caller.
 			mws = append(mws, idem)
 			o.op.Parameters = append(o.op.Parameters, idempotencyKeyParam())
@@ -121,8 +121,12 @@ type apiOperation struct {
 	consequential bool
 	request       any // the body's type, nil without one
 	responses     map[int]response
+	problems      []problemCase // its handler's own, beside those of the middleware (problemCases)
 	handler       http.HandlerFunc
 }
+
+// takesKey reports whether the Idempotency-Key middleware runs for o.
+func (o apiOperation) takesKey() bool { return o.op.Method != http.MethodGet && o.idempotent }
 
 type response struct {
 	description string
@@ -151,12 +155,13 @@ func register(api huma.API, o apiOperation, scope string, mws []func(http.Handle
 		}
 		op.Responses[itoa(status)] = r
 	}
+	for status, r := range problemResponses(reg, o.problemCases()) {
+		op.Responses[status] = r
+	}
 	op.Responses[itoa(http.StatusTooManyRequests)] = rateLimitedResponse(reg)
 	op.Responses["default"] = &huma.Response{
-		Description: "An RFC 9457 problem: type names the error (urn:custom-gpt-adapter:problem:<slug>), field the part of the request at fault.",
-		Content: map[string]*huma.MediaType{"application/problem+json": {
-			Schema: reg.Schema(reflect.TypeOf(problem{}), true, ""),
-		}},
+		Description: "An unexpected error (500). Every problem is RFC 9457: type names the error (urn:custom-gpt-adapter:problem:<slug>), field the part of the request at fault.",
+		Content:     problemContent(reg),
 	}
 	h := o.handler
 	huma.Register(api, op, func(ctx context.Context, _ *struct{}) (*huma.StreamResponse, error) {

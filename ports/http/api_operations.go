@@ -18,6 +18,13 @@ func memoryIDParam(what string) *huma.Param {
 	}
 }
 
+// Problems the handlers add to those of the middleware.
+var (
+	memoryNotFound    = problemCase{http.StatusNotFound, "no memory has this id in the caller's memory space"}
+	memoryIDInvalid   = problemCase{http.StatusUnprocessableEntity, "memory_id cannot name a memory (over 128 characters)"}
+	operationNotFound = problemCase{http.StatusNotFound, "no operation of the caller has this id"}
+)
+
 var acceptedResponse = map[int]response{
 	http.StatusAccepted: {
 		description: "Accepted: the work runs in the background; follow operation_id with getOperation.",
@@ -42,6 +49,7 @@ func (s *Server) operations() []apiOperation {
 			idempotent: true, // a replayed search is neither audited nor published twice
 			request:    searchRequest{},
 			responses:  map[int]response{http.StatusOK: {description: "The matches, best first.", body: searchResponse{}}},
+			problems:   []problemCase{{http.StatusUnprocessableEntity, "query is empty, over 2000 characters or not text, or limit is not 1 to 50"}},
 			handler:    s.searchMemories,
 		},
 		{
@@ -55,6 +63,7 @@ func (s *Server) operations() []apiOperation {
 			write: true, idempotent: true,
 			request:   createMemoryRequest{},
 			responses: acceptedResponse,
+			problems:  []problemCase{{http.StatusUnprocessableEntity, "content, metadata or conversation_id breaks a rule (field names which)"}},
 			handler:   s.createMemory,
 		},
 		{
@@ -80,6 +89,7 @@ func (s *Server) operations() []apiOperation {
 				},
 			},
 			responses: map[int]response{http.StatusOK: {description: "One page of memories.", body: memoryPage{}}},
+			problems:  []problemCase{{http.StatusUnprocessableEntity, "limit is not a whole number, or cursor is not the next_cursor of an earlier page"}},
 			handler:   s.listMemories,
 		},
 		{
@@ -102,6 +112,7 @@ func (s *Server) operations() []apiOperation {
 				Parameters:  []*huma.Param{memoryIDParam("to read")},
 			},
 			responses: map[int]response{http.StatusOK: {description: "The memory.", body: memoryItem{}}},
+			problems:  []problemCase{memoryNotFound},
 			handler:   s.getMemory,
 		},
 		{
@@ -116,7 +127,9 @@ func (s *Server) operations() []apiOperation {
 			write: true, idempotent: true, consequential: true,
 			request:   updateMemoryRequest{},
 			responses: acceptedResponse,
-			handler:   s.updateMemory,
+			problems: []problemCase{memoryNotFound, memoryIDInvalid,
+				{http.StatusUnprocessableEntity, "content is empty, over 16384 characters or not text"}},
+			handler: s.updateMemory,
 		},
 		{
 			op: huma.Operation{
@@ -129,6 +142,7 @@ func (s *Server) operations() []apiOperation {
 			},
 			write: true, idempotent: true, consequential: true,
 			responses: acceptedResponse,
+			problems:  []problemCase{memoryNotFound, memoryIDInvalid},
 			handler:   s.deleteMemory,
 		},
 		{
@@ -152,6 +166,7 @@ func (s *Server) operations() []apiOperation {
 				Parameters:  []*huma.Param{memoryIDParam("whose history to show")},
 			},
 			responses: map[int]response{http.StatusOK: {description: "The memory's changes.", body: memoryHistory{}}},
+			problems:  []problemCase{memoryNotFound},
 			handler:   s.memoryHistory,
 		},
 		{
@@ -169,6 +184,7 @@ func (s *Server) operations() []apiOperation {
 				}},
 			},
 			responses: map[int]response{http.StatusOK: {description: "The operation.", body: operationResponse{}}},
+			problems:  []problemCase{operationNotFound},
 			handler:   s.getOperation,
 		},
 	}

@@ -3,7 +3,6 @@ package http
 import (
 	"fmt"
 	"net/http"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -175,8 +174,6 @@ func rateLimitedResponse(reg huma.Registry) *huma.Response {
 	return &huma.Response{
 		Description: "Too many requests: the GPT's or this user's request budget is spent. Wait Retry-After seconds, then retry the same call.",
 		Headers:     headers,
-		Content: map[string]*huma.MediaType{"application/problem+json": {
-			Schema: reg.Schema(reflect.TypeOf(problem{}), true, ""),
-		}},
+		Content:     problemContent(reg),
 	}
 }
