@@ -28,6 +28,18 @@ const (
 	securityAPIKey = "apiKey"
 )
 
+// Tags group the operations in the document; each is declared with a
+// description in newAPI.
+const (
+	tagMemories   = "memories"
+	tagOperations = "operations"
+)
+
+// licenseName is the license info.license states. The repository has no
+// LICENSE file, so no license is granted: all rights are reserved until one is
+// chosen, and this names that state rather than inventing a grant.
+const licenseName = "All rights reserved (no license granted)"
+
 // chiMiddlewareKey holds, in an operation's Metadata, the chi middleware that
 // runs before its handler.
 const chiMiddlewareKey = "chi-middleware"
@@ -62,6 +74,14 @@ func (s *Server) newAPI(r chi.Router) huma.API {
 				Version: "1.0.0",
 				Description: "Long-term memory for a Custom GPT: search what the user told it before, store new facts, " +
 					"list, correct and forget them. Writes are asynchronous: they answer 202 with an operation to follow.",
+				// The operator runs the service; their privacy policy (/privacy,
+				// which they replace with their own) says how to reach them.
+				Contact: &huma.Contact{Name: "The operator of this service", URL: public + "/privacy"},
+				License: &huma.License{Name: licenseName},
+			},
+			Tags: []*huma.Tag{
+				{Name: tagMemories, Description: "What the user told the GPT to remember: search, store, list, read, correct, forget, export."},
+				{Name: tagOperations, Description: "The background work a write starts: follow it until it succeeds or fails."},
 			},
 			Servers: []*huma.Server{{URL: public}},
 			Components: &huma.Components{
@@ -110,7 +130,18 @@ func (s *Server) newAPI(r chi.Router) huma.API {
 		}
 		register(api, o, scope, mws)
 	}
+	dropHumaErrorSchemas(api.OpenAPI().Components.Schemas)
 	return api
+}
+
+// dropHumaErrorSchemas removes the schemas of huma's own error model, which
+// huma.Register adds for every operation: no response here uses them, as
+// every problem is ours (problem.go), and unused schemas would become dead
+// types in generated clients.
+func dropHumaErrorSchemas(reg huma.Registry) {
+	for _, t := range []reflect.Type{reflect.TypeOf(huma.ErrorModel{}), reflect.TypeOf(huma.ErrorDetail{})} {
+		delete(reg.Map(), huma.DefaultSchemaNamer(t, ""))
+	}
 }
 
 // apiOperation is one /api/v1 operation: its document and its handler.

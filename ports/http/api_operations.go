@@ -44,7 +44,7 @@ func (s *Server) operations() []apiOperation {
 				Summary: "Search the user's memories",
 				Description: "Call before answering whenever what the user said earlier may matter (preferences, facts, plans). " +
 					"Returns the best matching memories with a relevance_score from 0 to 1 and created_at, to tell old from new.",
-				Tags: []string{"memories"},
+				Tags: []string{tagMemories},
 			},
 			idempotent: true, // a replayed search is neither audited nor published twice
 			request:    searchRequest{},
@@ -58,7 +58,7 @@ func (s *Server) operations() []apiOperation {
 				Summary: "Remember a new fact",
 				Description: "Call when the user shares a lasting fact or preference worth remembering, or asks you to remember something. " +
 					"Answers 202 with an operation_id at once; the memory is stored in the background (see getOperation).",
-				Tags: []string{"memories"},
+				Tags: []string{tagMemories},
 			},
 			write: true, idempotent: true,
 			request:   createMemoryRequest{},
@@ -72,7 +72,7 @@ func (s *Server) operations() []apiOperation {
 				Summary: "List the user's memories",
 				Description: "Call when the user asks what you remember about them. Returns their memories newest first, " +
 					"a page at a time; pass next_cursor as cursor for the next page.",
-				Tags: []string{"memories"},
+				Tags: []string{tagMemories},
 				Parameters: []*huma.Param{
 					{
 						Name: "limit", In: "query",
@@ -98,7 +98,7 @@ func (s *Server) operations() []apiOperation {
 				Summary: "Export every memory (a download; not for conversations)",
 				Description: "Do not call this in a conversation: it returns everything the user has stored, with every change, " +
 					"as one large JSON document, for the user to take elsewhere. Use listMemories to show memories.",
-				Tags: []string{"memories"},
+				Tags: []string{tagMemories},
 			},
 			responses: map[int]response{http.StatusOK: {description: "Every memory of the caller, streamed.", body: exportDocument{}}},
 			handler:   s.exportMemories,
@@ -108,7 +108,7 @@ func (s *Server) operations() []apiOperation {
 				OperationID: "getMemory", Method: http.MethodGet, Path: "/api/v1/memories/{memory_id}",
 				Summary:     "Read one memory",
 				Description: "Call to read one memory in full by its id. Returns its content, metadata and when it was created and last updated.",
-				Tags:        []string{"memories"},
+				Tags:        []string{tagMemories},
 				Parameters:  []*huma.Param{memoryIDParam("to read")},
 			},
 			responses: map[int]response{http.StatusOK: {description: "The memory.", body: memoryItem{}}},
@@ -121,7 +121,7 @@ func (s *Server) operations() []apiOperation {
 				Summary: "Correct a memory",
 				Description: "Call when the user corrects something you remember; replaces the memory's content. " +
 					"Answers 202 with an operation_id; the change is made in the background (see getOperation).",
-				Tags:       []string{"memories"},
+				Tags:       []string{tagMemories},
 				Parameters: []*huma.Param{memoryIDParam("to correct")},
 			},
 			write: true, idempotent: true, consequential: true,
@@ -137,7 +137,7 @@ func (s *Server) operations() []apiOperation {
 				Summary: "Forget one memory",
 				Description: "Call when the user asks you to forget one thing, after confirming with them. " +
 					"Answers 202 with an operation_id; the memory is deleted in the background (see getOperation).",
-				Tags:       []string{"memories"},
+				Tags:       []string{tagMemories},
 				Parameters: []*huma.Param{memoryIDParam("to forget")},
 			},
 			write: true, idempotent: true, consequential: true,
@@ -151,7 +151,7 @@ func (s *Server) operations() []apiOperation {
 				Summary: "Forget everything about the user",
 				Description: "Call only when the user explicitly asks you to forget everything, after confirming. " +
 					"Answers 202 with an operation_id; getOperation then reports how many memories were removed.",
-				Tags: []string{"memories"},
+				Tags: []string{tagMemories},
 			},
 			write: true, idempotent: true, consequential: true,
 			responses: acceptedResponse,
@@ -162,7 +162,7 @@ func (s *Server) operations() []apiOperation {
 				OperationID: "memoryHistory", Method: http.MethodGet, Path: "/api/v1/memories/{memory_id}/history",
 				Summary:     "Show how a memory changed",
 				Description: "Call when the user asks how or when a memory changed. Returns its changes oldest first: ADD, UPDATE or DELETE, with the content before and after.",
-				Tags:        []string{"memories"},
+				Tags:        []string{tagMemories},
 				Parameters:  []*huma.Param{memoryIDParam("whose history to show")},
 			},
 			responses: map[int]response{http.StatusOK: {description: "The memory's changes.", body: memoryHistory{}}},
@@ -175,7 +175,7 @@ func (s *Server) operations() []apiOperation {
 				Summary: "Follow a write until it is done",
 				Description: "Call after createMemory, updateMemory, deleteMemory or forgetAllMemories to learn whether the work is done. " +
 					"status is pending, succeeded or failed; call again a few seconds later while pending.",
-				Tags: []string{"operations"},
+				Tags: []string{tagOperations},
 				Parameters: []*huma.Param{{
 					Name: "operation_id", In: "path", Required: true,
 					Description: "The operation_id a write answered with.",

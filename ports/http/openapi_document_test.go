@@ -2,6 +2,7 @@ package http
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -100,6 +101,62 @@ func TestDocumentDeclaresEveryProblem(t *testing.T) {
 				t.Errorf("%s: %s is not a problem", where, status)
 			}
 		}
+	}
+}
+
+// Tags are declared with a description and each is used; schemas are only
+// those the document refers to (huma's ErrorModel and ErrorDetail are not);
+// info names a license and a contact.
+func TestDocumentDeclaresTagsLicenseContactAndNoUnusedSchema(t *testing.T) {
+	t.Parallel()
+	d := readServedDocument(t)
+
+	declared := map[string]bool{}
+	for _, tag := range d.Tags {
+		if tag.Description == "" {
+			t.Errorf("tag %q has no description", tag.Name)
+		}
+		declared[tag.Name] = true
+	}
+	used := map[string]bool{}
+	for where, op := range d.operations() {
+		if len(op.Tags) == 0 {
+			t.Errorf("%s has no tag", where)
+		}
+		for _, tag := range op.Tags {
+			used[tag] = true
+			if !declared[tag] {
+				t.Errorf("%s: tag %q is not declared", where, tag)
+			}
+		}
+	}
+	for tag := range declared {
+		if !used[tag] {
+			t.Errorf("tag %q is declared but not used", tag)
+		}
+	}
+
+	refs := regexp.MustCompile(`"#/components/schemas/([^"]+)"`).FindAllSubmatch(d.raw, -1)
+	referred := map[string]bool{}
+	for _, m := range refs {
+		referred[string(m[1])] = true
+	}
+	for name := range d.Components.Schemas {
+		if !referred[name] {
+			t.Errorf("schema %s is in components but nothing refers to it", name)
+		}
+	}
+	for _, huma := range []string{"ErrorModel", "ErrorDetail"} {
+		if _, ok := d.Components.Schemas[huma]; ok {
+			t.Errorf("huma's %s is still in components", huma)
+		}
+	}
+
+	if l := d.Info.License; l == nil || l.Name == "" {
+		t.Error("info.license has no name")
+	}
+	if c := d.Info.Contact; c == nil || c.Name == "" || !strings.HasPrefix(c.URL, "https://memory.example.com/") {
+		t.Errorf("info.contact %+v: want a name and a URL of the service", c)
 	}
 }
 
