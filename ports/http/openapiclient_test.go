@@ -34,13 +34,15 @@ func TestGeneratedGoClientCompiles(t *testing.T) {
 	if err := os.WriteFile(spec, servedDocument(t), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// Run from this package's directory, inside the module whose go.mod pins the tool.
-	run(t, "", goBin, "tool", "oapi-codegen", "-generate", "types,client", "-package", "memoryclient",
+	// Run from this package's directory, inside the module whose go.mod pins
+	// the tool; a missing module comes from the module proxy, checked against go.sum.
+	goCmd(t, "", nil, goBin, "tool", "oapi-codegen", "-generate", "types,client", "-package", "memoryclient",
 		"-o", filepath.Join(dir, "client.gen.go"), spec)
 
 	// A module of its own with this module's requirements and sums, so the
-	// build resolves exactly the versions pinned here, from the module cache.
-	root := strings.TrimSpace(run(t, "", goBin, "env", "GOMOD"))
+	// build resolves exactly the versions pinned here. Offline: what it needs
+	// is what this test's own build needed, already in the module cache.
+	root := strings.TrimSpace(goCmd(t, "", nil, goBin, "env", "GOMOD"))
 	mod, err := os.ReadFile(root)
 	if err != nil {
 		t.Fatal(err)
@@ -56,8 +58,9 @@ func TestGeneratedGoClientCompiles(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	run(t, dir, goBin, "build", "./...")
-	run(t, dir, goBin, "vet", "./...")
+	offline := []string{"GOPROXY=off"}
+	goCmd(t, dir, offline, goBin, "build", "./...")
+	goCmd(t, dir, offline, goBin, "vet", "./...")
 }
 
 // servedDocument is /openapi.json as the router serves it.
@@ -73,13 +76,13 @@ func servedDocument(t *testing.T) []byte {
 	return rec.Body.Bytes()
 }
 
-// run runs a go command in dir (this package's directory when empty), offline
-// but for the module cache, and returns its output; a failure fails the test.
-func run(t *testing.T, dir, name string, args ...string) string {
+// goCmd runs a go command in dir (this package's directory when empty), with
+// env added and no workspace, and returns its output; a failure fails the test.
+func goCmd(t *testing.T, dir string, env []string, name string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOWORK=off")
+	cmd.Env = append(append(os.Environ(), "GOWORK=off"), env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
