@@ -171,12 +171,12 @@ func (s *Service) application(bank, workerBank memoryBank) (app.Application, err
 	l := s.log
 	// Commands are queued after their operation commits, each as one stream
 	// entry the operation notes (see LostCommands).
-	bus := redis.NewCommandBus(redis.NewCommandPublisher(s.redis), s.topics, messaging.Marshaler)
+	bus := redis.NewCommandBus(redis.NewCommandPublisher(s.redis), s.topics, events.Marshaler)
 	s.commands = newCommandQueue(bus, postgres.NewCommandEntries(s.pool), l, s.registry)
 	s.memories = postgres.NewMemoryRegistry(s.pool)
 	dl := s.deadLetters()
 	s.registerDeadLetterDepth(dl)
-	outbox := postgres.NewOutbox(s.topics, messaging.Marshaler, s.wlog)
+	outbox := postgres.NewOutbox(s.topics, events.Marshaler, s.wlog)
 	tx := postgres.NewTransactor(s.pool, outbox)
 	// Refused requests are audited in batches: a flood of 429s costs a few
 	// commits a second, not one per request.

@@ -20,22 +20,22 @@ const poisonHandlerName = "FailPoisoned"
 var poisoned = map[string]func(*message.Message) (command.FailOperation, error){
 	events.Name(events.CreateMemory{}): func(msg *message.Message) (command.FailOperation, error) {
 		var c events.CreateMemory
-		err := Marshaler.Unmarshal(msg, &c)
+		err := events.Marshaler.Unmarshal(msg, &c)
 		return command.FailOperation{OperationID: c.OperationID, RequestID: c.RequestID}, err
 	},
 	events.Name(events.UpdateMemory{}): func(msg *message.Message) (command.FailOperation, error) {
 		var c events.UpdateMemory
-		err := Marshaler.Unmarshal(msg, &c)
+		err := events.Marshaler.Unmarshal(msg, &c)
 		return command.FailOperation{OperationID: c.OperationID, RequestID: c.RequestID, MemoryID: c.MemoryID}, err
 	},
 	events.Name(events.DeleteMemory{}): func(msg *message.Message) (command.FailOperation, error) {
 		var c events.DeleteMemory
-		err := Marshaler.Unmarshal(msg, &c)
+		err := events.Marshaler.Unmarshal(msg, &c)
 		return command.FailOperation{OperationID: c.OperationID, RequestID: c.RequestID, MemoryID: c.MemoryID}, err
 	},
 	events.Name(events.ForgetMemories{}): func(msg *message.Message) (command.FailOperation, error) {
 		var c events.ForgetMemories
-		err := Marshaler.Unmarshal(msg, &c)
+		err := events.Marshaler.Unmarshal(msg, &c)
 		return command.FailOperation{OperationID: c.OperationID, RequestID: c.RequestID}, err
 	},
 }
@@ -59,7 +59,7 @@ func NewPoisonRouter(cfg Config, application app.Application, logger watermill.L
 		return nil, err
 	}
 	router.AddConsumerHandler(poisonHandlerName, cfg.Topics.Poison(), sub, func(msg *message.Message) error {
-		name := Marshaler.NameFromMessage(msg)
+		name := events.Marshaler.NameFromMessage(msg)
 		decode, ok := poisoned[name]
 		if !ok {
 			// Nothing this version can end: nacked, it would come back forever.

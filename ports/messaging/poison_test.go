@@ -18,8 +18,8 @@ func TestEveryCommandCanBeFailedFromThePoisonStream(t *testing.T) {
 		t.Errorf("%d command handlers, %d poison decoders", len(handlers), len(poisoned))
 	}
 	for _, h := range handlers {
-		if _, ok := poisoned[Marshaler.Name(h.NewCommand())]; !ok {
-			t.Errorf("no poison decoder for %s", Marshaler.Name(h.NewCommand()))
+		if _, ok := poisoned[events.Marshaler.Name(h.NewCommand())]; !ok {
+			t.Errorf("no poison decoder for %s", events.Marshaler.Name(h.NewCommand()))
 		}
 	}
 }
@@ -41,11 +41,11 @@ func TestPoisonedCommandsDecodeToFailOperation(t *testing.T) {
 			command.FailOperation{OperationID: "op-4", RequestID: "r-4"}},
 	}
 	for _, tt := range tests {
-		msg, err := Marshaler.Marshal(tt.cmd)
+		msg, err := events.Marshaler.Marshal(tt.cmd)
 		if err != nil {
 			t.Fatal(err)
 		}
-		name := Marshaler.NameFromMessage(msg)
+		name := events.Marshaler.NameFromMessage(msg)
 		if name != events.Name(tt.cmd) {
 			t.Errorf("message named %q, want %q", name, events.Name(tt.cmd))
 		}

@@ -52,10 +52,6 @@ type RetryConfig struct {
 	MaxInterval     time.Duration
 }
 
-// Marshaler names messages by their Go type name (not the package path), so
-// moving a package never renames a stream.
-var Marshaler = cqrs.JSONMarshaler{GenerateName: cqrs.StructName}
-
 // NewCommandRouter builds the router that runs command handlers. Each command is
 // retried with exponential backoff and jitter; one that still fails is moved to
 // the poison stream, where NewPoisonRouter ends its operation.
@@ -103,7 +99,7 @@ func NewCommandRouter(cfg Config, application app.Application, poison message.Pu
 			// The group is named after the command, not the handler instance, so
 			// every instance of every replica shares one group.
 			return redis.NewSubscriber(cfg.Redis, redis.SubscriberConfig{
-				ConsumerGroup:   cfg.Topics.ConsumerGroup(Marshaler.Name(p.Handler.NewCommand())),
+				ConsumerGroup:   cfg.Topics.ConsumerGroup(events.Marshaler.Name(p.Handler.NewCommand())),
 				Consumer:        consumerName(cfg.Consumer, p.HandlerName),
 				ClaimIdle:       cfg.ClaimIdle,
 				NackResendSleep: cfg.NackSleep,
@@ -111,7 +107,7 @@ func NewCommandRouter(cfg Config, application app.Application, poison message.Pu
 				Log:             cfg.Log,
 			}, logger)
 		},
-		Marshaler: strictMarshaler{Marshaler},
+		Marshaler: strictMarshaler{events.Marshaler},
 		Logger:    logger,
 	})
 	if err != nil {
