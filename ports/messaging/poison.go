@@ -7,7 +7,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
@@ -49,12 +48,11 @@ func NewPoisonRouter(cfg Config, application app.Application, logger watermill.L
 		return nil, err
 	}
 	router.AddMiddleware(middleware.Recoverer)
-	sub, err := redis.NewSubscriber(cfg.Redis, redis.SubscriberConfig{
-		ConsumerGroup:   cfg.Topics.ConsumerGroup(poisonHandlerName),
-		Consumer:        consumerName(cfg.Consumer, poisonHandlerName),
-		ClaimIdle:       cfg.ClaimIdle,
-		NackResendSleep: max(cfg.NackSleep, time.Second),
-	}, logger)
+	sub, err := cfg.Subscribe(Subscription{
+		ConsumerGroup: cfg.Topics.ConsumerGroup(poisonHandlerName),
+		Consumer:      consumerName(cfg.Consumer, poisonHandlerName),
+		NackSleep:     max(cfg.NackSleep, time.Second),
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"time"
 
@@ -15,7 +14,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
@@ -23,15 +21,12 @@ import (
 
 // Config tunes the worker.
 type Config struct {
-	Topics      events.Topics
-	Redis       *redis.Options
+	Topics events.Topics
+	// Subscribe opens the subscriber of every stream the routers read.
+	Subscribe   SubscriberFactory
 	Consumer    string // unique per process, e.g. host-pid
 	Concurrency int    // parallel consumers of each command stream
-	ClaimIdle   time.Duration
 	NackSleep   time.Duration
-	// Health learns whether each consumer can read its stream (readiness).
-	Health *redis.ConsumerHealth
-	Log    *slog.Logger
 	// HardStop ends when work in progress must stop: Grace after the worker
 	// was asked to stop (CUSTOM_GPT_SHUTDOWN_GRACE). Until then a handler that
 	// is running finishes; nil stops it with the routers.
@@ -98,14 +93,12 @@ func NewCommandRouter(cfg Config, application app.Application, poison message.Pu
 		SubscriberConstructor: func(p cqrs.CommandProcessorSubscriberConstructorParams) (message.Subscriber, error) {
 			// The group is named after the command, not the handler instance, so
 			// every instance of every replica shares one group.
-			return redis.NewSubscriber(cfg.Redis, redis.SubscriberConfig{
-				ConsumerGroup:   cfg.Topics.ConsumerGroup(events.Marshaler.Name(p.Handler.NewCommand())),
-				Consumer:        consumerName(cfg.Consumer, p.HandlerName),
-				ClaimIdle:       cfg.ClaimIdle,
-				NackResendSleep: cfg.NackSleep,
-				Health:          cfg.Health,
-				Log:             cfg.Log,
-			}, logger)
+			return cfg.Subscribe(Subscription{
+				ConsumerGroup: cfg.Topics.ConsumerGroup(events.Name(p.Handler.NewCommand())),
+				Consumer:      consumerName(cfg.Consumer, p.HandlerName),
+				NackSleep:     cfg.NackSleep,
+				Commands:      true,
+			})
 		},
 		Marshaler: strictMarshaler{events.Marshaler},
 		Logger:    logger,
