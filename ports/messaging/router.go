@@ -109,7 +109,7 @@ func NewCommandRouter(cfg Config, application app.Application, poison message.Pu
 	// Concurrency consumers on each command stream, all in the stream's one group.
 	concurrency := max(cfg.Concurrency, 1)
 	for i := 1; i <= concurrency; i++ {
-		if err := processor.AddHandlers(commandHandlers(application, strconv.Itoa(i))...); err != nil {
+		if err := processor.AddHandlers(commandHandlers(application.Commands, strconv.Itoa(i))...); err != nil {
 			return nil, err
 		}
 	}
