@@ -10,11 +10,13 @@ import (
 )
 
 // Kind is one kind of operation: a write the API accepts at once and a
-// worker runs from its command, ending it with one of two events. Everything
-// that lists kinds derives from the table below: the commands a worker
+// worker runs from its command, ending it with one of two events. The
+// registries of kinds derive from the table below: the commands a worker
 // consumes and can park (NewCommand, CommandNames), the failure event of an
 // operation, the CloudEvent types, the events sent to webhooks and the
-// AsyncAPI document. docs/architecture.md says what else a new kind takes.
+// AsyncAPI document. Only the use cases are named by hand, where they are
+// wired and routed, and tests hold those lists to the table;
+// docs/architecture.md says what a new kind takes.
 type Kind struct {
 	Name    operation.Kind // as its operation records it
 	Action  audit.Action   // as its audit entry records it
