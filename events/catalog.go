@@ -1,14 +1,6 @@
 package events
 
-import (
-	_ "embed"
-	"go/ast"
-	"go/parser"
-	"go/token"
-	"strings"
-	"sync"
-	"time"
-)
+import "time"
 
 // Event is a payload published on an event stream. Every event says what it is
 // about and when it happened, so the publisher can set its CloudEvent subject
@@ -21,85 +13,39 @@ type Event interface {
 	EventTime() time.Time
 }
 
-// eventPayloads is the list of events, in the order of events.go. An event
-// that is not here cannot be published: the outbox asks for its CloudEvent
-// attributes and fails.
-var eventPayloads = []Event{
-	MemoryCreated{},
-	MemoryCreationFailed{},
-	MemoriesSearched{},
-	MemoryUpdated{},
-	MemoryUpdateFailed{},
-	MemoryDeleted{},
-	MemoryDeletionFailed{},
-	MemoriesForgotten{},
-	MemoriesForgettingFailed{},
-	MemoriesListed{},
-	MemoriesExported{},
-	MemoryRead{},
-	MemoryHistoryRead{},
-}
-
 // EventType describes one event for its subscribers.
 type EventType struct {
 	Name           string // the payload's name; its stream is Topics.Event(Name)
-	CloudEventType string
-	Description    string // the type's doc comment in events.go
+	CloudEventType string // stable, and part of the public contract
+	Description    string // what it tells a subscriber, for the AsyncAPI document
 	Payload        Event  // a zero value of the payload type
 }
 
-// EventTypes lists every event the service publishes. Documents for
-// subscribers (the AsyncAPI document) are built from it.
-func EventTypes() []EventType {
-	docs := eventDocs()
-	out := make([]EventType, 0, len(eventPayloads))
-	for _, p := range eventPayloads {
-		name := Name(p)
-		ceType, _ := CloudEventType(name)
-		out = append(out, EventType{Name: name, CloudEventType: ceType, Description: docs[name], Payload: p})
-	}
-	return out
+func event(payload Event, cloudEventType, description string) EventType {
+	return EventType{Name: Name(payload), CloudEventType: cloudEventType, Description: description, Payload: payload}
 }
 
-// eventsSource is events.go itself: its doc comments are the descriptions, so
-// the published documentation cannot drift from the code's.
-//
-//go:embed events.go
-var eventsSource []byte
+// reads are the events of the synchronous reads: they carry counts, never
+// contents. The events of operations are in the table of kinds.go.
+var reads = []EventType{
+	event(MemoriesSearched{}, "custom_gpt.memories.searched", "An application searched its memories. "+
+		"The query text is not included: it can hold personal data, and subscribers need only the fact."),
+	event(MemoriesListed{}, "custom_gpt.memories.listed",
+		"An application read a page of its memories. Like MemoriesSearched it carries counts, never contents."),
+	event(MemoriesExported{}, "custom_gpt.memories.exported", "An application, or an operator for an end user, "+
+		"began an export of every memory of one memory space with its history. Like the other reads it carries no contents."),
+	event(MemoryRead{}, "custom_gpt.memory.read",
+		"An application read one memory; Succeeded is false when it was missing or another scope's."),
+	event(MemoryHistoryRead{}, "custom_gpt.memory.history_read", "An application read the history of one memory."),
+}
 
-var eventDocs = sync.OnceValue(func() map[string]string {
-	f, err := parser.ParseFile(token.NewFileSet(), "events.go", eventsSource, parser.ParseComments)
-	if err != nil {
-		panic("events: parse embedded events.go: " + err.Error())
+// EventTypes lists every event the service publishes: the outcomes of every
+// kind of operation, then the reads. An event that is not here cannot be
+// published: the outbox asks for its CloudEvent attributes and fails.
+func EventTypes() []EventType {
+	out := make([]EventType, 0, 2*len(kinds)+len(reads))
+	for _, k := range kinds {
+		out = append(out, k.Succeeded, k.Failed)
 	}
-	docs := map[string]string{}
-	for _, d := range f.Decls {
-		g, ok := d.(*ast.GenDecl)
-		if !ok || g.Tok != token.TYPE {
-			continue
-		}
-		for _, s := range g.Specs {
-			ts := s.(*ast.TypeSpec)
-			doc := ts.Doc
-			if doc == nil {
-				doc = g.Doc
-			}
-			docs[ts.Name.Name] = describe(ts.Name.Name, doc.Text())
-		}
-	}
-	return docs
-})
-
-// describe turns "MemoryCreated: an operation stored its memory. Topic: …" into
-// "An operation stored its memory.": the name and the stream are said elsewhere.
-func describe(name, doc string) string {
-	doc = strings.Join(strings.Fields(doc), " ")
-	if i := strings.Index(doc, " Topic: "); i >= 0 {
-		doc = doc[:i]
-	}
-	doc = strings.TrimPrefix(doc, name+": ")
-	if doc == "" {
-		return ""
-	}
-	return strings.ToUpper(doc[:1]) + doc[1:]
+	return append(out, reads...)
 }

@@ -15,27 +15,17 @@ const (
 	CEDataContentType = "ce_datacontenttype"
 )
 
-// cloudEventTypes maps each event name to its CloudEvent type. Types are
-// stable and part of the public contract: webhooks send the same type.
-var cloudEventTypes = map[string]string{
-	Name(MemoryCreated{}):            "custom_gpt.memory.created",
-	Name(MemoryCreationFailed{}):     "custom_gpt.memory.creation_failed",
-	Name(MemoryUpdated{}):            "custom_gpt.memory.updated",
-	Name(MemoryUpdateFailed{}):       "custom_gpt.memory.update_failed",
-	Name(MemoryDeleted{}):            "custom_gpt.memory.deleted",
-	Name(MemoryDeletionFailed{}):     "custom_gpt.memory.deletion_failed",
-	Name(MemoriesForgotten{}):        "custom_gpt.memories.forgotten",
-	Name(MemoriesForgettingFailed{}): "custom_gpt.memories.forgetting_failed",
-	Name(MemoriesSearched{}):         "custom_gpt.memories.searched",
-	Name(MemoriesListed{}):           "custom_gpt.memories.listed",
-	Name(MemoriesExported{}):         "custom_gpt.memories.exported",
-	Name(MemoryRead{}):               "custom_gpt.memory.read",
-	Name(MemoryHistoryRead{}):        "custom_gpt.memory.history_read",
-}
-
 // CloudEventType is the CloudEvent type of the event named name, and whether
-// name is an event at all.
+// name is an event at all. Webhooks send the same type.
 func CloudEventType(name string) (string, bool) {
 	t, ok := cloudEventTypes[name]
 	return t, ok
 }
+
+var cloudEventTypes = func() map[string]string {
+	types := map[string]string{}
+	for _, et := range EventTypes() {
+		types[et.Name] = et.CloudEventType
+	}
+	return types
+}()

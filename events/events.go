@@ -2,7 +2,9 @@ package events
 
 import "time"
 
-// MemoryCreated: an operation stored its memory. Topic: <prefix>.events.MemoryCreated.
+// MemoryCreated ends a create_memory operation that succeeded. Every event
+// is on the stream <prefix>.events.<Name>; what it tells subscribers is in
+// the table of kinds.go (operations) or catalog.go (reads).
 type MemoryCreated struct {
 	Version     int      `json:"version"`
 	OperationID string   `json:"operation_id"`
@@ -16,8 +18,7 @@ type MemoryCreated struct {
 	OccurredAt time.Time `json:"occurred_at"`
 }
 
-// MemoryCreationFailed: an operation ended without storing its memory.
-// Topic: <prefix>.events.MemoryCreationFailed.
+// MemoryCreationFailed ends a create_memory operation that failed.
 type MemoryCreationFailed struct {
 	Version     int       `json:"version"`
 	OperationID string    `json:"operation_id"`
@@ -29,9 +30,7 @@ type MemoryCreationFailed struct {
 	OccurredAt  time.Time `json:"occurred_at"`
 }
 
-// MemoriesSearched: an application searched its memories. The query text is not
-// included: it can hold personal data, and subscribers need only the fact.
-// Topic: <prefix>.events.MemoriesSearched.
+// MemoriesSearched says an application searched its memories, never what for.
 type MemoriesSearched struct {
 	Version     int       `json:"version"`
 	AppID       string    `json:"app_id"`
@@ -42,8 +41,7 @@ type MemoriesSearched struct {
 	OccurredAt  time.Time `json:"occurred_at"`
 }
 
-// MemoryUpdated: an operation replaced the content of a memory.
-// Topic: <prefix>.events.MemoryUpdated.
+// MemoryUpdated ends an update_memory operation that succeeded.
 type MemoryUpdated struct {
 	Version     int       `json:"version"`
 	OperationID string    `json:"operation_id"`
@@ -54,8 +52,7 @@ type MemoryUpdated struct {
 	OccurredAt  time.Time `json:"occurred_at"`
 }
 
-// MemoryUpdateFailed: an update operation ended without changing its memory.
-// Topic: <prefix>.events.MemoryUpdateFailed.
+// MemoryUpdateFailed ends an update_memory operation that failed.
 type MemoryUpdateFailed struct {
 	Version     int       `json:"version"`
 	OperationID string    `json:"operation_id"`
@@ -68,8 +65,7 @@ type MemoryUpdateFailed struct {
 	OccurredAt  time.Time `json:"occurred_at"`
 }
 
-// MemoryDeleted: an operation deleted a memory, or found it already gone on a
-// retry of its own. Topic: <prefix>.events.MemoryDeleted.
+// MemoryDeleted ends a delete_memory operation that succeeded.
 type MemoryDeleted struct {
 	Version     int       `json:"version"`
 	OperationID string    `json:"operation_id"`
@@ -80,8 +76,7 @@ type MemoryDeleted struct {
 	OccurredAt  time.Time `json:"occurred_at"`
 }
 
-// MemoryDeletionFailed: a delete operation ended without deleting its memory.
-// Topic: <prefix>.events.MemoryDeletionFailed.
+// MemoryDeletionFailed ends a delete_memory operation that failed.
 type MemoryDeletionFailed struct {
 	Version     int       `json:"version"`
 	OperationID string    `json:"operation_id"`
@@ -94,9 +89,7 @@ type MemoryDeletionFailed struct {
 	OccurredAt  time.Time `json:"occurred_at"`
 }
 
-// MemoriesForgotten: an operation deleted every memory of a scope. Removed is how
-// many the attempt that finished found; a retry after an attempt that deleted
-// them but did not commit finds fewer. Topic: <prefix>.events.MemoriesForgotten.
+// MemoriesForgotten ends a forget_memories operation that succeeded.
 type MemoriesForgotten struct {
 	Version     int       `json:"version"`
 	OperationID string    `json:"operation_id"`
@@ -107,8 +100,7 @@ type MemoriesForgotten struct {
 	OccurredAt  time.Time `json:"occurred_at"`
 }
 
-// MemoriesForgettingFailed: a forget operation ended without deleting the scope's
-// memories. Topic: <prefix>.events.MemoriesForgettingFailed.
+// MemoriesForgettingFailed ends a forget_memories operation that failed.
 type MemoriesForgettingFailed struct {
 	Version     int       `json:"version"`
 	OperationID string    `json:"operation_id"`
@@ -120,9 +112,7 @@ type MemoriesForgettingFailed struct {
 	OccurredAt  time.Time `json:"occurred_at"`
 }
 
-// MemoriesListed: an application read a page of its memories. Like
-// MemoriesSearched it carries counts, never contents.
-// Topic: <prefix>.events.MemoriesListed.
+// MemoriesListed says an application read a page of its memories.
 type MemoriesListed struct {
 	Version     int       `json:"version"`
 	AppID       string    `json:"app_id"`
@@ -133,9 +123,7 @@ type MemoriesListed struct {
 	OccurredAt  time.Time `json:"occurred_at"`
 }
 
-// MemoriesExported: an application, or an operator for an end user, began
-// an export of every memory of one memory space with its history. Like the
-// other reads it carries no contents. Topic: <prefix>.events.MemoriesExported.
+// MemoriesExported says an export of one memory space began.
 type MemoriesExported struct {
 	Version    int       `json:"version"`
 	AppID      string    `json:"app_id"`
@@ -145,8 +133,7 @@ type MemoriesExported struct {
 	OccurredAt time.Time `json:"occurred_at"`
 }
 
-// MemoryRead: an application read one memory; Succeeded is false when it was
-// missing or another scope's. Topic: <prefix>.events.MemoryRead.
+// MemoryRead says an application read one memory.
 type MemoryRead struct {
 	Version    int       `json:"version"`
 	AppID      string    `json:"app_id"`
@@ -157,8 +144,7 @@ type MemoryRead struct {
 	OccurredAt time.Time `json:"occurred_at"`
 }
 
-// MemoryHistoryRead: an application read the history of one memory.
-// Topic: <prefix>.events.MemoryHistoryRead.
+// MemoryHistoryRead says an application read the history of one memory.
 type MemoryHistoryRead struct {
 	Version     int       `json:"version"`
 	AppID       string    `json:"app_id"`

@@ -171,12 +171,12 @@ func (s *Service) application(bank, workerBank memoryBank) (app.Application, err
 	l := s.log
 	// Commands are queued after their operation commits, each as one stream
 	// entry the operation notes (see LostCommands).
-	bus := redis.NewCommandBus(redis.NewCommandPublisher(s.redis), s.topics, messaging.Marshaler)
+	bus := redis.NewCommandBus(redis.NewCommandPublisher(s.redis), s.topics, events.Marshaler)
 	s.commands = newCommandQueue(bus, postgres.NewCommandEntries(s.pool), l, s.registry)
 	s.memories = postgres.NewMemoryRegistry(s.pool)
 	dl := s.deadLetters()
 	s.registerDeadLetterDepth(dl)
-	outbox := postgres.NewOutbox(s.topics, messaging.Marshaler, s.wlog)
+	outbox := postgres.NewOutbox(s.topics, events.Marshaler, s.wlog)
 	tx := postgres.NewTransactor(s.pool, outbox)
 	// Refused requests are audited in batches: a flood of 429s costs a few
 	// commits a second, not one per request.
@@ -327,12 +327,11 @@ func (s *Service) RunWorker(ctx context.Context) error {
 	})
 	host, _ := os.Hostname()
 	mcfg := messaging.Config{
-		Topics: s.topics, Redis: s.redisOpt,
+		Topics: s.topics, Subscribe: s.subscriber,
 		Consumer:    fmt.Sprintf("%s-%d-%s", host, os.Getpid(), watermill.NewShortUUID()[:6]),
-		Concurrency: s.cfg.WorkerConcurrency, ClaimIdle: s.cfg.WorkerClaimIdle, NackSleep: 500 * time.Millisecond,
+		Concurrency: s.cfg.WorkerConcurrency, NackSleep: 500 * time.Millisecond,
 		HoldBack: min(s.cfg.BreakerOpenTimeout, s.cfg.WorkerClaimIdle/2),
 		Retry:    messaging.RetryConfig{MaxRetries: s.cfg.RetryMax, InitialInterval: s.cfg.RetryInitial, MaxInterval: s.cfg.RetryMaxInterval},
-		Health:   s.consumers, Log: s.log,
 		HardStop: hardStop, Grace: s.cfg.ShutdownGrace,
 	}
 	poisonPub, err := redis.NewPublisher(s.redisOpt, 0, s.wlog)
@@ -432,6 +431,19 @@ func runRouter(ctx context.Context, r *message.Router) error {
 	}
 	closeErr := r.Close()
 	return errors.Join(<-done, closeErr)
+}
+
+// subscriber opens a Redis stream subscriber for the messaging port. The
+// readers of command streams report to readiness.
+func (s *Service) subscriber(sub messaging.Subscription) (message.Subscriber, error) {
+	cfg := redis.SubscriberConfig{
+		ConsumerGroup: sub.ConsumerGroup, Consumer: sub.Consumer, ClaimIdle: s.cfg.WorkerClaimIdle,
+		NackResendSleep: sub.NackSleep, Log: s.log,
+	}
+	if sub.Commands {
+		cfg.Health = s.consumers
+	}
+	return redis.NewSubscriber(s.redisOpt, cfg, s.wlog)
 }
 
 // commandTrimEvery is how often acknowledged commands are trimmed from their

@@ -18,7 +18,6 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/pgtest"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/messaging"
 )
 
 // Events committed concurrently, in transactions that overlap and commit out of
@@ -29,7 +28,7 @@ func TestForwarderRelaysCommittedEventsOnly(t *testing.T) {
 	defer cancel()
 	pool, _ := pgtest.NewPool(t)
 	topics := events.Topics{Prefix: redistest.Prefix(t)}
-	tr := postgres.NewTransactor(pool, postgres.NewOutbox(topics, messaging.Marshaler, nil))
+	tr := postgres.NewTransactor(pool, postgres.NewOutbox(topics, events.Marshaler, nil))
 
 	const committed = 40
 	var wg sync.WaitGroup

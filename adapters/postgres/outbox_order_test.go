@@ -15,7 +15,6 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/pgtest"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/messaging"
 )
 
 // Transactions that write events and commit out of order while the forwarder
@@ -35,7 +34,7 @@ func TestForwarderRelaysOutOfOrderCommitsOnce(t *testing.T) {
 	}
 	t.Cleanup(pool.Close)
 	topics := events.Topics{Prefix: redistest.Prefix(t)}
-	tr := postgres.NewTransactor(pool, postgres.NewOutbox(topics, messaging.Marshaler, nil))
+	tr := postgres.NewTransactor(pool, postgres.NewOutbox(topics, events.Marshaler, nil))
 
 	runForwarder(t, ctx, pool, topics, 5*time.Millisecond)
 

@@ -10,7 +10,6 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/pgtest"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/messaging"
 )
 
 // Pruning removes relayed rows only: a row the forwarder has not relayed yet
@@ -20,7 +19,7 @@ func TestPruneOutboxKeepsUnrelayedRows(t *testing.T) {
 	ctx := context.Background()
 	pool, _ := pgtest.NewPool(t)
 	topics := events.Topics{Prefix: redistest.Prefix(t)}
-	tr := postgres.NewTransactor(pool, postgres.NewOutbox(topics, messaging.Marshaler, nil))
+	tr := postgres.NewTransactor(pool, postgres.NewOutbox(topics, events.Marshaler, nil))
 	publish := func(op string) {
 		t.Helper()
 		if err := tr.InTx(ctx, func(ctx context.Context, tx command.Tx) error {

@@ -27,7 +27,7 @@ func acceptOp(t *testing.T, tr *postgres.Transactor, id, endUser string, kind op
 		t.Fatal(err)
 	}
 	mustTx(t, tr, func(ctx context.Context, tx command.Tx) error {
-		return tx.InsertOperation(ctx, op, &events.CreateMemory{Version: 1, OperationID: id, AppID: "app-1", EndUser: endUser, Content: "x"})
+		return tx.InsertOperation(ctx, op, &events.CreateMemory{Header: events.Header{Version: 1, OperationID: id, AppID: "app-1", EndUser: endUser}, Draft: memory.Draft{Content: "x"}})
 	})
 	return op
 }

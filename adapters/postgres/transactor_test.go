@@ -16,7 +16,6 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/pgtest"
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/messaging"
 )
 
 func newTransactor(t *testing.T) (*postgres.Transactor, *pgxpool.Pool) {
@@ -27,7 +26,7 @@ func newTransactor(t *testing.T) (*postgres.Transactor, *pgxpool.Pool) {
 	if err := postgres.NewApplicationRepository(pool).Add(context.Background(), app); err != nil {
 		t.Fatal(err)
 	}
-	outbox := postgres.NewOutbox(events.Topics{Prefix: "test"}, messaging.Marshaler, nil)
+	outbox := postgres.NewOutbox(events.Topics{Prefix: "test"}, events.Marshaler, nil)
 	return postgres.NewTransactor(pool, outbox), pool
 }
 

@@ -16,7 +16,6 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/pgtest"
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/messaging"
 )
 
 // A worker must wait out a database outage rather than spend a command's
@@ -32,7 +31,7 @@ func TestTransactorTellsAnUnreachableDatabase(t *testing.T) {
 		t.Fatalf("failed transaction on a reachable database: %v", err)
 	}
 
-	down := postgres.NewTransactor(unreachablePool(t), postgres.NewOutbox(events.Topics{Prefix: "test"}, messaging.Marshaler, nil))
+	down := postgres.NewTransactor(unreachablePool(t), postgres.NewOutbox(events.Topics{Prefix: "test"}, events.Marshaler, nil))
 	err = down.InTx(ctx, func(context.Context, command.Tx) error {
 		t.Error("the transaction ran without a database")
 		return nil
@@ -94,7 +93,7 @@ func TestTransactorTreatsNotNowAnswersAsUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(readOnly.Close)
-	ro := postgres.NewTransactor(readOnly, postgres.NewOutbox(events.Topics{Prefix: "test"}, messaging.Marshaler, nil))
+	ro := postgres.NewTransactor(readOnly, postgres.NewOutbox(events.Topics{Prefix: "test"}, events.Marshaler, nil))
 	err = ro.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
 		return tx.InsertAudit(ctx, audit.Entry{AppID: "app", Action: audit.ActionSearch, Status: audit.StatusSucceeded, RequestID: "r", OccurredAt: time.Now()})
 	})

@@ -11,29 +11,25 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/idempotency"
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 )
 
-func newDraft(t *testing.T) memory.Draft {
-	t.Helper()
-	d, err := memory.NewDraft("likes green tea", map[string]any{"topic": "drinks", "score": 3.5}, "conv-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
+// acceptCreate is a request to store the memory every test stores.
+func acceptCreate(a command.Acceptance) command.AcceptCreateMemory {
+	return command.AcceptCreateMemory{Acceptance: a, Content: "likes green tea",
+		Metadata: map[string]any{"topic": "drinks", "score": 3.5}, ConversationID: "conv-1"}
 }
 
 // accept runs AcceptCreateMemory against db and returns the command the worker
 // would receive, as the messaging port builds it from the payload.
-func accept(t *testing.T, db *fakeDB, opID, appID, endUser string) command.CreateMemory {
+func accept(t *testing.T, db *fakeDB, opID, appID, endUser string) events.CreateMemory {
 	t.Helper()
 	sender := &fakeSender{}
 	h := command.NewAcceptCreateMemoryHandler(db, sender, nil, nil)
-	err := h.Handle(context.Background(), command.AcceptCreateMemory{
-		OperationID: opID, AppID: appID, EndUser: endUser, Draft: newDraft(t), RequestID: "req-" + opID,
-	})
+	err := h.Handle(context.Background(), acceptCreate(command.Acceptance{
+		OperationID: opID, AppID: appID, EndUser: endUser, RequestID: "req-" + opID,
+	}))
 	if err != nil {
 		t.Fatalf("accept: %v", err)
 	}
@@ -41,11 +37,7 @@ func accept(t *testing.T, db *fakeDB, opID, appID, endUser string) command.Creat
 	if len(sent) != 1 {
 		t.Fatalf("accept sent %d commands, want 1", len(sent))
 	}
-	ev := sent[0].(*events.CreateMemory)
-	return command.CreateMemory{
-		OperationID: ev.OperationID, AppID: ev.AppID, EndUser: ev.EndUser, Content: ev.Content,
-		Metadata: ev.Metadata, ConversationID: ev.ConversationID, RequestID: ev.RequestID, AcceptedAt: ev.AcceptedAt,
-	}
+	return *sent[0].(*events.CreateMemory)
 }
 
 func TestAcceptCreateMemory_writesAndSends(t *testing.T) {
@@ -53,12 +45,10 @@ func TestAcceptCreateMemory_writesAndSends(t *testing.T) {
 
 	db, sender := newFakeDB(), &fakeSender{}
 	h := command.NewAcceptCreateMemoryHandler(db, sender, nil, nil)
-	draft := newDraft(t)
+	c := acceptCreate(command.Acceptance{OperationID: "op-1", AppID: "app-1", EndUser: "user-1", RequestID: "req-1"})
 	before := time.Now()
 
-	err := h.Handle(context.Background(), command.AcceptCreateMemory{
-		OperationID: "op-1", AppID: "app-1", EndUser: "user-1", Draft: draft, RequestID: "req-1",
-	})
+	err := h.Handle(context.Background(), c)
 	if err != nil {
 		t.Fatalf("Handle: %v", err)
 	}
@@ -91,8 +81,8 @@ func TestAcceptCreateMemory_writesAndSends(t *testing.T) {
 		t.Fatalf("sent %T, want *events.CreateMemory", sent[0])
 	}
 	if cmd.Version != events.Version || cmd.OperationID != "op-1" || cmd.AppID != "app-1" || cmd.EndUser != "user-1" ||
-		cmd.Content != draft.Content || cmd.ConversationID != "conv-1" || cmd.RequestID != "req-1" ||
-		!maps.Equal(cmd.Metadata, draft.Metadata) {
+		cmd.Draft.Content != c.Content || cmd.Draft.ConversationID != "conv-1" || cmd.RequestID != "req-1" ||
+		!maps.Equal(cmd.Draft.Metadata, c.Metadata) {
 		t.Errorf("command = %+v", cmd)
 	}
 	if cmd.AcceptedAt.Before(before) || cmd.AcceptedAt.After(time.Now()) || cmd.AcceptedAt.Location() != time.UTC {
@@ -116,9 +106,9 @@ func TestAcceptCreateMemory_queueFailureAfterCommitStillAccepts(t *testing.T) {
 	db, sender := newFakeDB(), &fakeSender{err: sendErr}
 	h := command.NewAcceptCreateMemoryHandler(db, sender, nil, nil)
 
-	err := h.Handle(context.Background(), command.AcceptCreateMemory{
-		OperationID: "op-1", AppID: "app-1", Draft: newDraft(t), RequestID: "req-1",
-	})
+	err := h.Handle(context.Background(), acceptCreate(command.Acceptance{
+		OperationID: "op-1", AppID: "app-1", RequestID: "req-1",
+	}))
 	if err != nil {
 		t.Fatalf("error = %v, want the operation accepted", err)
 	}
@@ -137,9 +127,9 @@ func TestAcceptCreateMemory_queuesAfterTheCommit(t *testing.T) {
 	db := newFakeDB()
 	var committedFirst bool
 	sender := &fakeSender{onSend: func(cmd any) { committedFirst = db.operation(events.OperationID(cmd)) != nil }}
-	err := command.NewAcceptCreateMemoryHandler(db, sender, nil, nil).Handle(context.Background(), command.AcceptCreateMemory{
-		OperationID: "op-1", AppID: "app-1", Draft: newDraft(t), RequestID: "req-1",
-	})
+	err := command.NewAcceptCreateMemoryHandler(db, sender, nil, nil).Handle(context.Background(), acceptCreate(command.Acceptance{
+		OperationID: "op-1", AppID: "app-1", RequestID: "req-1",
+	}))
 	if err != nil || len(sender.commands()) != 1 {
 		t.Fatalf("accept: %v, sent %v", err, sender.commands())
 	}
@@ -155,7 +145,7 @@ func TestAcceptCreateMemory_commitFailsIsUnavailable(t *testing.T) {
 	db.beforeCommit = func(*fakeTx) error { return errCommit }
 	h := command.NewAcceptCreateMemoryHandler(db, sender, nil, nil)
 
-	err := h.Handle(context.Background(), command.AcceptCreateMemory{OperationID: "op-1", AppID: "app-1", Draft: newDraft(t)})
+	err := h.Handle(context.Background(), acceptCreate(command.Acceptance{OperationID: "op-1", AppID: "app-1"}))
 	if errs.KindOf(err) != errs.KindUnavailable || !errors.Is(err, errCommit) {
 		t.Fatalf("error = %v, want KindUnavailable wrapping the commit failure", err)
 	}
@@ -169,7 +159,7 @@ func TestAcceptCreateMemory_sameOperationTwiceSendsOnce(t *testing.T) {
 
 	db, sender := newFakeDB(), &fakeSender{}
 	h := command.NewAcceptCreateMemoryHandler(db, sender, nil, nil)
-	c := command.AcceptCreateMemory{OperationID: "op-1", AppID: "app-1", Draft: newDraft(t), RequestID: "req-1"}
+	c := acceptCreate(command.Acceptance{OperationID: "op-1", AppID: "app-1", RequestID: "req-1"})
 
 	if err := h.Handle(context.Background(), c); err != nil {
 		t.Fatal(err)
@@ -192,8 +182,8 @@ func TestAcceptCreateMemory_invalidOperation(t *testing.T) {
 	h := command.NewAcceptCreateMemoryHandler(db, sender, nil, nil)
 
 	for _, c := range []command.AcceptCreateMemory{
-		{OperationID: "", AppID: "app-1", Draft: newDraft(t)},
-		{OperationID: "op-1", AppID: "", Draft: newDraft(t)},
+		acceptCreate(command.Acceptance{OperationID: "", AppID: "app-1"}),
+		acceptCreate(command.Acceptance{OperationID: "op-1", AppID: ""}),
 	} {
 		if err := h.Handle(context.Background(), c); errs.KindOf(err) != errs.KindInvalid {
 			t.Errorf("Handle(%+v) = %v, want KindInvalid", c, err)
@@ -248,7 +238,7 @@ func TestAcceptCreateMemory_storesTheIdempotencyResponseWithTheOperation(t *test
 	reply := &idempotency.Completion{Scope: scope, Key: key, Lock: "lock-1", Response: idempotency.Response{Status: 202, Body: []byte(`{"operation_id":"op-1"}`)}}
 	db := newFakeDB()
 	h := command.NewAcceptCreateMemoryHandler(db, &fakeSender{}, nil, nil)
-	if err := h.Handle(context.Background(), command.AcceptCreateMemory{OperationID: "op-1", AppID: "app-1", Draft: newDraft(t), Reply: reply}); err != nil {
+	if err := h.Handle(context.Background(), acceptCreate(command.Acceptance{OperationID: "op-1", AppID: "app-1", Reply: reply})); err != nil {
 		t.Fatal(err)
 	}
 	if len(db.replies) != 1 || db.replies[0].Lock != "lock-1" || db.operation("op-1") == nil {
@@ -257,11 +247,33 @@ func TestAcceptCreateMemory_storesTheIdempotencyResponseWithTheOperation(t *test
 
 	lost := *reply
 	lost.Lock = "lost"
-	err = h.Handle(context.Background(), command.AcceptCreateMemory{OperationID: "op-2", AppID: "app-1", Draft: newDraft(t), Reply: &lost})
+	err = h.Handle(context.Background(), acceptCreate(command.Acceptance{OperationID: "op-2", AppID: "app-1", Reply: &lost}))
 	if errs.KindOf(err) != errs.KindConflict {
 		t.Fatalf("a lost key: %v, want a conflict", err)
 	}
 	if db.operation("op-2") != nil {
 		t.Fatal("the work was accepted although another request holds the key")
+	}
+}
+
+// The memory is validated once, by the use case, before anything is written:
+// the command then carries the domain's draft to the Memory Bank.
+func TestAcceptCreateMemory_refusesAMemoryThatBreaksTheRules(t *testing.T) {
+	t.Parallel()
+
+	db, sender := newFakeDB(), &fakeSender{}
+	h := command.NewAcceptCreateMemoryHandler(db, sender, nil, nil)
+	c := acceptCreate(command.Acceptance{OperationID: "op-1", AppID: "app-1"})
+	c.Metadata = map[string]any{"user_id": "someone else"}
+	if err := h.Handle(context.Background(), c); errs.KindOf(err) != errs.KindInvalid {
+		t.Fatalf("Handle = %v, want KindInvalid", err)
+	}
+	c = acceptCreate(command.Acceptance{OperationID: "op-1", AppID: "app-1"})
+	c.Content = " \n "
+	if err := h.Handle(context.Background(), c); errs.KindOf(err) != errs.KindInvalid {
+		t.Fatalf("Handle = %v, want KindInvalid", err)
+	}
+	if len(sender.commands()) != 0 || db.operationCount() != 0 || db.auditCount() != 0 {
+		t.Error("an invalid memory was written or sent")
 	}
 }

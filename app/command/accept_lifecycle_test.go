@@ -30,7 +30,7 @@ var lifecycleAccepts = []acceptCase{
 		name: "update", kind: operation.KindUpdateMemory, action: audit.ActionUpdateMemory,
 		accept: func(tx command.Transactor, s command.CommandSender) error {
 			return command.NewAcceptUpdateMemoryHandler(tx, s, ownsAll{}, nil, nil).Handle(context.Background(), command.AcceptUpdateMemory{
-				OperationID: "op-1", AppID: "app-1", EndUser: "user-1", MemoryID: "mem-9", Content: "likes oolong", RequestID: "req-1",
+				Acceptance: command.Acceptance{OperationID: "op-1", AppID: "app-1", EndUser: "user-1", RequestID: "req-1"}, MemoryID: "mem-9", Content: "likes oolong",
 			})
 		},
 		check: func(t *testing.T, cmd any) (string, time.Time) {
@@ -49,7 +49,7 @@ var lifecycleAccepts = []acceptCase{
 		name: "delete", kind: operation.KindDeleteMemory, action: audit.ActionDeleteMemory,
 		accept: func(tx command.Transactor, s command.CommandSender) error {
 			return command.NewAcceptDeleteMemoryHandler(tx, s, ownsAll{}, nil, nil).Handle(context.Background(), command.AcceptDeleteMemory{
-				OperationID: "op-1", AppID: "app-1", EndUser: "user-1", MemoryID: "mem-9", RequestID: "req-1",
+				Acceptance: command.Acceptance{OperationID: "op-1", AppID: "app-1", EndUser: "user-1", RequestID: "req-1"}, MemoryID: "mem-9",
 			})
 		},
 		check: func(t *testing.T, cmd any) (string, time.Time) {
@@ -67,7 +67,7 @@ var lifecycleAccepts = []acceptCase{
 		name: "forget", kind: operation.KindForgetMemories, action: audit.ActionForgetMemories,
 		accept: func(tx command.Transactor, s command.CommandSender) error {
 			return command.NewAcceptForgetMemoriesHandler(tx, s, nil, nil).Handle(context.Background(), command.AcceptForgetMemories{
-				OperationID: "op-1", AppID: "app-1", EndUser: "user-1", RequestID: "req-1",
+				Acceptance: command.Acceptance{OperationID: "op-1", AppID: "app-1", EndUser: "user-1", RequestID: "req-1"},
 			})
 		},
 		check: func(t *testing.T, cmd any) (string, time.Time) {
@@ -158,10 +158,10 @@ func TestAcceptLifecycle_unknownMemoryIsNotFoundAtOnce(t *testing.T) {
 	for _, id := range []string{theirs, "never-stored"} {
 		sender := &fakeSender{}
 		errUpdate := command.NewAcceptUpdateMemoryHandler(db, sender, db, nil, nil).Handle(context.Background(), command.AcceptUpdateMemory{
-			OperationID: "op-u", AppID: "app-1", MemoryID: id, Content: "mine now",
+			Acceptance: command.Acceptance{OperationID: "op-u", AppID: "app-1"}, MemoryID: id, Content: "mine now",
 		})
 		errDelete := command.NewAcceptDeleteMemoryHandler(db, sender, db, nil, nil).Handle(context.Background(), command.AcceptDeleteMemory{
-			OperationID: "op-d", AppID: "app-1", MemoryID: id,
+			Acceptance: command.Acceptance{OperationID: "op-d", AppID: "app-1"}, MemoryID: id,
 		})
 		for _, err := range []error{errUpdate, errDelete} {
 			if errs.KindOf(err) != errs.KindNotFound {
@@ -212,7 +212,7 @@ func TestAcceptUpdateMemory_contentFollowsTheRulesOfCreate(t *testing.T) {
 			t.Parallel()
 			db, sender := newFakeDB(), &fakeSender{}
 			err := command.NewAcceptUpdateMemoryHandler(db, sender, ownsAll{}, nil, nil).Handle(context.Background(), command.AcceptUpdateMemory{
-				OperationID: "op-1", AppID: "app-1", MemoryID: "mem-1", Content: tt.content,
+				Acceptance: command.Acceptance{OperationID: "op-1", AppID: "app-1"}, MemoryID: "mem-1", Content: tt.content,
 			})
 			if tt.slug == "" {
 				if err != nil {
@@ -242,27 +242,27 @@ func TestAcceptLifecycle_invalidMemoryIDOrOperation(t *testing.T) {
 	}{
 		{"update without memory id", func(tx command.Transactor, s command.CommandSender) error {
 			return command.NewAcceptUpdateMemoryHandler(tx, s, ownsAll{}, nil, nil).Handle(context.Background(),
-				command.AcceptUpdateMemory{OperationID: "op-1", AppID: "app-1", Content: "x"})
+				command.AcceptUpdateMemory{Acceptance: command.Acceptance{OperationID: "op-1", AppID: "app-1"}, Content: "x"})
 		}, "memory_id"},
 		{"update with an absurd memory id", func(tx command.Transactor, s command.CommandSender) error {
 			return command.NewAcceptUpdateMemoryHandler(tx, s, ownsAll{}, nil, nil).Handle(context.Background(),
-				command.AcceptUpdateMemory{OperationID: "op-1", AppID: "app-1", MemoryID: long, Content: "x"})
+				command.AcceptUpdateMemory{Acceptance: command.Acceptance{OperationID: "op-1", AppID: "app-1"}, MemoryID: long, Content: "x"})
 		}, "memory_id"},
 		{"delete without memory id", func(tx command.Transactor, s command.CommandSender) error {
 			return command.NewAcceptDeleteMemoryHandler(tx, s, ownsAll{}, nil, nil).Handle(context.Background(),
-				command.AcceptDeleteMemory{OperationID: "op-1", AppID: "app-1"})
+				command.AcceptDeleteMemory{Acceptance: command.Acceptance{OperationID: "op-1", AppID: "app-1"}})
 		}, "memory_id"},
 		{"delete with a memory id that is not UTF-8", func(tx command.Transactor, s command.CommandSender) error {
 			return command.NewAcceptDeleteMemoryHandler(tx, s, ownsAll{}, nil, nil).Handle(context.Background(),
-				command.AcceptDeleteMemory{OperationID: "op-1", AppID: "app-1", MemoryID: "\xff"})
+				command.AcceptDeleteMemory{Acceptance: command.Acceptance{OperationID: "op-1", AppID: "app-1"}, MemoryID: "\xff"})
 		}, "memory_id"},
 		{"delete without operation id", func(tx command.Transactor, s command.CommandSender) error {
 			return command.NewAcceptDeleteMemoryHandler(tx, s, ownsAll{}, nil, nil).Handle(context.Background(),
-				command.AcceptDeleteMemory{AppID: "app-1", MemoryID: "mem-1"})
+				command.AcceptDeleteMemory{Acceptance: command.Acceptance{AppID: "app-1"}, MemoryID: "mem-1"})
 		}, "operation_id"},
 		{"forget without application", func(tx command.Transactor, s command.CommandSender) error {
 			return command.NewAcceptForgetMemoriesHandler(tx, s, nil, nil).Handle(context.Background(),
-				command.AcceptForgetMemories{OperationID: "op-1"})
+				command.AcceptForgetMemories{Acceptance: command.Acceptance{OperationID: "op-1"}})
 		}, "operation_id"},
 	}
 	for _, tt := range tests {

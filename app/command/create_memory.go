@@ -12,34 +12,20 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 )
 
-// CreateMemory stores one accepted memory in the Memory Bank and finishes its operation.
-type CreateMemory struct {
-	OperationID    string
-	AppID          string
-	EndUser        string
-	Content        string
-	Metadata       map[string]any
-	ConversationID string
-	RequestID      string
-	AcceptedAt     time.Time
-}
-
-type CreateMemoryHandler decorator.CommandHandler[CreateMemory]
+// CreateMemoryHandler stores the memory of an accepted create in the Memory
+// Bank and finishes its operation.
+type CreateMemoryHandler decorator.CommandHandler[events.CreateMemory]
 
 type createMemoryHandler struct {
-	runner   runner
-	bank     MemoryBank
-	editor   MemoryEditor
-	registry Registry
+	worker
+	bank MemoryBank
 }
 
 func NewCreateMemoryHandler(tx Transactor, sender CommandSender, bank interface {
 	MemoryBank
 	MemoryEditor
 }, registry Registry, cfg WorkerConfig, log *slog.Logger, m *decorator.Metrics) CreateMemoryHandler {
-	return decorator.ApplyCommandDecorators[CreateMemory](createMemoryHandler{
-		runner: newRunner(tx, sender, cfg), bank: bank, editor: bank, registry: registry,
-	}, log, m)
+	return decorator.ApplyCommandDecorators[events.CreateMemory](createMemoryHandler{newWorker(tx, sender, bank, registry, cfg), bank}, log, m)
 }
 
 // Handle is idempotent on the operation id (see runner.run). A retry after an
@@ -47,9 +33,8 @@ func NewCreateMemoryHandler(tx Transactor, sender CommandSender, bank interface 
 // tagged with the operation id before adding; an add the Memory Bank is still
 // doing is followed, never asked for again. The operation reports every memory
 // the add left (with inference on, mem0 may make none or several).
-func (h createMemoryHandler) Handle(ctx context.Context, c CreateMemory) error {
-	j := job{operationID: c.OperationID, appID: c.AppID, endUser: c.EndUser, requestID: c.RequestID, acceptedAt: c.AcceptedAt}
-	return h.runner.run(ctx, j, func(ctx context.Context, scope memory.Scope, cl claimed) (succeed, error) {
+func (h createMemoryHandler) Handle(ctx context.Context, c events.CreateMemory) error {
+	return h.runner.run(ctx, c, func(ctx context.Context, scope memory.Scope, cl claimed) (succeed, error) {
 		forgot, err := h.registry.ForgotAfter(ctx, scope, cl.seq)
 		if err != nil {
 			return nil, err
@@ -88,11 +73,11 @@ func (h createMemoryHandler) Handle(ctx context.Context, c CreateMemory) error {
 // store adds the memory, unless an earlier attempt did; it follows an add the
 // Memory Bank is still doing until it ends or the attempt has followed it long
 // enough.
-func (h createMemoryHandler) store(ctx context.Context, scope memory.Scope, c CreateMemory, cl claimed) (memory.Added, error) {
+func (h createMemoryHandler) store(ctx context.Context, scope memory.Scope, c events.CreateMemory, cl claimed) (memory.Added, error) {
 	pending := cl.bankEvent
 	if pending == "" {
 		if cl.attempt > 1 {
-			ids, err := h.bank.FindByOperation(ctx, scope, c.OperationID, c.Content)
+			ids, err := h.bank.FindByOperation(ctx, scope, c.OperationID, c.Draft.Content)
 			if err != nil {
 				return memory.Added{}, err
 			}
@@ -100,8 +85,7 @@ func (h createMemoryHandler) store(ctx context.Context, scope memory.Scope, c Cr
 				return memory.Added{IDs: ids}, nil // an earlier attempt stored it but did not commit
 			}
 		}
-		draft := memory.Draft{Content: c.Content, Metadata: c.Metadata, ConversationID: c.ConversationID}
-		added, err := h.bank.Add(ctx, scope, draft, c.OperationID)
+		added, err := h.bank.Add(ctx, scope, c.Draft, c.OperationID)
 		if err != nil || added.Pending == "" {
 			return added, err
 		}
@@ -144,8 +128,8 @@ func (h createMemoryHandler) follow(ctx context.Context, scope memory.Scope, pen
 
 // withdraw ends a create that a later forget overtook: whatever an earlier
 // attempt of it stored is deleted, and the operation fails as superseded.
-func (h createMemoryHandler) withdraw(ctx context.Context, scope memory.Scope, c CreateMemory) error {
-	ids, err := h.bank.FindByOperation(ctx, scope, c.OperationID, c.Content)
+func (h createMemoryHandler) withdraw(ctx context.Context, scope memory.Scope, c events.CreateMemory) error {
+	ids, err := h.bank.FindByOperation(ctx, scope, c.OperationID, c.Draft.Content)
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ func mustScope(t *testing.T, appID, endUser string) memory.Scope {
 
 // requireSucceeded checks the committed outcome of a successful operation:
 // operation, audit entry and exactly one MemoryCreated, all agreeing on ids.
-func requireSucceeded(t *testing.T, db *fakeDB, c command.CreateMemory, wantIDs []string) {
+func requireSucceeded(t *testing.T, db *fakeDB, c events.CreateMemory, wantIDs []string) {
 	t.Helper()
 	op := db.operation(c.OperationID)
 	if op.Status() != operation.StatusSucceeded {
@@ -364,7 +364,7 @@ func TestCreateMemory_orphanCommand(t *testing.T) {
 			t.Parallel()
 			db, bank := newFakeDB(), newFakeBank()
 			h := command.NewCreateMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{OrphanAfter: orphanAfter}, nil, nil)
-			c := command.CreateMemory{OperationID: "never-committed", AppID: "app-1", Content: "x", AcceptedAt: tt.acceptedAt}
+			c := events.CreateMemory{Header: events.Header{OperationID: "never-committed", AppID: "app-1", AcceptedAt: tt.acceptedAt}, Draft: memory.Draft{Content: "x"}}
 
 			err := h.Handle(context.Background(), c)
 			if tt.wantRetry {

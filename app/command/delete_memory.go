@@ -11,28 +11,14 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 )
 
-// DeleteMemory deletes one memory of the caller's scope and finishes its operation.
-type DeleteMemory struct {
-	OperationID string
-	AppID       string
-	EndUser     string
-	MemoryID    string
-	RequestID   string
-	AcceptedAt  time.Time
-}
+// DeleteMemoryHandler deletes one memory of the caller's scope and finishes
+// its operation.
+type DeleteMemoryHandler decorator.CommandHandler[events.DeleteMemory]
 
-type DeleteMemoryHandler decorator.CommandHandler[DeleteMemory]
-
-type deleteMemoryHandler struct {
-	runner   runner
-	bank     MemoryEditor
-	registry Registry
-}
+type deleteMemoryHandler struct{ worker }
 
 func NewDeleteMemoryHandler(tx Transactor, sender CommandSender, bank MemoryEditor, registry Registry, cfg WorkerConfig, log *slog.Logger, m *decorator.Metrics) DeleteMemoryHandler {
-	return decorator.ApplyCommandDecorators[DeleteMemory](deleteMemoryHandler{
-		runner: newRunner(tx, sender, cfg), bank: bank, registry: registry,
-	}, log, m)
+	return decorator.ApplyCommandDecorators[events.DeleteMemory](deleteMemoryHandler{newWorker(tx, sender, bank, registry, cfg)}, log, m)
 }
 
 // Handle is idempotent on the operation id (see runner.run). The registry, not
@@ -41,12 +27,8 @@ func NewDeleteMemoryHandler(tx Transactor, sender CommandSender, bank MemoryEdit
 // "memory-not-found". A registered memory the Memory Bank no longer has (an
 // earlier attempt deleted it and stopped before committing) is deleted: the
 // operation succeeds. Nothing of another scope is touched or revealed.
-func (h deleteMemoryHandler) Handle(ctx context.Context, c DeleteMemory) error {
-	j := job{
-		operationID: c.OperationID, appID: c.AppID, endUser: c.EndUser, memoryID: c.MemoryID,
-		requestID: c.RequestID, acceptedAt: c.AcceptedAt,
-	}
-	return h.runner.run(ctx, j, func(ctx context.Context, scope memory.Scope, _ claimed) (succeed, error) {
+func (h deleteMemoryHandler) Handle(ctx context.Context, c events.DeleteMemory) error {
+	return h.runner.run(ctx, c, func(ctx context.Context, scope memory.Scope, _ claimed) (succeed, error) {
 		owned, err := h.registry.Owns(ctx, scope, c.MemoryID)
 		if err != nil {
 			return nil, err
@@ -54,7 +36,7 @@ func (h deleteMemoryHandler) Handle(ctx context.Context, c DeleteMemory) error {
 		if !owned {
 			return nil, errMemoryGone
 		}
-		if err := h.bank.Delete(ctx, scope, c.MemoryID); err != nil && !isNotFound(err) {
+		if err := h.editor.Delete(ctx, scope, c.MemoryID); err != nil && !isNotFound(err) {
 			return nil, err
 		}
 		return func(ctx context.Context, tx Tx, op *operation.Operation, now time.Time) (any, error) {

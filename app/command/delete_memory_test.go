@@ -15,7 +15,7 @@ import (
 
 // requireDeleted checks a succeeded delete: the operation names the memory, and
 // one MemoryDeleted agrees with it.
-func requireDeleted(t *testing.T, db *fakeDB, c command.DeleteMemory) {
+func requireDeleted(t *testing.T, db *fakeDB, c events.DeleteMemory) {
 	t.Helper()
 	op, ev := requireFinished(t, db, c.OperationID, operation.StatusSucceeded)
 	if !slices.Equal(op.MemoryIDs(), []string{c.MemoryID}) {

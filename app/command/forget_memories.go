@@ -13,28 +13,14 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 )
 
-// ForgetMemories deletes every memory of the caller's scope and finishes its
-// operation with how many were removed.
-type ForgetMemories struct {
-	OperationID string
-	AppID       string
-	EndUser     string
-	RequestID   string
-	AcceptedAt  time.Time
-}
+// ForgetMemoriesHandler deletes every memory of the caller's scope and
+// finishes its operation with how many were removed.
+type ForgetMemoriesHandler decorator.CommandHandler[events.ForgetMemories]
 
-type ForgetMemoriesHandler decorator.CommandHandler[ForgetMemories]
-
-type forgetMemoriesHandler struct {
-	runner   runner
-	bank     MemoryEditor
-	registry Registry
-}
+type forgetMemoriesHandler struct{ worker }
 
 func NewForgetMemoriesHandler(tx Transactor, sender CommandSender, bank MemoryEditor, registry Registry, cfg WorkerConfig, log *slog.Logger, m *decorator.Metrics) ForgetMemoriesHandler {
-	return decorator.ApplyCommandDecorators[ForgetMemories](forgetMemoriesHandler{
-		runner: newRunner(tx, sender, cfg), bank: bank, registry: registry,
-	}, log, m)
+	return decorator.ApplyCommandDecorators[events.ForgetMemories](forgetMemoriesHandler{newWorker(tx, sender, bank, registry, cfg)}, log, m)
 }
 
 // forgetRounds bounds how many times one attempt looks at what the Memory Bank
@@ -63,9 +49,8 @@ var errStillHeld = &memory.BankError{Transient: true, Reason: "the Memory Bank s
 // A forget that comes to run after later writes of its scope have started (a
 // replayed dead letter) deletes by id only what was stored before it was
 // accepted: it never removes what a later write stored.
-func (h forgetMemoriesHandler) Handle(ctx context.Context, c ForgetMemories) error {
-	j := job{operationID: c.OperationID, appID: c.AppID, endUser: c.EndUser, requestID: c.RequestID, acceptedAt: c.AcceptedAt}
-	return h.runner.run(ctx, j, func(ctx context.Context, scope memory.Scope, cl claimed) (succeed, error) {
+func (h forgetMemoriesHandler) Handle(ctx context.Context, c events.ForgetMemories) error {
+	return h.runner.run(ctx, c, func(ctx context.Context, scope memory.Scope, cl claimed) (succeed, error) {
 		if err := h.forget(ctx, scope, c.OperationID, cl); err != nil {
 			return nil, err
 		}
@@ -109,7 +94,7 @@ func (h forgetMemoriesHandler) forget(ctx context.Context, scope memory.Scope, o
 	byID, async := true, false
 	if !late && complete {
 		// Every memory is seen and registered: one call may delete them all.
-		async, err = h.bank.DeleteAll(ctx, scope)
+		async, err = h.editor.DeleteAll(ctx, scope)
 		var be *memory.BankError
 		switch {
 		case err == nil:
@@ -165,7 +150,7 @@ func (h forgetMemoriesHandler) forget(ctx context.Context, scope memory.Scope, o
 // held is what the Memory Bank still holds of the scope that this forget must
 // remove: all of it, or, for a late forget, what no later write stored.
 func (h forgetMemoriesHandler) held(ctx context.Context, scope memory.Scope, seq int64, late bool) ([]memory.Record, bool, error) {
-	held, complete, err := h.bank.Held(ctx, scope)
+	held, complete, err := h.editor.Held(ctx, scope)
 	if err != nil || !late || len(held) == 0 {
 		return held, complete, err
 	}
@@ -221,7 +206,7 @@ func (h forgetMemoriesHandler) adopt(ctx context.Context, opID string, cl claime
 
 // delete removes one memory; one already gone is fine.
 func (h forgetMemoriesHandler) delete(ctx context.Context, scope memory.Scope, id string) error {
-	if err := h.bank.Delete(ctx, scope, id); err != nil && !isNotFound(err) {
+	if err := h.editor.Delete(ctx, scope, id); err != nil && !isNotFound(err) {
 		return err
 	}
 	return nil

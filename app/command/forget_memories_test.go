@@ -15,7 +15,7 @@ import (
 
 // requireForgotten checks a succeeded forget: the operation and one
 // MemoriesForgotten agree on how many were removed.
-func requireForgotten(t *testing.T, db *fakeDB, c command.ForgetMemories, removed int) {
+func requireForgotten(t *testing.T, db *fakeDB, c events.ForgetMemories, removed int) {
 	t.Helper()
 	op, ev := requireFinished(t, db, c.OperationID, operation.StatusSucceeded)
 	if op.Removed() != removed || len(op.MemoryIDs()) != 0 {

@@ -37,42 +37,34 @@ func sentOne[T any](t *testing.T, handle func(command.CommandSender) error) T {
 
 // acceptUpdate runs AcceptUpdateMemory against db and returns the command the
 // worker would receive, as the messaging port builds it from the payload.
-func acceptUpdate(t *testing.T, db *fakeDB, opID, appID, endUser, memoryID, content string) command.UpdateMemory {
+func acceptUpdate(t *testing.T, db *fakeDB, opID, appID, endUser, memoryID, content string) events.UpdateMemory {
 	t.Helper()
 	ev := sentOne[*events.UpdateMemory](t, func(s command.CommandSender) error {
 		return command.NewAcceptUpdateMemoryHandler(db, s, ownsAll{}, nil, nil).Handle(context.Background(), command.AcceptUpdateMemory{
-			OperationID: opID, AppID: appID, EndUser: endUser, MemoryID: memoryID, Content: content, RequestID: "req-" + opID,
+			Acceptance: command.Acceptance{OperationID: opID, AppID: appID, EndUser: endUser, RequestID: "req-" + opID}, MemoryID: memoryID, Content: content,
 		})
 	})
-	return command.UpdateMemory{
-		OperationID: ev.OperationID, AppID: ev.AppID, EndUser: ev.EndUser, MemoryID: ev.MemoryID,
-		Content: ev.Content, RequestID: ev.RequestID, AcceptedAt: ev.AcceptedAt,
-	}
+	return *ev
 }
 
-func acceptDelete(t *testing.T, db *fakeDB, opID, appID, endUser, memoryID string) command.DeleteMemory {
+func acceptDelete(t *testing.T, db *fakeDB, opID, appID, endUser, memoryID string) events.DeleteMemory {
 	t.Helper()
 	ev := sentOne[*events.DeleteMemory](t, func(s command.CommandSender) error {
 		return command.NewAcceptDeleteMemoryHandler(db, s, ownsAll{}, nil, nil).Handle(context.Background(), command.AcceptDeleteMemory{
-			OperationID: opID, AppID: appID, EndUser: endUser, MemoryID: memoryID, RequestID: "req-" + opID,
+			Acceptance: command.Acceptance{OperationID: opID, AppID: appID, EndUser: endUser, RequestID: "req-" + opID}, MemoryID: memoryID,
 		})
 	})
-	return command.DeleteMemory{
-		OperationID: ev.OperationID, AppID: ev.AppID, EndUser: ev.EndUser, MemoryID: ev.MemoryID,
-		RequestID: ev.RequestID, AcceptedAt: ev.AcceptedAt,
-	}
+	return *ev
 }
 
-func acceptForget(t *testing.T, db *fakeDB, opID, appID, endUser string) command.ForgetMemories {
+func acceptForget(t *testing.T, db *fakeDB, opID, appID, endUser string) events.ForgetMemories {
 	t.Helper()
 	ev := sentOne[*events.ForgetMemories](t, func(s command.CommandSender) error {
 		return command.NewAcceptForgetMemoriesHandler(db, s, nil, nil).Handle(context.Background(), command.AcceptForgetMemories{
-			OperationID: opID, AppID: appID, EndUser: endUser, RequestID: "req-" + opID,
+			Acceptance: command.Acceptance{OperationID: opID, AppID: appID, EndUser: endUser, RequestID: "req-" + opID},
 		})
 	})
-	return command.ForgetMemories{
-		OperationID: ev.OperationID, AppID: ev.AppID, EndUser: ev.EndUser, RequestID: ev.RequestID, AcceptedAt: ev.AcceptedAt,
-	}
+	return *ev
 }
 
 // requireFinished checks the committed outcome of a finished operation: its

@@ -9,6 +9,7 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 )
 
 // workerCase delivers one lifecycle command of operation opID for app/end user.
@@ -31,7 +32,7 @@ var lifecycleWorkers = []workerCase{
 		},
 		orphan: func(db *fakeDB, bank *fakeBank, cfg command.WorkerConfig, at time.Time) func(context.Context) error {
 			h := command.NewUpdateMemoryHandler(db, db.sender(), bank, db, cfg, nil, nil)
-			c := command.UpdateMemory{OperationID: "never-committed", AppID: "app-1", MemoryID: "mem-1", Content: "x", AcceptedAt: at}
+			c := events.UpdateMemory{Header: events.Header{OperationID: "never-committed", AppID: "app-1", AcceptedAt: at}, MemoryID: "mem-1", Content: "x"}
 			return func(ctx context.Context) error { return h.Handle(ctx, c) }
 		},
 	},
@@ -44,7 +45,7 @@ var lifecycleWorkers = []workerCase{
 		},
 		orphan: func(db *fakeDB, bank *fakeBank, cfg command.WorkerConfig, at time.Time) func(context.Context) error {
 			h := command.NewDeleteMemoryHandler(db, db.sender(), bank, db, cfg, nil, nil)
-			c := command.DeleteMemory{OperationID: "never-committed", AppID: "app-1", MemoryID: "mem-1", AcceptedAt: at}
+			c := events.DeleteMemory{Header: events.Header{OperationID: "never-committed", AppID: "app-1", AcceptedAt: at}, MemoryID: "mem-1"}
 			return func(ctx context.Context) error { return h.Handle(ctx, c) }
 		},
 	},
@@ -57,7 +58,7 @@ var lifecycleWorkers = []workerCase{
 		},
 		orphan: func(db *fakeDB, bank *fakeBank, cfg command.WorkerConfig, at time.Time) func(context.Context) error {
 			h := command.NewForgetMemoriesHandler(db, db.sender(), bank, db, cfg, nil, nil)
-			c := command.ForgetMemories{OperationID: "never-committed", AppID: "app-1", AcceptedAt: at}
+			c := events.ForgetMemories{Header: events.Header{OperationID: "never-committed", AppID: "app-1", AcceptedAt: at}}
 			return func(ctx context.Context) error { return h.Handle(ctx, c) }
 		},
 	},
@@ -136,7 +137,7 @@ func TestLifecycleWorkers_invalidScopeFailsOperation(t *testing.T) {
 				// An update or delete looks its memory up in the scope at
 				// accept: an invalid scope never reaches a worker.
 				err := command.NewAcceptDeleteMemoryHandler(db, &fakeSender{}, ownsAll{}, nil, nil).Handle(context.Background(),
-					command.AcceptDeleteMemory{OperationID: "op-1", AppID: "bad:app", MemoryID: "mem-1"})
+					command.AcceptDeleteMemory{Acceptance: command.Acceptance{OperationID: "op-1", AppID: "bad:app"}, MemoryID: "mem-1"})
 				if errs.KindOf(err) != errs.KindInvalid || db.operationCount() != 0 {
 					t.Fatalf("accept with an invalid scope = %v, %d operations", err, db.operationCount())
 				}

@@ -19,43 +19,59 @@ import (
 // earlier writes have ended, and finished with its audit entry and event in
 // another transaction, which also hands the turn to the next write waiting.
 
-// pending is what an accepted operation writes before its command is sent.
-type pending struct {
-	operationID, appID, endUser, requestID string
-	kind                                   operation.Kind
-	action                                 audit.Action
-	// reply, when set, is the Idempotency-Key response that answers for the
-	// operation, stored with it.
-	reply *idempotency.Completion
+// Acceptance is what every accept command carries: the operation, which
+// the port names so that it can answer with it, who asks, and how.
+type Acceptance struct {
+	OperationID string
+	AppID       string
+	EndUser     string
+	RequestID   string
+	// Reply, when the request carries an Idempotency-Key, is its response,
+	// stored in the transaction that accepts the operation.
+	Reply *idempotency.Completion
 }
 
-// acceptOperation writes the pending operation, its audit entry and its kept
+// accepter is what every accept use case shares: it writes and queues.
+type accepter struct {
+	tx     Transactor
+	sender CommandSender
+}
+
+// accept writes the pending operation, its audit entry and its kept
 // command in one transaction, and queues the command once that commits. The
+// command, which command builds around its header, names the kind. The
 // caller's 202 rests on the commit alone: a command that cannot be queued
 // (Redis unreachable, the process dying right after the commit) is sent again
 // by LostCommands from the operation's kept copy. Queuing after the commit
 // also means a worker never receives a command whose operation it cannot see.
-func acceptOperation(ctx context.Context, t Transactor, sender CommandSender, p pending, command func(acceptedAt time.Time) any) error {
+func (a accepter) accept(ctx context.Context, p Acceptance, command func(events.Header) events.Command) error {
 	now := time.Now().UTC()
-	op, err := operation.New(p.operationID, p.appID, p.endUser, p.kind, now)
+	cmd := command(events.Header{
+		Version: events.Version, OperationID: p.OperationID, AppID: p.AppID, EndUser: p.EndUser,
+		RequestID: p.RequestID, AcceptedAt: now,
+	})
+	kind, ok := events.KindOfCommand(events.Name(cmd))
+	if !ok {
+		return fmt.Errorf("accept %s: not the command of a kind", events.Name(cmd))
+	}
+	op, err := operation.New(p.OperationID, p.AppID, p.EndUser, kind.Name, now)
 	if err != nil {
 		return err
 	}
-	cmd := command(now)
-	err = t.InTx(ctx, func(ctx context.Context, tx Tx) error {
+	err = a.tx.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		if err := tx.InsertOperation(ctx, op, cmd); err != nil {
 			return err
 		}
 		if err := tx.InsertAudit(ctx, audit.Entry{
-			AppID: p.appID, EndUser: p.endUser, Action: p.action, Status: audit.StatusPending,
-			RequestID: p.requestID, OperationID: p.operationID, OccurredAt: now, CorrelationID: events.CorrelationID(ctx),
+			AppID: p.AppID, EndUser: p.EndUser, Action: kind.Action, Status: audit.StatusPending,
+			RequestID: p.RequestID, OperationID: p.OperationID, OccurredAt: now, CorrelationID: events.CorrelationID(ctx),
 		}); err != nil {
 			return err
 		}
-		if p.reply == nil {
+		if p.Reply == nil {
 			return nil
 		}
-		return tx.CompleteIdempotency(ctx, *p.reply)
+		return tx.CompleteIdempotency(ctx, *p.Reply)
 	})
 	if errors.Is(err, idempotency.ErrLockLost) {
 		// Another request took the key over (this one was presumed dead): it
@@ -65,9 +81,9 @@ func acceptOperation(ctx context.Context, t Transactor, sender CommandSender, p 
 	}
 	if err != nil {
 		return errs.Unavailable("not-accepted", "the request could not be stored durably; retry later",
-			fmt.Errorf("accept %s: %w", p.kind, err))
+			fmt.Errorf("accept %s: %w", kind.Name, err))
 	}
 	// The sender reports its own failures; the kept copy covers them.
-	_ = sender.Send(context.WithoutCancel(ctx), cmd)
+	_ = a.sender.Send(context.WithoutCancel(ctx), cmd)
 	return nil
 }

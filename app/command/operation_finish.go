@@ -14,8 +14,8 @@ import (
 
 // succeed ends the operation, its audit entry, its registry changes and its
 // event in one transaction.
-func (r runner) succeed(ctx context.Context, j job, done succeed) error {
-	return r.finish(ctx, j.operationID, func(ctx context.Context, tx Tx, op *operation.Operation, now time.Time) error {
+func (r runner) succeed(ctx context.Context, operationID string, done succeed) error {
+	return r.finish(ctx, operationID, func(ctx context.Context, tx Tx, op *operation.Operation, now time.Time) error {
 		event, err := done(ctx, tx, op, now)
 		if err != nil {
 			return err
@@ -27,9 +27,10 @@ func (r runner) succeed(ctx context.Context, j job, done succeed) error {
 	})
 }
 
-func (r runner) fail(ctx context.Context, j job, f operation.Failure) error {
-	return r.finish(ctx, j.operationID, func(ctx context.Context, tx Tx, op *operation.Operation, now time.Time) error {
-		return failWith(ctx, tx, op, j.requestID, j.memoryID, f, now)
+func (r runner) fail(ctx context.Context, cmd events.Command, f operation.Failure) error {
+	h := cmd.CommandHeader()
+	return r.finish(ctx, h.OperationID, func(ctx context.Context, tx Tx, op *operation.Operation, now time.Time) error {
+		return failWith(ctx, tx, op, h.RequestID, events.MemoryOf(cmd), f, now)
 	})
 }
 
@@ -75,42 +76,23 @@ func finishOperation(ctx context.Context, t Transactor, id string, fn func(conte
 }
 
 // failWith ends op as failed, completes its audit entry and publishes the
-// failure event of its kind.
+// failure event of its kind: each kind has its own, so a subscriber reads
+// one stream per outcome it cares about, as for successes.
 func failWith(ctx context.Context, tx Tx, op *operation.Operation, requestID, memoryID string, f operation.Failure, now time.Time) error {
+	kind, ok := events.KindOf(op.Kind())
+	if !ok {
+		return fmt.Errorf("operation %s is of no kind known here: %q", op.ID(), op.Kind())
+	}
 	if err := op.Fail(f, now); err != nil {
 		return err
 	}
 	if err := tx.CompleteAudit(ctx, op.ID(), audit.StatusFailed, f.Code+": "+f.Detail, now); err != nil {
 		return err
 	}
-	return tx.Publish(ctx, failedEvent(op, requestID, memoryID, f, now))
-}
-
-// failedEvent is the failure event of op's kind. Each kind has its own, so a
-// subscriber reads one stream per outcome it cares about, as for successes.
-func failedEvent(op *operation.Operation, requestID, memoryID string, f operation.Failure, now time.Time) any {
-	switch op.Kind() {
-	case operation.KindUpdateMemory:
-		return &events.MemoryUpdateFailed{
-			Version: events.Version, OperationID: op.ID(), AppID: op.AppID(), EndUser: op.EndUser(), MemoryID: memoryID,
-			Code: f.Code, Detail: f.Detail, RequestID: requestID, OccurredAt: now,
-		}
-	case operation.KindDeleteMemory:
-		return &events.MemoryDeletionFailed{
-			Version: events.Version, OperationID: op.ID(), AppID: op.AppID(), EndUser: op.EndUser(), MemoryID: memoryID,
-			Code: f.Code, Detail: f.Detail, RequestID: requestID, OccurredAt: now,
-		}
-	case operation.KindForgetMemories:
-		return &events.MemoriesForgettingFailed{
-			Version: events.Version, OperationID: op.ID(), AppID: op.AppID(), EndUser: op.EndUser(),
-			Code: f.Code, Detail: f.Detail, RequestID: requestID, OccurredAt: now,
-		}
-	default: // operation.KindCreateMemory
-		return &events.MemoryCreationFailed{
-			Version: events.Version, OperationID: op.ID(), AppID: op.AppID(), EndUser: op.EndUser(),
-			Code: f.Code, Detail: f.Detail, RequestID: requestID, OccurredAt: now,
-		}
-	}
+	return tx.Publish(ctx, kind.FailedEvent(events.Failure{
+		OperationID: op.ID(), AppID: op.AppID(), EndUser: op.EndUser(), MemoryID: memoryID,
+		Code: f.Code, Detail: f.Detail, RequestID: requestID, OccurredAt: now,
+	}))
 }
 
 func failureOf(err error) operation.Failure {

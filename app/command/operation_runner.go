@@ -8,6 +8,7 @@ import (
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 )
 
 // WorkerConfig tunes redelivery safety of the worker's command handlers.
@@ -78,16 +79,6 @@ func RetryAfter(err error) time.Duration {
 	return d
 }
 
-// job is what the worker needs of any command to run its operation.
-type job struct {
-	operationID string
-	appID       string
-	endUser     string
-	memoryID    string // the memory the command is about, if one
-	requestID   string
-	acceptedAt  time.Time
-}
-
 // claimed is what an attempt knows of its operation.
 type claimed struct {
 	attempt   int    // from 1; above 1 an earlier attempt may have done the work
@@ -106,6 +97,19 @@ type attemptFunc func(ctx context.Context, scope memory.Scope, c claimed) (succe
 type superseded struct{ detail string }
 
 func (e superseded) Error() string { return "superseded: " + e.detail }
+
+// worker is what every use case that runs an operation holds: the runner,
+// the Memory Bank's calls that change what is stored, and the registry of
+// what the service stored.
+type worker struct {
+	runner   runner
+	editor   MemoryEditor
+	registry Registry
+}
+
+func newWorker(tx Transactor, sender CommandSender, editor MemoryEditor, registry Registry, cfg WorkerConfig) worker {
+	return worker{runner: newRunner(tx, sender, cfg), editor: editor, registry: registry}
+}
 
 // runner runs operations at least once, in their scope's order, and
 // idempotently on the operation id.
@@ -126,51 +130,52 @@ func newRunner(tx Transactor, sender CommandSender, cfg WorkerConfig) runner {
 // calling the Memory Bank; work is told which attempt it is, so a retry after
 // an attempt that may have done the work can find it done. A returned error
 // means "retry later"; permanent failures end the operation.
-func (r runner) run(ctx context.Context, j job, work attemptFunc) error {
-	scope, err := memory.NewScope(j.appID, j.endUser)
+func (r runner) run(ctx context.Context, cmd events.Command, work attemptFunc) error {
+	h := cmd.CommandHeader()
+	scope, err := memory.NewScope(h.AppID, h.EndUser)
 	if err != nil {
-		err := r.fail(ctx, j, operation.Failure{Code: "invalid-scope", Detail: err.Error()})
+		err := r.fail(ctx, cmd, operation.Failure{Code: "invalid-scope", Detail: err.Error()})
 		if isNotFound(err) {
 			return nil // no operation to end: an orphan with a scope that could never work
 		}
 		return err
 	}
-	c, err := r.claim(ctx, j.operationID)
+	c, err := r.claim(ctx, h.OperationID)
 	switch {
 	case errors.Is(err, operation.ErrTerminal), errors.Is(err, errWaiting):
 		return nil
-	case errors.Is(err, ErrOrphanCommand) && time.Since(j.acceptedAt) > r.cfg.OrphanAfter:
+	case errors.Is(err, ErrOrphanCommand) && time.Since(h.AcceptedAt) > r.cfg.OrphanAfter:
 		return nil // its operation never committed: nothing may be done
 	case err != nil:
 		return err
 	}
 
-	attemptCtx, stop := r.keepLease(ctx, j.operationID, c.attempt)
+	attemptCtx, stop := r.keepLease(ctx, h.OperationID, c.attempt)
 	done, err := work(attemptCtx, scope, c)
 	lost := stop()
 	var sup superseded
 	switch {
 	case err == nil:
-		return r.succeed(ctx, j, done)
+		return r.succeed(ctx, h.OperationID, done)
 	case lost != nil:
 		// The lease ran out under the attempt: whatever it sent may still be
 		// carried out, and another worker may hold the operation now.
 		return fmt.Errorf("%w: %w", lost, err)
 	case errors.As(err, &sup):
-		return r.fail(ctx, j, operation.Failure{Code: operation.FailureSuperseded, Detail: sup.detail})
+		return r.fail(ctx, cmd, operation.Failure{Code: operation.FailureSuperseded, Detail: sup.detail})
 	case isNotFound(err):
 		// Missing and someone else's are one answer: the caller cannot tell them apart.
-		return r.fail(ctx, j, operation.Failure{Code: "memory-not-found", Detail: "no memory with this id"})
+		return r.fail(ctx, cmd, operation.Failure{Code: "memory-not-found", Detail: "no memory with this id"})
 	case memory.IsTransient(err) || errors.Is(err, errBankBusy):
 		// A call left unanswered may still be carried out by the Memory Bank:
 		// its lease is kept, so no retry looks for (and, not finding it yet,
 		// repeats) its effect until the lease, longer than any call, has ended.
 		if !errors.Is(err, memory.ErrNoAnswer) {
-			r.release(ctx, j.operationID, c.attempt)
+			r.release(ctx, h.OperationID, c.attempt)
 		}
 		return err
 	default:
-		return r.fail(ctx, j, failureOf(err))
+		return r.fail(ctx, cmd, failureOf(err))
 	}
 }
 

@@ -79,7 +79,7 @@ func TestOrder_laterCorrectionStays(t *testing.T) {
 	updates := command.NewUpdateMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{}, nil, nil)
 	ctx := context.Background()
 
-	for _, c := range []command.UpdateMemory{second, first, second} {
+	for _, c := range []events.UpdateMemory{second, first, second} {
 		if err := updates.Handle(ctx, c); err != nil {
 			t.Fatalf("update %s: %v", c.OperationID, err)
 		}
@@ -119,8 +119,7 @@ func TestOrder_replayedCreateOlderThanAForgetIsSuperseded(t *testing.T) {
 		t.Fatalf("the forget ended %s", s)
 	}
 
-	payload, _ := json.Marshal(events.CreateMemory{Version: events.Version, OperationID: "op-create", AppID: "app-1", EndUser: "alice",
-		Content: create.Content, RequestID: create.RequestID, AcceptedAt: create.AcceptedAt})
+	payload, _ := json.Marshal(create)
 	letters := &fakeLetters{letters: map[string]command.DeadLetter{"1-0": {
 		ID: "1-0", Command: "CreateMemory", OperationID: "op-create", AppID: "app-1", EndUser: "alice", Payload: payload,
 	}}}

@@ -82,7 +82,7 @@ func TestReplayReopensOperationAndAuditAndRequeues(t *testing.T) {
 		t.Fatalf("audit after replay: %+v", entries)
 	}
 	sent := sender.commands()
-	if c, ok := sent[0].(*events.CreateMemory); len(sent) != 1 || !ok || c.OperationID != "op-1" || c.Content != "likes tea" {
+	if c, ok := sent[0].(*events.CreateMemory); len(sent) != 1 || !ok || c.OperationID != "op-1" || c.Draft.Content != "likes tea" {
 		t.Fatalf("sent %#v, want the parked command", sent)
 	}
 	if len(letters.letters) != 0 {

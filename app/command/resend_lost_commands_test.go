@@ -35,7 +35,7 @@ func TestLostCommandsResendsOnlyStalledOperationsOfIdleStreams(t *testing.T) {
 			}
 		}
 		err := db.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
-			return tx.InsertOperation(ctx, op, &events.CreateMemory{OperationID: id, AppID: "app-1"})
+			return tx.InsertOperation(ctx, op, &events.CreateMemory{Header: events.Header{OperationID: id, AppID: "app-1"}})
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -73,7 +73,7 @@ func TestLostCommandsResendsWhileTheStreamIsBusy(t *testing.T) {
 	for id, entry := range map[string]string{"gone": "4-0", "queued": "5-0"} {
 		op, _ := operation.New(id, "app-"+id, "", operation.KindCreateMemory, hourAgo)
 		err := db.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
-			return tx.InsertOperation(ctx, op, &events.CreateMemory{OperationID: id, AppID: "app-" + id})
+			return tx.InsertOperation(ctx, op, &events.CreateMemory{Header: events.Header{OperationID: id, AppID: "app-" + id}})
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -11,30 +11,14 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 )
 
-// UpdateMemory replaces the content of one memory of the caller's scope and
-// finishes its operation.
-type UpdateMemory struct {
-	OperationID string
-	AppID       string
-	EndUser     string
-	MemoryID    string
-	Content     string
-	RequestID   string
-	AcceptedAt  time.Time
-}
+// UpdateMemoryHandler replaces the content of one memory of the caller's
+// scope and finishes its operation.
+type UpdateMemoryHandler decorator.CommandHandler[events.UpdateMemory]
 
-type UpdateMemoryHandler decorator.CommandHandler[UpdateMemory]
-
-type updateMemoryHandler struct {
-	runner   runner
-	bank     MemoryEditor
-	registry Registry
-}
+type updateMemoryHandler struct{ worker }
 
 func NewUpdateMemoryHandler(tx Transactor, sender CommandSender, bank MemoryEditor, registry Registry, cfg WorkerConfig, log *slog.Logger, m *decorator.Metrics) UpdateMemoryHandler {
-	return decorator.ApplyCommandDecorators[UpdateMemory](updateMemoryHandler{
-		runner: newRunner(tx, sender, cfg), bank: bank, registry: registry,
-	}, log, m)
+	return decorator.ApplyCommandDecorators[events.UpdateMemory](updateMemoryHandler{newWorker(tx, sender, bank, registry, cfg)}, log, m)
 }
 
 // Handle is idempotent on the operation id (see runner.run). Writing the same
@@ -44,12 +28,8 @@ func NewUpdateMemoryHandler(tx Transactor, sender CommandSender, bank MemoryEdit
 // "memory-not-found"; one that a later update already rewrote (this one was
 // replayed from the dead letters) fails it as superseded, so the older content
 // never overwrites the newer.
-func (h updateMemoryHandler) Handle(ctx context.Context, c UpdateMemory) error {
-	j := job{
-		operationID: c.OperationID, appID: c.AppID, endUser: c.EndUser, memoryID: c.MemoryID,
-		requestID: c.RequestID, acceptedAt: c.AcceptedAt,
-	}
-	return h.runner.run(ctx, j, func(ctx context.Context, scope memory.Scope, cl claimed) (succeed, error) {
+func (h updateMemoryHandler) Handle(ctx context.Context, c events.UpdateMemory) error {
+	return h.runner.run(ctx, c, func(ctx context.Context, scope memory.Scope, cl claimed) (succeed, error) {
 		last, ok, err := h.registry.LastWrite(ctx, scope, c.MemoryID)
 		switch {
 		case err != nil:
@@ -59,7 +39,7 @@ func (h updateMemoryHandler) Handle(ctx context.Context, c UpdateMemory) error {
 		case last > cl.seq:
 			return nil, superseded{detail: "a later update of this memory was applied first; this older one was not"}
 		}
-		if err := h.bank.Update(ctx, scope, c.MemoryID, c.Content); err != nil {
+		if err := h.editor.Update(ctx, scope, c.MemoryID, c.Content); err != nil {
 			return nil, err
 		}
 		return func(ctx context.Context, tx Tx, op *operation.Operation, now time.Time) (any, error) {

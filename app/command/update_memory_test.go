@@ -16,7 +16,7 @@ import (
 
 // requireUpdated checks a succeeded update: the operation names the memory, and
 // one MemoryUpdated agrees with it.
-func requireUpdated(t *testing.T, db *fakeDB, c command.UpdateMemory) {
+func requireUpdated(t *testing.T, db *fakeDB, c events.UpdateMemory) {
 	t.Helper()
 	op, ev := requireFinished(t, db, c.OperationID, operation.StatusSucceeded)
 	if !slices.Equal(op.MemoryIDs(), []string{c.MemoryID}) || op.Removed() != 0 {

@@ -19,7 +19,6 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/pgtest"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/messaging"
 )
 
 // The example prints, as CloudEvents, the events the service publishes through
@@ -213,7 +212,7 @@ func newPublisher(t *testing.T) *publisher {
 	done := make(chan error, 1)
 	go func() { done <- fwd.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done; _ = pub.Close() })
-	return &publisher{t: t, topics: topics, tx: postgres.NewTransactor(pool, postgres.NewOutbox(topics, messaging.Marshaler, nil))}
+	return &publisher{t: t, topics: topics, tx: postgres.NewTransactor(pool, postgres.NewOutbox(topics, events.Marshaler, nil))}
 }
 
 func (p *publisher) publish(ops ...string) {

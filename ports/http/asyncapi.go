@@ -15,7 +15,7 @@ import (
 // for other services. It is built from events.EventTypes: a channel and a
 // send operation per event, payload schemas generated from the Go structs by
 // huma's schema registry (the same generator as /openapi.json), descriptions
-// from the structs' doc comments. Nothing in it is written by hand twice.
+// from the event tables of package events. Nothing in it is written by hand twice.
 
 // asyncAPIServer is the name of the Redis server in the document.
 const asyncAPIServer = "redis"

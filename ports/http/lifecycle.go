@@ -124,31 +124,24 @@ func (s *Server) updateMemory(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &req) {
 		return
 	}
-	caller := callerFrom(r.Context())
 	a := newAcceptance(r)
 	err := s.app.Commands.AcceptUpdateMemory.Handle(r.Context(), command.AcceptUpdateMemory{
-		OperationID: a.opID, AppID: caller.AppID, EndUser: caller.EndUser, MemoryID: chi.URLParam(r, "memory_id"),
-		Content: req.Content, RequestID: requestID(r.Context()), Reply: a.reply,
+		Acceptance: a.command(r), MemoryID: chi.URLParam(r, "memory_id"), Content: req.Content,
 	})
 	a.answer(w, r, err)
 }
 
 func (s *Server) deleteMemory(w http.ResponseWriter, r *http.Request) {
-	caller := callerFrom(r.Context())
 	a := newAcceptance(r)
 	err := s.app.Commands.AcceptDeleteMemory.Handle(r.Context(), command.AcceptDeleteMemory{
-		OperationID: a.opID, AppID: caller.AppID, EndUser: caller.EndUser, MemoryID: chi.URLParam(r, "memory_id"),
-		RequestID: requestID(r.Context()), Reply: a.reply,
+		Acceptance: a.command(r), MemoryID: chi.URLParam(r, "memory_id"),
 	})
 	a.answer(w, r, err)
 }
 
 func (s *Server) forgetMemories(w http.ResponseWriter, r *http.Request) {
-	caller := callerFrom(r.Context())
 	a := newAcceptance(r)
-	err := s.app.Commands.AcceptForgetMemories.Handle(r.Context(), command.AcceptForgetMemories{
-		OperationID: a.opID, AppID: caller.AppID, EndUser: caller.EndUser, RequestID: requestID(r.Context()), Reply: a.reply,
-	})
+	err := s.app.Commands.AcceptForgetMemories.Handle(r.Context(), command.AcceptForgetMemories{Acceptance: a.command(r)})
 	a.answer(w, r, err)
 }
 
@@ -173,6 +166,15 @@ func newAcceptance(r *http.Request) *acceptance {
 	a := &acceptance{opID: opID, resp: idempotency.Response{Status: http.StatusAccepted, Header: h, Body: body}}
 	a.reply, a.stored = replyFor(r, a.resp)
 	return a
+}
+
+// command is what the write's use case needs of the request to accept it:
+// the operation named here, the caller, the request id and the reply.
+func (a *acceptance) command(r *http.Request) command.Acceptance {
+	caller := callerFrom(r.Context())
+	return command.Acceptance{
+		OperationID: a.opID, AppID: caller.AppID, EndUser: caller.EndUser, RequestID: requestID(r.Context()), Reply: a.reply,
+	}
 }
 
 // answer sends the 202, once the operation is accepted, or the problem err

@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 )
 
 type createMemoryRequest struct {
@@ -25,16 +24,9 @@ func (s *Server) createMemory(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &req) {
 		return
 	}
-	draft, err := memory.NewDraft(req.Content, req.Metadata, req.ConversationID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	caller := callerFrom(r.Context())
 	a := newAcceptance(r)
-	err = s.app.Commands.AcceptCreateMemory.Handle(r.Context(), command.AcceptCreateMemory{
-		OperationID: a.opID, AppID: caller.AppID, EndUser: caller.EndUser, Draft: draft, RequestID: requestID(r.Context()),
-		Reply: a.reply,
+	err := s.app.Commands.AcceptCreateMemory.Handle(r.Context(), command.AcceptCreateMemory{
+		Acceptance: a.command(r), Content: req.Content, Metadata: req.Metadata, ConversationID: req.ConversationID,
 	})
 	a.answer(w, r, err)
 }

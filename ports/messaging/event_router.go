@@ -6,8 +6,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
-
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
 )
 
 // newEventRouter consumes the event streams names, in one consumer group per
@@ -29,12 +27,11 @@ func newEventRouter(cfg Config, logger watermill.LoggerAdapter, group string, na
 	)
 	for _, name := range names {
 		handler := group + "." + name
-		sub, err := redis.NewSubscriber(cfg.Redis, redis.SubscriberConfig{
-			ConsumerGroup:   cfg.Topics.ConsumerGroup(group),
-			Consumer:        consumerName(cfg.Consumer, handler),
-			ClaimIdle:       cfg.ClaimIdle,
-			NackResendSleep: max(cfg.NackSleep, time.Second),
-		}, logger)
+		sub, err := cfg.Subscribe(Subscription{
+			ConsumerGroup: cfg.Topics.ConsumerGroup(group),
+			Consumer:      consumerName(cfg.Consumer, handler),
+			NackSleep:     max(cfg.NackSleep, time.Second),
+		})
 		if err != nil {
 			return nil, err
 		}

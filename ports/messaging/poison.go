@@ -7,7 +7,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
@@ -15,30 +14,6 @@ import (
 
 // poisonHandlerName is stable: it names the poison stream's consumer group.
 const poisonHandlerName = "FailPoisoned"
-
-// poisoned reads what FailOperation needs out of each command that can be parked.
-var poisoned = map[string]func(*message.Message) (command.FailOperation, error){
-	events.Name(events.CreateMemory{}): func(msg *message.Message) (command.FailOperation, error) {
-		var c events.CreateMemory
-		err := Marshaler.Unmarshal(msg, &c)
-		return command.FailOperation{OperationID: c.OperationID, RequestID: c.RequestID}, err
-	},
-	events.Name(events.UpdateMemory{}): func(msg *message.Message) (command.FailOperation, error) {
-		var c events.UpdateMemory
-		err := Marshaler.Unmarshal(msg, &c)
-		return command.FailOperation{OperationID: c.OperationID, RequestID: c.RequestID, MemoryID: c.MemoryID}, err
-	},
-	events.Name(events.DeleteMemory{}): func(msg *message.Message) (command.FailOperation, error) {
-		var c events.DeleteMemory
-		err := Marshaler.Unmarshal(msg, &c)
-		return command.FailOperation{OperationID: c.OperationID, RequestID: c.RequestID, MemoryID: c.MemoryID}, err
-	},
-	events.Name(events.ForgetMemories{}): func(msg *message.Message) (command.FailOperation, error) {
-		var c events.ForgetMemories
-		err := Marshaler.Unmarshal(msg, &c)
-		return command.FailOperation{OperationID: c.OperationID, RequestID: c.RequestID}, err
-	},
-}
 
 // NewPoisonRouter ends the operation of every command parked on the poison
 // stream. It runs on a router of its own so that its failures are retried
@@ -49,24 +24,22 @@ func NewPoisonRouter(cfg Config, application app.Application, logger watermill.L
 		return nil, err
 	}
 	router.AddMiddleware(middleware.Recoverer)
-	sub, err := redis.NewSubscriber(cfg.Redis, redis.SubscriberConfig{
-		ConsumerGroup:   cfg.Topics.ConsumerGroup(poisonHandlerName),
-		Consumer:        consumerName(cfg.Consumer, poisonHandlerName),
-		ClaimIdle:       cfg.ClaimIdle,
-		NackResendSleep: max(cfg.NackSleep, time.Second),
-	}, logger)
+	sub, err := cfg.Subscribe(Subscription{
+		ConsumerGroup: cfg.Topics.ConsumerGroup(poisonHandlerName),
+		Consumer:      consumerName(cfg.Consumer, poisonHandlerName),
+		NackSleep:     max(cfg.NackSleep, time.Second),
+	})
 	if err != nil {
 		return nil, err
 	}
 	router.AddConsumerHandler(poisonHandlerName, cfg.Topics.Poison(), sub, func(msg *message.Message) error {
-		name := Marshaler.NameFromMessage(msg)
-		decode, ok := poisoned[name]
+		name := events.Marshaler.NameFromMessage(msg)
+		c, ok, err := failureOfPoisoned(msg, name)
 		if !ok {
 			// Nothing this version can end: nacked, it would come back forever.
 			logger.Error("poisoned message of unknown name dropped", nil, watermill.LogFields{"uuid": msg.UUID, "name": name})
 			return nil
 		}
-		c, err := decode(msg)
 		if err != nil {
 			logger.Error("undecodable poisoned command dropped", err, watermill.LogFields{"uuid": msg.UUID, "name": name})
 			return nil
@@ -76,4 +49,16 @@ func NewPoisonRouter(cfg Config, application app.Application, logger watermill.L
 		return application.Commands.FailOperation.Handle(ctx, c)
 	})
 	return router, nil
+}
+
+// failureOfPoisoned reads what FailOperation needs out of a parked command
+// named name; ok is false when no kind has a command of that name.
+func failureOfPoisoned(msg *message.Message, name string) (c command.FailOperation, ok bool, err error) {
+	cmd, ok := events.NewCommand(name)
+	if !ok {
+		return c, false, nil
+	}
+	err = events.Marshaler.Unmarshal(msg, cmd)
+	h := cmd.CommandHeader()
+	return command.FailOperation{OperationID: h.OperationID, RequestID: h.RequestID, MemoryID: events.MemoryOf(cmd)}, true, err
 }

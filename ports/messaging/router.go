@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"time"
 
@@ -15,7 +14,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
@@ -23,15 +21,12 @@ import (
 
 // Config tunes the worker.
 type Config struct {
-	Topics      events.Topics
-	Redis       *redis.Options
+	Topics events.Topics
+	// Subscribe opens the subscriber of every stream the routers read.
+	Subscribe   SubscriberFactory
 	Consumer    string // unique per process, e.g. host-pid
 	Concurrency int    // parallel consumers of each command stream
-	ClaimIdle   time.Duration
 	NackSleep   time.Duration
-	// Health learns whether each consumer can read its stream (readiness).
-	Health *redis.ConsumerHealth
-	Log    *slog.Logger
 	// HardStop ends when work in progress must stop: Grace after the worker
 	// was asked to stop (CUSTOM_GPT_SHUTDOWN_GRACE). Until then a handler that
 	// is running finishes; nil stops it with the routers.
@@ -51,10 +46,6 @@ type RetryConfig struct {
 	InitialInterval time.Duration
 	MaxInterval     time.Duration
 }
-
-// Marshaler names messages by their Go type name (not the package path), so
-// moving a package never renames a stream.
-var Marshaler = cqrs.JSONMarshaler{GenerateName: cqrs.StructName}
 
 // NewCommandRouter builds the router that runs command handlers. Each command is
 // retried with exponential backoff and jitter; one that still fails is moved to
@@ -102,16 +93,14 @@ func NewCommandRouter(cfg Config, application app.Application, poison message.Pu
 		SubscriberConstructor: func(p cqrs.CommandProcessorSubscriberConstructorParams) (message.Subscriber, error) {
 			// The group is named after the command, not the handler instance, so
 			// every instance of every replica shares one group.
-			return redis.NewSubscriber(cfg.Redis, redis.SubscriberConfig{
-				ConsumerGroup:   cfg.Topics.ConsumerGroup(Marshaler.Name(p.Handler.NewCommand())),
-				Consumer:        consumerName(cfg.Consumer, p.HandlerName),
-				ClaimIdle:       cfg.ClaimIdle,
-				NackResendSleep: cfg.NackSleep,
-				Health:          cfg.Health,
-				Log:             cfg.Log,
-			}, logger)
+			return cfg.Subscribe(Subscription{
+				ConsumerGroup: cfg.Topics.ConsumerGroup(events.Name(p.Handler.NewCommand())),
+				Consumer:      consumerName(cfg.Consumer, p.HandlerName),
+				NackSleep:     cfg.NackSleep,
+				Commands:      true,
+			})
 		},
-		Marshaler: strictMarshaler{Marshaler},
+		Marshaler: strictMarshaler{events.Marshaler},
 		Logger:    logger,
 	})
 	if err != nil {
@@ -120,7 +109,7 @@ func NewCommandRouter(cfg Config, application app.Application, poison message.Pu
 	// Concurrency consumers on each command stream, all in the stream's one group.
 	concurrency := max(cfg.Concurrency, 1)
 	for i := 1; i <= concurrency; i++ {
-		if err := processor.AddHandlers(commandHandlers(application, strconv.Itoa(i))...); err != nil {
+		if err := processor.AddHandlers(commandHandlers(application.Commands, strconv.Itoa(i))...); err != nil {
 			return nil, err
 		}
 	}

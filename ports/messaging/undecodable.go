@@ -19,7 +19,7 @@ import (
 // no retry can change it.
 var errUndecodable = errors.New("command cannot be decoded")
 
-// strictMarshaler is Marshaler whose decoding failures say so, so that the
+// strictMarshaler is events.Marshaler whose decoding failures say so, so that the
 // router can end the command's operation instead of retrying and parking it.
 type strictMarshaler struct{ cqrs.CommandEventMarshaler }
 
@@ -48,7 +48,7 @@ func failUndecodable(a app.Application, logger watermill.LoggerAdapter) message.
 				MemoryID    string `json:"memory_id"`
 			}
 			_ = json.Unmarshal(msg.Payload, &ids) // what can be read of it
-			fields := watermill.LogFields{"uuid": msg.UUID, "name": Marshaler.NameFromMessage(msg), "operation_id": ids.OperationID}
+			fields := watermill.LogFields{"uuid": msg.UUID, "name": events.Marshaler.NameFromMessage(msg), "operation_id": ids.OperationID}
 			if ids.OperationID == "" {
 				logger.Error("undecodable command without an operation dropped", err, fields)
 				return nil, nil

@@ -22,20 +22,12 @@ import (
 // each event stream for webhooks, apart from every other subscriber.
 const scheduleWebhooksHandler = "ScheduleWebhooks"
 
-// WebhookEvents are the events sent to webhooks: the outcomes of an
-// application's writes. Reads are left out: they are frequent and say
+// NewWebhookRouter consumes the events sent to webhooks, the outcomes of
+// every kind of operation, and queues a delivery for each, when its
+// application has a webhook. Reads are left out: they are frequent and say
 // nothing an application does not already know.
-var WebhookEvents = []string{
-	events.Name(events.MemoryCreated{}), events.Name(events.MemoryCreationFailed{}),
-	events.Name(events.MemoryUpdated{}), events.Name(events.MemoryUpdateFailed{}),
-	events.Name(events.MemoryDeleted{}), events.Name(events.MemoryDeletionFailed{}),
-	events.Name(events.MemoriesForgotten{}), events.Name(events.MemoriesForgettingFailed{}),
-}
-
-// NewWebhookRouter consumes the webhook events and queues a delivery for
-// each, when its application has a webhook.
 func NewWebhookRouter(cfg Config, application app.Application, logger watermill.LoggerAdapter) (*message.Router, error) {
-	return newEventRouter(cfg, logger, scheduleWebhooksHandler, WebhookEvents, func(name string) message.NoPublishHandlerFunc {
+	return newEventRouter(cfg, logger, scheduleWebhooksHandler, events.Outcomes(), func(name string) message.NoPublishHandlerFunc {
 		return scheduleWebhook(application, name, logger)
 	})
 }
