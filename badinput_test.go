@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/addrtest"
 )
 
 // Each bad request gets its status and a problem naming the field at fault, and
@@ -112,7 +114,8 @@ func TestCreateIsAcceptedDurablyWhenTheCommandCannotBeQueued(t *testing.T) {
 	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
 	e.vars["CUSTOM_GPT_RESEND_AFTER"] = "1s"
 	app := e.createApp("No Redis GPT")
-	noRedis := e.with(map[string]string{"CUSTOM_GPT_REDIS_URL": "redis://" + freeAddr(t) + "/0"}) // nothing listens there
+	// A socket in a directory of this test's own, where nothing listens.
+	noRedis := e.with(map[string]string{"CUSTOM_GPT_REDIS_URL": "unix://" + addrtest.SocketDir(t) + "/redis.sock?db=0"})
 	noRedis.start("api")
 
 	code, _, body := noRedis.call("POST", "/api/v1/memories", app.APIKey, map[string]any{"content": "kept anyway"})
