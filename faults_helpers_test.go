@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -386,13 +385,4 @@ func redisClientAt(t *testing.T, url string) *goredis.Client {
 	c := goredis.NewClient(opts)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
-}
-
-func splitHostPort(t *testing.T, addr string) (host, port string) {
-	t.Helper()
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return host, port
 }
