@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/addrtest"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
 )
 
 // Each bad request gets its status and a problem naming the field at fault, and
@@ -90,6 +92,14 @@ func TestBadInputIsRejectedAndWritesNothing(t *testing.T) {
 
 	if n := e.bank.Requests(); n != 0 {
 		t.Fatalf("rejected requests reached the Memory Bank %d times", n)
+	}
+	var ops int
+	if err := e.pool().QueryRow(context.Background(), `SELECT count(*) FROM custom_gpt_operations`).Scan(&ops); err != nil || ops != 0 {
+		t.Fatalf("rejected requests wrote %d operations (%v)", ops, err)
+	}
+	topics := events.Topics{Prefix: e.vars["CUSTOM_GPT_STREAM_PREFIX"]}
+	if n, err := redistest.Client(t).XLen(context.Background(), topics.Command("CreateMemory")).Result(); err != nil || n != 0 {
+		t.Fatalf("rejected requests queued %d commands (%v)", n, err)
 	}
 	// The one entry: a wrong admin token is audited (a moment later, in a
 	// batch), as guessing it must be seen; nothing else rejected is.
