@@ -49,3 +49,36 @@ func TestRefreshTokenOfAnotherClientIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// A refresh may narrow the granted scopes, never widen them (RFC 6749
+// section 6). A refused refresh issues nothing, so it spends nothing either:
+// the client goes on with the refresh token it has.
+func TestRefreshMayOnlyNarrowTheGrantedScopes(t *testing.T) {
+	t.Parallel()
+	o := newOAuthEnv(t, nil)
+
+	readOnly := o.grantTokens("memories:read")
+	for _, wider := range []string{"memories:write", "memories:read memories:write"} {
+		status, got := o.refresh(o.app, true, readOnly.RefreshToken, wider)
+		if status != http.StatusBadRequest || got.Error != "invalid_scope" || got.AccessToken != "" || got.RefreshToken != "" {
+			t.Fatalf("refresh of a read-only grant asking for %q: %d %+v", wider, status, got)
+		}
+	}
+	status, got := o.refresh(o.app, true, readOnly.RefreshToken, "")
+	if status != http.StatusOK || got.Scope != "memories:read" || got.RefreshToken == "" {
+		t.Fatalf("refresh after the refused ones: %d %+v", status, got)
+	}
+
+	both := o.grantTokens("memories:read memories:write")
+	status, narrowed := o.refresh(o.app, true, both.RefreshToken, "memories:read")
+	if status != http.StatusOK || narrowed.Scope != "memories:read" || narrowed.AccessToken == "" {
+		t.Fatalf("narrowing refresh: %d %+v", status, narrowed)
+	}
+	if code, _, body := o.call("POST", "/api/v1/search", narrowed.AccessToken, map[string]any{"query": "x"}); code != http.StatusOK {
+		t.Fatalf("search with the narrowed token: %d %v", code, body)
+	}
+	code, hdr, _ := o.call("POST", "/api/v1/memories", narrowed.AccessToken, map[string]any{"content": "x"})
+	if code != http.StatusForbidden || !strings.Contains(hdr.Get("WWW-Authenticate"), `error="insufficient_scope"`) {
+		t.Fatalf("write with the narrowed token: %d %q", code, hdr.Get("WWW-Authenticate"))
+	}
+}
