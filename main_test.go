@@ -152,7 +152,7 @@ func (e *env) cli(args ...string) (string, error) {
 }
 
 // start runs a long-lived command (serve, api, worker) until the test ends or
-// the returned stop is called; it waits until the API answers when it has one.
+// the returned stop is called; it waits until each of its listeners answers.
 func (e *env) start(cmd string) (stop func()) {
 	e.t.Helper()
 	stop, _ = e.startCancellable(cmd)
@@ -183,12 +183,18 @@ func (e *env) startCancellable(cmd string) (stop, cancel func()) {
 		})
 	}
 	e.t.Cleanup(stop)
+	// The listeners of the command: a worker alone has one only with
+	// CUSTOM_GPT_WORKER_ADDR.
+	var addrs []string
 	if cmd == "worker" {
-		return stop, cancel
-	}
-	addrs := []string{e.vars["CUSTOM_GPT_HTTP_ADDR"]}
-	if admin := e.vars["CUSTOM_GPT_ADMIN_ADDR"]; admin != "" {
-		addrs = append(addrs, admin)
+		if a := e.vars["CUSTOM_GPT_WORKER_ADDR"]; a != "" {
+			addrs = append(addrs, a)
+		}
+	} else {
+		addrs = append(addrs, e.vars["CUSTOM_GPT_HTTP_ADDR"])
+		if a := e.vars["CUSTOM_GPT_ADMIN_ADDR"]; a != "" {
+			addrs = append(addrs, a)
+		}
 	}
 	for _, addr := range addrs {
 		e.eventually(cmd+" answers /healthz on "+addr, func() bool {
