@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/addrtest"
 )
 
 // from is an HTTP client whose connections come from the loopback address
@@ -64,16 +66,9 @@ func TestAdminSurfaceListensApart(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "mem0-oss")
 	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
-	admin := freeAddr(t)
+	admin := addrtest.ReserveTCP(t)
 	e.vars["CUSTOM_GPT_ADMIN_ADDR"] = admin
-	e.start("serve")
-	e.eventually("the admin listener answers", func() bool {
-		resp, err := http.Get("http://" + admin + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil && resp.StatusCode == http.StatusOK
-	})
+	e.start("serve") // waits until the admin listener answers too
 
 	c := http.DefaultClient
 	for _, path := range []string{"/admin/v1/audit", "/metrics"} {

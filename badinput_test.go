@@ -5,6 +5,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/addrtest"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
 )
 
 // Each bad request gets its status and a problem naming the field at fault, and
@@ -89,6 +93,14 @@ func TestBadInputIsRejectedAndWritesNothing(t *testing.T) {
 	if n := e.bank.Requests(); n != 0 {
 		t.Fatalf("rejected requests reached the Memory Bank %d times", n)
 	}
+	var ops int
+	if err := e.pool().QueryRow(context.Background(), `SELECT count(*) FROM custom_gpt_operations`).Scan(&ops); err != nil || ops != 0 {
+		t.Fatalf("rejected requests wrote %d operations (%v)", ops, err)
+	}
+	topics := events.Topics{Prefix: e.vars["CUSTOM_GPT_STREAM_PREFIX"]}
+	if n, err := redistest.Client(t).XLen(context.Background(), topics.Command("CreateMemory")).Result(); err != nil || n != 0 {
+		t.Fatalf("rejected requests queued %d commands (%v)", n, err)
+	}
 	// The one entry: a wrong admin token is audited (a moment later, in a
 	// batch), as guessing it must be seen; nothing else rejected is.
 	var entries []any
@@ -112,7 +124,8 @@ func TestCreateIsAcceptedDurablyWhenTheCommandCannotBeQueued(t *testing.T) {
 	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
 	e.vars["CUSTOM_GPT_RESEND_AFTER"] = "1s"
 	app := e.createApp("No Redis GPT")
-	noRedis := e.with(map[string]string{"CUSTOM_GPT_REDIS_URL": "redis://" + freeAddr(t) + "/0"}) // nothing listens there
+	// A socket in a directory of this test's own, where nothing listens.
+	noRedis := e.with(map[string]string{"CUSTOM_GPT_REDIS_URL": "unix://" + addrtest.SocketDir(t) + "/redis.sock?db=0"})
 	noRedis.start("api")
 
 	code, _, body := noRedis.call("POST", "/api/v1/memories", app.APIKey, map[string]any{"content": "kept anyway"})

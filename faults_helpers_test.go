@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -294,7 +293,9 @@ func (c *child) kill() {
 }
 
 // newProxy starts an in-process toxiproxy from a free loopback port to
-// upstream (host:port), stopped at cleanup.
+// upstream (host:port), stopped at cleanup. A proxy switched off (Stop) gives
+// its port up, as an outage must refuse connections: switch it back on with
+// switchOn, which fails if anyone took the port meanwhile.
 func newProxy(t *testing.T, name, upstream string) *toxiproxy.Proxy {
 	t.Helper()
 	srv := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(nil), zerolog.Nop())
@@ -318,6 +319,16 @@ func postgresBehindProxy(t *testing.T, e *env) *toxiproxy.Proxy {
 	dbURL.Host = proxy.Listen
 	e.vars["CUSTOM_GPT_DATABASE_URL"] = dbURL.String()
 	return proxy
+}
+
+// switchOn starts a stopped proxy again on its port. While it was off the
+// port was free; if another process took it, the test fails here at once
+// rather than go on against a server that is not the proxy.
+func switchOn(t *testing.T, p *toxiproxy.Proxy) {
+	t.Helper()
+	if err := p.Start(); err != nil {
+		t.Fatalf("switch the proxy back on at %s (taken while it was off?): %v", p.Listen, err)
+	}
 }
 
 // addToxic adds a toxic given as toxiproxy's JSON.
@@ -386,13 +397,4 @@ func redisClientAt(t *testing.T, url string) *goredis.Client {
 	c := goredis.NewClient(opts)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
-}
-
-func splitHostPort(t *testing.T, addr string) (host, port string) {
-	t.Helper()
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return host, port
 }

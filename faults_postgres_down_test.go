@@ -67,9 +67,7 @@ func TestFaultPostgresDown(t *testing.T) {
 		}
 	}
 
-	if err := proxy.Start(); err != nil {
-		t.Fatalf("switch the proxy back on: %v", err)
-	}
+	switchOn(t, proxy)
 	waitFor(ctx, t, "readyz answers 200 again", func() bool { return ready() == http.StatusOK })
 	var after string
 	waitForState(ctx, t, "a create is accepted again", func() (bool, any) {

@@ -44,9 +44,7 @@ func TestFaultPostgresDownHoldsCommandsInFlight(t *testing.T) {
 		return err == nil && n >= 4, []any{n, err}
 	})
 
-	if err := proxy.Start(); err != nil {
-		t.Fatalf("switch the proxy back on: %v", err)
-	}
+	switchOn(t, proxy)
 	db := e.pool()
 	waitAllSucceeded(ctx, t, db, []string{id})
 	waitStreamsDrained(ctx, t, e)

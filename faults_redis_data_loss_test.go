@@ -3,10 +3,11 @@ package main
 import (
 	"fmt"
 	"net/http"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
 )
 
 // Redis loses everything it held (a flush, a restart without persistence, a
@@ -16,15 +17,11 @@ import (
 // operations, each stored once.
 func TestFaultRedisLosesItsData(t *testing.T) {
 	t.Parallel()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server is not installed: this test runs its own")
-	}
+	redis := redistest.StartServer(t, redistest.ServerOptions{}) // restarted, it is empty
 	ctx := faultContext(t, 3*time.Minute)
-	redis := newVolatileRedis(t, bin)
 	e := newEnv(t, "mem0-oss")
 	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
-	e.vars["CUSTOM_GPT_REDIS_URL"] = redis.url()
+	e.vars["CUSTOM_GPT_REDIS_URL"] = redis.URL()
 	e.vars["CUSTOM_GPT_RESEND_AFTER"] = "2s"
 	app := e.createApp("Redis loss GPT")
 	seedBank(t, e, "mem0-oss", app.AppID, "custom_gpt:"+app.AppID, faultScope)
@@ -47,7 +44,7 @@ func TestFaultRedisLosesItsData(t *testing.T) {
 	waitAllSucceeded(ctx, t, db, ids)
 
 	// FLUSHALL on a live server: every stream and group is gone at once.
-	rdb := redisClientAt(t, redis.url())
+	rdb := redisClientAt(t, redis.URL())
 	if err := rdb.FlushAll(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +53,7 @@ func TestFaultRedisLosesItsData(t *testing.T) {
 
 	// Down: readiness names the consumers that cannot read. Creates are
 	// still accepted; Redis comes back empty.
-	redis.kill()
+	redis.Kill()
 	waitForState(ctx, t, "/readyz names a consumer that cannot read", func() (bool, any) {
 		a, err := send(ctx, c, http.MethodGet, e.base+"/readyz", "", nil)
 		if err != nil {
@@ -66,7 +63,7 @@ func TestFaultRedisLosesItsData(t *testing.T) {
 		return a.status == http.StatusServiceUnavailable && strings.Contains(msg, "cannot read stream"), a
 	})
 	store("while Redis is away", 5)
-	redis.start()
+	redis.Start()
 	waitForState(ctx, t, "/readyz is ready again", func() (bool, any) {
 		a, err := send(ctx, c, http.MethodGet, e.base+"/readyz", "", nil)
 		return err == nil && a.status == http.StatusOK, a

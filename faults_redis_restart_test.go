@@ -1,16 +1,14 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
-	"os/exec"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
 )
 
 // A redis-server killed and restarted mid-run (append-only file, fsync on every
@@ -19,20 +17,16 @@ import (
 // stalls), and every 202 ends succeeded with its memory stored exactly once.
 func TestFaultRedisRestart(t *testing.T) {
 	t.Parallel()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server is not installed: this test runs its own")
-	}
+	redis := redistest.StartServer(t, redistest.ServerOptions{AppendOnly: true})
 	ctx := faultContext(t, 4*time.Minute)
 	perPhase := 300
 	if testing.Short() {
 		perPhase = 60
 	}
 
-	redis := newOwnRedis(t, bin)
 	e := newEnv(t, "mem0-oss")
 	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
-	e.vars["CUSTOM_GPT_REDIS_URL"] = redis.url()
+	e.vars["CUSTOM_GPT_REDIS_URL"] = redis.URL()
 	// Commands whose operation never committed (their send reached Redis, the
 	// answer did not) are dropped after this; no worker dies here.
 	e.vars["CUSTOM_GPT_WORKER_CLAIM_IDLE"] = "2s"
@@ -96,11 +90,11 @@ func TestFaultRedisRestart(t *testing.T) {
 	}()
 
 	waitFor(ctx, t, fmt.Sprintf("%d creates are accepted", perPhase), func() bool { return ok.len() >= perPhase || sendErr.Load() != nil })
-	redis.kill()
+	redis.Kill()
 	down.Store(true)
 	waitFor(ctx, t, "creates are accepted while Redis is down", func() bool { return acceptedDown.Load() >= 3 || sendErr.Load() != nil })
 	down.Store(false)
-	redis.start()
+	redis.Start()
 	after := ok.len()
 	waitFor(ctx, t, fmt.Sprintf("%d more creates are accepted after the restart", perPhase), func() bool {
 		return ok.len() >= after+perPhase || sendErr.Load() != nil
@@ -113,71 +107,4 @@ func TestFaultRedisRestart(t *testing.T) {
 	waitAllSucceeded(ctx, t, db, ids)
 	assertBankHolds(t, e.bank, ids)
 	waitStreamsDrained(ctx, t, e)
-}
-
-// ownRedis is a redis-server this test starts, kills and restarts on one port
-// and one data directory.
-type ownRedis struct {
-	t         *testing.T
-	bin, addr string
-	dir       string
-	cmd       *exec.Cmd
-	done      chan struct{}
-	// volatile servers keep nothing on disk: a restart starts empty.
-	volatile bool
-}
-
-func newOwnRedis(t *testing.T, bin string) *ownRedis {
-	r := &ownRedis{t: t, bin: bin, addr: freeAddr(t), dir: t.TempDir()}
-	r.start()
-	t.Cleanup(r.kill)
-	return r
-}
-
-// newVolatileRedis is a redis-server that keeps nothing: restarted, it has
-// lost every stream and consumer group.
-func newVolatileRedis(t *testing.T, bin string) *ownRedis {
-	r := &ownRedis{t: t, bin: bin, addr: freeAddr(t), dir: t.TempDir(), volatile: true}
-	r.start()
-	t.Cleanup(r.kill)
-	return r
-}
-
-func (r *ownRedis) url() string { return "redis://" + r.addr + "/0" }
-
-// start runs redis-server and waits until it answers PING.
-func (r *ownRedis) start() {
-	r.t.Helper()
-	host, port := splitHostPort(r.t, r.addr)
-	persistence := []string{"--appendonly", "yes", "--appendfsync", "always"}
-	if r.volatile {
-		persistence = []string{"--appendonly", "no"}
-	}
-	r.cmd = exec.Command(r.bin, append([]string{"--bind", host, "--port", port, "--dir", r.dir,
-		"--save", "", "--logfile", ""}, persistence...)...)
-	r.cmd.Stdout = nil // redis logs to stdout; the test does not need it
-	if err := r.cmd.Start(); err != nil {
-		r.t.Fatalf("start redis-server: %v", err)
-	}
-	r.done = make(chan struct{})
-	go func(cmd *exec.Cmd, done chan struct{}) { _ = cmd.Wait(); close(done) }(r.cmd, r.done)
-	c := goredis.NewClient(&goredis.Options{Addr: r.addr, MaxRetries: -1})
-	defer c.Close()
-	deadline := time.Now().Add(20 * time.Second)
-	for c.Ping(context.Background()).Err() != nil {
-		if time.Now().After(deadline) {
-			r.t.Fatalf("redis-server on %s did not answer", r.addr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// kill sends SIGKILL: no shutdown save, only what was fsynced survives.
-func (r *ownRedis) kill() {
-	select {
-	case <-r.done:
-	default:
-		_ = r.cmd.Process.Kill()
-		<-r.done
-	}
 }

@@ -1,18 +1,26 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 )
 
 // 2,000 creates while the worker process is killed with SIGKILL three times,
-// each time after another quarter of the work is done: a new worker claims the
-// dead one's pending commands, and every accepted memory is stored exactly
-// once, with one terminal audit entry, and nothing left pending or parked.
+// each time after another quarter of the work is done and while the bank
+// holds the answer to an add it stored: the dead worker's consumer is shown
+// to have commands pending, a new worker claims them, and every accepted
+// memory is stored exactly once, with one terminal audit entry, and nothing
+// left pending or parked.
 func TestFaultWorkerKilled(t *testing.T) {
 	t.Parallel()
 	ctx := faultContext(t, 5*time.Minute)
@@ -68,8 +76,21 @@ func TestFaultWorkerKilled(t *testing.T) {
 			n := done()
 			return n >= at || sendErr.Load() != nil, n
 		})
+		// The kill lands while the bank holds the answer to an add it has
+		// stored: that command, at least, is in flight when the worker dies.
+		held, release := holdAddAnswers(e)
+		select {
+		case <-held:
+		case <-ctx.Done():
+			t.Fatalf("no add reached the bank before kill %d", kill+1)
+		}
 		worker.kill()
-		t.Logf("killed the worker with %d of %d operations done", done(), total)
+		inFlight := pendingOf(ctx, t, e, worker.cmd.Process.Pid)
+		if len(inFlight) == 0 {
+			t.Fatalf("kill %d interrupted no work: the dead worker's consumer has nothing pending", kill+1)
+		}
+		release()
+		t.Logf("killed the worker with %d of %d operations done, %d commands in flight", done(), total, len(inFlight))
 		worker = startChild(t, e, "worker")
 	}
 	wg.Wait()
@@ -85,4 +106,46 @@ func TestFaultWorkerKilled(t *testing.T) {
 	assertBankHolds(t, e.bank, ids)
 	assertCreatesAudited(ctx, t, db, ids)
 	waitStreamsDrained(ctx, t, e)
+}
+
+// holdAddAnswers makes the bank keep its answers to adds, each stored before
+// its answer is held, until release; held is signalled once the first is held.
+func holdAddAnswers(e *env) (held <-chan struct{}, release func()) {
+	first, hold := make(chan struct{}, 1), make(chan struct{})
+	e.bank.AfterAdd(func() {
+		select {
+		case first <- struct{}{}:
+		default:
+		}
+		<-hold
+	})
+	return first, func() {
+		e.bank.AfterAdd(nil)
+		close(hold)
+	}
+}
+
+// pendingOf lists the CreateMemory commands delivered to worker process pid
+// and not acknowledged (XPENDING of its consumers, whose names carry the pid).
+func pendingOf(ctx context.Context, t *testing.T, e *env, pid int) []goredis.XPendingExt {
+	t.Helper()
+	rdb := redisClientAt(t, e.vars["CUSTOM_GPT_REDIS_URL"])
+	topics := events.Topics{Prefix: e.vars["CUSTOM_GPT_STREAM_PREFIX"]}
+	stream, group := topics.Command("CreateMemory"), topics.ConsumerGroup("CreateMemory")
+	consumers, err := rdb.XInfoConsumers(ctx, stream, group).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pending []goredis.XPendingExt
+	for _, c := range consumers {
+		if !strings.Contains(c.Name, fmt.Sprintf("-%d-", pid)) {
+			continue
+		}
+		p, err := rdb.XPendingExt(ctx, &goredis.XPendingExtArgs{Stream: stream, Group: group, Start: "-", End: "+", Count: 1000, Consumer: c.Name}).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pending = append(pending, p...)
+	}
+	return pending
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 )
@@ -24,22 +25,41 @@ func TestApplicationsAreIsolated(t *testing.T) {
 			opID := body["operation_id"].(string)
 			e.eventually("A's memory is stored", func() bool { return e.operationStatus(a.APIKey, opID) == "succeeded" })
 
-			code, _, body = e.call("POST", "/api/v1/search", b.APIKey, map[string]any{"query": "secret launch codes blue folder"})
+			search := map[string]any{"query": "secret launch codes blue folder"}
+			code, _, body = e.callWithRequestID("POST", "/api/v1/search", b.APIKey, "search-by-b", search)
 			if code != http.StatusOK || len(body["results"].([]any)) != 0 {
 				t.Fatalf("B's search found A's memory: %d %v", code, body)
 			}
-			code, _, body = e.call("POST", "/api/v1/search", a.APIKey, map[string]any{"query": "secret launch codes blue folder"})
+			code, _, body = e.callWithRequestID("POST", "/api/v1/search", a.APIKey, "search-by-a", search)
 			if code != http.StatusOK || len(body["results"].([]any)) != 1 {
 				t.Fatalf("A's own search: %d %v", code, body)
 			}
 			if code, _, _ := e.call("GET", "/api/v1/operations/"+opID, b.APIKey, nil); code != http.StatusNotFound {
 				t.Fatalf("B read A's operation: %d", code)
 			}
-			_, _, audit := e.call("GET", "/admin/v1/audit?app_id="+b.AppID, adminToken, nil)
-			for _, x := range audit["entries"].([]any) {
-				if x.(map[string]any)["app_id"] != b.AppID {
-					t.Fatalf("B's audit shows %v", x)
+
+			// Each one's audit holds what it did, and nothing the other did.
+			audit := func(app appCreds) map[string]bool {
+				code, _, page := e.call("GET", "/admin/v1/audit?app_id="+app.AppID, adminToken, nil)
+				if code != http.StatusOK || page["next_cursor"] != nil {
+					t.Fatalf("audit of %s: %d %v", app.AppID, code, page)
 				}
+				seen := map[string]bool{}
+				for _, x := range page["entries"].([]any) {
+					m := x.(map[string]any)
+					if m["app_id"] != app.AppID {
+						t.Fatalf("the audit of %s shows %v", app.AppID, m)
+					}
+					seen[fmt.Sprint(m["correlation_id"])], seen[fmt.Sprint(m["operation_id"])] = true, true
+				}
+				return seen
+			}
+			ofA, ofB := audit(a), audit(b)
+			if !ofA[opID] || !ofA["search-by-a"] || ofA["search-by-b"] {
+				t.Fatalf("A's audit: %v, want its create %s and its search only", ofA, opID)
+			}
+			if !ofB["search-by-b"] || ofB[opID] || ofB["search-by-a"] {
+				t.Fatalf("B's audit: %v, want its search only", ofB)
 			}
 		})
 	}

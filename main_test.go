@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/memorybank"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/secrets"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/addrtest"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/mem0test"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/pgtest"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
@@ -74,7 +74,7 @@ func newEnv(t testing.TB, flavor string) *env {
 		"CUSTOM_GPT_STREAM_PREFIX":            redistest.Prefix(t),
 		"CUSTOM_GPT_ADMIN_TOKEN":              adminToken,
 		"CUSTOM_GPT_SECRETS_KEY":              newSecretsKey(),
-		"CUSTOM_GPT_HTTP_ADDR":                freeAddr(t),
+		"CUSTOM_GPT_HTTP_ADDR":                addrtest.ReserveTCP(t),
 		"CUSTOM_GPT_LOG_LEVEL":                "warn",
 		"CUSTOM_GPT_OUTBOX_POLL_INTERVAL":     "20ms",
 		"CUSTOM_GPT_RETRY_INITIAL":            "20ms",
@@ -152,7 +152,7 @@ func (e *env) cli(args ...string) (string, error) {
 }
 
 // start runs a long-lived command (serve, api, worker) until the test ends or
-// the returned stop is called; it waits until the API answers when it has one.
+// the returned stop is called; it waits until each of its listeners answers.
 func (e *env) start(cmd string) (stop func()) {
 	e.t.Helper()
 	stop, _ = e.startCancellable(cmd)
@@ -164,24 +164,48 @@ func (e *env) start(cmd string) (stop func()) {
 func (e *env) startCancellable(cmd string) (stop, cancel func()) {
 	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
+	exited := make(chan struct{})
+	var runErr error // set before exited is closed
 	logs := &lockedWriter{t: e.t, keep: e.logs}
-	go func() { done <- run(ctx, []string{cmd}, e.getenv, io.Discard, logs) }()
+	go func() {
+		defer close(exited)
+		runErr = run(ctx, []string{cmd}, e.getenv, io.Discard, logs)
+	}()
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {
 			cancel()
-			err := <-done
+			<-exited
 			logs.close()
-			if err != nil {
-				e.t.Errorf("%s exited with %v", cmd, err)
+			if runErr != nil {
+				e.t.Errorf("%s exited with %v", cmd, runErr)
 			}
 		})
 	}
 	e.t.Cleanup(stop)
-	if cmd != "worker" {
-		e.eventually("the api answers /healthz", func() bool {
-			resp, err := http.Get(e.base + "/healthz")
+	// The listeners of the command: a worker alone has one only with
+	// CUSTOM_GPT_WORKER_ADDR.
+	var addrs []string
+	if cmd == "worker" {
+		if a := e.vars["CUSTOM_GPT_WORKER_ADDR"]; a != "" {
+			addrs = append(addrs, a)
+		}
+	} else {
+		addrs = append(addrs, e.vars["CUSTOM_GPT_HTTP_ADDR"])
+		if a := e.vars["CUSTOM_GPT_ADMIN_ADDR"]; a != "" {
+			addrs = append(addrs, a)
+		}
+	}
+	for _, addr := range addrs {
+		e.eventually(cmd+" answers /healthz on "+addr, func() bool {
+			// A bind that failed (the address taken after all) ends the
+			// command: fail now, naming why, not after the deadline.
+			select {
+			case <-exited:
+				e.t.Fatalf("%s stopped before it answered on %s: %v", cmd, addr, runErr)
+			default:
+			}
+			resp, err := http.Get("http://" + addr + "/healthz")
 			if err != nil {
 				return false
 			}
@@ -310,16 +334,6 @@ func (e *env) succeeded(token, opID string) map[string]any {
 func (e *env) acceptCreate(apiKey, content string) string {
 	e.t.Helper()
 	return e.accept("POST", "/api/v1/memories", apiKey, map[string]any{"content": content})
-}
-
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // lockedWriter sends a server's log lines to the test log until closed: a Redis

@@ -149,12 +149,18 @@ func TestRateLimitPerApplication(t *testing.T) {
 		t.Fatal(err)
 	}
 	var list []limitsOut
-	_ = json.Unmarshal([]byte(out), &list)
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatalf("apps list printed %q: %v", out, err)
+	}
+	listed := map[string]limitsOut{}
 	for _, x := range list {
-		if x.AppID == slow.AppID && (x.RateLimits.App.RPS != 1 || x.Overrides["burst"] != 2) ||
-			x.AppID == other.AppID && (x.RateLimits.App.RPS != 10000 || len(x.Overrides) != 0) {
-			t.Errorf("apps list: %+v", x)
-		}
+		listed[x.AppID] = x
+	}
+	if x, ok := listed[slow.AppID]; !ok || x.RateLimits.App.RPS != 1 || x.RateLimits.App.Burst != 2 || x.Overrides["burst"] != 2 {
+		t.Errorf("apps list shows the limited app as %+v (listed: %v)", x, ok)
+	}
+	if x, ok := listed[other.AppID]; !ok || x.RateLimits.App.RPS != 10000 || len(x.Overrides) != 0 {
+		t.Errorf("apps list shows the other app as %+v (listed: %v)", x, ok)
 	}
 	l = e.setLimits("--default", slow.AppID)
 	if l.RateLimits.App.RPS != 10000 || l.RateLimits.App.Burst != 100000 || len(l.Overrides) != 0 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -14,8 +15,21 @@ import (
 // binary instead of the tests, so a fault test can SIGKILL a whole process.
 const childRoleEnv = "CUSTOM_GPT_TEST_CHILD"
 
+// mainArgsEnv, with the child role "main", runs the binary's own main with
+// these arguments (a JSON array), so a test sees its real exit status.
+const mainArgsEnv = "CUSTOM_GPT_TEST_MAIN_ARGS"
+
 func TestMain(m *testing.M) {
-	if role := os.Getenv(childRoleEnv); role != "" {
+	if role := os.Getenv(childRoleEnv); role == "main" {
+		var args []string
+		if err := json.Unmarshal([]byte(os.Getenv(mainArgsEnv)), &args); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", mainArgsEnv, err)
+			os.Exit(125)
+		}
+		os.Args = append(os.Args[:1], args...)
+		main()
+		os.Exit(0)
+	} else if role != "" {
 		os.Exit(runChild(role))
 	}
 	os.Exit(m.Run())

@@ -123,3 +123,23 @@ func runForwarder(t *testing.T, ctx context.Context, pool *pgxpool.Pool, topics 
 	t.Cleanup(stop)
 	return stop
 }
+
+// waitOutboxAcknowledged waits until the forwarder has acknowledged want
+// outbox rows in Postgres. The stream shows a message before the forwarder
+// acknowledges its offset, and a message sent again would be sent before the
+// acknowledgement too: once it is in, the stream holds all it will.
+func waitOutboxAcknowledged(t *testing.T, ctx context.Context, pool *pgxpool.Pool, want int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for acked := 0; acked < want; {
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM custom_gpt_outbox o, custom_gpt_outbox_offsets f
+			WHERE f.consumer_group = 'forwarder' AND (o.transaction_id < f.last_processed_transaction_id
+			  OR (o.transaction_id = f.last_processed_transaction_id AND o."offset" <= f.offset_acked))`).Scan(&acked); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the forwarder acknowledged %d of %d outbox rows", acked, want)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the offsets row
+	}
+}

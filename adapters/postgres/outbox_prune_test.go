@@ -41,19 +41,7 @@ func TestPruneOutboxKeepsUnrelayedRows(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond) // polling the stream
 	}
-	// The stream shows a message before the forwarder acknowledges its offset in
-	// Postgres: wait for the acknowledgement too.
-	for acked := 0; acked < 3; {
-		if err := pool.QueryRow(ctx, `SELECT count(*) FROM custom_gpt_outbox o, custom_gpt_outbox_offsets f
-			WHERE f.consumer_group = 'forwarder' AND (o.transaction_id < f.last_processed_transaction_id
-			  OR (o.transaction_id = f.last_processed_transaction_id AND o."offset" <= f.offset_acked))`).Scan(&acked); err != nil {
-			t.Fatal(err)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("acknowledged %d of 3", acked)
-		}
-		time.Sleep(20 * time.Millisecond) // polling the offsets row
-	}
+	waitOutboxAcknowledged(t, ctx, pool, 3)
 	stopForwarder()
 
 	publish("d") // committed after the forwarder stopped: not relayed

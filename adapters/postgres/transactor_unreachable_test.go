@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
+	"net/url"
 	"testing"
 	"time"
 
@@ -15,6 +15,7 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/addrtest"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/pgtest"
 )
 
@@ -41,17 +42,13 @@ func TestTransactorTellsAnUnreachableDatabase(t *testing.T) {
 	}
 }
 
-// unreachablePool is a pool for a database nobody answers for: a loopback port
-// that was just closed.
+// unreachablePool is a pool for a database nobody answers for: a Unix socket
+// in an empty directory of the test's own. A loopback port closed for the
+// purpose could be taken by another test's server meanwhile.
 func unreachablePool(t *testing.T) *pgxpool.Pool {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	pool, err := pgxpool.New(context.Background(), "postgres://postgres@"+addr+"/test?connect_timeout=2")
+	dir := addrtest.SocketDir(t)
+	pool, err := pgxpool.New(context.Background(), "postgres://postgres@/test?connect_timeout=2&host="+url.QueryEscape(dir))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func TestSubscriber_receivesAfterFlushAll(t *testing.T) {
 	s := newHealingSetup(t, srv)
 
 	s.publishAndReceive("before the flush")
-	if err := srv.client().FlushAll(context.Background()).Err(); err != nil {
+	if err := srv.Client().FlushAll(context.Background()).Err(); err != nil {
 		t.Fatal(err)
 	}
 	s.publishAndReceive("after the flush")
@@ -45,7 +45,7 @@ func TestSubscriber_clusterReceivesAfterFlushAll(t *testing.T) {
 	ctx := context.Background()
 
 	s.publishAndReceive("before the flush")
-	if err := srv.client().FlushAll(ctx).Err(); err != nil {
+	if err := srv.Client().FlushAll(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
 	s.publishAndReceive("after the flush")
@@ -82,7 +82,7 @@ func TestSubscriber_reportedWhileRedisIsDownAndReceivesAfterItsRestart(t *testin
 	s := newHealingSetup(t, srv)
 
 	s.publishAndReceive("before the restart")
-	srv.stop()
+	srv.Kill()
 	var report error
 	eventually(t, 20*time.Second, "the consumer is reported failing", func() (bool, any) {
 		report = s.health.Check()
@@ -91,7 +91,7 @@ func TestSubscriber_reportedWhileRedisIsDownAndReceivesAfterItsRestart(t *testin
 	if !strings.Contains(report.Error(), "consumer worker-1 of group "+s.group+" cannot read stream "+s.stream) {
 		t.Fatalf("report %q does not name the consumer", report)
 	}
-	srv.start() // empty: no persistence
+	srv.Start() // empty: no persistence
 	eventually(t, 20*time.Second, "the consumer is healthy again", func() (bool, any) {
 		err := s.health.Check()
 		return err == nil, err
@@ -113,7 +113,7 @@ type healingSetup struct {
 // of srv, with the default grace, and opens a publisher on srv.
 func newHealingSetup(t *testing.T, srv *ownRedis) *healingSetup {
 	t.Helper()
-	opts, err := redis.ParseURL(srv.url(), srv.mode())
+	opts, err := redis.ParseURL(srv.URL(), srv.mode)
 	if err != nil {
 		t.Fatal(err)
 	}

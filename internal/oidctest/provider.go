@@ -3,7 +3,8 @@
 // (no login page, consent auto-approved), token and userinfo. It is as strict
 // as a real provider where the service under test must behave (exact redirect
 // URI, PKCE with S256 required, single-use codes, client authentication), and
-// lets tests sign the ID token wrongly on purpose.
+// lets tests misbehave on purpose: sign the ID token wrongly, rotate its
+// signing key, and fail, slow down or answer for another subject at userinfo.
 package oidctest
 
 import (
@@ -13,6 +14,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -45,17 +47,32 @@ type User struct {
 type Provider struct {
 	cfg     Config
 	srv     *httptest.Server
-	key     *rsa.PrivateKey
 	foreign *rsa.PrivateKey // signs ID tokens when SignWithForeignKey is on
+	closed  chan struct{}   // ends every wait of a slow userinfo
 
 	mu          sync.Mutex
+	keys        []signingKey // the JWKS; the last one signs
+	keyFetches  int
 	user        User
 	deny        string
 	tamper      func(claims map[string]any)
 	useForeign  bool
+	userinfo    userinfoFault
 	codes       map[string]*grant
 	tokens      map[string]User
 	authorizeQs []url.Values
+}
+
+type signingKey struct {
+	kid string
+	key *rsa.PrivateKey
+}
+
+// userinfoFault is how userinfo misbehaves; the zero value is not at all.
+type userinfoFault struct {
+	status  int           // answer this error status instead
+	delay   time.Duration // answer this late, or when the caller gives up
+	subject string        // answer for this subject instead of the token's
 }
 
 type grant struct {
@@ -64,29 +81,78 @@ type grant struct {
 	expires                    time.Time
 }
 
-const kid = "oidctest-1"
-
 // NewProvider starts a provider on 127.0.0.1, stopped when the test ends.
 func NewProvider(t testing.TB, cfg Config) *Provider {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
 	foreign, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Provider{cfg: cfg, key: key, foreign: foreign, codes: map[string]*grant{}, tokens: map[string]User{}}
+	p := &Provider{cfg: cfg, foreign: foreign, closed: make(chan struct{}), codes: map[string]*grant{}, tokens: map[string]User{}}
+	if err := p.addKey(); err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", p.discovery)
-	mux.HandleFunc("GET /keys", p.keys)
+	mux.HandleFunc("GET /keys", p.jwks)
 	mux.HandleFunc("GET /authorize", p.authorize)
 	mux.HandleFunc("POST /token", p.token)
-	mux.HandleFunc("GET /userinfo", p.userinfo)
+	mux.HandleFunc("GET /userinfo", p.userinfoEndpoint)
 	p.srv = httptest.NewServer(mux)
-	t.Cleanup(p.srv.Close)
+	t.Cleanup(func() {
+		close(p.closed)
+		p.srv.Close()
+	})
 	return p
+}
+
+func (p *Provider) addKey() error {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.keys = append(p.keys, signingKey{kid: fmt.Sprintf("oidctest-%d", len(p.keys)+1), key: key})
+	return nil
+}
+
+// RotateKey signs the following ID tokens with a new key under a new kid. The
+// JWKS publishes it next to the earlier ones, as a provider does while tokens
+// signed by those may still be in flight; a relying party that cached the
+// JWKS must fetch it again to verify the new tokens.
+func (p *Provider) RotateKey() error { return p.addKey() }
+
+// KeyFetches tells how many times the JWKS was fetched.
+func (p *Provider) KeyFetches() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.keyFetches
+}
+
+// FailUserinfo makes userinfo answer with this HTTP status (and an OAuth
+// error body) instead of the claims; 0 ends it.
+func (p *Provider) FailUserinfo(status int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.userinfo.status = status
+}
+
+// SlowUserinfo makes userinfo answer only after d, or not at all if the
+// caller gives up first; 0 ends it.
+func (p *Provider) SlowUserinfo(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.userinfo.delay = d
+}
+
+// UserinfoSubject makes userinfo answer for this subject, whoever the token
+// is for (OpenID Connect Core 5.3.2: the client must then not use the
+// answer); "" ends it.
+func (p *Provider) UserinfoSubject(sub string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.userinfo.subject = sub
 }
 
 // Issuer is the provider's issuer URL: http://127.0.0.1:port.
@@ -158,10 +224,15 @@ func (p *Provider) discovery(w http.ResponseWriter, _ *http.Request) {
 	})
 }
 
-func (p *Provider) keys(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
-		{Key: &p.key.PublicKey, KeyID: kid, Algorithm: string(jose.RS256), Use: "sig"},
-	}})
+func (p *Provider) jwks(w http.ResponseWriter, _ *http.Request) {
+	p.mu.Lock()
+	p.keyFetches++
+	set := jose.JSONWebKeySet{}
+	for _, k := range p.keys {
+		set.Keys = append(set.Keys, jose.JSONWebKey{Key: &k.key.PublicKey, KeyID: k.kid, Algorithm: string(jose.RS256), Use: "sig"})
+	}
+	p.mu.Unlock()
+	writeJSON(w, http.StatusOK, set)
 }
 
 // authorize signs the current user in at once. Requests it cannot trust get
@@ -263,9 +334,10 @@ func (p *Provider) idToken(g *grant) (string, error) {
 		claims["email"], claims["email_verified"] = g.user.Email, g.user.EmailVerified
 	}
 	p.mu.Lock()
-	tamper, key := p.tamper, p.key
+	tamper, current := p.tamper, p.keys[len(p.keys)-1]
+	key := current.key
 	if p.useForeign {
-		key = p.foreign
+		key = p.foreign // under the current kid, as an attacker would
 	}
 	p.mu.Unlock()
 	if tamper != nil {
@@ -275,7 +347,7 @@ func (p *Provider) idToken(g *grant) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: key, KeyID: kid}},
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: key, KeyID: current.kid}},
 		(&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {
 		return "", err
@@ -287,17 +359,35 @@ func (p *Provider) idToken(g *grant) (string, error) {
 	return jws.CompactSerialize()
 }
 
-func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
+func (p *Provider) userinfoEndpoint(w http.ResponseWriter, r *http.Request) {
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	p.mu.Lock()
 	u, known := p.tokens[token]
+	fault := p.userinfo
 	p.mu.Unlock()
 	if !ok || !known {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"sub": u.Subject, "email": u.Email, "email_verified": u.EmailVerified})
+	if fault.delay > 0 {
+		select {
+		case <-time.After(fault.delay):
+		case <-r.Context().Done():
+			return
+		case <-p.closed:
+			return
+		}
+	}
+	if fault.status != 0 {
+		oauthError(w, fault.status, "server_error", "userinfo failed on purpose")
+		return
+	}
+	sub := u.Subject
+	if fault.subject != "" {
+		sub = fault.subject
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sub": sub, "email": u.Email, "email_verified": u.EmailVerified})
 }
 
 func random() string {

@@ -78,7 +78,16 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 // RefreshToken rotates the refresh token: the one presented is spent, a new one
 // is issued, and presenting a spent one revokes the whole grant.
 func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.RefreshTokenRequest]) (*op.Response, error) {
-	g, err := s.storage.store.UseRefreshToken(ctx, oauth.HashSecret(r.Data.RefreshToken), s.tokens.now())
+	hash := oauth.HashSecret(r.Data.RefreshToken)
+	// Scopes the grant lacks are refused before the token is spent: a refused
+	// refresh issues nothing, so its client must keep the token it has, or
+	// its next try would look like reuse and revoke the grant.
+	if g, err := s.storage.store.RefreshTokenGrant(ctx, hash); err == nil && g.ClientID == r.Client.GetID() {
+		if err := narrowsOnly(g, r.Data.Scopes); err != nil {
+			return nil, err
+		}
+	}
+	g, err := s.storage.store.UseRefreshToken(ctx, hash, s.tokens.now())
 	switch {
 	case errors.Is(err, oauth.ErrRefreshReused):
 		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token was already used; its grant is revoked")
@@ -93,10 +102,8 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token was issued to another client")
 	}
 	if len(r.Data.Scopes) > 0 {
-		for _, sc := range r.Data.Scopes {
-			if !g.Scopes.Has(sc) {
-				return nil, oidc.ErrInvalidScope().WithDescription("a refresh may only narrow the granted scopes")
-			}
+		if err := narrowsOnly(g, r.Data.Scopes); err != nil {
+			return nil, err
 		}
 		narrowed := *g
 		narrowed.Scopes = oauth.Scopes(slices.Clone(r.Data.Scopes))
@@ -107,6 +114,16 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 		return nil, err
 	}
 	return noStore(op.NewResponse(resp)), nil
+}
+
+// narrowsOnly refuses scopes a refresh asks for that its grant lacks.
+func narrowsOnly(g *oauth.Grant, scopes []string) error {
+	for _, sc := range scopes {
+		if !g.Scopes.Has(sc) {
+			return oidc.ErrInvalidScope().WithDescription("a refresh may only narrow the granted scopes")
+		}
+	}
+	return nil
 }
 
 // ClientCredentialsExchange gives a service client a token of its own: the

@@ -1,0 +1,57 @@
+// Package addrtest gives a test addresses that no one else takes before the
+// process they are meant for binds them: a parallel test, or any process on
+// the machine, must not end up answering in its place.
+package addrtest
+
+import (
+	"net"
+	"os"
+	"testing"
+)
+
+// ReserveTCP returns a loopback host:port for a process to bind later.
+//
+// A port picked on :0 and simply released goes to the next bind on :0 or the
+// next outgoing connection, and a test could then talk to someone else's
+// server. This one is left in TIME_WAIT (its listening side closes first),
+// which keeps the kernel from handing it out, to a bind on :0 or to a
+// connection, for a minute; a listener with SO_REUSEADDR, as every Go listener
+// and redis-server set, may still bind it. Whoever binds it must still fail
+// at once when the bind fails.
+func ReserveTCP(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	client, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	server, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = server.Close()
+	// The client reads the server's FIN; its own close then ends the
+	// exchange, and the server's end goes to TIME_WAIT.
+	if n, err := client.Read(make([]byte, 1)); n != 0 || err == nil {
+		t.Fatalf("reserve %s: read %d bytes (%v), want the end of the stream", l.Addr(), n, err)
+	}
+	return l.Addr().String()
+}
+
+// SocketDir is a new directory for Unix sockets, removed at cleanup: only the
+// test can create a socket there, and its path is short enough for one (108
+// bytes), which a test's TempDir may not be.
+func SocketDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "cgpt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
+}
