@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"sync"
@@ -301,9 +302,15 @@ func (s *Service) RunOps(ctx context.Context) error {
 
 func (s *Service) serve(ctx context.Context, variable, addr string, h http.Handler) error {
 	srv := porthttp.NewServer(addr, h)
+	// Bound before it is announced: the log says where it listens only once
+	// it does.
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("%s: %w", variable, err)
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	s.log.Info("http listening", "addr", addr)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("http listening", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:
 		return fmt.Errorf("%s: %w", variable, err)
