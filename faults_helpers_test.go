@@ -266,7 +266,7 @@ func startChild(t *testing.T, e *env, role string) *child {
 	for k, v := range e.vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	c := &child{t: t, cmd: cmd, done: make(chan struct{}), logs: &lockedWriter{t: t, keep: e.logs}}
+	c := &child{t: t, cmd: cmd, done: make(chan struct{}), logs: &lockedWriter{t: t}}
 	cmd.Stderr = c.logs
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,10 +22,9 @@ func TestServeStartsQuietlyAndStopsCleanlyOnSIGINT(t *testing.T) {
 	e := newEnv(t, "embedded")
 	delete(e.vars, "CUSTOM_GPT_LOG_LEVEL") // the default
 	e.vars["CUSTOM_GPT_AUTO_MIGRATE"] = "true"
-	e.logs = &logLines{}
-	serve := startChild(t, e, "serve")
+	serve := startProcess(t, e, "serve")
 	e.eventually("the api answers /healthz and the workers run", func() bool {
-		if len(e.logs.matching(`"msg":"worker running"`)) == 0 {
+		if !strings.Contains(serve.stderr.String(), `"msg":"worker running"`) {
 			return false
 		}
 		resp, err := http.Get(e.base + "/healthz")
@@ -40,10 +43,10 @@ func TestServeStartsQuietlyAndStopsCleanlyOnSIGINT(t *testing.T) {
 		t.Fatal("serve did not exit after SIGINT")
 	}
 	if code := serve.cmd.ProcessState.ExitCode(); code != 0 {
-		t.Fatalf("serve exited with %d after SIGINT", code)
+		t.Fatalf("serve exited with %d after SIGINT:\n%s", code, serve.stderr.String())
 	}
 
-	lines := e.logs.matching("")
+	lines := strings.Split(strings.TrimSpace(serve.stderr.String()), "\n")
 	stop := slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, `"msg":"shutting down"`) })
 	if stop < 0 {
 		t.Fatalf("no shutting down line in %d lines:\n%s", len(lines), strings.Join(lines, "\n"))
@@ -103,4 +106,65 @@ func TestAdminCommandsOmitTheMemoryBankWarning(t *testing.T) {
 	if strings.Contains(strings.ToLower(logs.String()), "memory bank") {
 		t.Errorf("apps list logged about the Memory Bank:\n%s", logs.String())
 	}
+}
+
+// process is a command of the binary running in a process of its own.
+type process struct {
+	cmd    *exec.Cmd
+	stderr *syncBuffer // complete once done is closed
+	done   chan struct{}
+}
+
+// startProcess runs `role` as the binary's main would (see runChild), with
+// the deployment's variables, killing it at cleanup if the test did not stop it.
+func startProcess(t *testing.T, e *env, role string) *process {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	for _, kv := range os.Environ() { // the deployment's settings only
+		if !strings.HasPrefix(kv, "CUSTOM_GPT_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, childRoleEnv+"="+role)
+	for k, v := range e.vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	p := &process{cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}
+	cmd.Stderr = p.stderr
+	stdin, err := cmd.StdinPipe() // held open: the child stops when it closes
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = cmd.Process.Kill()
+			<-p.done
+		}
+		_ = stdin.Close()
+	})
+	return p
+}
+
+// syncBuffer is a bytes.Buffer a process writes while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

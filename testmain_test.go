@@ -21,6 +21,10 @@ func TestMain(m *testing.M) {
 	if role := os.Getenv(childRoleEnv); role != "" {
 		os.Exit(runChild(role))
 	}
+	// zitadel/oidc logs only through slog's default, which no server in this
+	// process sets (their logs would cross): keep its warnings, drop its
+	// per-server route listing.
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	os.Exit(m.Run())
 }
 
