@@ -17,9 +17,6 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// After the first signal a second one ends the process at once, as it
-	// would without a handler, instead of waiting for the drain.
-	context.AfterFunc(ctx, stop)
 	code := cli.Main(ctx, os.Args[1:], cli.Env{
 		Getenv: os.Getenv, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		SetDefaultLogger: slog.SetDefault,

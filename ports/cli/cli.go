@@ -123,7 +123,7 @@ func Main(ctx context.Context, args []string, env Env, wire Wiring) int {
 
 // commands is the whole command tree.
 func commands() *node {
-	root := group("", "Configuration is read from CUSTOM_GPT_* environment variables; see the README.",
+	return group("", "Configuration is read from CUSTOM_GPT_* environment variables; see the README.",
 		serveCommand("serve", "HTTP API and workers in one process", true, true),
 		serveCommand("api", "HTTP API only", true, false),
 		serveCommand("worker", "workers only (commands, poison stream, outbox relay, webhooks)", false, true),
@@ -135,7 +135,6 @@ func commands() *node {
 		dlqCommand(),
 		healthcheckCommand(),
 	)
-	return root
 }
 
 // call is one run of a command: the process and the wiring.
