@@ -67,40 +67,17 @@ func (cmd *node) find(name string) *node {
 	return nil
 }
 
-// isHelp says whether arg asks for help rather than naming something.
-func isHelp(arg string) bool {
-	return arg == "help" || arg == "-h" || arg == "-help" || arg == "--help"
-}
-
-// wantsHelp says whether a leaf's arguments ask for its help: `help` first, or
-// -h/--help anywhere before a "--". No identifier or email a command takes
-// can be one of these words.
-func wantsHelp(args []string) bool {
-	if len(args) > 0 && args[0] == "help" {
-		return true
-	}
-	for _, a := range args {
-		if a == "--" {
-			return false
-		}
-		if a != "help" && isHelp(a) {
-			return true
-		}
-	}
-	return false
-}
-
 // run dispatches args to the subcommand they name, or runs the leaf.
 func (cmd *node) run(ctx context.Context, c *call, args []string) error {
 	if cmd.subs != nil {
 		switch {
 		case len(args) == 0:
-			return cmd.misuse(nil)
+			return cmd.refuse(nil)
 		case args[0] == "help" && len(args) > 1:
 			// `help apps create` is `apps create --help`.
 			sub := cmd.find(args[1])
 			if sub == nil {
-				return cmd.misuse(fmt.Errorf("unknown command %q", args[1]))
+				return cmd.refuse(fmt.Errorf("unknown command %q", args[1]))
 			}
 			return sub.run(ctx, c, append(slices.Clone(args[2:]), "--help"))
 		case isHelp(args[0]):
@@ -108,7 +85,7 @@ func (cmd *node) run(ctx context.Context, c *call, args []string) error {
 		}
 		sub := cmd.find(args[0])
 		if sub == nil {
-			return cmd.misuse(fmt.Errorf("unknown command %q", args[0]))
+			return cmd.refuse(fmt.Errorf("unknown command %q", args[0]))
 		}
 		return sub.run(ctx, c, args[1:])
 	}
@@ -119,12 +96,12 @@ func (cmd *node) run(ctx context.Context, c *call, args []string) error {
 	act := cmd.flags(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return cmd.misuse(err)
+		return cmd.refuse(err)
 	}
 	err = act(ctx, c, pos)
 	var m misuseError
 	if errors.As(err, &m) {
-		return cmd.misuse(m)
+		return cmd.refuse(m)
 	}
 	return err
 }
@@ -136,47 +113,6 @@ func (cmd *node) flagSet() *flag.FlagSet {
 	fs.Usage = func() {}
 	return fs
 }
-
-// misuseError is an argument that does not fit its command; run turns it into
-// a UsageError that carries the command's usage.
-type misuseError string
-
-func (m misuseError) Error() string { return string(m) }
-
-// misuse reports an argument that does not fit, from inside an action.
-func misuse(format string, a ...any) error { return misuseError(fmt.Sprintf(format, a...)) }
-
-func (cmd *node) misuse(err error) error {
-	return &UsageError{Command: cmd.path(), Err: err, usage: cmd.usage()}
-}
-
-// ErrUsage is what every UsageError is (errors.Is).
-var ErrUsage = errors.New("wrong usage")
-
-// UsageError is a command line its command cannot run. Main prints it and the
-// command's usage to stderr and exits 2.
-type UsageError struct {
-	Command string // as typed after the program's name; "" for none
-	Err     error  // what does not fit; nil when the command is incomplete
-	usage   string
-}
-
-func (e *UsageError) Error() string {
-	msg := "usage"
-	if e.Err != nil {
-		msg = e.Err.Error()
-	}
-	if e.Command == "" {
-		return msg
-	}
-	return e.Command + ": " + msg
-}
-
-func (e *UsageError) Unwrap() error        { return e.Err }
-func (e *UsageError) Is(target error) bool { return target == ErrUsage }
-
-// Usage is the usage of the command that refused the line.
-func (e *UsageError) Usage() string { return e.usage }
 
 // parseInterspersed parses flags given before or after the positional arguments.
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {

@@ -1,11 +1,77 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
 )
+
+// isHelp says whether arg asks for help rather than naming something.
+func isHelp(arg string) bool {
+	return arg == "help" || arg == "-h" || arg == "-help" || arg == "--help"
+}
+
+// wantsHelp says whether a leaf's arguments ask for its help: `help` first, or
+// -h/--help anywhere before a "--". No identifier or email a command takes
+// can be one of these words.
+func wantsHelp(args []string) bool {
+	if len(args) > 0 && args[0] == "help" {
+		return true
+	}
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if a != "help" && isHelp(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// misuseError is an argument that does not fit its command; run turns it into
+// a UsageError that carries the command's usage.
+type misuseError string
+
+func (m misuseError) Error() string { return string(m) }
+
+// misuse reports an argument that does not fit, from inside an action.
+func misuse(format string, a ...any) error { return misuseError(fmt.Sprintf(format, a...)) }
+
+// refuse is err as a UsageError of this command.
+func (cmd *node) refuse(err error) error {
+	return &UsageError{Command: cmd.path(), Err: err, usage: cmd.usage()}
+}
+
+// ErrUsage is what every UsageError is (errors.Is).
+var ErrUsage = errors.New("wrong usage")
+
+// UsageError is a command line its command cannot run. Main prints it and the
+// command's usage to stderr and exits 2.
+type UsageError struct {
+	Command string // as typed after the program's name; "" for none
+	Err     error  // what does not fit; nil when the command is incomplete
+	usage   string
+}
+
+func (e *UsageError) Error() string {
+	msg := "usage"
+	if e.Err != nil {
+		msg = e.Err.Error()
+	}
+	if e.Command == "" {
+		return msg
+	}
+	return e.Command + ": " + msg
+}
+
+func (e *UsageError) Unwrap() error        { return e.Err }
+func (e *UsageError) Is(target error) bool { return target == ErrUsage }
+
+// Usage is the usage of the command that refused the line.
+func (e *UsageError) Usage() string { return e.usage }
 
 func (cmd *node) printUsage(w io.Writer) error {
 	_, err := io.WriteString(w, cmd.usage())
