@@ -10,6 +10,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/cli"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/service"
 )
 
 const chatGPTCallback = "https://chatgpt.com/aip/g-test/oauth/callback"
@@ -40,7 +43,8 @@ func (e *env) createOAuthApp(name string, redirectURIs ...string) oauthApp {
 func (e *env) createUser(email, password string) string {
 	e.t.Helper()
 	var out strings.Builder
-	err := runUsers(t0ctx(), []string{"create", "--email", email}, e.getenv, strings.NewReader(password+"\n"), &out, io.Discard)
+	err := cli.Run(t0ctx(), []string{"users", "create", "--email", email},
+		cli.Env{Getenv: e.getenv, Stdin: strings.NewReader(password + "\n"), Stdout: &out, Stderr: io.Discard}, service.CLI)
 	if err != nil {
 		e.t.Fatalf("users create: %v", err)
 	}

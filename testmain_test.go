@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 	"testing"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/cli"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/service"
 )
 
 // childRoleEnv makes a re-executed test binary run one command of the real
@@ -32,12 +36,16 @@ func TestMain(m *testing.M) {
 	} else if role != "" {
 		os.Exit(runChild(role))
 	}
+	// zitadel/oidc logs only through slog's default, which no server in this
+	// process sets (their logs would cross): keep its warnings, drop its
+	// per-server route listing.
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	os.Exit(m.Run())
 }
 
-// runChild runs `role` (e.g. worker) until a signal, or until its standard
-// input closes: the parent holds it open, so a child never outlives a test
-// binary that died without cleaning up.
+// runChild runs `role` (e.g. worker) as the binary's main does, until a
+// signal, or until its standard input closes: the parent holds it open, so a
+// child never outlives a test binary that died without cleaning up.
 func runChild(role string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -46,9 +54,17 @@ func runChild(role string) int {
 		_, _ = io.Copy(io.Discard, os.Stdin)
 		cancel()
 	}()
-	if err := run(ctx, []string{role}, os.Getenv, io.Discard, os.Stderr); err != nil {
-		fmt.Fprintf(os.Stderr, "child %s: %v\n", role, err)
-		return 1
-	}
-	return 0
+	// Its own process: the default logger may be set, as main sets it.
+	return cli.Main(ctx, []string{role}, cli.Env{Getenv: os.Getenv, Stdout: io.Discard, Stderr: os.Stderr,
+		SetDefaultLogger: slog.SetDefault}, service.CLI)
+}
+
+// run runs one command line in this process, as the binary would.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return cli.Run(ctx, args, cli.Env{Getenv: getenv, Stdin: os.Stdin, Stdout: stdout, Stderr: stderr}, service.CLI)
+}
+
+// newLogger is the logger of a process, for services the tests build themselves.
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 }

@@ -8,9 +8,11 @@
 #   ENSURE_SERVICES_TIMEOUT  seconds to wait for each service (default 30)
 #   PG_CLUSTER_VERSION       PostgreSQL cluster version under /etc/postgresql
 #                            (default: the newest one found)
-#   ENSURE_SERVICES_DB       database to create if missing (default custom_gpt,
-#                            the database in the default CUSTOM_GPT_DATABASE_URL);
-#                            set to an empty string to skip
+#   ENSURE_SERVICES_DB       database to create if missing (default: the one
+#                            CUSTOM_GPT_DATABASE_URL names when it points at this
+#                            PostgreSQL, else custom_gpt, the database of the
+#                            default CUSTOM_GPT_DATABASE_URL); set to an empty
+#                            string to skip
 set -euo pipefail
 
 PG_HOST=127.0.0.1
@@ -20,9 +22,44 @@ REDIS_PORT=6379
 REDIS_DATA_DIR=/var/lib/redis
 REDIS_LOG_DIR=/var/log/redis
 TIMEOUT="${ENSURE_SERVICES_TIMEOUT:-30}"
-DB_NAME="${ENSURE_SERVICES_DB-custom_gpt}"
 
 log() { printf 'ensure-services: %s\n' "$*"; }
+
+# database_in_url URL: the database a postgres:// URL names on this
+# PostgreSQL ($PG_HOST:$PG_PORT), or nothing when it names another server, no
+# database, or is not a URL (a key=value DSN).
+database_in_url() {
+	local url="$1" rest hostport db
+	case "$url" in
+	postgres://* | postgresql://*) rest="${url#*://}" ;;
+	*) return 0 ;;
+	esac
+	hostport="${rest%%/*}"
+	hostport="${hostport##*@}"
+	case "$hostport" in
+	"$PG_HOST" | "$PG_HOST:$PG_PORT" | localhost | "localhost:$PG_PORT") ;;
+	*) return 0 ;;
+	esac
+	[[ "$rest" == */* ]] || return 0
+	db="${rest#*/}"
+	printf '%s' "${db%%\?*}"
+}
+
+default_db() {
+	if [ -z "${CUSTOM_GPT_DATABASE_URL:-}" ]; then
+		printf 'custom_gpt'
+		return
+	fi
+	local db
+	db="$(database_in_url "$CUSTOM_GPT_DATABASE_URL")"
+	if [ -z "$db" ]; then
+		log "CUSTOM_GPT_DATABASE_URL names no database on $PG_HOST:$PG_PORT; creating none" >&2
+	fi
+	printf '%s' "$db"
+}
+
+DB_NAME="${ENSURE_SERVICES_DB-$(default_db)}"
+
 die() {
 	printf 'ensure-services: ERROR: %s\n' "$*" >&2
 	exit 1
@@ -89,7 +126,11 @@ ensure_database() {
 		return 0
 	fi
 	if ! [[ "$DB_NAME" =~ ^[a-z_][a-z0-9_]*$ ]]; then
-		die "ENSURE_SERVICES_DB='$DB_NAME' is not a plain lowercase identifier"
+		[ -z "${ENSURE_SERVICES_DB+set}" ] ||
+			die "ENSURE_SERVICES_DB='$DB_NAME' is not a plain lowercase identifier"
+		# `migrate` and CUSTOM_GPT_AUTO_MIGRATE create any name themselves.
+		log "database '$DB_NAME' of CUSTOM_GPT_DATABASE_URL is not a plain lowercase identifier; not creating it"
+		return 0
 	fi
 
 	local psql=(psql -X -q -v ON_ERROR_STOP=1 -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"sync"
@@ -148,15 +149,9 @@ func (s *Service) openDatabase(ctx context.Context) error {
 }
 
 func (s *Service) memoryBank() (memoryBank, error) {
+	// Its warnings are said once, by serving processes (memoryBankNotes).
 	if s.cfg.MemoryBankURL == "" {
-		s.log.Warn("CUSTOM_GPT_MEMORY_BANK_URL is unset: using the embedded Memory Bank in Postgres, meant for local use only")
 		return postgres.NewEmbeddedMemoryBank(s.pool), nil
-	}
-	if s.cfg.BreakerFailures > s.cfg.RetryMax {
-		// Not refused: a deployment may prefer parking to queueing. But commands
-		// queue through an outage only if the breaker opens before they run out of retries.
-		s.log.Warn("CUSTOM_GPT_MEMORY_BANK_BREAKER_FAILURES is above CUSTOM_GPT_RETRY_MAX: during a Memory Bank outage commands may exhaust their retries and be parked before the breaker opens",
-			"breaker_failures", s.cfg.BreakerFailures, "retry_max", s.cfg.RetryMax)
 	}
 	return memorybank.New(memorybank.Config{
 		BaseURL: s.cfg.MemoryBankURL, Flavor: s.cfg.MemoryBankFlavor, APIKey: s.cfg.MemoryBankAPIKey,
@@ -301,9 +296,15 @@ func (s *Service) RunOps(ctx context.Context) error {
 
 func (s *Service) serve(ctx context.Context, variable, addr string, h http.Handler) error {
 	srv := porthttp.NewServer(addr, h)
+	// Bound before it is announced: the log says where it listens only once
+	// it does.
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("%s: %w", variable, err)
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	s.log.Info("http listening", "addr", addr)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("http listening", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:
 		return fmt.Errorf("%s: %w", variable, err)

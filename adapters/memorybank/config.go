@@ -34,7 +34,9 @@ type BreakerConfig struct {
 	OpenTimeout time.Duration
 }
 
-// Config configures a Client. Read the environment in wiring, not here.
+// Config configures a Client. The CUSTOM_GPT_* variables are read in wiring,
+// not here; the one environment the package consults is the standard proxy
+// variables (HTTPS_PROXY, NO_PROXY), through the default HTTPClient.
 type Config struct {
 	// BaseURL is the server root, without /v1 for the platform flavor (e.g. https://api.mem0.ai).
 	BaseURL string

@@ -407,6 +407,19 @@ func TestTaskfile(t *testing.T) {
 	}) {
 		t.Errorf("Taskfile.yml: task run does not set CUSTOM_GPT_INSECURE_DEV=true (cmds %q)", tf.Tasks["run"].commands())
 	}
+	// The Quick start's admin example needs a token: task run makes one.
+	if !slices.ContainsFunc(tf.Tasks["run"].commands(), func(c string) bool {
+		return strings.Contains(c, `if [ -z "${CUSTOM_GPT_ADMIN_TOKEN:-}" ]`) && strings.Contains(c, "export CUSTOM_GPT_ADMIN_TOKEN=")
+	}) {
+		t.Errorf("Taskfile.yml: task run does not set and print a local CUSTOM_GPT_ADMIN_TOKEN (cmds %q)", tf.Tasks["run"].commands())
+	}
+	// `go run` exits 1 when interrupted, whatever its program did: Ctrl-C on
+	// task run would end in "Failed to run task".
+	for _, c := range tf.Tasks["run"].commands() {
+		if strings.Contains(c, "go run ") {
+			t.Errorf("Taskfile.yml: task run uses go run: %q", c)
+		}
+	}
 }
 
 func TestCIRunsTaskTest(t *testing.T) {

@@ -28,8 +28,8 @@ func bearerToken(r *http.Request) string {
 }
 
 // authenticate resolves the bearer credential to a caller. Every credential kind
-// (API keys now, OAuth access tokens later) ends here as one query.Caller, so the
-// handlers behind never know how the caller signed in.
+// (an application's API key, an end user's OAuth access token) ends here as one
+// query.Caller, so the handlers behind never know how the caller signed in.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		caller, err := s.app.Queries.Authenticate.Handle(r.Context(), query.Authenticate{Credential: bearerToken(r)})

@@ -38,3 +38,32 @@ func TestLoggerKeepsRoutineFailuresBelowError(t *testing.T) {
 		}
 	}
 }
+
+// Watermill's INFO (a line per handler and subscriber at each start and stop)
+// is DEBUG here; its DEBUG stays DEBUG.
+func TestLoggerShowsWatermillInfoAtDebug(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	l := messaging.NewLogger(log).With(watermill.LogFields{"topic": "t"})
+	l.Info("Starting handler", watermill.LogFields{"handler": "h"})
+	l.Debug("Subscribing", nil)
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("logged %q, want two lines", out.String())
+	}
+	for _, line := range lines {
+		if !strings.Contains(line, "level=DEBUG") || !strings.Contains(line, "topic=t") {
+			t.Errorf("logged %q, want DEBUG with the fields", line)
+		}
+	}
+
+	// At the default level nothing of it shows.
+	out.Reset()
+	quiet := messaging.NewLogger(slog.New(slog.NewTextHandler(&out, nil)))
+	quiet.Info("Starting handler", nil)
+	quiet.With(watermill.LogFields{"topic": "t"}).Info("Subscribed", nil)
+	if out.Len() != 0 {
+		t.Errorf("logged %q at INFO", out.String())
+	}
+}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/user"
@@ -36,7 +37,8 @@ func newUsersCLI(t *testing.T) *usersCLI {
 
 func (c *usersCLI) run(stdin string, args ...string) (stdout, stderr string, err error) {
 	var out, errOut bytes.Buffer
-	err = runUsersWith(context.Background(), c.admin, args, strings.NewReader(stdin), &out, &errOut)
+	env := Env{Getenv: noEnv, Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut}
+	err = Run(context.Background(), append([]string{"users"}, args...), env, wiringOf(app.Application{Commands: app.Commands{Users: c.admin}}))
 	return out.String(), errOut.String(), err
 }
 
@@ -220,10 +222,10 @@ func TestUsersDisable(t *testing.T) {
 
 func TestUsersUsage(t *testing.T) {
 	t.Parallel()
-	admin := command.NewUserAdmin(nil, nil) // never reached
 	for _, args := range [][]string{nil, {}, {"list"}, {"delete", "x"}} {
 		var out bytes.Buffer
-		if err := runUsersWith(context.Background(), admin, args, strings.NewReader(""), &out, io.Discard); !errors.Is(err, errUsage) {
+		env := Env{Getenv: noEnv, Stdout: &out, Stderr: io.Discard}
+		if err := Run(context.Background(), append([]string{"users"}, args...), env, neverConnect(t)); !errors.Is(err, ErrUsage) {
 			t.Errorf("users %v = %v, want usage", args, err)
 		}
 	}

@@ -1,0 +1,152 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/application"
+)
+
+type appJSON struct {
+	AppID        string    `json:"app_id"`
+	Name         string    `json:"name"`
+	Status       string    `json:"status"`
+	APIKey       string    `json:"api_key,omitempty"`
+	ClientID     string    `json:"client_id"`
+	ClientSecret string    `json:"client_secret,omitempty"`
+	RedirectURIs []string  `json:"redirect_uris"`
+	CreatedAt    time.Time `json:"created_at"`
+	appLimitsJSON
+}
+
+func toAppJSON(apps command.AppAdmin, a *application.Application) appJSON {
+	uris := a.OAuthClient().RedirectURIs
+	if uris == nil {
+		uris = []string{}
+	}
+	return appJSON{AppID: a.ID(), Name: a.Name(), Status: string(a.Status()), ClientID: a.ID(), RedirectURIs: uris, CreatedAt: a.CreatedAt(),
+		appLimitsJSON: toAppLimitsJSON(apps, a)}
+}
+
+// appsCommand manages applications. Output is JSON on stdout so scripts can read it.
+func appsCommand() *node {
+	return group("apps", "manage applications (one Custom GPT each); output is JSON on stdout",
+		leaf("create", "--name NAME [--redirect-uri URI]...",
+			"register an application and OAuth client; prints its\nAPI key and client secret once", appsCreate),
+		leaf("list", "", "list applications", noFlags(appsList)),
+		leaf("add-redirect-uri", "APP_ID URI",
+			"register one more OAuth redirect URI (matched exactly)", noFlags(appsAddRedirectURI)),
+		leaf("rotate-key", "APP_ID", "replace an application's API key; prints the new one once", noFlags(appsRotateKey)),
+		leaf("rotate-secret", "APP_ID", "replace the OAuth client secret; prints the new one once", noFlags(appsRotateSecret)),
+		leaf("disable", "APP_ID", "stop an application from calling the API", noFlags(appsDisable)),
+		leaf("set-limits", "APP_ID [--rps N] [--burst N] [--user-rps N] [--user-burst N] [--default]",
+			"override the default request budgets; prints the limits", appsSetLimits),
+		leaf("set-webhook", "APP_ID URL", "register (or replace) the application's webhook; prints its\nsigning secret once",
+			noFlags(appsSetWebhook)),
+		leaf("rotate-webhook-secret", "APP_ID [--overlap 24h]",
+			"new signing secret; the old one also signs during the overlap", appsRotateWebhookSecret),
+		leaf("remove-webhook", "APP_ID", "stop sending webhooks and forget their deliveries", noFlags(appsRemoveWebhook)),
+	)
+}
+
+// withApps runs fn with the application admin and a JSON encoder on stdout.
+func (c *call) withApps(ctx context.Context, fn func(apps command.AppAdmin, enc *json.Encoder) error) error {
+	return c.connect(ctx, func(rt Runtime) error {
+		return fn(rt.App().Commands.Apps, json.NewEncoder(c.env.Stdout))
+	})
+}
+
+func appsCreate(fs *flag.FlagSet) action {
+	name := fs.String("name", "", "application name (required)")
+	var uris stringList
+	fs.Var(&uris, "redirect-uri", "OAuth redirect URI, matched exactly (repeatable)")
+	return func(ctx context.Context, c *call, args []string) error {
+		if *name == "" {
+			return misuse("--name is required")
+		}
+		if len(args) != 0 {
+			return misuse("unexpected argument %q", args[0])
+		}
+		return c.withApps(ctx, func(apps command.AppAdmin, enc *json.Encoder) error {
+			r, err := apps.Register(ctx, command.RegisterApp{AppID: uuid.Must(uuid.NewV7()).String(), Name: *name, RedirectURIs: uris})
+			if err != nil {
+				return err
+			}
+			out := toAppJSON(apps, r.App)
+			out.APIKey, out.ClientSecret = r.APIKey, r.ClientSecret
+			return enc.Encode(out)
+		})
+	}
+}
+
+func appsList(ctx context.Context, c *call, args []string) error {
+	if len(args) != 0 {
+		return misuse("takes no arguments")
+	}
+	return c.withApps(ctx, func(apps command.AppAdmin, enc *json.Encoder) error {
+		list, err := apps.List(ctx)
+		if err != nil {
+			return err
+		}
+		out := make([]appJSON, 0, len(list))
+		for _, a := range list {
+			out = append(out, toAppJSON(apps, a))
+		}
+		return enc.Encode(out)
+	})
+}
+
+func appsAddRedirectURI(ctx context.Context, c *call, args []string) error {
+	if len(args) != 2 {
+		return misuse("give APP_ID and URI")
+	}
+	return c.withApps(ctx, func(apps command.AppAdmin, enc *json.Encoder) error {
+		if err := apps.AddRedirectURI(ctx, args[0], args[1]); err != nil {
+			return err
+		}
+		return enc.Encode(map[string]string{"app_id": args[0], "redirect_uri": args[1]})
+	})
+}
+
+func appsRotateKey(ctx context.Context, c *call, args []string) error {
+	if len(args) != 1 {
+		return misuse("give exactly one APP_ID")
+	}
+	return c.withApps(ctx, func(apps command.AppAdmin, enc *json.Encoder) error {
+		key, err := apps.RotateKey(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		return enc.Encode(map[string]string{"app_id": args[0], "api_key": key})
+	})
+}
+
+func appsRotateSecret(ctx context.Context, c *call, args []string) error {
+	if len(args) != 1 {
+		return misuse("give exactly one APP_ID")
+	}
+	return c.withApps(ctx, func(apps command.AppAdmin, enc *json.Encoder) error {
+		secret, err := apps.RotateSecret(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		return enc.Encode(map[string]string{"app_id": args[0], "client_id": args[0], "client_secret": secret})
+	})
+}
+
+func appsDisable(ctx context.Context, c *call, args []string) error {
+	if len(args) != 1 {
+		return misuse("give exactly one APP_ID")
+	}
+	return c.withApps(ctx, func(apps command.AppAdmin, enc *json.Encoder) error {
+		if err := apps.Disable(ctx, args[0]); err != nil {
+			return err
+		}
+		return enc.Encode(map[string]string{"app_id": args[0], "status": "disabled"})
+	})
+}
