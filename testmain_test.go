@@ -30,9 +30,7 @@ func TestMain(m *testing.M) {
 			fmt.Fprintf(os.Stderr, "%s: %v\n", mainArgsEnv, err)
 			os.Exit(125)
 		}
-		os.Args = append(os.Args[:1], args...)
-		main()
-		os.Exit(0)
+		os.Exit(runMain(args))
 	} else if role != "" {
 		os.Exit(runChild(role))
 	}
@@ -67,4 +65,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // newLogger is the logger of a process, for services the tests build themselves.
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// runMain runs args as the binary's main does, and returns its exit status.
+func runMain(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return cli.Main(ctx, args, cli.Env{Getenv: os.Getenv, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		SetDefaultLogger: slog.SetDefault}, service.CLI)
 }
