@@ -9,10 +9,10 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/jwt"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/jwt"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/export"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/oauth"
 )

@@ -20,10 +20,10 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/jwt"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/oauth"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/jwt"
 )
 
 // Paths of the endpoints, relative to the issuer.

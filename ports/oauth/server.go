@@ -11,8 +11,8 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/jwt"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/oauth"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/jwt"
 )
 
 // server is zitadel/oidc's LegacyServer with every grant, introspection and

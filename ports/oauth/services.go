@@ -6,9 +6,9 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/jwt"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/application"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/oauth"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/jwt"
 )
 
 // Apps finds the application behind a client_id.

@@ -8,9 +8,9 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/jwt"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/oauth"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/jwt"
 )
 
 // UserInfo answers only for an access token the API would accept: verified as
