@@ -19,6 +19,7 @@ func runServer(ctx context.Context, getenv func(string) string, stderr io.Writer
 	}
 	log := newLogger(stderr, cfg.LogLevel)
 	slog.SetDefault(log) // libraries that log through slog's default (zitadel/oidc) log like us
+	service.UseLogger(log)
 	svc, err := service.New(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -113,7 +113,9 @@ func withService(ctx context.Context, getenv func(string) string, stderr io.Writ
 	if err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
 	}
-	svc, err := service.New(ctx, cfg, newLogger(stderr, cfg.LogLevel))
+	log := newLogger(stderr, cfg.LogLevel)
+	service.UseLogger(log)
+	svc, err := service.New(ctx, cfg, log)
 	if err != nil {
 		return err
 	}

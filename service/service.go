@@ -78,7 +78,6 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*Se
 	for _, o := range opts {
 		o(&s.opts)
 	}
-	redis.UseLogger(log)
 	s.registry = prometheus.NewRegistry()
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
