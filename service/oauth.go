@@ -23,18 +23,6 @@ func (s *Service) authorizationServer() (*oauth.Server, error) {
 	return s.oauth, s.oauthErr
 }
 
-// lazyTokens verifies access tokens through the authorization server, which it
-// builds on the first token it sees.
-type lazyTokens struct{ s *Service }
-
-func (l lazyTokens) VerifyAccessToken(ctx context.Context, token string) (query.AccessToken, error) {
-	srv, err := l.s.authorizationServer()
-	if err != nil {
-		return query.AccessToken{}, err
-	}
-	return srv.VerifyAccessToken(ctx, token)
-}
-
 // newAuthorizationServer builds the OAuth server over Postgres (requests,
 // grants, keys, users, sessions) and Redis (rate limits shared by every instance).
 func (s *Service) newAuthorizationServer() (*oauth.Server, error) {
@@ -47,6 +35,7 @@ func (s *Service) newAuthorizationServer() (*oauth.Server, error) {
 		Apps:            postgres.NewApplicationRepository(s.pool),
 		Store:           postgres.NewOAuthStore(s.pool),
 		Keys:            s.keys,
+		AccessTokens:    s.tokens,
 		Users:           userAuthenticator{s.authUsers},
 		Sessions:        postgres.NewSessionStore(s.pool),
 		LoginLimiter:    loginLimiter{limiter: limiter, perAccount: loginLimit},

@@ -30,6 +30,7 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/decorator"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/jwt"
 	porthttp "github.com/custom-gpt-adapter/custom-gpt-adapter/ports/http"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/messaging"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/oauth"
@@ -69,6 +70,7 @@ type Service struct {
 	oauth     *oauth.Server
 	oauthErr  error
 	authUsers query.AuthenticateUserHandler
+	tokens    *query.TokenVerifier
 }
 
 // New connects to Postgres and Redis and builds the application. It refuses an
@@ -182,6 +184,9 @@ func (s *Service) application(bank, workerBank memoryBank) (app.Application, err
 	s.refusals = postgres.NewAuditBatcher(s.pool, postgres.AuditBatchConfig{}, s.log, s.registry)
 	users := postgres.NewUserRepository(s.pool)
 	s.authUsers = query.NewAuthenticateUserHandler(users, l, m)
+	// One check of access tokens, for the API and the authorization server alike.
+	s.tokens = query.NewTokenVerifier(&jwt.Verifier{Issuer: s.cfg.PublicURL, Audience: s.cfg.PublicURL, Keys: s.keys, Leeway: 30 * time.Second},
+		postgres.NewOAuthStore(s.pool))
 	worker := command.WorkerConfig{Lease: s.cfg.WorkerLease, OrphanAfter: s.cfg.WorkerClaimIdle}
 	cmds, reg := s.commands, s.memories
 	return app.Application{
@@ -205,7 +210,7 @@ func (s *Service) application(bank, workerBank memoryBank) (app.Application, err
 			LostCommands:         command.NewLostCommands(tx, cmds, redis.NewCommandQueues(s.redis, s.topics)),
 		},
 		Queries: app.Queries{
-			Authenticate:       query.NewAuthenticateHandler(postgres.NewApplicationRepository(s.pool), lazyTokens{s}, l, m),
+			Authenticate:       query.NewAuthenticateHandler(postgres.NewApplicationRepository(s.pool), s.tokens, l, m),
 			AuthenticateUser:   s.authUsers,
 			SearchMemories:     query.NewSearchMemoriesHandler(bank, tx, l, m),
 			ListMemories:       query.NewListMemoriesHandler(reg, bank, tx, l, m),

@@ -39,9 +39,15 @@ type Store interface {
 
 // Keys signs access tokens and publishes the keys that verify them.
 type Keys interface {
-	jwt.KeySource
 	Current(ctx context.Context) (jwt.Key, error)
 	PublicKeys(ctx context.Context) ([]jose.JSONWebKey, error)
+}
+
+// AccessTokens verifies access tokens as the API does: signature, claims
+// and revocation (query.TokenVerifier). A token refused for itself or revoked
+// is errs.KindUnauthorized.
+type AccessTokens interface {
+	VerifyAccessToken(ctx context.Context, token string) (jwt.AccessClaims, error)
 }
 
 // Users checks an end user's password; errs.Unauthorized for a wrong email or
