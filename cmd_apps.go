@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/application"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/service"
 )
@@ -28,13 +29,14 @@ type appJSON struct {
 	appLimitsJSON
 }
 
-func toAppJSON(apps command.AppAdmin, a *application.Application) appJSON {
+// toAppJSON shows a with limits, the budgets its requests spend from.
+func toAppJSON(a *application.Application, limits application.RateLimits) appJSON {
 	uris := a.OAuthClient().RedirectURIs
 	if uris == nil {
 		uris = []string{}
 	}
 	return appJSON{AppID: a.ID(), Name: a.Name(), Status: string(a.Status()), ClientID: a.ID(), RedirectURIs: uris, CreatedAt: a.CreatedAt(),
-		appLimitsJSON: toAppLimitsJSON(apps, a)}
+		appLimitsJSON: toAppLimitsJSON(a, limits)}
 }
 
 // stringList collects a repeatable flag.
@@ -49,7 +51,7 @@ func runApps(ctx context.Context, args []string, getenv func(string) string, std
 		return errUsage
 	}
 	return withService(ctx, getenv, stderr, func(svc *service.Service) error {
-		apps := svc.App().Commands.Apps
+		apps := svc.App().Commands
 		enc := json.NewEncoder(stdout)
 
 		switch args[0] {
@@ -67,28 +69,28 @@ func runApps(ctx context.Context, args []string, getenv func(string) string, std
 			if *name == "" {
 				return fmt.Errorf("apps create: --name is required")
 			}
-			r, err := apps.Register(ctx, command.RegisterApp{AppID: uuid.Must(uuid.NewV7()).String(), Name: *name, RedirectURIs: uris})
+			r, err := apps.RegisterApp.Handle(ctx, command.RegisterApp{AppID: uuid.Must(uuid.NewV7()).String(), Name: *name, RedirectURIs: uris})
 			if err != nil {
 				return err
 			}
-			out := toAppJSON(apps, r.App)
+			out := toAppJSON(r.App, r.RateLimits)
 			out.APIKey, out.ClientSecret = r.APIKey, r.ClientSecret
 			return enc.Encode(out)
 		case "list":
-			list, err := apps.List(ctx)
+			list, err := svc.App().Queries.ListApps.Handle(ctx, query.ListApps{})
 			if err != nil {
 				return err
 			}
 			out := make([]appJSON, 0, len(list))
 			for _, a := range list {
-				out = append(out, toAppJSON(apps, a))
+				out = append(out, toAppJSON(a.App, a.RateLimits))
 			}
 			return enc.Encode(out)
 		case "rotate-key":
 			if len(args) != 2 {
 				return fmt.Errorf("apps rotate-key: give exactly one APP_ID")
 			}
-			key, err := apps.RotateKey(ctx, args[1])
+			key, err := apps.RotateAPIKey.Handle(ctx, command.RotateAPIKey{AppID: args[1]})
 			if err != nil {
 				return err
 			}
@@ -97,7 +99,7 @@ func runApps(ctx context.Context, args []string, getenv func(string) string, std
 			if len(args) != 3 {
 				return fmt.Errorf("apps add-redirect-uri: give APP_ID and URI")
 			}
-			if err := apps.AddRedirectURI(ctx, args[1], args[2]); err != nil {
+			if err := apps.AddRedirectURI.Handle(ctx, command.AddRedirectURI{AppID: args[1], URI: args[2]}); err != nil {
 				return err
 			}
 			return enc.Encode(map[string]string{"app_id": args[1], "redirect_uri": args[2]})
@@ -105,13 +107,13 @@ func runApps(ctx context.Context, args []string, getenv func(string) string, std
 			if len(args) != 2 {
 				return fmt.Errorf("apps rotate-secret: give exactly one APP_ID")
 			}
-			secret, err := apps.RotateSecret(ctx, args[1])
+			secret, err := apps.RotateClientSecret.Handle(ctx, command.RotateClientSecret{AppID: args[1]})
 			if err != nil {
 				return err
 			}
 			return enc.Encode(map[string]string{"app_id": args[1], "client_id": args[1], "client_secret": secret})
 		case "set-limits":
-			out, err := setLimits(ctx, apps, args[1:], stderr)
+			out, err := setLimits(ctx, apps.SetAppRateLimits, args[1:], stderr)
 			if err != nil {
 				return err
 			}
@@ -120,7 +122,7 @@ func runApps(ctx context.Context, args []string, getenv func(string) string, std
 			if len(args) != 2 {
 				return fmt.Errorf("apps disable: give exactly one APP_ID")
 			}
-			if err := apps.Disable(ctx, args[1]); err != nil {
+			if err := apps.DisableApp.Handle(ctx, command.DisableApp{AppID: args[1]}); err != nil {
 				return err
 			}
 			return enc.Encode(map[string]string{"app_id": args[1], "status": "disabled"})

@@ -31,8 +31,8 @@ type appLimitsJSON struct {
 	Overrides  map[string]int `json:"rate_limit_overrides"`
 }
 
-func toAppLimitsJSON(apps command.AppAdmin, a *application.Application) appLimitsJSON {
-	eff, own := apps.EffectiveRateLimits(a), a.RateLimits()
+func toAppLimitsJSON(a *application.Application, eff application.RateLimits) appLimitsJSON {
+	own := a.RateLimits()
 	out := appLimitsJSON{
 		RateLimits: limitsJSON{
 			App:  rateJSON{RPS: eff.App.PerSecond, Burst: eff.App.Burst},
@@ -57,7 +57,7 @@ func flagOf(field string) string { return strings.ReplaceAll(field, "_", "-") }
 // setLimits runs `apps set-limits APP_ID [--rps N] [--burst N] [--user-rps N]
 // [--user-burst N] [--default]`: flags given change those values, the others
 // stay; --default first goes back to the defaults for all four.
-func setLimits(ctx context.Context, apps command.AppAdmin, args []string, stderr io.Writer) (any, error) {
+func setLimits(ctx context.Context, handler command.SetAppRateLimitsHandler, args []string, stderr io.Writer) (any, error) {
 	fs := flag.NewFlagSet("apps set-limits", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	rps := fs.Int(flagOf(application.FieldRPS), 0, "requests per second for the whole application")
@@ -82,7 +82,7 @@ func setLimits(ctx context.Context, apps command.AppAdmin, args []string, stderr
 	if appID == "" {
 		return nil, fmt.Errorf("apps set-limits: give an APP_ID")
 	}
-	change := application.LimitsChange{Reset: *reset}
+	change := command.SetAppRateLimits{AppID: appID, Reset: *reset}
 	given := map[string]*int{
 		flagOf(application.FieldRPS): rps, flagOf(application.FieldBurst): burst,
 		flagOf(application.FieldUserRPS): userRPS, flagOf(application.FieldUserBurst): userBurst,
@@ -104,7 +104,7 @@ func setLimits(ctx context.Context, apps command.AppAdmin, args []string, stderr
 	if set == 0 {
 		return nil, fmt.Errorf("apps set-limits: give --rps, --burst, --user-rps, --user-burst or --default")
 	}
-	a, err := apps.SetRateLimits(ctx, appID, change)
+	a, err := handler.Handle(ctx, change)
 	var e *errs.Error
 	if errors.As(err, &e) && e.Kind == errs.KindInvalid {
 		return nil, fmt.Errorf("apps set-limits: --%s %s", flagOf(e.Field), e.Detail)
@@ -115,5 +115,5 @@ func setLimits(ctx context.Context, apps command.AppAdmin, args []string, stderr
 	return struct {
 		AppID string `json:"app_id"`
 		appLimitsJSON
-	}{appID, toAppLimitsJSON(apps, a)}, nil
+	}{appID, toAppLimitsJSON(a.App, a.RateLimits)}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/service"
 )
 
@@ -24,17 +25,17 @@ func runDLQ(ctx context.Context, args []string, getenv func(string) string, stdo
 		return errUsage
 	}
 	return withService(ctx, getenv, stderr, func(svc *service.Service) error {
-		dlq := svc.App().Commands.DeadLetters
+		dlq := svc.App()
 		enc := json.NewEncoder(stdout)
 		switch {
 		case args[0] == "list" && len(args) == 1:
-			letters, err := dlq.List(ctx)
+			letters, err := dlq.Queries.ListDeadLetters.Handle(ctx, command.ListDeadLetters{})
 			if err != nil {
 				return err
 			}
 			return enc.Encode(letters)
 		case args[0] == "replay" && len(args) == 2 && args[1] == "--all":
-			results, err := dlq.ReplayAll(ctx)
+			results, err := dlq.Commands.ReplayAllDeadLetters.Handle(ctx, command.ReplayAllDeadLetters{})
 			out := make([]replayJSON, 0, len(results))
 			failed := 0
 			for _, r := range results {
@@ -56,13 +57,13 @@ func runDLQ(ctx context.Context, args []string, getenv func(string) string, stdo
 			}
 			return nil
 		case args[0] == "drop" && len(args) == 2:
-			l, err := dlq.Drop(ctx, args[1])
+			l, err := dlq.Commands.DropDeadLetter.Handle(ctx, command.DropDeadLetter{MessageID: args[1]})
 			if err != nil {
 				return fmt.Errorf("dlq drop %s: %w", args[1], err)
 			}
 			return enc.Encode(map[string]any{"message_id": l.ID, "operation_id": l.OperationID, "dropped": true})
 		case args[0] == "replay" && len(args) == 2:
-			l, err := dlq.Replay(ctx, args[1])
+			l, err := dlq.Commands.ReplayDeadLetter.Handle(ctx, command.ReplayDeadLetter{MessageID: args[1]})
 			if err != nil {
 				return fmt.Errorf("dlq replay %s: %w", args[1], err)
 			}

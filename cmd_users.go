@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/user"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/service"
 )
@@ -31,7 +33,7 @@ const maxPasswordLine = 4*user.MaxPasswordChars + 1
 // runUsersWith manages end-user accounts. The password comes from stdin, so it
 // stays out of the process list and shell history; nothing prints it. Output
 // is one JSON object on stdout.
-func runUsersWith(ctx context.Context, admin command.UserAdmin, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func runUsersWith(ctx context.Context, a app.Application, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return errUsage
 	}
@@ -56,7 +58,7 @@ func runUsersWith(ctx context.Context, admin command.UserAdmin, args []string, s
 		if err != nil {
 			return fmt.Errorf("users create: %w", err)
 		}
-		u, err := admin.Create(ctx, *email, password)
+		u, err := a.Commands.CreateUser.Handle(ctx, command.CreateUser{Email: *email, Password: password})
 		if err != nil {
 			return err
 		}
@@ -65,10 +67,10 @@ func runUsersWith(ctx context.Context, admin command.UserAdmin, args []string, s
 		if len(args) != 2 {
 			return fmt.Errorf("users disable: give exactly one USER_ID or EMAIL")
 		}
-		if err := admin.Disable(ctx, args[1]); err != nil {
+		if err := a.Commands.DisableUser.Handle(ctx, command.DisableUser{User: args[1]}); err != nil {
 			return err
 		}
-		u, err := admin.Find(ctx, args[1])
+		u, err := a.Queries.FindUser.Handle(ctx, query.FindUser{User: args[1]})
 		if err != nil {
 			return err
 		}
@@ -107,6 +109,6 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 		if args[0] == "export" {
 			return runUsersExport(ctx, svc.App(), args[1:], stdout, stderr)
 		}
-		return runUsersWith(ctx, svc.App().Commands.Users, args, stdin, stdout, stderr)
+		return runUsersWith(ctx, svc.App(), args, stdin, stdout, stderr)
 	})
 }

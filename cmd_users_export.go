@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/export"
 )
 
@@ -29,7 +30,7 @@ func runUsersExport(ctx context.Context, a app.Application, args []string, stdou
 	case who == "" || fs.NArg() != 0:
 		return fmt.Errorf("users export: give --email EMAIL, or exactly one USER_ID or EMAIL")
 	}
-	u, err := a.Commands.Users.Find(ctx, who)
+	u, err := a.Queries.FindUser.Handle(ctx, query.FindUser{User: who})
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/user"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/pgtest"
@@ -22,21 +24,25 @@ const usersTestPassword = "correct horse battery staple"
 
 // usersCLI runs `users ...` against a real, migrated database of its own.
 type usersCLI struct {
-	t     *testing.T
-	repo  *postgres.UserRepository
-	admin command.UserAdmin
+	t    *testing.T
+	repo *postgres.UserRepository
+	app  app.Application
 }
 
 func newUsersCLI(t *testing.T) *usersCLI {
 	t.Helper()
 	pool, _ := pgtest.NewPool(t)
 	repo := postgres.NewUserRepository(pool)
-	return &usersCLI{t: t, repo: repo, admin: command.NewUserAdmin(repo, nil)}
+	a := app.Application{
+		Commands: app.Commands{CreateUser: command.NewCreateUserHandler(repo, nil, nil), DisableUser: command.NewDisableUserHandler(repo, nil, nil, nil)},
+		Queries:  app.Queries{FindUser: query.NewFindUserHandler(repo, nil, nil)},
+	}
+	return &usersCLI{t: t, repo: repo, app: a}
 }
 
 func (c *usersCLI) run(stdin string, args ...string) (stdout, stderr string, err error) {
 	var out, errOut bytes.Buffer
-	err = runUsersWith(context.Background(), c.admin, args, strings.NewReader(stdin), &out, &errOut)
+	err = runUsersWith(context.Background(), c.app, args, strings.NewReader(stdin), &out, &errOut)
 	return out.String(), errOut.String(), err
 }
 
@@ -220,10 +226,10 @@ func TestUsersDisable(t *testing.T) {
 
 func TestUsersUsage(t *testing.T) {
 	t.Parallel()
-	admin := command.NewUserAdmin(nil, nil) // never reached
+	var a app.Application // never reached
 	for _, args := range [][]string{nil, {}, {"list"}, {"delete", "x"}} {
 		var out bytes.Buffer
-		if err := runUsersWith(context.Background(), admin, args, strings.NewReader(""), &out, io.Discard); !errors.Is(err, errUsage) {
+		if err := runUsersWith(context.Background(), a, args, strings.NewReader(""), &out, io.Discard); !errors.Is(err, errUsage) {
 			t.Errorf("users %v = %v, want usage", args, err)
 		}
 	}

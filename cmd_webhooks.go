@@ -35,14 +35,14 @@ func toEndpointJSON(e *webhook.Endpoint) endpointJSON {
 
 // runAppWebhook handles `apps set-webhook | rotate-webhook-secret | remove-webhook`.
 func runAppWebhook(ctx context.Context, svc *service.Service, args []string, stdout, stderr io.Writer) error {
-	hooks := svc.App().Commands.Webhooks
+	hooks := svc.App().Commands
 	enc := json.NewEncoder(stdout)
 	switch args[0] {
 	case "set-webhook":
 		if len(args) != 3 {
 			return fmt.Errorf("apps set-webhook: give APP_ID and URL")
 		}
-		s, err := hooks.Set(ctx, command.SetWebhook{AppID: args[1], URL: args[2]})
+		s, err := hooks.SetWebhook.Handle(ctx, command.SetWebhook{AppID: args[1], URL: args[2]})
 		if err != nil {
 			return err
 		}
@@ -60,7 +60,7 @@ func runAppWebhook(ctx context.Context, svc *service.Service, args []string, std
 		if len(pos) != 1 {
 			return fmt.Errorf("apps rotate-webhook-secret: give exactly one APP_ID")
 		}
-		s, err := hooks.RotateSecret(ctx, pos[0], *overlap)
+		s, err := hooks.RotateWebhookSecret.Handle(ctx, command.RotateWebhookSecret{AppID: pos[0], Overlap: *overlap})
 		if err != nil {
 			return err
 		}
@@ -71,7 +71,7 @@ func runAppWebhook(ctx context.Context, svc *service.Service, args []string, std
 		if len(args) != 2 {
 			return fmt.Errorf("apps remove-webhook: give exactly one APP_ID")
 		}
-		if err := hooks.Remove(ctx, args[1]); err != nil {
+		if err := hooks.RemoveWebhook.Handle(ctx, command.RemoveWebhook{AppID: args[1]}); err != nil {
 			return err
 		}
 		return enc.Encode(map[string]string{"app_id": args[1], "webhook": "removed"})

@@ -189,6 +189,8 @@ func (s *Service) application(bank, workerBank memoryBank) (app.Application, err
 		postgres.NewOAuthStore(s.pool))
 	worker := command.WorkerConfig{Lease: s.cfg.WorkerLease, OrphanAfter: s.cfg.WorkerClaimIdle}
 	cmds, reg := s.commands, s.memories
+	apps := postgres.NewApplicationRepository(s.pool)
+	replay := command.NewReplayDeadLetterHandler(tx, dl, cmds, l, m)
 	return app.Application{
 		Commands: app.Commands{
 			AcceptCreateMemory:   command.NewAcceptCreateMemoryHandler(tx, cmds, l, m),
@@ -204,10 +206,18 @@ func (s *Service) application(bank, workerBank memoryBank) (app.Application, err
 			AdmitRequest:         command.NewAdmitRequestHandler(apiRateLimiter{redis.NewLimiter(s.redis, s.cfg.StreamPrefix)}, s.cfg.RateLimits, l, m),
 			RecordRateLimited:    command.NewRecordRateLimitedHandler(s.refusals, l, m),
 			AuthenticateAdmin:    command.NewAuthenticateAdminHandler(s.cfg.AdminToken, adminFailures{redis.NewLimiter(s.redis, s.cfg.StreamPrefix)}, s.refusals, l, m),
-			Apps:                 command.NewAppAdmin(postgres.NewApplicationRepository(s.pool)).WithDefaultRateLimits(s.cfg.RateLimits),
-			Users:                command.NewUserAdmin(users, postgres.NewOAuthStore(s.pool)),
-			DeadLetters:          command.NewDeadLetterAdmin(tx, dl, cmds),
-			LostCommands:         command.NewLostCommands(tx, cmds, redis.NewCommandQueues(s.redis, s.topics)),
+			RegisterApp:          command.NewRegisterAppHandler(apps, s.cfg.RateLimits, l, m),
+			AddRedirectURI:       command.NewAddRedirectURIHandler(apps, l, m),
+			RotateAPIKey:         command.NewRotateAPIKeyHandler(apps, l, m),
+			RotateClientSecret:   command.NewRotateClientSecretHandler(apps, l, m),
+			SetAppRateLimits:     command.NewSetAppRateLimitsHandler(apps, s.cfg.RateLimits, l, m),
+			DisableApp:           command.NewDisableAppHandler(apps, l, m),
+			CreateUser:           command.NewCreateUserHandler(users, l, m),
+			DisableUser:          command.NewDisableUserHandler(users, postgres.NewOAuthStore(s.pool), l, m),
+			ReplayDeadLetter:     replay,
+			ReplayAllDeadLetters: command.NewReplayAllDeadLettersHandler(dl, replay, l, m),
+			DropDeadLetter:       command.NewDropDeadLetterHandler(dl, l, m),
+			ResendLostCommands:   command.NewResendLostCommandsHandler(tx, cmds, redis.NewCommandQueues(s.redis, s.topics), l, m),
 		},
 		Queries: app.Queries{
 			Authenticate:       query.NewAuthenticateHandler(postgres.NewApplicationRepository(s.pool), s.tokens, l, m),
@@ -220,6 +230,9 @@ func (s *Service) application(bank, workerBank memoryBank) (app.Application, err
 			MemoryHistory:      query.NewMemoryHistoryHandler(reg, bank, tx, l, m),
 			GetOperation:       query.NewGetOperationHandler(postgres.NewOperationRepository(s.pool), l, m),
 			ListAudit:          query.NewListAuditHandler(postgres.NewAuditRepository(s.pool), l, m),
+			ListApps:           query.NewListAppsHandler(apps, s.cfg.RateLimits, l, m),
+			FindUser:           query.NewFindUserHandler(users, l, m),
+			ListDeadLetters:    command.NewListDeadLettersHandler(dl, l, m),
 		},
 	}, nil
 }
@@ -398,7 +411,7 @@ func (s *Service) RunWorker(ctx context.Context) error {
 		// Resending means Redis lost work: worth a warning.
 		s.every(gctx, max(s.cfg.Protection.ResendAfter/4, time.Second), slog.LevelWarn, "resent commands no longer on their way",
 			func(ctx context.Context) (int64, error) {
-				n, err := s.app.Commands.LostCommands.Resend(ctx, s.cfg.Protection.ResendAfter)
+				n, err := s.app.Commands.ResendLostCommands.Handle(ctx, command.ResendLostCommands{StalledFor: s.cfg.Protection.ResendAfter})
 				return int64(n), err
 			})
 		return nil

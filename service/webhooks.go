@@ -42,7 +42,9 @@ func (s *Service) wireWebhooks() {
 		Timeout: s.cfg.Webhooks.Timeout, AllowPrivate: s.cfg.Webhooks.AllowPrivate, Registerer: s.registry,
 	})
 	c := &s.app.Commands
-	c.Webhooks = command.NewWebhookAdmin(repo, cfg)
+	c.SetWebhook = command.NewSetWebhookHandler(repo, cfg, s.log, s.metrics)
+	c.RotateWebhookSecret = command.NewRotateWebhookSecretHandler(repo, cfg, s.log, s.metrics)
+	c.RemoveWebhook = command.NewRemoveWebhookHandler(repo, s.log, s.metrics)
 	c.ScheduleWebhook = command.NewScheduleWebhookHandler(repo, cfg, s.log, s.metrics)
 	c.DispatchWebhook = command.NewDispatchWebhookHandler(repo, sender, cfg)
 	c.RedeliverWebhook = command.NewRedeliverWebhookHandler(repo, sender, cfg)
