@@ -3,6 +3,8 @@
 package http
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -31,7 +33,7 @@ type Config struct {
 	Proxies    Proxies
 	OAuth      http.Handler  // the authorization server: /.well-known/* and /oauth/*
 	Privacy    PrivacyPolicy // served at /privacy; the default text when empty
-	Ready      func(r *http.Request) error
+	Ready      func(ctx context.Context) error
 	Gatherer   prometheus.Gatherer
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
@@ -133,4 +135,22 @@ func NewServer(addr string, h http.Handler) *http.Server {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
+}
+
+// Serve serves h on addr until ctx ends, then drains in-flight requests for
+// at most 20 seconds. A listener that fails is named by label (the setting
+// addr came from), so the operator knows which to fix.
+func Serve(ctx context.Context, label, addr string, h http.Handler, log *slog.Logger) error {
+	srv := NewServer(addr, h)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("http listening", "addr", addr)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("%s: %w", label, err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
 }

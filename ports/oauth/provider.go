@@ -20,6 +20,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/oauth"
 )
 
@@ -47,12 +48,13 @@ type Config struct {
 	// AccessTokens checks the access tokens introspection, userinfo and
 	// revocation are given: the same check as the API's.
 	AccessTokens AccessTokens
-	Users        Users
-	Sessions     Sessions
-	LoginLimiter LoginLimiter
-	Health       func(context.Context) error
+	// Users checks an end user's password: errs.Unauthorized for a wrong
+	// email or password, errs.Forbidden for a disabled user.
+	Users    query.AuthenticateUserHandler
+	Sessions Sessions
+	Health   func(context.Context) error
 	// Limiter, when set, keeps the budgets of the token and authorization
-	// endpoints (limits.go).
+	// endpoints and of password attempts (limits.go).
 	Limiter Limiter
 	// CORSOrigins may call the protocol endpoints from a browser; none when empty.
 	CORSOrigins []string
@@ -118,7 +120,7 @@ func New(cfg Config) (*Server, error) {
 		access: cfg.AccessTokens,
 		limits: limits{limiter: cfg.Limiter},
 	}
-	pages := &pages{store: cfg.Store, apps: cfg.Apps, users: cfg.Users, sessions: cfg.Sessions, limiter: cfg.LoginLimiter,
+	pages := &pages{store: cfg.Store, apps: cfg.Apps, users: cfg.Users, sessions: cfg.Sessions, limiter: cfg.Limiter,
 		now: now, secure: issuer.Scheme == "https", logger: cfg.Logger, export: cfg.Export,
 		respondCode: func(w http.ResponseWriter, r *http.Request, req *oauth.AuthRequest) {
 			op.AuthResponse(authRequest{req}, provider, w, r)

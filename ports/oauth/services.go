@@ -50,12 +50,6 @@ type AccessTokens interface {
 	VerifyAccessToken(ctx context.Context, token string) (jwt.AccessClaims, error)
 }
 
-// Users checks an end user's password; errs.Unauthorized for a wrong email or
-// password, errs.Forbidden for a disabled user.
-type Users interface {
-	AuthenticateUser(ctx context.Context, email, password string) (userID string, err error)
-}
-
 // Sessions keeps signed-in browsers; only a hash of the cookie is stored.
 type Sessions interface {
 	CreateSession(ctx context.Context, userID string, authTime time.Time) (token string, err error)
@@ -64,10 +58,4 @@ type Sessions interface {
 	Session(ctx context.Context, token string) (oauth.Session, error)
 	// EndSession signs a browser out; an unknown token is not an error.
 	EndSession(ctx context.Context, token string) error
-}
-
-// LoginLimiter bounds password attempts per account and per address; a
-// positive wait means "refused, retry after".
-type LoginLimiter interface {
-	Allow(ctx context.Context, key string) (wait time.Duration, err error)
 }
