@@ -19,8 +19,15 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Main(ctx, os.Args[1:], cli.Env{
 		Getenv: os.Getenv, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
-		SetDefaultLogger: slog.SetDefault,
+		SetDefaultLogger: setProcessLoggers,
 	}, service.CLI)
 	stop()
 	os.Exit(code)
+}
+
+// setProcessLoggers hands log to the libraries that keep one logger per
+// process: zitadel/oidc logs through slog's default, go-redis through its own.
+func setProcessLoggers(log *slog.Logger) {
+	slog.SetDefault(log)
+	service.UseLogger(log)
 }

@@ -36,16 +36,36 @@ type Commands struct {
 	// AuthenticateAdmin guards the admin API: its token, failed attempts per address.
 	AuthenticateAdmin command.AuthenticateAdminHandler
 
-	Apps        command.AppAdmin
-	Users       command.UserAdmin
-	DeadLetters command.DeadLetterAdmin
-	// LostCommands resends the commands of stalled operations Redis lost.
-	LostCommands command.LostCommands
+	// SignInUpstreamUser finds or creates the local account of an end user
+	// who signed in through the upstream OpenID provider.
+	SignInUpstreamUser command.SignInUpstreamUserHandler
 
-	Webhooks         command.WebhookAdmin
-	ScheduleWebhook  command.ScheduleWebhookHandler
-	DispatchWebhook  command.DispatchWebhookHandler
-	RedeliverWebhook command.RedeliverWebhookHandler
+	// Applications, managed by their operators.
+	RegisterApp        command.RegisterAppHandler
+	AddRedirectURI     command.AddRedirectURIHandler
+	RotateAPIKey       command.RotateAPIKeyHandler
+	RotateClientSecret command.RotateClientSecretHandler
+	SetAppRateLimits   command.SetAppRateLimitsHandler
+	DisableApp         command.DisableAppHandler
+
+	// End-user accounts.
+	CreateUser  command.CreateUserHandler
+	DisableUser command.DisableUserHandler
+
+	// Commands parked on the dead-letter stream, and those Redis lost.
+	ReplayDeadLetter     command.ReplayDeadLetterHandler
+	ReplayAllDeadLetters command.ReplayAllDeadLettersHandler
+	DropDeadLetter       command.DropDeadLetterHandler
+	// ResendLostCommands resends the commands of stalled operations Redis lost.
+	ResendLostCommands command.ResendLostCommandsHandler
+
+	// Webhooks: each application's endpoint, and the deliveries to it.
+	SetWebhook          command.SetWebhookHandler
+	RotateWebhookSecret command.RotateWebhookSecretHandler
+	RemoveWebhook       command.RemoveWebhookHandler
+	ScheduleWebhook     command.ScheduleWebhookHandler
+	DispatchWebhook     command.DispatchWebhookHandler
+	RedeliverWebhook    command.RedeliverWebhookHandler
 }
 
 type Queries struct {
@@ -62,4 +82,9 @@ type Queries struct {
 	ListAudit          query.ListAuditHandler
 
 	WebhookDeliveries query.WebhookDeliveriesHandler
+
+	ListApps query.ListAppsHandler
+	FindUser query.FindUserHandler
+	// ListDeadLetters lives beside the commands that replay and drop what it lists.
+	ListDeadLetters command.ListDeadLettersHandler
 }

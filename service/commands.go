@@ -14,7 +14,7 @@ import (
 // commandQueue queues each command once its operation committed and notes
 // which stream entry it became. A command that cannot be queued is a warning,
 // not a failure of the request: its operation keeps the command, and
-// LostCommands sends it again.
+// ResendLostCommands sends it again.
 type commandQueue struct {
 	bus     *redis.CommandBus
 	entries *postgres.CommandEntries

@@ -2,7 +2,7 @@ package service
 
 import (
 	"net"
-	"net/http"
+	"net/textproto"
 	"strings"
 
 	"github.com/realclientip/realclientip-go"
@@ -29,7 +29,7 @@ type Edge struct {
 
 func loadEdge(p *parser) Edge {
 	e := Edge{
-		ForwardedHeader: http.CanonicalHeaderKey(p.str(envForwardedHeader, "X-Forwarded-For")),
+		ForwardedHeader: textproto.CanonicalMIMEHeaderKey(p.str(envForwardedHeader, "X-Forwarded-For")),
 		AdminAddr:       p.str(envAdminAddr, ""),
 	}
 	if raw := p.str(envTrustedProxies, ""); raw != "" {

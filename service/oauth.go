@@ -4,59 +4,45 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/jwt"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/jwt"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/export"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/oauth"
 )
 
-// authorizationServer returns the OAuth server, built once on first use.
+// authorizationServer builds the OAuth server over Postgres (requests,
+// grants, keys, users, sessions) and Redis (rate limits shared by every
+// instance). Only the API builds it: commands such as `apps create` start
+// faster and quieter without.
 func (s *Service) authorizationServer() (*oauth.Server, error) {
-	s.oauthOnce.Do(func() { s.oauth, s.oauthErr = s.newAuthorizationServer() })
-	return s.oauth, s.oauthErr
-}
-
-// lazyTokens verifies access tokens through the authorization server, which it
-// builds on the first token it sees.
-type lazyTokens struct{ s *Service }
-
-func (l lazyTokens) VerifyAccessToken(ctx context.Context, token string) (query.AccessToken, error) {
-	srv, err := l.s.authorizationServer()
-	if err != nil {
-		return query.AccessToken{}, err
+	cfg, in, a := s.cfg, s.infra, s.app
+	var upstream *oauth.Upstream
+	if u := cfg.UpstreamOIDC; u.Enabled() {
+		upstream = &oauth.Upstream{Issuer: u.Issuer, ClientID: u.ClientID, ClientSecret: u.ClientSecret, Name: u.Name,
+			Users: a.Commands.SignInUpstreamUser}
 	}
-	return srv.VerifyAccessToken(ctx, token)
-}
-
-// newAuthorizationServer builds the OAuth server over Postgres (requests,
-// grants, keys, users, sessions) and Redis (rate limits shared by every instance).
-func (s *Service) newAuthorizationServer() (*oauth.Server, error) {
-	limiter := redis.NewLimiter(s.redis, s.cfg.StreamPrefix)
-	loginLimit := redis.Limit{Rate: s.cfg.LoginRatePerMinute, Period: time.Minute, Burst: s.cfg.LoginRatePerMinute}
 	srv, err := oauth.New(oauth.Config{
-		Issuer:          s.cfg.PublicURL,
-		AccessTokenTTL:  s.cfg.AccessTokenTTL,
-		RefreshTokenTTL: s.cfg.RefreshTokenTTL,
-		Apps:            postgres.NewApplicationRepository(s.pool),
-		Store:           postgres.NewOAuthStore(s.pool),
-		Keys:            s.keys,
-		Users:           userAuthenticator{s.authUsers},
-		Sessions:        postgres.NewSessionStore(s.pool),
-		LoginLimiter:    loginLimiter{limiter: limiter, perAccount: loginLimit},
-		Limiter:         newOAuthLimiter(limiter, s.cfg.TokenRate, s.cfg.OAuthGuards.AuthorizeRatePerMinute),
-		CORSOrigins:     s.cfg.OAuthGuards.CORSOrigins,
-		Health:          func(ctx context.Context) error { return s.pool.Ping(ctx) },
+		Issuer:          cfg.PublicURL,
+		AccessTokenTTL:  cfg.AccessTokenTTL,
+		RefreshTokenTTL: cfg.RefreshTokenTTL,
+		Apps:            postgres.NewApplicationRepository(in.Pool),
+		Store:           postgres.NewOAuthStore(in.Pool),
+		Keys:            in.Keys,
+		AccessTokens:    s.tokens,
+		Users:           a.Queries.AuthenticateUser,
+		Sessions:        postgres.NewSessionStore(in.Pool),
+		Limiter:         redis.NewNamedBudgets(redis.NewLimiter(in.Redis, cfg.StreamPrefix), authorizationBudgets(cfg)),
+		CORSOrigins:     cfg.OAuthGuards.CORSOrigins,
+		Health:          func(ctx context.Context) error { return in.Pool.Ping(ctx) },
 		Logger:          s.log,
-		Upstream:        s.upstreamSignIn(),
+		Upstream:        upstream,
 		Export: func(ctx context.Context, w io.Writer, userID, email string) error {
-			_, err := export.User(ctx, w, export.Queries{Spaces: s.app.Queries.MemorySpacesOfUser, Exports: s.app.Queries.ExportMemories},
+			_, err := export.User(ctx, w, export.Queries{Spaces: a.Queries.MemorySpacesOfUser, Exports: a.Queries.ExportMemories},
 				userID, email, "account-export-"+uuid.NewString())
 			return err
 		},
@@ -67,66 +53,28 @@ func (s *Service) newAuthorizationServer() (*oauth.Server, error) {
 	return srv, nil
 }
 
-type userAuthenticator struct{ h query.AuthenticateUserHandler }
-
-func (u userAuthenticator) AuthenticateUser(ctx context.Context, email, password string) (string, error) {
-	return u.h.Handle(ctx, query.AuthenticateUser{Email: email, Password: password})
-}
-
-// loginLimiter gives each account its budget and each address four times as
-// much, since one address may be a whole office behind NAT.
-type loginLimiter struct {
-	limiter    *redis.Limiter
-	perAccount redis.Limit
-}
-
-func (l loginLimiter) Allow(ctx context.Context, key string) (time.Duration, error) {
-	limit := l.perAccount
-	if strings.HasPrefix(key, "login:address:") {
-		limit.Rate, limit.Burst = 4*limit.Rate, 4*limit.Burst
+// authorizationBudgets are the authorization server's limits. An
+// authenticated client may make CUSTOM_GPT_TOKEN_RATE token requests a
+// second (bursts of twice that), and as many failed authentications may name
+// it; an address gets four times that for its failures, and four times an
+// account's password attempts, since one address may be a whole office
+// behind NAT, or the egress of ChatGPT itself.
+func authorizationBudgets(cfg Config) map[string]redis.Limit {
+	perClient := redis.Limit{Rate: cfg.TokenRate, Period: time.Second, Burst: 2 * cfg.TokenRate}
+	login := cfg.LoginRatePerMinute
+	authorize := cfg.OAuthGuards.AuthorizeRatePerMinute
+	return map[string]redis.Limit{
+		string(oauth.BudgetClient):        perClient,
+		string(oauth.BudgetFailedClient):  perClient,
+		string(oauth.BudgetFailedAddress): {Rate: 4 * cfg.TokenRate, Period: time.Second, Burst: 8 * cfg.TokenRate},
+		string(oauth.BudgetAuthorize):     {Rate: authorize, Period: time.Minute, Burst: authorize},
+		string(oauth.BudgetLoginAccount):  {Rate: login, Period: time.Minute, Burst: login},
+		string(oauth.BudgetLoginAddress):  {Rate: 4 * login, Period: time.Minute, Burst: 4 * login},
 	}
-	d, err := l.limiter.Allow(ctx, key, limit)
-	if err != nil {
-		return 0, err
-	}
-	return d.RetryAfter, nil
-}
-
-// oauthLimiter keeps the authorization server's budgets in Redis, shared by
-// every API instance. An authenticated client may make tokenRate token
-// requests a second (bursts of twice that), and as many failed
-// authentications may name it; an address gets four times that for its
-// failures, since one address may be a whole office behind NAT, or the egress
-// of ChatGPT itself.
-type oauthLimiter struct {
-	limiter *redis.Limiter
-	limits  map[oauth.Budget]redis.Limit
-}
-
-func newOAuthLimiter(limiter *redis.Limiter, tokenRate, authorizePerMinute int) oauthLimiter {
-	perClient := redis.Limit{Rate: tokenRate, Period: time.Second, Burst: 2 * tokenRate}
-	return oauthLimiter{limiter: limiter, limits: map[oauth.Budget]redis.Limit{
-		oauth.BudgetClient:        perClient,
-		oauth.BudgetFailedClient:  perClient,
-		oauth.BudgetFailedAddress: {Rate: 4 * tokenRate, Period: time.Second, Burst: 8 * tokenRate},
-		oauth.BudgetAuthorize:     {Rate: authorizePerMinute, Period: time.Minute, Burst: authorizePerMinute},
-	}}
-}
-
-func (l oauthLimiter) Allow(ctx context.Context, budget oauth.Budget, key string) (time.Duration, error) {
-	limit, ok := l.limits[budget]
-	if !ok {
-		return 0, fmt.Errorf("no limit for budget %q", budget)
-	}
-	d, err := l.limiter.Allow(ctx, string(budget)+":"+key, limit)
-	if err != nil {
-		return 0, err
-	}
-	return d.RetryAfter, nil
 }
 
 // RotateSigningKey adds a new signing key; the previous one keeps verifying
 // until the last access token it signed has expired.
 func (s *Service) RotateSigningKey(ctx context.Context) (jwt.Key, error) {
-	return s.keys.Rotate(ctx, s.cfg.AccessTokenTTL)
+	return s.infra.Keys.Rotate(ctx, s.cfg.AccessTokenTTL)
 }

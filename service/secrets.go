@@ -5,7 +5,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/secrets"
@@ -13,30 +16,29 @@ import (
 
 // openKeyring builds the keyring from the configuration; a process without a
 // key stops here, before it connects to anything.
-func (s *Service) openKeyring() error {
-	keyring, development, err := s.cfg.Secrets.Keyring()
+func openKeyring(cfg Config, log *slog.Logger) (*secrets.Keyring, error) {
+	keyring, development, err := cfg.Secrets.Keyring()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if development {
-		s.log.Warn(envSecretsKey+" is unset and "+envInsecureDev+"=true: token signing keys and webhook secrets are "+
+		log.Warn(envSecretsKey+" is unset and "+envInsecureDev+"=true: token signing keys and webhook secrets are "+
 			"encrypted with a fixed development key anyone can read in the source; never do this with real users",
 			"key_id", keyring.CurrentID())
 	}
-	s.keyring = keyring
-	return nil
+	return keyring, nil
 }
 
 // prepareSecrets runs once the database is open: it refuses secrets sealed
 // with a key this process lacks, and encrypts those an earlier version kept in
 // plain text, so none stays so unnoticed.
-func (s *Service) prepareSecrets(ctx context.Context) error {
-	sealed := postgres.NewSealedSecrets(s.pool, s.keyring)
+func prepareSecrets(ctx context.Context, pool *pgxpool.Pool, keyring *secrets.Keyring, log *slog.Logger) error {
+	sealed := postgres.NewSealedSecrets(pool, keyring)
 	var unknown *postgres.UnknownKeysError
 	if err := sealed.Check(ctx); errors.As(err, &unknown) {
 		msg := fmt.Sprintf("%s: the token signing keys or webhook secrets in the database are sealed with key id %v, "+
 			"which neither %s (key id %s) nor %s opens: set %s to the key that sealed them, then run `custom-gpt-adapter keys rewrap`",
-			envSecretsKey, unknown.KeyIDs, envSecretsKey, s.keyring.CurrentID(), envSecretsKeyOld, envSecretsKeyOld)
+			envSecretsKey, unknown.KeyIDs, envSecretsKey, keyring.CurrentID(), envSecretsKeyOld, envSecretsKeyOld)
 		if slices.Contains(unknown.KeyIDs, secrets.DevelopmentKeyID) {
 			msg += fmt.Sprintf(" (%s is the development key: %s=%s)", secrets.DevelopmentKeyID, envSecretsKeyOld,
 				base64.StdEncoding.EncodeToString(secrets.DevelopmentKey()))
@@ -50,9 +52,9 @@ func (s *Service) prepareSecrets(ctx context.Context) error {
 		return err
 	}
 	if n > 0 {
-		s.log.Warn("encrypted token signing keys and webhook secrets an earlier version stored in plain text; "+
+		log.Warn("encrypted token signing keys and webhook secrets an earlier version stored in plain text; "+
 			"backups from before still hold them: if those may leak, run `keys rotate` and `apps rotate-webhook-secret`",
-			"rows", n, "key_id", s.keyring.CurrentID())
+			"rows", n, "key_id", keyring.CurrentID())
 	}
 	return nil
 }
@@ -60,5 +62,5 @@ func (s *Service) prepareSecrets(ctx context.Context) error {
 // RewrapSecrets seals every stored secret with CUSTOM_GPT_SECRETS_KEY,
 // opening those under CUSTOM_GPT_SECRETS_KEY_OLD, in one transaction.
 func (s *Service) RewrapSecrets(ctx context.Context) (postgres.RewrapResult, error) {
-	return postgres.NewSealedSecrets(s.pool, s.keyring).Rewrap(ctx)
+	return postgres.NewSealedSecrets(s.infra.Pool, s.infra.Keyring).Rewrap(ctx)
 }

@@ -123,7 +123,7 @@ func TestOrder_replayedCreateOlderThanAForgetIsSuperseded(t *testing.T) {
 	letters := &fakeLetters{letters: map[string]command.DeadLetter{"1-0": {
 		ID: "1-0", Command: "CreateMemory", OperationID: "op-create", AppID: "app-1", EndUser: "alice", Payload: payload,
 	}}}
-	if _, err := command.NewDeadLetterAdmin(db, letters, &fakeSender{}).Replay(ctx, "1-0"); err != nil {
+	if _, err := command.NewReplayDeadLetterHandler(db, letters, &fakeSender{}, nil, nil).Handle(ctx, command.ReplayDeadLetter{MessageID: "1-0"}); err != nil {
 		t.Fatalf("replay: %v", err)
 	}
 	if err := command.NewCreateMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{}, nil, nil).Handle(ctx, create); err != nil {

@@ -70,8 +70,8 @@ func TestReplayReopensOperationAndAuditAndRequeues(t *testing.T) {
 	t.Parallel()
 	db, letters := parked(t, failParked)
 	sender := &fakeSender{}
-	h := command.NewDeadLetterAdmin(db, letters, sender)
-	if _, err := h.Replay(context.Background(), "1-0"); err != nil {
+	h := command.NewReplayDeadLetterHandler(db, letters, sender, nil, nil)
+	if _, err := h.Handle(context.Background(), command.ReplayDeadLetter{MessageID: "1-0"}); err != nil {
 		t.Fatalf("Replay: %v", err)
 	}
 	if op := db.operation("op-1"); op.Status() != operation.StatusPending || op.Failure() != nil {
@@ -88,7 +88,7 @@ func TestReplayReopensOperationAndAuditAndRequeues(t *testing.T) {
 	if len(letters.letters) != 0 {
 		t.Fatalf("left %v", letters.letters)
 	}
-	// Kept again: should the send be lost, LostCommands finds it.
+	// Kept again: should the send be lost, ResendLostCommands finds it.
 	if kept := db.keptCommand("op-1"); kept == nil {
 		t.Fatal("the replayed operation keeps no command")
 	}
@@ -101,7 +101,7 @@ func TestReplayKeepsEntryWhenCommitFails(t *testing.T) {
 	db, letters := parked(t, failParked)
 	db.beforeCommit = func(*fakeTx) error { return errCommit }
 	sender := &fakeSender{}
-	if _, err := command.NewDeadLetterAdmin(db, letters, sender).Replay(context.Background(), "1-0"); !errors.Is(err, errCommit) {
+	if _, err := command.NewReplayDeadLetterHandler(db, letters, sender, nil, nil).Handle(context.Background(), command.ReplayDeadLetter{MessageID: "1-0"}); !errors.Is(err, errCommit) {
 		t.Fatalf("Replay = %v, want the commit's error", err)
 	}
 	if sent := sender.commands(); len(sent) != 0 {
@@ -119,8 +119,8 @@ func TestReplayRefusesSucceededAndUnknown(t *testing.T) {
 	t.Parallel()
 	db, letters := parked(t, func(op *operation.Operation) error { return op.Succeed([]string{"m1"}, time.Now()) })
 	sender := &fakeSender{}
-	h := command.NewDeadLetterAdmin(db, letters, sender)
-	if _, err := h.Replay(context.Background(), "1-0"); !errors.Is(err, operation.ErrNotReplayable) {
+	h := command.NewReplayDeadLetterHandler(db, letters, sender, nil, nil)
+	if _, err := h.Handle(context.Background(), command.ReplayDeadLetter{MessageID: "1-0"}); !errors.Is(err, operation.ErrNotReplayable) {
 		t.Fatalf("Replay of a succeeded operation = %v", err)
 	}
 	if len(sender.commands()) != 0 || db.operation("op-1").Status() != operation.StatusSucceeded {
@@ -129,7 +129,7 @@ func TestReplayRefusesSucceededAndUnknown(t *testing.T) {
 	if e := db.auditsOf("op-1"); e[0].Status != audit.StatusSucceeded {
 		t.Fatalf("audit moved: %+v", e)
 	}
-	if _, err := h.Replay(context.Background(), "9-9"); errs.KindOf(err) != errs.KindNotFound {
+	if _, err := h.Handle(context.Background(), command.ReplayDeadLetter{MessageID: "9-9"}); errs.KindOf(err) != errs.KindNotFound {
 		t.Fatalf("Replay of an unknown id = %v, want not found", err)
 	}
 }

@@ -3,8 +3,10 @@ package command
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/decorator"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 )
 
@@ -19,37 +21,44 @@ type CommandQueues interface {
 	Idle(ctx context.Context, commandName string) (bool, error)
 }
 
-// LostCommands sends again the commands of operations that stalled and whose
-// command is no longer on its way: Redis lost acknowledged writes (a crash
-// between fsyncs, a failover, a flush), the command could not be queued after
-// its operation committed, or its worker acknowledged it without ending the
-// operation. Its kept copy is sent again; handlers are idempotent on the
-// operation id, so a needless resend costs one claim.
-type LostCommands struct {
+// ResendLostCommands sends again the commands of operations that stalled for
+// StalledFor and whose command is no longer on its way: Redis lost
+// acknowledged writes (a crash between fsyncs, a failover, a flush), the
+// command could not be queued after its operation committed, or its worker
+// acknowledged it without ending the operation. Its kept copy is sent again;
+// handlers are idempotent on the operation id, so a needless resend costs one
+// claim.
+type ResendLostCommands struct{ StalledFor time.Duration }
+
+// ResendLostCommandsHandler answers with how many commands it sent.
+type ResendLostCommandsHandler decorator.QueryHandler[ResendLostCommands, int]
+
+type resendLostCommandsHandler struct {
 	tx     Transactor
 	sender CommandSender
 	queues CommandQueues
 	batch  int
 }
 
-func NewLostCommands(tx Transactor, sender CommandSender, queues CommandQueues) LostCommands {
-	return LostCommands{tx: tx, sender: sender, queues: queues, batch: 100}
+func NewResendLostCommandsHandler(tx Transactor, sender CommandSender, queues CommandQueues, log *slog.Logger, m *decorator.Metrics) ResendLostCommandsHandler {
+	return decorator.ApplyQueryDecorators[ResendLostCommands, int](
+		resendLostCommandsHandler{tx: tx, sender: sender, queues: queues, batch: 100}, log, m)
 }
 
-// Resend looks, per command stream, at up to one batch of the operations
-// untouched for stalledFor (each at most once per stalledFor, so a long backlog
+// Handle looks, per command stream, at up to one batch of the operations
+// untouched for StalledFor (each at most once per StalledFor, so a long backlog
 // is looked at in turn), sends again the commands no longer on their way, and
 // returns how many it sent. A command whose stream entry is known is looked up
 // in its stream, so this works while the stream is busy; one whose entry is
 // not known (queued by an older version) is sent only while its stream is idle.
-func (l LostCommands) Resend(ctx context.Context, stalledFor time.Duration) (int, error) {
+func (l resendLostCommandsHandler) Handle(ctx context.Context, c ResendLostCommands) (int, error) {
 	sent := 0
 	for _, name := range events.CommandNames() {
 		now := time.Now().UTC()
 		var kept []KeptCommand
 		err := l.tx.InTx(ctx, func(ctx context.Context, tx Tx) error {
 			var err error
-			kept, err = tx.StaleCommands(ctx, name, now.Add(-stalledFor), now, l.batch)
+			kept, err = tx.StaleCommands(ctx, name, now.Add(-c.StalledFor), now, l.batch)
 			return err
 		})
 		if err != nil {
@@ -74,7 +83,7 @@ func (l LostCommands) Resend(ctx context.Context, stalledFor time.Duration) (int
 }
 
 // lost tells whether k's command is no longer on its way.
-func (l LostCommands) lost(ctx context.Context, name string, k KeptCommand, idle, idleKnown *bool) (bool, error) {
+func (l resendLostCommandsHandler) lost(ctx context.Context, name string, k KeptCommand, idle, idleKnown *bool) (bool, error) {
 	if k.Entry != "" {
 		onItsWay, err := l.queues.OnItsWay(ctx, name, k.Entry)
 		return !onItsWay, err

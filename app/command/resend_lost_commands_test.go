@@ -41,22 +41,22 @@ func TestLostCommandsResendsOnlyStalledOperationsOfIdleStreams(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	lost := command.NewLostCommands(db, sender, queues)
+	lost := command.NewResendLostCommandsHandler(db, sender, queues, nil, nil)
 
 	// A stream with work in it may still carry the command: never resend then.
-	if n, err := lost.Resend(ctx, time.Minute); err != nil || n != 0 || len(sender.sent) != 0 {
+	if n, err := lost.Handle(ctx, command.ResendLostCommands{StalledFor: time.Minute}); err != nil || n != 0 || len(sender.sent) != 0 {
 		t.Fatalf("busy stream: resent %d (%v), sent %v", n, err, sender.sent)
 	}
 	// Looked at once, it waits its turn again (a short stall here).
 	queues.idle = true
-	if n, err := lost.Resend(ctx, time.Nanosecond); err != nil || n != 1 {
+	if n, err := lost.Handle(ctx, command.ResendLostCommands{StalledFor: time.Nanosecond}); err != nil || n != 1 {
 		t.Fatalf("idle stream: resent %d (%v), want the stalled operation's command", n, err)
 	}
 	if c, ok := sender.sent[0].(*events.CreateMemory); !ok || c.OperationID != "stalled" {
 		t.Fatalf("sent %#v", sender.sent[0])
 	}
 	// Resent just now: not again until it stalls for as long once more.
-	if n, err := lost.Resend(ctx, time.Minute); err != nil || n != 0 {
+	if n, err := lost.Handle(ctx, command.ResendLostCommands{StalledFor: time.Minute}); err != nil || n != 0 {
 		t.Fatalf("right after a resend: resent %d (%v)", n, err)
 	}
 }
@@ -80,7 +80,7 @@ func TestLostCommandsResendsWhileTheStreamIsBusy(t *testing.T) {
 		}
 		db.setEntry(id, entry)
 	}
-	n, err := command.NewLostCommands(db, sender, queues).Resend(ctx, time.Minute)
+	n, err := command.NewResendLostCommandsHandler(db, sender, queues, nil, nil).Handle(ctx, command.ResendLostCommands{StalledFor: time.Minute})
 	if err != nil || n != 1 {
 		t.Fatalf("resent %d (%v), want the one gone from its stream", n, err)
 	}

@@ -57,28 +57,29 @@ func webhookConfig() command.WebhookConfig {
 	}
 }
 
-func TestWebhookAdminSetRotateAndReplace(t *testing.T) {
+func TestWebhookSetRotateAndReplace(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	repo := &fakeWebhooks{deliveries: map[string]*webhook.Delivery{}}
-	admin := command.NewWebhookAdmin(repo, webhookConfig())
+	set := command.NewSetWebhookHandler(repo, webhookConfig(), nil, nil)
+	rotate := command.NewRotateWebhookSecretHandler(repo, webhookConfig(), nil, nil)
 
-	if _, err := admin.Set(ctx, command.SetWebhook{AppID: "a", URL: "http://10.0.0.1/"}); errs.KindOf(err) != errs.KindInvalid || repo.endpoint != nil {
+	if _, err := set.Handle(ctx, command.SetWebhook{AppID: "a", URL: "http://10.0.0.1/"}); errs.KindOf(err) != errs.KindInvalid || repo.endpoint != nil {
 		t.Fatalf("a private URL: %v, endpoint %v", err, repo.endpoint)
 	}
-	first, err := admin.Set(ctx, command.SetWebhook{AppID: "a", URL: "https://hooks.example.com/"})
+	first, err := set.Handle(ctx, command.SetWebhook{AppID: "a", URL: "https://hooks.example.com/"})
 	if err != nil || !strings.HasPrefix(first.Secret, "whsec_") {
 		t.Fatalf("set: %+v, %v", first, err)
 	}
-	rotated, err := admin.RotateSecret(ctx, "a", time.Hour)
+	rotated, err := rotate.Handle(ctx, command.RotateWebhookSecret{AppID: "a", Overlap: time.Hour})
 	if err != nil || rotated.Secret == first.Secret || rotated.Endpoint.PreviousSecret().Reveal() != first.Secret {
 		t.Fatalf("rotate: %v", err)
 	}
-	if _, err := admin.RotateSecret(ctx, "b", time.Hour); errs.KindOf(err) != errs.KindNotFound {
+	if _, err := rotate.Handle(ctx, command.RotateWebhookSecret{AppID: "b", Overlap: time.Hour}); errs.KindOf(err) != errs.KindNotFound {
 		t.Errorf("rotating an app without webhook: %v", err)
 	}
 	repo.endpoint.Disable("gone", time.Now())
-	again, err := admin.Set(ctx, command.SetWebhook{AppID: "a", URL: "https://other.example.com/"})
+	again, err := set.Handle(ctx, command.SetWebhook{AppID: "a", URL: "https://other.example.com/"})
 	if err != nil || !again.Endpoint.Active() || again.Endpoint.ID() != first.Endpoint.ID() ||
 		!again.Endpoint.PreviousSecret().IsZero() || again.Endpoint.URL() != "https://other.example.com/" {
 		t.Fatalf("set again: %+v, %v", again.Endpoint, err)
@@ -97,7 +98,7 @@ func TestScheduleWebhook(t *testing.T) {
 	if err := h.Handle(ctx, ev); err != nil || len(repo.deliveries) != 0 {
 		t.Fatalf("without a webhook: %v, %d deliveries", err, len(repo.deliveries))
 	}
-	if _, err := command.NewWebhookAdmin(repo, cfg).Set(ctx, command.SetWebhook{AppID: "a", URL: "https://hooks.example.com/"}); err != nil {
+	if _, err := command.NewSetWebhookHandler(repo, cfg, nil, nil).Handle(ctx, command.SetWebhook{AppID: "a", URL: "https://hooks.example.com/"}); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {

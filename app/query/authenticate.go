@@ -28,19 +28,6 @@ type Caller struct {
 // Allows tells whether the caller was granted scope.
 func (c Caller) Allows(scope string) bool { return oauth.ParseScopes(c.Scopes).Has(scope) }
 
-// AccessTokens verifies OAuth access tokens: signature, issuer, audience,
-// expiry and revocation. Any refusal is errs.KindUnauthorized.
-type AccessTokens interface {
-	VerifyAccessToken(ctx context.Context, token string) (AccessToken, error)
-}
-
-// AccessToken is what a verified access token grants.
-type AccessToken struct {
-	ClientID string
-	Subject  string
-	Scopes   []string
-}
-
 type AuthenticateHandler decorator.QueryHandler[Authenticate, Caller]
 
 type authenticateHandler struct {
@@ -105,7 +92,7 @@ func (h authenticateHandler) accessToken(ctx context.Context, token string) (Cal
 	if err := app.Authorize(); err != nil {
 		return Caller{}, err
 	}
-	c := Caller{AppID: app.ID(), Scopes: oauth.Scopes(at.Scopes).String(), Limits: app.RateLimits()}
+	c := Caller{AppID: app.ID(), Scopes: oauth.Scopes(at.Scope).String(), Limits: app.RateLimits()}
 	if at.Subject != at.ClientID {
 		c.EndUser = at.Subject
 	}

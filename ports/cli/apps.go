@@ -8,7 +8,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/application"
 )
 
@@ -24,13 +26,14 @@ type appJSON struct {
 	appLimitsJSON
 }
 
-func toAppJSON(apps command.AppAdmin, a *application.Application) appJSON {
+// toAppJSON shows a with limits, the budgets its requests spend from.
+func toAppJSON(a *application.Application, limits application.RateLimits) appJSON {
 	uris := a.OAuthClient().RedirectURIs
 	if uris == nil {
 		uris = []string{}
 	}
 	return appJSON{AppID: a.ID(), Name: a.Name(), Status: string(a.Status()), ClientID: a.ID(), RedirectURIs: uris, CreatedAt: a.CreatedAt(),
-		appLimitsJSON: toAppLimitsJSON(apps, a)}
+		appLimitsJSON: toAppLimitsJSON(a, limits)}
 }
 
 // appsCommand manages applications. Output is JSON on stdout so scripts can read it.
@@ -54,10 +57,10 @@ func appsCommand() *node {
 	)
 }
 
-// withApps runs fn with the application admin and a JSON encoder on stdout.
-func (c *call) withApps(ctx context.Context, fn func(apps command.AppAdmin, enc *json.Encoder) error) error {
+// withApps runs fn with the application and a JSON encoder on stdout.
+func (c *call) withApps(ctx context.Context, fn func(a app.Application, enc *json.Encoder) error) error {
 	return c.connect(ctx, func(rt Runtime) error {
-		return fn(rt.App().Commands.Apps, json.NewEncoder(c.env.Stdout))
+		return fn(rt.App(), json.NewEncoder(c.env.Stdout))
 	})
 }
 
@@ -72,12 +75,12 @@ func appsCreate(fs *flag.FlagSet) action {
 		if len(args) != 0 {
 			return misuse("unexpected argument %q", args[0])
 		}
-		return c.withApps(ctx, func(apps command.AppAdmin, enc *json.Encoder) error {
-			r, err := apps.Register(ctx, command.RegisterApp{AppID: uuid.Must(uuid.NewV7()).String(), Name: *name, RedirectURIs: uris})
+		return c.withApps(ctx, func(a app.Application, enc *json.Encoder) error {
+			r, err := a.Commands.RegisterApp.Handle(ctx, command.RegisterApp{AppID: uuid.Must(uuid.NewV7()).String(), Name: *name, RedirectURIs: uris})
 			if err != nil {
 				return err
 			}
-			out := toAppJSON(apps, r.App)
+			out := toAppJSON(r.App, r.RateLimits)
 			out.APIKey, out.ClientSecret = r.APIKey, r.ClientSecret
 			return enc.Encode(out)
 		})
@@ -88,14 +91,14 @@ func appsList(ctx context.Context, c *call, args []string) error {
 	if len(args) != 0 {
 		return misuse("takes no arguments")
 	}
-	return c.withApps(ctx, func(apps command.AppAdmin, enc *json.Encoder) error {
-		list, err := apps.List(ctx)
+	return c.withApps(ctx, func(a app.Application, enc *json.Encoder) error {
+		list, err := a.Queries.ListApps.Handle(ctx, query.ListApps{})
 		if err != nil {
 			return err
 		}
 		out := make([]appJSON, 0, len(list))
-		for _, a := range list {
-			out = append(out, toAppJSON(apps, a))
+		for _, l := range list {
+			out = append(out, toAppJSON(l.App, l.RateLimits))
 		}
 		return enc.Encode(out)
 	})
@@ -105,8 +108,8 @@ func appsAddRedirectURI(ctx context.Context, c *call, args []string) error {
 	if len(args) != 2 {
 		return misuse("give APP_ID and URI")
 	}
-	return c.withApps(ctx, func(apps command.AppAdmin, enc *json.Encoder) error {
-		if err := apps.AddRedirectURI(ctx, args[0], args[1]); err != nil {
+	return c.withApps(ctx, func(a app.Application, enc *json.Encoder) error {
+		if err := a.Commands.AddRedirectURI.Handle(ctx, command.AddRedirectURI{AppID: args[0], URI: args[1]}); err != nil {
 			return err
 		}
 		return enc.Encode(map[string]string{"app_id": args[0], "redirect_uri": args[1]})
@@ -117,8 +120,8 @@ func appsRotateKey(ctx context.Context, c *call, args []string) error {
 	if len(args) != 1 {
 		return misuse("give exactly one APP_ID")
 	}
-	return c.withApps(ctx, func(apps command.AppAdmin, enc *json.Encoder) error {
-		key, err := apps.RotateKey(ctx, args[0])
+	return c.withApps(ctx, func(a app.Application, enc *json.Encoder) error {
+		key, err := a.Commands.RotateAPIKey.Handle(ctx, command.RotateAPIKey{AppID: args[0]})
 		if err != nil {
 			return err
 		}
@@ -130,8 +133,8 @@ func appsRotateSecret(ctx context.Context, c *call, args []string) error {
 	if len(args) != 1 {
 		return misuse("give exactly one APP_ID")
 	}
-	return c.withApps(ctx, func(apps command.AppAdmin, enc *json.Encoder) error {
-		secret, err := apps.RotateSecret(ctx, args[0])
+	return c.withApps(ctx, func(a app.Application, enc *json.Encoder) error {
+		secret, err := a.Commands.RotateClientSecret.Handle(ctx, command.RotateClientSecret{AppID: args[0]})
 		if err != nil {
 			return err
 		}
@@ -143,8 +146,8 @@ func appsDisable(ctx context.Context, c *call, args []string) error {
 	if len(args) != 1 {
 		return misuse("give exactly one APP_ID")
 	}
-	return c.withApps(ctx, func(apps command.AppAdmin, enc *json.Encoder) error {
-		if err := apps.Disable(ctx, args[0]); err != nil {
+	return c.withApps(ctx, func(a app.Application, enc *json.Encoder) error {
+		if err := a.Commands.DisableApp.Handle(ctx, command.DisableApp{AppID: args[0]}); err != nil {
 			return err
 		}
 		return enc.Encode(map[string]string{"app_id": args[0], "status": "disabled"})

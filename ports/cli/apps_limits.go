@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/application"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
@@ -31,8 +32,8 @@ type appLimitsJSON struct {
 	Overrides  map[string]int `json:"rate_limit_overrides"`
 }
 
-func toAppLimitsJSON(apps command.AppAdmin, a *application.Application) appLimitsJSON {
-	eff, own := apps.EffectiveRateLimits(a), a.RateLimits()
+func toAppLimitsJSON(a *application.Application, eff application.RateLimits) appLimitsJSON {
+	own := a.RateLimits()
 	out := appLimitsJSON{
 		RateLimits: limitsJSON{
 			App:  rateJSON{RPS: eff.App.PerSecond, Burst: eff.App.Burst},
@@ -77,7 +78,7 @@ func appsSetLimits(fs *flag.FlagSet) action {
 			return misuse("give exactly one APP_ID")
 		}
 		appID := args[0]
-		change := application.LimitsChange{Reset: *reset}
+		change := command.SetAppRateLimits{AppID: appID, Reset: *reset}
 		set := 0
 		fs.Visit(func(f *flag.Flag) {
 			set++
@@ -95,8 +96,8 @@ func appsSetLimits(fs *flag.FlagSet) action {
 		if set == 0 {
 			return misuse("give --rps, --burst, --user-rps, --user-burst or --default")
 		}
-		return c.withApps(ctx, func(apps command.AppAdmin, enc *json.Encoder) error {
-			a, err := apps.SetRateLimits(ctx, appID, change)
+		return c.withApps(ctx, func(a app.Application, enc *json.Encoder) error {
+			set, err := a.Commands.SetAppRateLimits.Handle(ctx, change)
 			var e *errs.Error
 			if errors.As(err, &e) && e.Kind == errs.KindInvalid {
 				return fmt.Errorf("apps set-limits: --%s %s", flagOf(e.Field), e.Detail)
@@ -107,7 +108,7 @@ func appsSetLimits(fs *flag.FlagSet) action {
 			return enc.Encode(struct {
 				AppID string `json:"app_id"`
 				appLimitsJSON
-			}{appID, toAppLimitsJSON(apps, a)})
+			}{appID, toAppLimitsJSON(set.App, set.RateLimits)})
 		})
 	}
 }

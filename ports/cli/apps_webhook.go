@@ -6,6 +6,7 @@ import (
 	"flag"
 	"time"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/webhook"
 )
@@ -29,10 +30,10 @@ func toEndpointJSON(e *webhook.Endpoint) endpointJSON {
 	return out
 }
 
-// withWebhooks runs fn with the webhook admin and a JSON encoder on stdout.
-func (c *call) withWebhooks(ctx context.Context, fn func(hooks command.WebhookAdmin, enc *json.Encoder) error) error {
+// withWebhooks runs fn with the application's commands and a JSON encoder on stdout.
+func (c *call) withWebhooks(ctx context.Context, fn func(hooks app.Commands, enc *json.Encoder) error) error {
 	return c.connect(ctx, func(rt Runtime) error {
-		return fn(rt.App().Commands.Webhooks, json.NewEncoder(c.env.Stdout))
+		return fn(rt.App().Commands, json.NewEncoder(c.env.Stdout))
 	})
 }
 
@@ -40,8 +41,8 @@ func appsSetWebhook(ctx context.Context, c *call, args []string) error {
 	if len(args) != 2 {
 		return misuse("give APP_ID and URL")
 	}
-	return c.withWebhooks(ctx, func(hooks command.WebhookAdmin, enc *json.Encoder) error {
-		s, err := hooks.Set(ctx, command.SetWebhook{AppID: args[0], URL: args[1]})
+	return c.withWebhooks(ctx, func(hooks app.Commands, enc *json.Encoder) error {
+		s, err := hooks.SetWebhook.Handle(ctx, command.SetWebhook{AppID: args[0], URL: args[1]})
 		if err != nil {
 			return err
 		}
@@ -57,8 +58,8 @@ func appsRotateWebhookSecret(fs *flag.FlagSet) action {
 		if len(args) != 1 {
 			return misuse("give exactly one APP_ID")
 		}
-		return c.withWebhooks(ctx, func(hooks command.WebhookAdmin, enc *json.Encoder) error {
-			s, err := hooks.RotateSecret(ctx, args[0], *overlap)
+		return c.withWebhooks(ctx, func(hooks app.Commands, enc *json.Encoder) error {
+			s, err := hooks.RotateWebhookSecret.Handle(ctx, command.RotateWebhookSecret{AppID: args[0], Overlap: *overlap})
 			if err != nil {
 				return err
 			}
@@ -73,8 +74,8 @@ func appsRemoveWebhook(ctx context.Context, c *call, args []string) error {
 	if len(args) != 1 {
 		return misuse("give exactly one APP_ID")
 	}
-	return c.withWebhooks(ctx, func(hooks command.WebhookAdmin, enc *json.Encoder) error {
-		if err := hooks.Remove(ctx, args[0]); err != nil {
+	return c.withWebhooks(ctx, func(hooks app.Commands, enc *json.Encoder) error {
+		if err := hooks.RemoveWebhook.Handle(ctx, command.RemoveWebhook{AppID: args[0]}); err != nil {
 			return err
 		}
 		return enc.Encode(map[string]string{"app_id": args[0], "webhook": "removed"})

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 )
 
 // replayJSON is the outcome of replaying one dead letter.
@@ -30,7 +32,7 @@ func dlqList(ctx context.Context, c *call, args []string) error {
 		return misuse("takes no arguments")
 	}
 	return c.connect(ctx, func(rt Runtime) error {
-		letters, err := rt.App().Commands.DeadLetters.List(ctx)
+		letters, err := rt.App().Queries.ListDeadLetters.Handle(ctx, command.ListDeadLetters{})
 		if err != nil {
 			return err
 		}
@@ -48,7 +50,7 @@ func dlqReplay(fs *flag.FlagSet) action {
 			return misuse("give exactly one MESSAGE_ID, or --all")
 		}
 		return c.connect(ctx, func(rt Runtime) error {
-			l, err := rt.App().Commands.DeadLetters.Replay(ctx, args[0])
+			l, err := rt.App().Commands.ReplayDeadLetter.Handle(ctx, command.ReplayDeadLetter{MessageID: args[0]})
 			if err != nil {
 				return fmt.Errorf("dlq replay %s: %w", args[0], err)
 			}
@@ -60,7 +62,7 @@ func dlqReplay(fs *flag.FlagSet) action {
 // replayAll replays every dead letter, prints each outcome, and fails when
 // any could not be replayed.
 func replayAll(ctx context.Context, c *call, rt Runtime) error {
-	results, err := rt.App().Commands.DeadLetters.ReplayAll(ctx)
+	results, err := rt.App().Commands.ReplayAllDeadLetters.Handle(ctx, command.ReplayAllDeadLetters{})
 	out := make([]replayJSON, 0, len(results))
 	failed := 0
 	for _, r := range results {
@@ -88,7 +90,7 @@ func dlqDrop(ctx context.Context, c *call, args []string) error {
 		return misuse("give exactly one MESSAGE_ID")
 	}
 	return c.connect(ctx, func(rt Runtime) error {
-		l, err := rt.App().Commands.DeadLetters.Drop(ctx, args[0])
+		l, err := rt.App().Commands.DropDeadLetter.Handle(ctx, command.DropDeadLetter{MessageID: args[0]})
 		if err != nil {
 			return fmt.Errorf("dlq drop %s: %w", args[0], err)
 		}

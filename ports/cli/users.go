@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/user"
 )
 
@@ -53,7 +55,7 @@ func usersCreate(fs *flag.FlagSet) action {
 			return fmt.Errorf("users create: %w", err)
 		}
 		return c.connect(ctx, func(rt Runtime) error {
-			u, err := rt.App().Commands.Users.Create(ctx, *email, password)
+			u, err := rt.App().Commands.CreateUser.Handle(ctx, command.CreateUser{Email: *email, Password: password})
 			if err != nil {
 				return err
 			}
@@ -67,11 +69,11 @@ func usersDisable(ctx context.Context, c *call, args []string) error {
 		return misuse("give exactly one USER_ID or EMAIL")
 	}
 	return c.connect(ctx, func(rt Runtime) error {
-		admin := rt.App().Commands.Users
-		if err := admin.Disable(ctx, args[0]); err != nil {
+		a := rt.App()
+		if err := a.Commands.DisableUser.Handle(ctx, command.DisableUser{User: args[0]}); err != nil {
 			return err
 		}
-		u, err := admin.Find(ctx, args[0])
+		u, err := a.Queries.FindUser.Handle(ctx, query.FindUser{User: args[0]})
 		if err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/export"
 )
 
@@ -25,7 +26,7 @@ func usersExport(fs *flag.FlagSet) action {
 		}
 		return c.connect(ctx, func(rt Runtime) error {
 			a := rt.App()
-			u, err := a.Commands.Users.Find(ctx, who)
+			u, err := a.Queries.FindUser.Handle(ctx, query.FindUser{User: who})
 			if err != nil {
 				return err
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/user"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/pgtest"
@@ -23,22 +24,26 @@ const usersTestPassword = "correct horse battery staple"
 
 // usersCLI runs `users ...` against a real, migrated database of its own.
 type usersCLI struct {
-	t     *testing.T
-	repo  *postgres.UserRepository
-	admin command.UserAdmin
+	t    *testing.T
+	repo *postgres.UserRepository
+	app  app.Application
 }
 
 func newUsersCLI(t *testing.T) *usersCLI {
 	t.Helper()
 	pool, _ := pgtest.NewPool(t)
 	repo := postgres.NewUserRepository(pool)
-	return &usersCLI{t: t, repo: repo, admin: command.NewUserAdmin(repo, nil)}
+	a := app.Application{
+		Commands: app.Commands{CreateUser: command.NewCreateUserHandler(repo, nil, nil), DisableUser: command.NewDisableUserHandler(repo, nil, nil, nil)},
+		Queries:  app.Queries{FindUser: query.NewFindUserHandler(repo, nil, nil)},
+	}
+	return &usersCLI{t: t, repo: repo, app: a}
 }
 
 func (c *usersCLI) run(stdin string, args ...string) (stdout, stderr string, err error) {
 	var out, errOut bytes.Buffer
 	env := Env{Getenv: noEnv, Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut}
-	err = Run(context.Background(), append([]string{"users"}, args...), env, wiringOf(app.Application{Commands: app.Commands{Users: c.admin}}))
+	err = Run(context.Background(), append([]string{"users"}, args...), env, wiringOf(c.app))
 	return out.String(), errOut.String(), err
 }
 

@@ -248,7 +248,7 @@ func newFuzzDeployment(tb testing.TB) *fuzzDeployment {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	reg, err := svc.App().Commands.Apps.Register(ctx, command.RegisterApp{AppID: uuid.Must(uuid.NewV7()).String(), Name: "fuzz"})
+	reg, err := svc.App().Commands.RegisterApp.Handle(ctx, command.RegisterApp{AppID: uuid.Must(uuid.NewV7()).String(), Name: "fuzz"})
 	if err != nil {
 		tb.Fatal(err)
 	}

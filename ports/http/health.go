@@ -15,7 +15,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 // and each of its consumers can read its stream.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Ready != nil {
-		if err := s.cfg.Ready(r); err != nil {
+		if err := s.cfg.Ready(r.Context()); err != nil {
 			w.Header().Set("Cache-Control", "no-store")
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
 			return

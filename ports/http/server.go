@@ -3,7 +3,10 @@
 package http
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -31,7 +34,7 @@ type Config struct {
 	Proxies    Proxies
 	OAuth      http.Handler  // the authorization server: /.well-known/* and /oauth/*
 	Privacy    PrivacyPolicy // served at /privacy; the default text when empty
-	Ready      func(r *http.Request) error
+	Ready      func(ctx context.Context) error
 	Gatherer   prometheus.Gatherer
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
@@ -133,4 +136,28 @@ func NewServer(addr string, h http.Handler) *http.Server {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
+}
+
+// Serve serves h on addr until ctx ends, then drains in-flight requests for
+// at most 20 seconds. A listener that fails is named by label (the setting
+// addr came from), so the operator knows which to fix.
+func Serve(ctx context.Context, label, addr string, h http.Handler, log *slog.Logger) error {
+	srv := NewServer(addr, h)
+	// Bound before it is announced: the log says where it listens only once
+	// it does.
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("%s: %w", label, err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("http listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("%s: %w", label, err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
 }

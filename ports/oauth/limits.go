@@ -31,12 +31,16 @@ const (
 	// BudgetAuthorize is spent by each request to /oauth/authorize from an
 	// address, before anything is parsed or looked up.
 	BudgetAuthorize Budget = "authorize:address"
+	// BudgetLoginAccount is spent by each password attempt on an account, and
+	// BudgetLoginAddress by each from an address, before any hashing runs.
+	BudgetLoginAccount Budget = "login:account"
+	BudgetLoginAddress Budget = "login:address"
 )
 
-// Limiter spends one event from key's budget. A positive wait means refused:
-// retry after it. A refused event costs nothing.
+// Limiter spends one event from key's budget, a Budget by name. A positive
+// wait means refused: retry after it. A refused event costs nothing.
 type Limiter interface {
-	Allow(ctx context.Context, budget Budget, key string) (wait time.Duration, err error)
+	Allow(ctx context.Context, budget, key string) (wait time.Duration, err error)
 }
 
 // maxLimitedClientID is the longest client_id given a budget of its own; ours
@@ -53,7 +57,7 @@ func (l limits) wait(ctx context.Context, b Budget, key string) time.Duration {
 	if l.limiter == nil || key == "" {
 		return 0
 	}
-	wait, err := l.limiter.Allow(ctx, b, key)
+	wait, err := l.limiter.Allow(ctx, string(b), key)
 	if err != nil {
 		return 0
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/oauth"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/user"
@@ -40,9 +41,9 @@ var scopeText = map[string]string{
 type pages struct {
 	store       Store
 	apps        Apps
-	users       Users
+	users       query.AuthenticateUserHandler
 	sessions    Sessions
-	limiter     LoginLimiter
+	limiter     Limiter // nil: sign-in attempts are not limited
 	now         func() time.Time
 	secure      bool
 	respondCode func(w http.ResponseWriter, r *http.Request, req *oauth.AuthRequest) // zitadel's code response
@@ -187,7 +188,7 @@ func (p *pages) submitLogin(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusTooManyRequests, "Too many sign-in attempts. Please wait a minute and try again.")
 		return
 	}
-	userID, err := p.users.AuthenticateUser(r.Context(), email, r.PostFormValue("password"))
+	userID, err := p.users.Handle(r.Context(), query.AuthenticateUser{Email: email, Password: r.PostFormValue("password")})
 	switch errs.KindOf(err) {
 	case errs.KindUnauthorized:
 		again(http.StatusUnauthorized, "The email or password is wrong.")
@@ -239,8 +240,11 @@ func (p *pages) limited(r *http.Request, email string) time.Duration {
 		addr = r.RemoteAddr
 	}
 	var worst time.Duration
-	for _, key := range []string{"login:account:" + user.NormalizeEmail(email), "login:address:" + addr} {
-		wait, err := p.limiter.Allow(r.Context(), key)
+	for _, b := range []struct {
+		budget Budget
+		key    string
+	}{{BudgetLoginAccount, user.NormalizeEmail(email)}, {BudgetLoginAddress, addr}} {
+		wait, err := p.limiter.Allow(r.Context(), string(b.budget), b.key)
 		if err != nil {
 			return 0 // fail open: the password check itself still runs
 		}

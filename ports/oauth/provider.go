@@ -20,9 +20,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/jwt"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/oauth"
 )
 
@@ -47,12 +45,16 @@ type Config struct {
 	Apps            Apps
 	Store           Store
 	Keys            Keys
-	Users           Users
-	Sessions        Sessions
-	LoginLimiter    LoginLimiter
-	Health          func(context.Context) error
+	// AccessTokens checks the access tokens introspection, userinfo and
+	// revocation are given: the same check as the API's.
+	AccessTokens AccessTokens
+	// Users checks an end user's password: errs.Unauthorized for a wrong
+	// email or password, errs.Forbidden for a disabled user.
+	Users    query.AuthenticateUserHandler
+	Sessions Sessions
+	Health   func(context.Context) error
 	// Limiter, when set, keeps the budgets of the token and authorization
-	// endpoints (limits.go).
+	// endpoints and of password attempts (limits.go).
 	Limiter Limiter
 	// CORSOrigins may call the protocol endpoints from a browser; none when empty.
 	CORSOrigins []string
@@ -66,9 +68,7 @@ type Config struct {
 
 // Server is the mounted authorization server.
 type Server struct {
-	Handler  http.Handler  // serves /.well-known/* and /oauth/*
-	Verifier *jwt.Verifier // checks access tokens for the resource server
-	store    Store
+	Handler http.Handler // serves /.well-known/* and /oauth/*
 }
 
 // New builds the authorization server.
@@ -76,6 +76,9 @@ func New(cfg Config) (*Server, error) {
 	issuer, err := url.Parse(cfg.Issuer)
 	if err != nil || (issuer.Path != "" && issuer.Path != "/") {
 		return nil, fmt.Errorf("CUSTOM_GPT_PUBLIC_URL must be an origin without a path, got %q", cfg.Issuer)
+	}
+	if cfg.AccessTokens == nil {
+		return nil, errors.New("oauth: AccessTokens is required")
 	}
 	now := func() time.Time { return time.Now().UTC() }
 	st := &storage{apps: cfg.Apps, store: cfg.Store, keys: cfg.Keys, health: cfg.Health, now: now,
@@ -104,7 +107,6 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	verifier := &jwt.Verifier{Issuer: cfg.Issuer, Audience: cfg.Issuer, Keys: cfg.Keys, Leeway: 30 * time.Second}
 	// Only what is served is routed and advertised: no device flow, and sign-out
 	// is a page of ours (logout.go) rather than zitadel's, which redirects to a
 	// URL this server does not have.
@@ -115,10 +117,10 @@ func New(cfg Config) (*Server, error) {
 		storage:      st,
 		tokens: &tokens{issuer: cfg.Issuer, keys: cfg.Keys, store: cfg.Store, accessTTL: cfg.AccessTokenTTL,
 			refreshTTL: cfg.RefreshTokenTTL, now: now},
-		verifier: verifier,
-		limits:   limits{limiter: cfg.Limiter},
+		access: cfg.AccessTokens,
+		limits: limits{limiter: cfg.Limiter},
 	}
-	pages := &pages{store: cfg.Store, apps: cfg.Apps, users: cfg.Users, sessions: cfg.Sessions, limiter: cfg.LoginLimiter,
+	pages := &pages{store: cfg.Store, apps: cfg.Apps, users: cfg.Users, sessions: cfg.Sessions, limiter: cfg.Limiter,
 		now: now, secure: issuer.Scheme == "https", logger: cfg.Logger, export: cfg.Export,
 		respondCode: func(w http.ResponseWriter, r *http.Request, req *oauth.AuthRequest) {
 			op.AuthResponse(authRequest{req}, provider, w, r)
@@ -146,12 +148,7 @@ func New(cfg Config) (*Server, error) {
 	})
 	r.Handle("/*", protocol)
 	handler := r
-	return &Server{Handler: handler, Verifier: verifier, store: cfg.Store}, nil
-}
-
-// AccessTokenRevoked lets the resource server check a verified token.
-func (s *Server) AccessTokenRevoked(ctx context.Context, jti string) (bool, error) {
-	return s.store.AccessTokenRevoked(ctx, oauth.GrantOfAccessToken(jti), jti)
+	return &Server{Handler: handler}, nil
 }
 
 func rewritePath(r *http.Request, path string) *http.Request {
@@ -186,26 +183,4 @@ func (w *basicChallenge) WriteHeader(code int) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="custom-gpt-adapter"`)
 	}
 	w.ResponseWriter.WriteHeader(code)
-}
-
-// VerifyAccessToken checks a bearer token for the resource server: RFC 9068
-// profile, signature by a current key, issuer and audience, expiry, and that
-// neither the token nor its grant was revoked.
-func (s *Server) VerifyAccessToken(ctx context.Context, token string) (query.AccessToken, error) {
-	claims, err := s.Verifier.Verify(ctx, token)
-	var invalid *jwt.InvalidTokenError
-	if errors.As(err, &invalid) {
-		return query.AccessToken{}, errs.Unauthorized("invalid-token", "the access token is invalid: "+invalid.Reason)
-	}
-	if err != nil {
-		return query.AccessToken{}, err
-	}
-	revoked, err := s.AccessTokenRevoked(ctx, claims.JTI)
-	if err != nil {
-		return query.AccessToken{}, err
-	}
-	if revoked {
-		return query.AccessToken{}, errs.Unauthorized("invalid-token", "the access token was revoked")
-	}
-	return query.AccessToken{ClientID: claims.ClientID, Subject: claims.Subject, Scopes: claims.Scope}, nil
 }

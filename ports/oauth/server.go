@@ -11,7 +11,6 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/jwt"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/oauth"
 )
 
@@ -22,10 +21,10 @@ import (
 // tokens (typ at+jwt), which zitadel's own JWT signer cannot.
 type server struct {
 	*op.LegacyServer
-	storage  *storage
-	tokens   *tokens
-	verifier *jwt.Verifier
-	limits   limits
+	storage *storage
+	tokens  *tokens
+	access  AccessTokens
+	limits  limits
 }
 
 func noStore(resp *op.Response) *op.Response {
@@ -163,7 +162,7 @@ func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 	if r.Data.IntrospectionRequest == nil {
 		return inactive, nil
 	}
-	claims, err := s.activeAccessToken(ctx, r.Data.Token)
+	claims, err := s.access.VerifyAccessToken(ctx, r.Data.Token)
 	if err != nil || claims.ClientID != cc.ClientID {
 		return inactive, nil
 	}
@@ -174,25 +173,9 @@ func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 	})), nil
 }
 
-// activeAccessToken verifies a token and checks it was not revoked.
-func (s *server) activeAccessToken(ctx context.Context, token string) (jwt.AccessClaims, error) {
-	claims, err := s.verifier.Verify(ctx, token)
-	if err != nil {
-		return jwt.AccessClaims{}, err
-	}
-	revoked, err := s.storage.store.AccessTokenRevoked(ctx, oauth.GrantOfAccessToken(claims.JTI), claims.JTI)
-	if err != nil {
-		return jwt.AccessClaims{}, err
-	}
-	if revoked {
-		return jwt.AccessClaims{}, errors.New("revoked")
-	}
-	return claims, nil
-}
-
 // Revocation (RFC 7009) answers 200 whatever the token, so it tells a client
 // nothing about tokens that are not its own. A refresh token revokes its grant;
-// an access token is revoked alone.
+// an access token is revoked alone, unless it is no longer live.
 func (s *server) Revocation(ctx context.Context, r *op.ClientRequest[oidc.RevocationRequest]) (*op.Response, error) {
 	ok := noStore(op.NewResponse(struct{}{}))
 	token := r.Data.Token
@@ -206,7 +189,7 @@ func (s *server) Revocation(ctx context.Context, r *op.ClientRequest[oidc.Revoca
 		}
 		return ok, nil
 	}
-	claims, err := s.verifier.Verify(ctx, token)
+	claims, err := s.access.VerifyAccessToken(ctx, token)
 	if err == nil && claims.ClientID == r.Client.GetID() {
 		if err := s.storage.store.RevokeAccessToken(ctx, claims.JTI, claims.ExpiresAt); err != nil {
 			return nil, oidc.ErrServerError().WithParent(err)

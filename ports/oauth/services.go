@@ -6,9 +6,9 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/jwt"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/application"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/oauth"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/jwt"
 )
 
 // Apps finds the application behind a client_id.
@@ -39,15 +39,15 @@ type Store interface {
 
 // Keys signs access tokens and publishes the keys that verify them.
 type Keys interface {
-	jwt.KeySource
 	Current(ctx context.Context) (jwt.Key, error)
 	PublicKeys(ctx context.Context) ([]jose.JSONWebKey, error)
 }
 
-// Users checks an end user's password; errs.Unauthorized for a wrong email or
-// password, errs.Forbidden for a disabled user.
-type Users interface {
-	AuthenticateUser(ctx context.Context, email, password string) (userID string, err error)
+// AccessTokens verifies access tokens as the API does: signature, claims
+// and revocation (query.TokenVerifier). A token refused for itself or revoked
+// is errs.KindUnauthorized.
+type AccessTokens interface {
+	VerifyAccessToken(ctx context.Context, token string) (jwt.AccessClaims, error)
 }
 
 // Sessions keeps signed-in browsers; only a hash of the cookie is stored.
@@ -58,10 +58,4 @@ type Sessions interface {
 	Session(ctx context.Context, token string) (oauth.Session, error)
 	// EndSession signs a browser out; an unknown token is not an error.
 	EndSession(ctx context.Context, token string) error
-}
-
-// LoginLimiter bounds password attempts per account and per address; a
-// positive wait means "refused, retry after".
-type LoginLimiter interface {
-	Allow(ctx context.Context, key string) (wait time.Duration, err error)
 }

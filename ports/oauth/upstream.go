@@ -15,6 +15,7 @@ import (
 	httphelper "github.com/zitadel/oidc/v3/pkg/http"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 )
 
@@ -32,25 +33,11 @@ type Upstream struct {
 	ClientID     string
 	ClientSecret string
 	Name         string // shown on the "Sign in with …" button
-	Users        UpstreamUsers
+	// Users finds or creates the local user of who signed in upstream.
+	Users command.SignInUpstreamUserHandler
 	// HTTPClient calls the provider (discovery, keys, token, userinfo);
 	// nil is a client with a 10 second timeout.
 	HTTPClient *http.Client
-}
-
-// UpstreamIdentity is who the provider says signed in, from a verified ID
-// token (email from userinfo when the token has none).
-type UpstreamIdentity struct {
-	Issuer, Subject, Email string
-	EmailVerified          bool
-}
-
-// UpstreamUsers finds or creates the local user of an upstream identity.
-// Errors: errs.KindConflict when the email belongs to an account that is not
-// linked to this identity, errs.KindForbidden for a disabled user,
-// errs.KindInvalid when the identity lacks a usable email.
-type UpstreamUsers interface {
-	SignInUpstreamUser(ctx context.Context, id UpstreamIdentity) (userID string, err error)
 }
 
 const (
@@ -215,7 +202,7 @@ func (u *upstreamSignIn) signedIn(w http.ResponseWriter, r *http.Request, tokens
 		}
 	}
 	claims := tokens.IDTokenClaims
-	who := UpstreamIdentity{Issuer: claims.Issuer, Subject: claims.Subject, Email: claims.Email, EmailVerified: bool(claims.EmailVerified)}
+	who := command.SignInUpstreamUser{Issuer: claims.Issuer, Subject: claims.Subject, Email: claims.Email, EmailVerified: bool(claims.EmailVerified)}
 	if (who.Email == "" || !who.EmailVerified) && party.UserinfoEndpoint() != "" {
 		// Many providers put the email, or whether it is verified, only in
 		// userinfo; rp checks that its subject is the ID token's.
@@ -233,7 +220,7 @@ func (u *upstreamSignIn) signedIn(w http.ResponseWriter, r *http.Request, tokens
 		}
 	}
 
-	userID, err := u.cfg.Users.SignInUpstreamUser(r.Context(), who)
+	userID, err := u.cfg.Users.Handle(r.Context(), who)
 	var e *errs.Error
 	errors.As(err, &e)
 	switch {

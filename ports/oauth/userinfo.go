@@ -8,9 +8,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/jwt"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/oauth"
 )
 
 // UserInfo answers only for an access token the API would accept: verified as
@@ -19,20 +17,13 @@ import (
 // signature alone, so a revoked token, or one of a disabled user, still
 // answered.
 func (s *server) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoRequest]) (*op.Response, error) {
-	claims, err := s.verifier.Verify(ctx, r.Data.AccessToken)
-	var invalid *jwt.InvalidTokenError
-	if errors.As(err, &invalid) {
-		return nil, invalidToken("the access token is invalid: " + invalid.Reason)
+	claims, err := s.access.VerifyAccessToken(ctx, r.Data.AccessToken)
+	var refused *errs.Error
+	if errors.As(err, &refused) && refused.Kind == errs.KindUnauthorized {
+		return nil, invalidToken(refused.Detail)
 	}
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
-	}
-	revoked, err := s.storage.store.AccessTokenRevoked(ctx, oauth.GrantOfAccessToken(claims.JTI), claims.JTI)
-	if err != nil {
-		return nil, oidc.ErrServerError().WithParent(err)
-	}
-	if revoked {
-		return nil, invalidToken("the access token was revoked")
 	}
 	app, err := s.storage.apps.Get(ctx, claims.ClientID)
 	if errs.KindOf(err) == errs.KindNotFound || err == nil && app.Authorize() != nil {

@@ -59,7 +59,7 @@ func runChild(role string) int {
 	}()
 	// Its own process: the default logger may be set, as main sets it.
 	return cli.Main(ctx, []string{role}, cli.Env{Getenv: os.Getenv, Stdout: io.Discard, Stderr: os.Stderr,
-		SetDefaultLogger: slog.SetDefault}, service.CLI)
+		SetDefaultLogger: useProcessLoggers}, service.CLI)
 }
 
 // Run runs one command line in this process, as the binary would.
@@ -77,7 +77,7 @@ func runMain(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return cli.Main(ctx, args, cli.Env{Getenv: os.Getenv, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
-		SetDefaultLogger: slog.SetDefault}, service.CLI)
+		SetDefaultLogger: useProcessLoggers}, service.CLI)
 }
 
 // RunMain runs the binary's main in a process of its own with the
@@ -106,4 +106,10 @@ func (e *Deployment) RunMain(args ...string) (int, string) {
 	}
 	e.T.Fatalf("run %v: %v", args, err)
 	return 0, ""
+}
+
+// useProcessLoggers does for a child process what main does for the binary.
+func useProcessLoggers(log *slog.Logger) {
+	slog.SetDefault(log)
+	service.UseLogger(log)
 }

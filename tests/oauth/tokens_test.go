@@ -12,8 +12,8 @@ import (
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/jwt"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/jwt"
 )
 
 // Forged and mis-issued tokens get 401 with error="invalid_token".

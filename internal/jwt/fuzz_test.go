@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/jwt"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/jwt"
 )
 
 // FuzzVerify feeds arbitrary strings to the verifier as access tokens. With no

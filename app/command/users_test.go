@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/user"
 )
@@ -82,14 +83,14 @@ func (r *fakeUsers) count() int {
 	return len(r.users)
 }
 
-func TestUserAdmin_Create(t *testing.T) {
+func TestUsers_Create(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	repo := newFakeUsers()
-	admin := command.NewUserAdmin(repo, nil)
+	create := command.NewCreateUserHandler(repo, nil, nil)
 
 	const pw = "correct horse battery staple"
-	u, err := admin.Create(ctx, "  Alice@Example.com ", pw)
+	u, err := create.Handle(ctx, command.CreateUser{Email: "  Alice@Example.com ", Password: pw})
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
@@ -114,7 +115,7 @@ func TestUserAdmin_Create(t *testing.T) {
 		t.Error("stored hash verifies another password")
 	}
 
-	other, err := admin.Create(ctx, "bob@example.com", pw)
+	other, err := create.Handle(ctx, command.CreateUser{Email: "bob@example.com", Password: pw})
 	if err != nil {
 		t.Fatalf("second Create: %v", err)
 	}
@@ -123,7 +124,7 @@ func TestUserAdmin_Create(t *testing.T) {
 	}
 }
 
-func TestUserAdmin_CreateRefuses(t *testing.T) {
+func TestUsers_CreateRefuses(t *testing.T) {
 	t.Parallel()
 
 	tests := []struct {
@@ -144,12 +145,12 @@ func TestUserAdmin_CreateRefuses(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			repo := newFakeUsers()
-			admin := command.NewUserAdmin(repo, nil)
-			if _, err := admin.Create(ctx, "alice@example.com", "correct horse battery staple"); err != nil {
+			create := command.NewCreateUserHandler(repo, nil, nil)
+			if _, err := create.Handle(ctx, command.CreateUser{Email: "alice@example.com", Password: "correct horse battery staple"}); err != nil {
 				t.Fatal(err)
 			}
 
-			u, err := admin.Create(ctx, tt.email, tt.password)
+			u, err := create.Handle(ctx, command.CreateUser{Email: tt.email, Password: tt.password})
 			var e *errs.Error
 			if !errors.As(err, &e) || e.Kind != tt.kind || e.Field != tt.field {
 				t.Fatalf("Create = %#v, want kind %v on %q", err, tt.kind, tt.field)
@@ -164,7 +165,7 @@ func TestUserAdmin_CreateRefuses(t *testing.T) {
 	}
 }
 
-func TestUserAdmin_Disable(t *testing.T) {
+func TestUsers_Disable(t *testing.T) {
 	t.Parallel()
 
 	tests := []struct {
@@ -180,20 +181,22 @@ func TestUserAdmin_Disable(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			repo := newFakeUsers()
-			admin := command.NewUserAdmin(repo, nil)
-			alice, err := admin.Create(ctx, "Alice@example.com", "correct horse battery staple")
+			create := command.NewCreateUserHandler(repo, nil, nil)
+			disable := command.NewDisableUserHandler(repo, nil, nil, nil)
+			find := query.NewFindUserHandler(repo, nil, nil)
+			alice, err := create.Handle(ctx, command.CreateUser{Email: "Alice@example.com", Password: "correct horse battery staple"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			bob, err := admin.Create(ctx, "bob@example.com", "correct horse battery staple")
+			bob, err := create.Handle(ctx, command.CreateUser{Email: "bob@example.com", Password: "correct horse battery staple"})
 			if err != nil {
 				t.Fatal(err)
 			}
 
-			if err := admin.Disable(ctx, tt.idOrEmail(alice)); err != nil {
+			if err := disable.Handle(ctx, command.DisableUser{User: tt.idOrEmail(alice)}); err != nil {
 				t.Fatalf("Disable: %v", err)
 			}
-			got, err := admin.Find(ctx, alice.ID())
+			got, err := find.Handle(ctx, query.FindUser{User: alice.ID()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -204,21 +207,21 @@ func TestUserAdmin_Disable(t *testing.T) {
 			if !got.UpdatedAt().After(alice.UpdatedAt()) || !got.CreatedAt().Equal(alice.CreatedAt()) {
 				t.Errorf("updated at %v not moved from %v", got.UpdatedAt(), alice.UpdatedAt())
 			}
-			if b, _ := admin.Find(ctx, "BOB@example.com"); b == nil || b.ID() != bob.ID() || b.Status() != user.StatusActive {
+			if b, _ := find.Handle(ctx, query.FindUser{User: "BOB@example.com"}); b == nil || b.ID() != bob.ID() || b.Status() != user.StatusActive {
 				t.Errorf("another user changed: %+v", b)
 			}
 		})
 	}
 }
 
-func TestUserAdmin_DisableUnknown(t *testing.T) {
+func TestUsers_DisableUnknown(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	repo := newFakeUsers()
-	admin := command.NewUserAdmin(repo, nil)
+	disable := command.NewDisableUserHandler(repo, nil, nil, nil)
 
 	for _, idOrEmail := range []string{"nobody@example.com", "0190c2a0-0000-7000-8000-000000000000", ""} {
-		if err := admin.Disable(ctx, idOrEmail); errs.KindOf(err) != errs.KindNotFound {
+		if err := disable.Handle(ctx, command.DisableUser{User: idOrEmail}); errs.KindOf(err) != errs.KindNotFound {
 			t.Errorf("Disable(%q) = %v, want KindNotFound", idOrEmail, err)
 		}
 	}

@@ -25,7 +25,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/jwt"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/jwt"
 )
 
 const (

@@ -1,0 +1,136 @@
+package service
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
+	webhooksender "github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/webhook"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/decorator"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/webhook"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/jwt"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/messaging"
+)
+
+// Deps is what the use cases are built from.
+type Deps struct {
+	Config Config
+	Infra  *Infrastructure
+	// Tokens is the one check of access tokens (NewTokenVerifier): the
+	// authorization server is given the same.
+	Tokens query.AccessTokens
+	Log    *slog.Logger
+	// Now is the webhooks' clock; nil is the system's.
+	Now func() time.Time
+}
+
+// adminFailureLimit allows each client address 10 failed admin-token
+// attempts a minute (bursts of 10), counted in Redis so every API instance
+// counts together.
+var adminFailureLimit = redis.Limit{Rate: 10, Period: time.Minute, Burst: 10}
+
+// NewApplication builds every use case, in one pass.
+func NewApplication(d Deps) app.Application {
+	cfg, in, l := d.Config, d.Infra, d.Log
+	m := decorator.NewMetrics(in.Registry)
+	topics := cfg.topics()
+	// Commands are queued after their operation commits, each as one stream
+	// entry the operation notes (see ResendLostCommands).
+	bus := redis.NewCommandBus(redis.NewCommandPublisher(in.Redis), topics, events.Marshaler)
+	cmds := newCommandQueue(bus, postgres.NewCommandEntries(in.Pool), l, in.Registry)
+	tx := postgres.NewTransactor(in.Pool, postgres.NewOutbox(topics, events.Marshaler, messaging.NewLogger(l)))
+	reg := postgres.NewMemoryRegistry(in.Pool)
+	dl := in.deadLetters(cfg)
+	apps := postgres.NewApplicationRepository(in.Pool)
+	users := postgres.NewUserRepository(in.Pool)
+	limiter := redis.NewLimiter(in.Redis, cfg.StreamPrefix)
+	worker := command.WorkerConfig{Lease: cfg.WorkerLease, OrphanAfter: cfg.WorkerClaimIdle}
+	bank, workerBank := in.Bank, in.WorkerBank
+	replay := command.NewReplayDeadLetterHandler(tx, dl, cmds, l, m)
+
+	hooks := command.WebhookConfig{
+		URLs:  webhook.URLPolicy{AllowPrivate: cfg.Webhooks.AllowPrivate},
+		Retry: webhook.DefaultRetryPolicy,
+		// Past the attempt's timeout, so no second dispatcher sends meanwhile.
+		Lease: cfg.Webhooks.Timeout + 30*time.Second,
+		Now:   d.Now,
+		NewID: func() string { return uuid.Must(uuid.NewV7()).String() },
+	}
+	endpoints := postgres.NewWebhookRepository(in.Pool, in.Keyring)
+	sender := webhooksender.NewSender(webhooksender.Config{
+		Timeout: cfg.Webhooks.Timeout, AllowPrivate: cfg.Webhooks.AllowPrivate, Registerer: in.Registry,
+	})
+
+	return app.Application{
+		Commands: app.Commands{
+			AcceptCreateMemory:   command.NewAcceptCreateMemoryHandler(tx, cmds, l, m),
+			AcceptUpdateMemory:   command.NewAcceptUpdateMemoryHandler(tx, cmds, reg, l, m),
+			AcceptDeleteMemory:   command.NewAcceptDeleteMemoryHandler(tx, cmds, reg, l, m),
+			AcceptForgetMemories: command.NewAcceptForgetMemoriesHandler(tx, cmds, l, m),
+			CreateMemory:         command.NewCreateMemoryHandler(tx, cmds, workerBank, reg, worker, l, m),
+			UpdateMemory:         command.NewUpdateMemoryHandler(tx, cmds, workerBank, reg, worker, l, m),
+			DeleteMemory:         command.NewDeleteMemoryHandler(tx, cmds, workerBank, reg, worker, l, m),
+			ForgetMemories:       command.NewForgetMemoriesHandler(tx, cmds, workerBank, reg, worker, l, m),
+			PurgeForgotten:       command.NewPurgeForgottenHandler(dl, l, m),
+			FailOperation:        command.NewFailOperationHandler(tx, cmds, l, m),
+			AdmitRequest:         command.NewAdmitRequestHandler(redis.NewAPIBudgets(limiter), cfg.RateLimits, l, m),
+			RecordRateLimited:    command.NewRecordRateLimitedHandler(in.Refusals, l, m),
+			AuthenticateAdmin: command.NewAuthenticateAdminHandler(cfg.AdminToken, redis.NewFailureBudget(limiter, adminFailureLimit),
+				in.Refusals, l, m),
+			SignInUpstreamUser: command.NewSignInUpstreamUserHandler(users, l, m),
+
+			RegisterApp:        command.NewRegisterAppHandler(apps, cfg.RateLimits, l, m),
+			AddRedirectURI:     command.NewAddRedirectURIHandler(apps, l, m),
+			RotateAPIKey:       command.NewRotateAPIKeyHandler(apps, l, m),
+			RotateClientSecret: command.NewRotateClientSecretHandler(apps, l, m),
+			SetAppRateLimits:   command.NewSetAppRateLimitsHandler(apps, cfg.RateLimits, l, m),
+			DisableApp:         command.NewDisableAppHandler(apps, l, m),
+			CreateUser:         command.NewCreateUserHandler(users, l, m),
+			DisableUser:        command.NewDisableUserHandler(users, postgres.NewOAuthStore(in.Pool), l, m),
+
+			ReplayDeadLetter:     replay,
+			ReplayAllDeadLetters: command.NewReplayAllDeadLettersHandler(dl, replay, l, m),
+			DropDeadLetter:       command.NewDropDeadLetterHandler(dl, l, m),
+			ResendLostCommands:   command.NewResendLostCommandsHandler(tx, cmds, redis.NewCommandQueues(in.Redis, topics), l, m),
+
+			SetWebhook:          command.NewSetWebhookHandler(endpoints, hooks, l, m),
+			RotateWebhookSecret: command.NewRotateWebhookSecretHandler(endpoints, hooks, l, m),
+			RemoveWebhook:       command.NewRemoveWebhookHandler(endpoints, l, m),
+			ScheduleWebhook:     command.NewScheduleWebhookHandler(endpoints, hooks, l, m),
+			DispatchWebhook:     command.NewDispatchWebhookHandler(endpoints, sender, hooks),
+			RedeliverWebhook:    command.NewRedeliverWebhookHandler(endpoints, sender, hooks),
+		},
+		Queries: app.Queries{
+			Authenticate:       query.NewAuthenticateHandler(apps, d.Tokens, l, m),
+			AuthenticateUser:   query.NewAuthenticateUserHandler(users, l, m),
+			SearchMemories:     query.NewSearchMemoriesHandler(bank, tx, l, m),
+			ListMemories:       query.NewListMemoriesHandler(reg, bank, tx, l, m),
+			ExportMemories:     query.NewExportMemoriesHandler(reg, bank, tx, l, m),
+			MemorySpacesOfUser: query.NewMemorySpacesOfUserHandler(reg, l, m),
+			GetMemory:          query.NewGetMemoryHandler(reg, bank, tx, l, m),
+			MemoryHistory:      query.NewMemoryHistoryHandler(reg, bank, tx, l, m),
+			GetOperation:       query.NewGetOperationHandler(postgres.NewOperationRepository(in.Pool), l, m),
+			ListAudit:          query.NewListAuditHandler(postgres.NewAuditRepository(in.Pool), l, m),
+			WebhookDeliveries:  query.NewWebhookDeliveriesHandler(endpoints, l, m),
+			ListApps:           query.NewListAppsHandler(apps, cfg.RateLimits, l, m),
+			FindUser:           query.NewFindUserHandler(users, l, m),
+			ListDeadLetters:    command.NewListDeadLettersHandler(dl, l, m),
+		},
+	}
+}
+
+// NewTokenVerifier is the one check of access tokens, for the API and the
+// authorization server alike: signed by one of the process's keys for its
+// public URL (issuer and audience both), and not revoked.
+func NewTokenVerifier(cfg Config, in *Infrastructure) *query.TokenVerifier {
+	return query.NewTokenVerifier(
+		&jwt.Verifier{Issuer: cfg.PublicURL, Audience: cfg.PublicURL, Keys: in.Keys, Leeway: 30 * time.Second},
+		postgres.NewOAuthStore(in.Pool))
+}

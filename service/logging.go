@@ -1,0 +1,13 @@
+package service
+
+import (
+	"log/slog"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
+)
+
+// UseLogger sends the messages of libraries that keep one logger per process
+// (go-redis) to log. It belongs to the process's entry point, called once
+// where its logger is made: New leaves process-wide state alone, so services
+// built side by side (tests) do not race over it. Later calls change nothing.
+func UseLogger(log *slog.Logger) { redis.UseLogger(log) }
