@@ -77,7 +77,10 @@ func TestLease_attemptStopsBeforeAnUnrenewedLeaseRunsOut(t *testing.T) {
 		}
 		return nil
 	}
-	const lease = 300 * time.Millisecond
+	// The margin is a tenth of the lease: 200 ms leaves room for a busy
+	// machine to schedule the goroutine that cuts the call (with 300 ms, 30 ms
+	// of margin was lost under a load average of 25).
+	const lease = 2 * time.Second
 	h := command.NewCreateMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{Lease: lease}, nil, nil)
 
 	cut := make(chan time.Time, 1)
