@@ -78,10 +78,14 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 // is issued, and presenting a spent one revokes the whole grant.
 func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.RefreshTokenRequest]) (*op.Response, error) {
 	hash := oauth.HashSecret(r.Data.RefreshToken)
-	// Scopes the grant lacks are refused before the token is spent: a refused
-	// refresh issues nothing, so its client must keep the token it has, or
-	// its next try would look like reuse and revoke the grant.
-	if g, err := s.storage.store.RefreshTokenGrant(ctx, hash); err == nil && g.ClientID == r.Client.GetID() {
+	// Another client's token and scopes the grant lacks are refused before
+	// the token is spent: a refused refresh issues nothing, so the owner must
+	// keep the token it has, or its next try would look like reuse and revoke
+	// the grant (anyone holding a leaked token could end it).
+	if g, err := s.storage.store.RefreshTokenGrant(ctx, hash); err == nil {
+		if g.ClientID != r.Client.GetID() {
+			return nil, otherClientsToken()
+		}
 		if err := narrowsOnly(g, r.Data.Scopes); err != nil {
 			return nil, err
 		}
@@ -98,7 +102,7 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	if g.ClientID != r.Client.GetID() {
-		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token was issued to another client")
+		return nil, otherClientsToken()
 	}
 	if len(r.Data.Scopes) > 0 {
 		if err := narrowsOnly(g, r.Data.Scopes); err != nil {
@@ -113,6 +117,11 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 		return nil, err
 	}
 	return noStore(op.NewResponse(resp)), nil
+}
+
+// otherClientsToken refuses a refresh token presented by a client it was not issued to.
+func otherClientsToken() error {
+	return oidc.ErrInvalidGrant().WithDescription("the refresh token was issued to another client")
 }
 
 // narrowsOnly refuses scopes a refresh asks for that its grant lacks.

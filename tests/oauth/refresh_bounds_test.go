@@ -23,6 +23,12 @@ func TestRefreshTokenOfAnotherClientIsRefused(t *testing.T) {
 			if status != http.StatusBadRequest || got.Error != "invalid_grant" || got.AccessToken != "" || got.RefreshToken != "" {
 				t.Fatalf("another client's refresh: %d %+v", status, got)
 			}
+			// Refused, it spent nothing: the owner's next refresh is not
+			// taken for reuse, so a leaked token cannot end its grant.
+			status, got = o.Refresh(o.App, basic, tok.RefreshToken, "")
+			if status != http.StatusOK || got.AccessToken == "" || got.RefreshToken == "" {
+				t.Fatalf("the owner's refresh after another client's: %d %+v", status, got)
+			}
 		})
 	}
 }
