@@ -47,6 +47,7 @@ type Commands struct {
 	RotateClientSecret command.RotateClientSecretHandler
 	SetAppRateLimits   command.SetAppRateLimitsHandler
 	DisableApp         command.DisableAppHandler
+	SetAppMCP          command.SetAppMCPHandler
 
 	// End-user accounts.
 	CreateUser  command.CreateUserHandler

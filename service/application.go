@@ -92,6 +92,7 @@ func NewApplication(d Deps) app.Application {
 			RotateClientSecret: command.NewRotateClientSecretHandler(apps, l, m),
 			SetAppRateLimits:   command.NewSetAppRateLimitsHandler(apps, cfg.RateLimits, l, m),
 			DisableApp:         command.NewDisableAppHandler(apps, l, m),
+			SetAppMCP:          command.NewSetAppMCPHandler(apps, l, m),
 			CreateUser:         command.NewCreateUserHandler(users, l, m),
 			DisableUser:        command.NewDisableUserHandler(users, postgres.NewOAuthStore(in.Pool), l, m),
 

@@ -23,6 +23,11 @@ type Caller struct {
 	// Limits are the application's overrides of the default request budgets,
 	// loaded with it so that rate limiting needs no second lookup.
 	Limits application.RateLimits
+	// APIKey is set when the credential was the application's API key, not
+	// an access token: the MCP endpoint takes only those for now.
+	APIKey bool
+	// MCPEnabled tells whether the application's MCP endpoint answers.
+	MCPEnabled bool
 }
 
 // Allows tells whether the caller was granted scope.
@@ -72,7 +77,8 @@ func (h authenticateHandler) apiKey(ctx context.Context, key string) (Caller, er
 	if err := app.Authorize(); err != nil {
 		return Caller{}, err
 	}
-	return Caller{AppID: app.ID(), Scopes: oauth.Scopes(oauth.Supported).String(), Limits: app.RateLimits()}, nil
+	return Caller{AppID: app.ID(), Scopes: oauth.Scopes(oauth.Supported).String(), Limits: app.RateLimits(),
+		APIKey: true, MCPEnabled: app.MCPEnabled()}, nil
 }
 
 // accessToken: the subject is the end user, or the application itself for a
@@ -92,7 +98,7 @@ func (h authenticateHandler) accessToken(ctx context.Context, token string) (Cal
 	if err := app.Authorize(); err != nil {
 		return Caller{}, err
 	}
-	c := Caller{AppID: app.ID(), Scopes: oauth.Scopes(at.Scope).String(), Limits: app.RateLimits()}
+	c := Caller{AppID: app.ID(), Scopes: oauth.Scopes(at.Scope).String(), Limits: app.RateLimits(), MCPEnabled: app.MCPEnabled()}
 	if at.Subject != at.ClientID {
 		c.EndUser = at.Subject
 	}

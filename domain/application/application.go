@@ -26,6 +26,7 @@ type Application struct {
 	id        string
 	name      string
 	status    Status
+	mcp       bool // the MCP endpoint answers (SetMCP)
 	keyHash   []byte
 	client    OAuthClient
 	limits    RateLimits // overrides of the default budgets

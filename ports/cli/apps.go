@@ -23,6 +23,7 @@ type appJSON struct {
 	ClientSecret string    `json:"client_secret,omitempty"`
 	RedirectURIs []string  `json:"redirect_uris"`
 	CreatedAt    time.Time `json:"created_at"`
+	MCPEnabled   bool      `json:"mcp_enabled"`
 	appLimitsJSON
 }
 
@@ -32,7 +33,7 @@ func toAppJSON(a *application.Application, limits application.RateLimits) appJSO
 	if uris == nil {
 		uris = []string{}
 	}
-	return appJSON{AppID: a.ID(), Name: a.Name(), Status: string(a.Status()), ClientID: a.ID(), RedirectURIs: uris, CreatedAt: a.CreatedAt(),
+	return appJSON{AppID: a.ID(), Name: a.Name(), Status: string(a.Status()), ClientID: a.ID(), RedirectURIs: uris, CreatedAt: a.CreatedAt(), MCPEnabled: a.MCPEnabled(),
 		appLimitsJSON: toAppLimitsJSON(a, limits)}
 }
 
@@ -47,6 +48,8 @@ func appsCommand() *node {
 		leaf("rotate-key", "APP_ID", "replace an application's API key; prints the new one once", noFlags(appsRotateKey)),
 		leaf("rotate-secret", "APP_ID", "replace the OAuth client secret; prints the new one once", noFlags(appsRotateSecret)),
 		leaf("disable", "APP_ID", "stop an application from calling the API", noFlags(appsDisable)),
+		leaf("set-mcp", "APP_ID --enable|--disable",
+			"switch the application's MCP endpoint (/mcp/APP_ID) on or off", appsSetMCP),
 		leaf("set-limits", "APP_ID [--rps N] [--burst N] [--user-rps N] [--user-burst N] [--default]",
 			"override the default request budgets; prints the limits", appsSetLimits),
 		leaf("set-webhook", "APP_ID URL", "register (or replace) the application's webhook; prints its\nsigning secret once",
