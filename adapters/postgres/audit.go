@@ -20,7 +20,7 @@ func NewAuditRepository(pool *pgxpool.Pool) *AuditRepository { return &AuditRepo
 func (r *AuditRepository) List(ctx context.Context, f audit.Filter) ([]audit.Entry, error) {
 	rows, err := r.pool.Query(ctx, `
 		SELECT id, app_id, end_user, action, status, request_id, coalesce(operation_id, ''), detail, occurred_at, completed_at,
-			correlation_id
+			correlation_id, channel
 		FROM custom_gpt_audit_entries
 		WHERE ($1 = '' OR app_id = $1) AND ($2 = 0 OR id < $2)
 		ORDER BY id DESC LIMIT $3`, f.AppID, f.AfterID, f.Limit)
@@ -39,7 +39,7 @@ func (r *AuditRepository) List(ctx context.Context, f audit.Filter) ([]audit.Ent
 			occurred, complete pgtime
 		)
 		if err := rows.Scan(&e.ID, &e.AppID, &e.EndUser, &action, &status, &e.RequestID, &e.OperationID, &e.Detail, &occurred, &complete,
-			&e.CorrelationID); err != nil {
+			&e.CorrelationID, &e.Channel); err != nil {
 			return nil, fmt.Errorf("scan audit: %w", err)
 		}
 		e.Action, e.Status, e.OccurredAt, e.CompletedAt = audit.Action(action), audit.Status(status), occurred.t(), complete.t()
@@ -59,10 +59,10 @@ func insertAudit(ctx context.Context, tx pgx.Tx, e audit.Entry) error {
 		opID = &e.OperationID
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO custom_gpt_audit_entries
-		(app_id, end_user, action, status, request_id, operation_id, detail, occurred_at, completed_at, correlation_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		(app_id, end_user, action, status, request_id, operation_id, detail, occurred_at, completed_at, correlation_id, channel)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		e.AppID, e.EndUser, string(e.Action), string(e.Status), e.RequestID, opID, e.Detail, e.OccurredAt, nullTime(e.CompletedAt),
-		e.CorrelationID)
+		e.CorrelationID, channelOf(e))
 	if err != nil {
 		return fmt.Errorf("insert audit entry: %w", err)
 	}
@@ -96,4 +96,13 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return strings.ToValidUTF8(s[:n], "")
+}
+
+// channelOf is the entry's channel as stored: the REST API unless it says
+// otherwise (entries of the admin surface and older writers leave it empty).
+func channelOf(e audit.Entry) string {
+	if e.Channel == "" {
+		return "api"
+	}
+	return e.Channel
 }

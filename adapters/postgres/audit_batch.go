@@ -162,11 +162,11 @@ func (b *AuditBatcher) write(ctx context.Context, batch []audit.Entry) error {
 			opID = &e.OperationID
 		}
 		rows[i] = []any{e.AppID, e.EndUser, string(e.Action), string(e.Status), e.RequestID, opID, e.Detail, e.OccurredAt, nullTime(e.CompletedAt),
-			e.CorrelationID}
+			e.CorrelationID, channelOf(e)}
 	}
 	_, err := b.pool.CopyFrom(ctx, pgx.Identifier{"custom_gpt_audit_entries"},
 		[]string{"app_id", "end_user", "action", "status", "request_id", "operation_id", "detail", "occurred_at", "completed_at",
-			"correlation_id"},
+			"correlation_id", "channel"},
 		pgx.CopyFromRows(rows))
 	return err
 }

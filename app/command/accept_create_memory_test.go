@@ -277,3 +277,25 @@ func TestAcceptCreateMemory_refusesAMemoryThatBreaksTheRules(t *testing.T) {
 		t.Error("an invalid memory was written or sent")
 	}
 }
+
+// The audit entry says which door the call came through: the REST API unless
+// the port put another channel on the context.
+func TestAcceptCreateMemory_auditsTheChannel(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		ctx  context.Context
+		want string
+	}{
+		{context.Background(), events.ChannelAPI},
+		{events.WithChannel(context.Background(), events.ChannelMCP), events.ChannelMCP},
+	} {
+		db := newFakeDB()
+		h := command.NewAcceptCreateMemoryHandler(db, &fakeSender{}, nil, nil)
+		if err := h.Handle(tc.ctx, acceptCreate(command.Acceptance{OperationID: "op-1", AppID: "app-1", RequestID: "req-1"})); err != nil {
+			t.Fatal(err)
+		}
+		if e := db.auditsOf("op-1"); len(e) != 1 || e[0].Channel != tc.want {
+			t.Errorf("audit = %+v, want one entry of channel %q", e, tc.want)
+		}
+	}
+}

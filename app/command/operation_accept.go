@@ -64,7 +64,7 @@ func (a accepter) accept(ctx context.Context, p Acceptance, command func(events.
 		}
 		if err := tx.InsertAudit(ctx, audit.Entry{
 			AppID: p.AppID, EndUser: p.EndUser, Action: kind.Action, Status: audit.StatusPending,
-			RequestID: p.RequestID, OperationID: p.OperationID, OccurredAt: now, CorrelationID: events.CorrelationID(ctx),
+			RequestID: p.RequestID, OperationID: p.OperationID, OccurredAt: now, CorrelationID: events.CorrelationID(ctx), Channel: events.Channel(ctx),
 		}); err != nil {
 			return err
 		}

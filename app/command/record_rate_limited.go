@@ -42,7 +42,7 @@ func (h recordRateLimitedHandler) Handle(ctx context.Context, c RecordRateLimite
 	e := audit.Entry{
 		AppID: c.AppID, EndUser: c.EndUser, Action: audit.ActionRateLimited, Status: audit.StatusFailed,
 		RequestID: c.RequestID, Detail: "the " + string(c.Budget) + " budget is spent: " + c.Method + " " + c.Path,
-		OccurredAt: now, CompletedAt: now, CorrelationID: events.CorrelationID(ctx),
+		OccurredAt: now, CompletedAt: now, CorrelationID: events.CorrelationID(ctx), Channel: events.Channel(ctx),
 	}
 	return h.log.Append(context.WithoutCancel(ctx), e)
 }

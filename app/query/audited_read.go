@@ -27,7 +27,7 @@ func (r read) finish(ctx context.Context, rec ReadRecorder, readErr error, event
 	now := time.Now().UTC()
 	entry := audit.Entry{
 		AppID: r.appID, EndUser: r.endUser, Action: r.action, Status: audit.StatusSucceeded,
-		RequestID: r.requestID, OccurredAt: now, CompletedAt: now, CorrelationID: events.CorrelationID(ctx),
+		RequestID: r.requestID, OccurredAt: now, CompletedAt: now, CorrelationID: events.CorrelationID(ctx), Channel: events.Channel(ctx),
 	}
 	if readErr != nil {
 		entry.Status = audit.StatusFailed

@@ -54,6 +54,9 @@ type Entry struct {
 	// client's X-Request-ID when it sent one, else the request id: chosen by
 	// the client, so neither unique nor to be trusted.
 	CorrelationID string
+	// Channel is the door the call came through: "api" (the REST API) or
+	// "mcp"; empty is stored as "api".
+	Channel string
 }
 
 // Filter selects a page of entries, newest first. AfterID is the cursor: only

@@ -24,6 +24,8 @@ type auditEntry struct {
 
 	// CorrelationID: the client's X-Request-ID, else request_id.
 	CorrelationID string `json:"correlation_id,omitempty"`
+	// Channel: "api" (the REST API) or "mcp".
+	Channel string `json:"channel"`
 }
 
 type auditPage struct {
@@ -59,7 +61,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 		out.Entries = append(out.Entries, auditEntry{
 			ID: strconv.FormatInt(e.ID, 10), AppID: e.AppID, EndUser: e.EndUser, Operation: string(e.Action), Status: string(e.Status),
 			RequestID: e.RequestID, OperationID: e.OperationID, OccurredAt: e.OccurredAt,
-			CompletedAt: timeOrNil(e.CompletedAt), Detail: e.Detail, CorrelationID: e.CorrelationID,
+			CompletedAt: timeOrNil(e.CompletedAt), Detail: e.Detail, CorrelationID: e.CorrelationID, Channel: e.Channel,
 		})
 	}
 	if page.NextAfterID > 0 {
