@@ -220,7 +220,12 @@ func TestEncryptPlaintextSecretsFromBefore(t *testing.T) {
 	}
 	der, _ := jwt.MarshalPrivate(key)
 	secret, previous := webhook.NewSecret(), webhook.NewSecret()
-	addTestApp(t, pool, "app-a")
+	// The schema of migration 12 is older than the repository: insert the
+	// application with the columns it had then.
+	if _, err := pool.Exec(ctx, `INSERT INTO custom_gpt_applications (id, name, status, key_hash, created_at, updated_at)
+		VALUES ('app-a', 'App app-a', 'active', $1, now(), now())`, []byte("key-hash-of-app-a")); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := pool.Exec(ctx, `INSERT INTO custom_gpt_signing_keys (kid, algorithm, private_key, created_at) VALUES ($1, $2, $3, now())`,
 		key.KID, key.Algorithm, der); err != nil {
 		t.Fatal(err)

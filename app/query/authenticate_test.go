@@ -62,7 +62,7 @@ func TestAuthenticate(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Handle: %v", err)
 				}
-				if caller != (query.Caller{AppID: "app-1", Scopes: "memories:read memories:write"}) {
+				if caller != (query.Caller{AppID: "app-1", Scopes: "memories:read memories:write", APIKey: true}) {
 					t.Errorf("caller = %+v, want app-1 without end user, with every scope", caller)
 				}
 				return
