@@ -12,6 +12,7 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
 	porthttp "github.com/custom-gpt-adapter/custom-gpt-adapter/ports/http"
+	portmcp "github.com/custom-gpt-adapter/custom-gpt-adapter/ports/mcp"
 )
 
 // Handler is the HTTP API with the authorization server, which it builds.
@@ -26,6 +27,7 @@ func (s *Service) Handler() (http.Handler, error) {
 	}
 	cfg := s.httpConfig()
 	cfg.Privacy, cfg.OAuth = privacy, authz.Handler
+	cfg.MCP = portmcp.NewHandler(s.app, portmcp.Config{Logger: s.log})
 	cfg.AdminElsewhere = s.cfg.Edge.AdminAddr != ""
 	// Expired keys are purged by every 100th request that carries one.
 	cfg.Idempotency = postgres.NewIdempotencyStore(s.infra.Pool, postgres.IdempotencyConfig{})

@@ -33,6 +33,7 @@ type Config struct {
 	// Proxies are the reverse proxies whose forwarding header gives the client's address.
 	Proxies    Proxies
 	OAuth      http.Handler  // the authorization server: /.well-known/* and /oauth/*
+	MCP        http.Handler  // each application's MCP endpoint, /mcp/{app_id}; nil: not served
 	Privacy    PrivacyPolicy // served at /privacy; the default text when empty
 	Ready      func(ctx context.Context) error
 	Gatherer   prometheus.Gatherer
@@ -77,6 +78,9 @@ func NewHandler(a app.Application, cfg Config) http.Handler {
 	if cfg.OAuth != nil {
 		r.Handle("/.well-known/*", cfg.OAuth)
 		r.Handle("/oauth/*", cfg.OAuth)
+	}
+	if cfg.MCP != nil {
+		r.Handle("/mcp/*", cfg.MCP)
 	}
 	if !cfg.AdminElsewhere {
 		s.mountAdmin(r)

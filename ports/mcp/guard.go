@@ -1,0 +1,97 @@
+package mcp
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
+)
+
+// guard settles who calls and whether they may before the SDK reads a byte.
+type guard struct{ app app.Application }
+
+// admit lets through only the API key of the application the path names,
+// when that application's MCP endpoint is on, and spends the caller's rate
+// budgets as /api/v1 does. Whether an application exists, or has MCP on, is
+// told only to a caller holding its key: anyone else gets the same 401.
+func (g guard) admit(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		caller, err := g.app.Queries.Authenticate.Handle(r.Context(), query.Authenticate{Credential: bearerToken(r)})
+		switch {
+		case errs.KindOf(err) == errs.KindUnavailable:
+			w.Header().Set("Retry-After", "5")
+			writeProblem(w, r, http.StatusServiceUnavailable, "credentials-unverifiable", "the credential could not be checked; retry later")
+			return
+		case err != nil, !caller.APIKey, caller.AppID != r.PathValue("app_id"):
+			// OAuth access tokens are refused until MCP gets its own sign-in
+			// (audience-bound tokens and protected resource metadata, a later
+			// slice); the challenge will then carry resource_metadata.
+			unauthorized(w, r)
+			return
+		case !caller.MCPEnabled:
+			writeProblem(w, r, http.StatusNotFound, "mcp-not-enabled", "this application's MCP endpoint is not enabled")
+			return
+		}
+		ctx := context.WithValue(r.Context(), callerKey{}, caller)
+		if !g.rateLimit(w, r.WithContext(ctx), caller) {
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func unauthorized(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="mcp", error="invalid_token"`)
+	writeProblem(w, r, http.StatusUnauthorized, "invalid-credentials",
+		"this endpoint takes the API key of the application it names, as Authorization: Bearer")
+}
+
+// rateLimit spends the same budgets as /api/v1 and answers a refusal with a
+// 429 before the SDK: no tool runs. A failing limiter lets the call through,
+// as the API's does (fail open; the decorator logged it).
+func (g guard) rateLimit(w http.ResponseWriter, r *http.Request, caller query.Caller) bool {
+	admit, record := g.app.Commands.AdmitRequest, g.app.Commands.RecordRateLimited
+	if admit == nil {
+		return true
+	}
+	adm, err := admit.Handle(r.Context(), command.AdmitRequest{AppID: caller.AppID, EndUser: caller.EndUser, Limits: caller.Limits})
+	if err != nil || adm.Refused == "" {
+		return true
+	}
+	if record != nil {
+		_ = record.Handle(r.Context(), command.RecordRateLimited{
+			AppID: caller.AppID, EndUser: caller.EndUser, RequestID: requestID(r.Context()),
+			Budget: adm.Refused, Method: r.Method, Path: r.URL.Path,
+		})
+	}
+	var wait time.Duration
+	for _, b := range adm.Budgets {
+		if b.Budget == adm.Refused {
+			wait = b.Decision.RetryAfter
+		}
+	}
+	retry := max(int((wait+time.Second-1)/time.Second), 1)
+	w.Header().Set("Retry-After", strconv.Itoa(retry))
+	p := newProblem(r, http.StatusTooManyRequests, "rate-limited",
+		fmt.Sprintf("too many requests (the %s budget is spent); retry after %d s", adm.Refused, retry))
+	p.ViolatedPolicies = []string{string(adm.Refused)}
+	sendProblem(w, p)
+	return false
+}
+
+// bearerToken extracts the token of an "Authorization: Bearer" header.
+func bearerToken(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	const prefix = "bearer "
+	if len(h) < len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+		return ""
+	}
+	return strings.TrimSpace(h[len(prefix):])
+}
