@@ -3,7 +3,8 @@ package http
 import (
 	"context"
 	"net/http"
-	"strings"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
@@ -17,22 +18,12 @@ func callerFrom(ctx context.Context) query.Caller {
 	return c
 }
 
-// bearerToken extracts the token of an "Authorization: Bearer" header.
-func bearerToken(r *http.Request) string {
-	h := r.Header.Get("Authorization")
-	const prefix = "bearer "
-	if len(h) < len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
-		return ""
-	}
-	return strings.TrimSpace(h[len(prefix):])
-}
-
 // authenticate resolves the bearer credential to a caller. Every credential kind
 // (an application's API key, an end user's OAuth access token) ends here as one
 // query.Caller, so the handlers behind never know how the caller signed in.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		caller, err := s.app.Queries.Authenticate.Handle(r.Context(), query.Authenticate{Credential: bearerToken(r)})
+		caller, err := s.app.Queries.Authenticate.Handle(r.Context(), query.Authenticate{Credential: request.BearerToken(r)})
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -61,7 +52,7 @@ func requireScope(scope string) func(http.Handler) http.Handler {
 func (s *Server) adminOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		err := s.app.Commands.AuthenticateAdmin.Handle(r.Context(), command.AuthenticateAdmin{
-			Token: bearerToken(r), Address: ClientIP(r), RequestID: requestID(r.Context()),
+			Token: request.BearerToken(r), Address: ClientIP(r), RequestID: request.ID(r.Context()),
 			Method: r.Method, Path: r.URL.Path,
 		})
 		if err != nil {

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
+
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/export"
 )
@@ -39,7 +41,7 @@ const exportWriteWindow = time.Minute
 func (s *Server) exportMemories(w http.ResponseWriter, r *http.Request) {
 	caller := callerFrom(r.Context())
 	exp, err := s.app.Queries.ExportMemories.Handle(r.Context(), query.ExportMemories{
-		AppID: caller.AppID, EndUser: caller.EndUser, RequestID: requestID(r.Context()),
+		AppID: caller.AppID, EndUser: caller.EndUser, RequestID: request.ID(r.Context()),
 	})
 	if err != nil {
 		writeError(w, r, err)

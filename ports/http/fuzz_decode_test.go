@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
 )
 
 // FuzzDecodeJSON drives decodeJSON with every request body type of the API.
@@ -127,15 +129,15 @@ func FuzzBearerToken(f *testing.F) {
 	f.Fuzz(func(t *testing.T, header string) {
 		req := httptest.NewRequest(http.MethodGet, "/", nil)
 		req.Header["Authorization"] = []string{header}
-		token := bearerToken(req)
+		token := request.BearerToken(req)
 		if token == "" {
 			return
 		}
 		if len(header) < 7 || !strings.EqualFold(header[:7], "bearer ") {
-			t.Fatalf("bearerToken(%q) = %q from a header that is not Bearer", header, token)
+			t.Fatalf("request.BearerToken(%q) = %q from a header that is not Bearer", header, token)
 		}
 		if token != strings.TrimSpace(token) || !strings.Contains(header, token) || strings.TrimSpace(header[7:]) != token {
-			t.Fatalf("bearerToken(%q) = %q", header, token)
+			t.Fatalf("request.BearerToken(%q) = %q", header, token)
 		}
 	})
 }

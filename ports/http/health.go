@@ -3,6 +3,8 @@ package http
 import (
 	"net/http"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
+
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -29,7 +31,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 func NewOpsHandler(cfg Config) http.Handler {
 	s := &Server{cfg: cfg}
 	r := chi.NewRouter()
-	r.Use(withRequestID, recoverer(cfg.Logger))
+	r.Use(request.WithID, recoverer(cfg.Logger))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotFound, "not-found", "", "no such resource")
 	})

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
+
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/idempotency"
 )
@@ -126,7 +128,7 @@ func (h *countingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func idemServer(store idempotency.Store, caller query.Caller, h http.Handler) http.Handler {
 	log := slog.New(slog.DiscardHandler)
-	return withRequestID(recoverer(log)(asCaller(caller, Idempotent(store, IdempotencyOptions{Logger: log})(h))))
+	return request.WithID(recoverer(log)(asCaller(caller, Idempotent(store, IdempotencyOptions{Logger: log})(h))))
 }
 
 type idemResult struct {

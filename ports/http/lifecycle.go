@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
+
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
@@ -71,7 +73,7 @@ func (s *Server) listMemories(w http.ResponseWriter, r *http.Request) {
 	page.Cursor = r.URL.Query().Get("cursor")
 	caller := callerFrom(r.Context())
 	got, err := s.app.Queries.ListMemories.Handle(r.Context(), query.ListMemories{
-		AppID: caller.AppID, EndUser: caller.EndUser, Page: page, RequestID: requestID(r.Context()),
+		AppID: caller.AppID, EndUser: caller.EndUser, Page: page, RequestID: request.ID(r.Context()),
 	})
 	if err != nil {
 		writeError(w, r, err)
@@ -88,7 +90,7 @@ func (s *Server) listMemories(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getMemory(w http.ResponseWriter, r *http.Request) {
 	caller := callerFrom(r.Context())
 	rec, err := s.app.Queries.GetMemory.Handle(r.Context(), query.GetMemory{
-		AppID: caller.AppID, EndUser: caller.EndUser, MemoryID: chi.URLParam(r, "memory_id"), RequestID: requestID(r.Context()),
+		AppID: caller.AppID, EndUser: caller.EndUser, MemoryID: chi.URLParam(r, "memory_id"), RequestID: request.ID(r.Context()),
 	})
 	if err != nil {
 		writeError(w, r, err)
@@ -103,7 +105,7 @@ func (s *Server) memoryHistory(w http.ResponseWriter, r *http.Request) {
 	caller := callerFrom(r.Context())
 	id := chi.URLParam(r, "memory_id")
 	changes, err := s.app.Queries.MemoryHistory.Handle(r.Context(), query.MemoryHistory{
-		AppID: caller.AppID, EndUser: caller.EndUser, MemoryID: id, RequestID: requestID(r.Context()),
+		AppID: caller.AppID, EndUser: caller.EndUser, MemoryID: id, RequestID: request.ID(r.Context()),
 	})
 	if err != nil {
 		writeError(w, r, err)
@@ -173,7 +175,7 @@ func newAcceptance(r *http.Request) *acceptance {
 func (a *acceptance) command(r *http.Request) command.Acceptance {
 	caller := callerFrom(r.Context())
 	return command.Acceptance{
-		OperationID: a.opID, AppID: caller.AppID, EndUser: caller.EndUser, RequestID: requestID(r.Context()), Reply: a.reply,
+		OperationID: a.opID, AppID: caller.AppID, EndUser: caller.EndUser, RequestID: request.ID(r.Context()), Reply: a.reply,
 	}
 }
 

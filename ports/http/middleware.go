@@ -1,57 +1,14 @@
 package http
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 )
-
-type requestIDKey struct{}
-
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
-
-// withRequestID gives every request an id of the service's own making: the
-// request id of its audit entries, problems and events, which a client can
-// neither choose nor make collide with another request's. A sane X-Request-ID
-// the client sent is kept as the correlation id of everything the request
-// causes (events' and commands' correlation_id, the audit's correlation_id);
-// without one, the correlation id is the request id.
-func withRequestID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := uuid.Must(uuid.NewV7()).String()
-		correlation := r.Header.Get("X-Request-ID")
-		if !saneID(correlation) {
-			correlation = id
-		}
-		w.Header().Set("X-Request-ID", id)
-		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
-		ctx = events.WithCorrelationID(ctx, correlation)
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
-}
-
-func saneID(s string) bool {
-	if len(s) == 0 || len(s) > 128 {
-		return false
-	}
-	for _, c := range s {
-		if !(c == '-' || c == '_' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-			return false
-		}
-	}
-	return true
-}
 
 // recoverer turns a panic into a 500 problem instead of a dropped connection.
 func recoverer(log *slog.Logger) func(http.Handler) http.Handler {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
+
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 )
 
@@ -81,7 +83,7 @@ func newProblem(r *http.Request, status int, slug, field, detail string) problem
 		Detail:    detail,
 		Field:     field,
 		Instance:  r.URL.Path,
-		RequestID: requestID(r.Context()),
+		RequestID: request.ID(r.Context()),
 	}
 }
 

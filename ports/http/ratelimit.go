@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
+
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -73,7 +75,7 @@ func (s *Server) rateLimit(reg prometheus.Registerer) func(http.Handler) http.Ha
 			if record != nil {
 				// A failed audit write is logged by the decorator; the answer is 429 all the same.
 				_ = record.Handle(r.Context(), command.RecordRateLimited{
-					AppID: caller.AppID, EndUser: caller.EndUser, RequestID: requestID(r.Context()),
+					AppID: caller.AppID, EndUser: caller.EndUser, RequestID: request.ID(r.Context()),
 					Budget: adm.Refused, Method: r.Method, Path: r.URL.Path,
 				})
 			}

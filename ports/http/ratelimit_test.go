@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
@@ -119,7 +121,7 @@ func rateLimited(t *testing.T, admit fakeAdmit) (served int, recorded []command.
 	s := &Server{app: app.Application{Commands: app.Commands{AdmitRequest: admit, RecordRateLimited: fakeRecord{&recorded}}}}
 	h := s.rateLimit(reg)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { served++ }))
 	w = httptest.NewRecorder()
-	withRequestID(asCaller(query.Caller{AppID: "app-1", EndUser: "alice"}, h)).ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/api/v1/memories", nil))
+	request.WithID(asCaller(query.Caller{AppID: "app-1", EndUser: "alice"}, h)).ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/api/v1/memories", nil))
 	return served, recorded, w, reg
 }
 

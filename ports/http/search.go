@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
+
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 )
@@ -40,13 +42,13 @@ func (s *Server) searchMemories(w http.ResponseWriter, r *http.Request) {
 	}
 	caller := callerFrom(r.Context())
 	hits, err := s.app.Queries.SearchMemories.Handle(r.Context(), query.SearchMemories{
-		AppID: caller.AppID, EndUser: caller.EndUser, Query: q, RequestID: requestID(r.Context()),
+		AppID: caller.AppID, EndUser: caller.EndUser, Query: q, RequestID: request.ID(r.Context()),
 	})
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	resp := searchResponse{RequestID: requestID(r.Context()), Results: make([]searchResult, 0, len(hits))}
+	resp := searchResponse{RequestID: request.ID(r.Context()), Results: make([]searchResult, 0, len(hits))}
 	for _, h := range hits {
 		resp.Results = append(resp.Results, searchResult{
 			MemoryID: h.ID, Content: h.Content, RelevanceScore: h.Relevance,

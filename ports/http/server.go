@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
+
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
@@ -105,7 +107,7 @@ func NewAdminHandler(a app.Application, cfg Config) http.Handler {
 // and problems for unknown routes and methods.
 func newRouter(cfg Config, more ...func(http.Handler) http.Handler) chi.Router {
 	r := chi.NewRouter()
-	r.Use(clientAddress(cfg.Proxies), withRequestID, recoverer(cfg.Logger))
+	r.Use(clientAddress(cfg.Proxies), request.WithID, recoverer(cfg.Logger))
 	r.Use(more...)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotFound, "not-found", "", "no such resource")

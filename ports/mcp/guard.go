@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
@@ -23,7 +24,7 @@ type guard struct{ app app.Application }
 // told only to a caller holding its key: anyone else gets the same 401.
 func (g guard) admit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		caller, err := g.app.Queries.Authenticate.Handle(r.Context(), query.Authenticate{Credential: bearerToken(r)})
+		caller, err := g.app.Queries.Authenticate.Handle(r.Context(), query.Authenticate{Credential: request.BearerToken(r)})
 		switch {
 		case errs.KindOf(err) == errs.KindUnavailable:
 			w.Header().Set("Retry-After", "5")
@@ -67,7 +68,7 @@ func (g guard) rateLimit(w http.ResponseWriter, r *http.Request, caller query.Ca
 	}
 	if record != nil {
 		_ = record.Handle(r.Context(), command.RecordRateLimited{
-			AppID: caller.AppID, EndUser: caller.EndUser, RequestID: requestID(r.Context()),
+			AppID: caller.AppID, EndUser: caller.EndUser, RequestID: request.ID(r.Context()),
 			Budget: adm.Refused, Method: r.Method, Path: r.URL.Path,
 		})
 	}
@@ -84,14 +85,4 @@ func (g guard) rateLimit(w http.ResponseWriter, r *http.Request, caller query.Ca
 	p.ViolatedPolicies = []string{string(adm.Refused)}
 	sendProblem(w, p)
 	return false
-}
-
-// bearerToken extracts the token of an "Authorization: Bearer" header.
-func bearerToken(r *http.Request) string {
-	h := r.Header.Get("Authorization")
-	const prefix = "bearer "
-	if len(h) < len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
-		return ""
-	}
-	return strings.TrimSpace(h[len(prefix):])
 }

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
+
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
@@ -51,8 +53,8 @@ func NewHandler(a app.Application, cfg Config) http.Handler {
 	})
 	g := guard{app: a}
 	mux := http.NewServeMux()
-	mux.Handle("/mcp/{app_id}", withRequestID(g.admit(sdk)))
-	mux.Handle("/", withRequestID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("/mcp/{app_id}", named(g.admit(sdk)))
+	mux.Handle("/", request.WithID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotFound, "not-found", "no such MCP endpoint")
 	})))
 	return mux

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
 )
 
 // problem is the RFC 9457 answer of a request refused before the SDK sees
@@ -21,7 +23,7 @@ type problem struct {
 func newProblem(r *http.Request, status int, slug, detail string) problem {
 	return problem{
 		Type: "urn:custom-gpt-adapter:problem:" + slug, Title: http.StatusText(status), Status: status,
-		Detail: detail, Instance: r.URL.Path, RequestID: requestID(r.Context()),
+		Detail: detail, Instance: r.URL.Path, RequestID: request.ID(r.Context()),
 	}
 }
 

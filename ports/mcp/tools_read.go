@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
+
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
@@ -93,12 +95,12 @@ func (t tools) search(ctx context.Context, _ *mcp.CallToolRequest, in searchInpu
 	}
 	c := callerFrom(ctx)
 	hits, err := t.app.Queries.SearchMemories.Handle(ctx, query.SearchMemories{
-		AppID: c.AppID, EndUser: c.EndUser, Query: q, RequestID: requestID(ctx),
+		AppID: c.AppID, EndUser: c.EndUser, Query: q, RequestID: request.ID(ctx),
 	})
 	if err != nil {
 		return nil, searchOutput{}, toolError(err)
 	}
-	out := searchOutput{RequestID: requestID(ctx), Results: make([]searchHit, 0, len(hits))}
+	out := searchOutput{RequestID: request.ID(ctx), Results: make([]searchHit, 0, len(hits))}
 	for _, h := range hits {
 		out.Results = append(out.Results, searchHit{
 			MemoryID: h.ID, Content: h.Content, RelevanceScore: h.Relevance,
@@ -115,7 +117,7 @@ func (t tools) list(ctx context.Context, _ *mcp.CallToolRequest, in listInput) (
 	}
 	c := callerFrom(ctx)
 	got, err := t.app.Queries.ListMemories.Handle(ctx, query.ListMemories{
-		AppID: c.AppID, EndUser: c.EndUser, Page: page, RequestID: requestID(ctx),
+		AppID: c.AppID, EndUser: c.EndUser, Page: page, RequestID: request.ID(ctx),
 	})
 	if err != nil {
 		return nil, listOutput{}, toolError(err)
@@ -134,7 +136,7 @@ func (t tools) list(ctx context.Context, _ *mcp.CallToolRequest, in listInput) (
 func (t tools) get(ctx context.Context, _ *mcp.CallToolRequest, in memoryRef) (*mcp.CallToolResult, memoryItem, error) {
 	c := callerFrom(ctx)
 	rec, err := t.app.Queries.GetMemory.Handle(ctx, query.GetMemory{
-		AppID: c.AppID, EndUser: c.EndUser, MemoryID: in.MemoryID, RequestID: requestID(ctx),
+		AppID: c.AppID, EndUser: c.EndUser, MemoryID: in.MemoryID, RequestID: request.ID(ctx),
 	})
 	if err != nil {
 		return nil, memoryItem{}, toolError(err)
@@ -145,7 +147,7 @@ func (t tools) get(ctx context.Context, _ *mcp.CallToolRequest, in memoryRef) (*
 func (t tools) history(ctx context.Context, _ *mcp.CallToolRequest, in memoryRef) (*mcp.CallToolResult, historyOutput, error) {
 	c := callerFrom(ctx)
 	changes, err := t.app.Queries.MemoryHistory.Handle(ctx, query.MemoryHistory{
-		AppID: c.AppID, EndUser: c.EndUser, MemoryID: in.MemoryID, RequestID: requestID(ctx),
+		AppID: c.AppID, EndUser: c.EndUser, MemoryID: in.MemoryID, RequestID: request.ID(ctx),
 	})
 	if err != nil {
 		return nil, historyOutput{}, toolError(err)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
+
 	"github.com/google/uuid"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -61,7 +63,7 @@ func (t tools) addWrites(s *mcp.Server) {
 func acceptance(ctx context.Context) command.Acceptance {
 	c := callerFrom(ctx)
 	return command.Acceptance{
-		OperationID: uuid.Must(uuid.NewV7()).String(), AppID: c.AppID, EndUser: c.EndUser, RequestID: requestID(ctx),
+		OperationID: uuid.Must(uuid.NewV7()).String(), AppID: c.AppID, EndUser: c.EndUser, RequestID: request.ID(ctx),
 	}
 }
 
