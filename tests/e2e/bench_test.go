@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -25,69 +24,6 @@ import (
 // what the adapter itself adds per request: authentication, validation, the
 // audit entry and its outbox event (search), or the operation, audit entry and
 // queued command (create). Figures and the command are in BENCHMARKS.md.
-
-var benchClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
-
-// post sends one JSON request and fails unless it gets want.
-func post(url, token string, body []byte, want int) error {
-	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := benchClient.Do(req)
-	if err != nil {
-		return err
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != want {
-		return fmt.Errorf("%s answered %d, want %d", url, resp.StatusCode, want)
-	}
-	return nil
-}
-
-// measure runs call b.N times from `parallelism` × GOMAXPROCS concurrent
-// clients and reports throughput and latency percentiles next to Go's ns/op.
-func measure(b *testing.B, parallelism int, call func(i int) error) {
-	b.Helper()
-	b.SetParallelism(parallelism)
-	var (
-		mu   sync.Mutex
-		lats []time.Duration
-		seq  int
-	)
-	b.ResetTimer()
-	start := time.Now()
-	b.RunParallel(func(pb *testing.PB) {
-		local := make([]time.Duration, 0, 1024)
-		for pb.Next() {
-			mu.Lock()
-			seq++
-			i := seq
-			mu.Unlock()
-			t0 := time.Now()
-			if err := call(i); err != nil {
-				b.Error(err)
-				return
-			}
-			local = append(local, time.Since(t0))
-		}
-		mu.Lock()
-		lats = append(lats, local...)
-		mu.Unlock()
-	})
-	elapsed := time.Since(start)
-	b.StopTimer()
-	if len(lats) == 0 {
-		return
-	}
-	slices.Sort(lats)
-	pct := func(p float64) float64 { return float64(lats[int(p*float64(len(lats)-1))].Microseconds()) / 1000 }
-	b.ReportMetric(float64(len(lats))/elapsed.Seconds(), "req/s")
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.99), "p99-ms")
-}
 
 func benchEnv(b *testing.B) (*harness.Deployment, harness.OauthApp) {
 	b.Helper()
@@ -111,7 +47,7 @@ func BenchmarkSearch(b *testing.B) {
 	// 200 memories in the app's scope, stored through the adapter.
 	for i := range 200 {
 		body, _ := json.Marshal(map[string]any{"content": fmt.Sprintf("memory %d about travel, food and seat preferences", i)})
-		if err := post(e.Base+"/api/v1/memories", app.APIKey, body, http.StatusAccepted); err != nil {
+		if err := harness.Post(e.Base+"/api/v1/memories", app.APIKey, body, http.StatusAccepted); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -127,13 +63,15 @@ func BenchmarkSearch(b *testing.B) {
 	}
 	for _, p := range parallelisms {
 		b.Run(fmt.Sprintf("mem0-direct/par=%d", p), func(b *testing.B) {
-			measure(b, p, func(int) error { return post(e.Bank.URL()+"/search", "", direct, http.StatusOK) })
+			harness.Measure(b, p, func(int) error { return harness.Post(e.Bank.URL()+"/search", "", direct, http.StatusOK) })
 		})
 		b.Run(fmt.Sprintf("adapter/par=%d", p), func(b *testing.B) {
-			measure(b, p, func(int) error { return post(e.Base+"/api/v1/search", app.APIKey, viaAdapter, http.StatusOK) })
+			harness.Measure(b, p, func(int) error { return harness.Post(e.Base+"/api/v1/search", app.APIKey, viaAdapter, http.StatusOK) })
 		})
 		b.Run(fmt.Sprintf("adapter-oauth/par=%d", p), func(b *testing.B) {
-			measure(b, p, func(int) error { return post(e.Base+"/api/v1/search", tok.AccessToken, viaAdapter, http.StatusOK) })
+			harness.Measure(b, p, func(int) error {
+				return harness.Post(e.Base+"/api/v1/search", tok.AccessToken, viaAdapter, http.StatusOK)
+			})
 		})
 	}
 }
@@ -142,28 +80,28 @@ func BenchmarkCreate(b *testing.B) {
 	e, app := benchEnv(b)
 	for _, p := range parallelisms {
 		b.Run(fmt.Sprintf("mem0-direct/par=%d", p), func(b *testing.B) {
-			measure(b, p, func(i int) error {
+			harness.Measure(b, p, func(i int) error {
 				body, _ := json.Marshal(map[string]any{
 					"messages": []map[string]string{{"role": "user", "content": fmt.Sprintf("direct memory %d", i)}},
 					"agent_id": "custom_gpt:" + app.AppID, "user_id": app.AppID, "infer": false,
 				})
-				return post(e.Bank.URL()+"/memories", "", body, http.StatusOK)
+				return harness.Post(e.Bank.URL()+"/memories", "", body, http.StatusOK)
 			})
 		})
 		// accepted: the latency a GPT sees, 202 once the command is durably queued.
 		b.Run(fmt.Sprintf("adapter-accepted/par=%d", p), func(b *testing.B) {
-			measure(b, p, func(i int) error {
+			harness.Measure(b, p, func(i int) error {
 				body, _ := json.Marshal(map[string]any{"content": fmt.Sprintf("adapter memory %d", i)})
-				return post(e.Base+"/api/v1/memories", app.APIKey, body, http.StatusAccepted)
+				return harness.Post(e.Base+"/api/v1/memories", app.APIKey, body, http.StatusAccepted)
 			})
 		})
 		// stored: creates per second until every operation has succeeded.
 		b.Run(fmt.Sprintf("adapter-stored/par=%d", p), func(b *testing.B) {
 			e.Eventually("earlier creates are stored", func() bool { return pendingOps(b, e) == 0 })
 			start := time.Now()
-			measure(b, p, func(i int) error {
+			harness.Measure(b, p, func(i int) error {
 				body, _ := json.Marshal(map[string]any{"content": fmt.Sprintf("stored memory %d", i)})
-				return post(e.Base+"/api/v1/memories", app.APIKey, body, http.StatusAccepted)
+				return harness.Post(e.Base+"/api/v1/memories", app.APIKey, body, http.StatusAccepted)
 			})
 			e.Eventually("every create is stored", func() bool { return pendingOps(b, e) == 0 })
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "stored/s")
@@ -192,13 +130,15 @@ func BenchmarkSearchBreakerOpen(b *testing.B) {
 	e.Start("api")
 	body, _ := json.Marshal(map[string]any{"query": "seat preferences", "limit": 10})
 	e.Bank.SetDown(true)
-	if err := post(e.Base+"/api/v1/search", app.APIKey, body, http.StatusServiceUnavailable); err != nil {
+	if err := harness.Post(e.Base+"/api/v1/search", app.APIKey, body, http.StatusServiceUnavailable); err != nil {
 		b.Fatal(err)
 	}
 	sent := e.Bank.Requests()
 	for _, p := range parallelisms {
 		b.Run(fmt.Sprintf("adapter/par=%d", p), func(b *testing.B) {
-			measure(b, p, func(int) error { return post(e.Base+"/api/v1/search", app.APIKey, body, http.StatusServiceUnavailable) })
+			harness.Measure(b, p, func(int) error {
+				return harness.Post(e.Base+"/api/v1/search", app.APIKey, body, http.StatusServiceUnavailable)
+			})
 		})
 	}
 	if e.Bank.Requests() != sent {
@@ -274,7 +214,7 @@ func createOperation(base, token string, body []byte) (string, error) {
 	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/memories", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := benchClient.Do(req)
+	resp, err := harness.BenchClient.Do(req)
 	if err != nil {
 		return "", err
 	}

@@ -14,22 +14,31 @@ import (
 )
 
 // bearer adds the credential to every request of the SDK's client.
-type bearer struct{ token string }
+type bearer struct {
+	token string
+	next  http.RoundTripper
+}
 
 func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("Authorization", "Bearer "+b.token)
-	return http.DefaultTransport.RoundTrip(r)
+	return b.next.RoundTrip(r)
 }
 
 // connect initializes a session with appID's endpoint as token.
-func connect(t *testing.T, e *harness.Deployment, appID, token string) (*mcp.ClientSession, error) {
+func connect(t testing.TB, e *harness.Deployment, appID, token string) (*mcp.ClientSession, error) {
+	t.Helper()
+	return connectThrough(t, e, appID, token, http.DefaultTransport)
+}
+
+// connectThrough is connect whose requests go through next.
+func connectThrough(t testing.TB, e *harness.Deployment, appID, token string, next http.RoundTripper) (*mcp.ClientSession, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	client := mcp.NewClient(&mcp.Implementation{Name: "mcp-test", Version: "1"}, nil)
 	return client.Connect(ctx, &mcp.StreamableClientTransport{
-		Endpoint: e.Base + "/mcp/" + appID, HTTPClient: &http.Client{Transport: bearer{token}}, MaxRetries: -1,
+		Endpoint: e.Base + "/mcp/" + appID, HTTPClient: &http.Client{Transport: bearer{token, next}}, MaxRetries: -1,
 	}, nil)
 }
 
