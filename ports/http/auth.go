@@ -1,7 +1,6 @@
 package http
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
@@ -10,13 +9,6 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 )
-
-type callerKey struct{}
-
-func callerFrom(ctx context.Context) query.Caller {
-	c, _ := ctx.Value(callerKey{}).(query.Caller)
-	return c
-}
 
 // authenticate resolves the bearer credential to a caller. Every credential kind
 // (an application's API key, an end user's OAuth access token) ends here as one
@@ -28,7 +20,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, caller)))
+		next.ServeHTTP(w, r.WithContext(request.WithCaller(r.Context(), caller)))
 	})
 }
 
@@ -37,7 +29,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 func requireScope(scope string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if !callerFrom(r.Context()).Allows(scope) {
+			if !request.Caller(r.Context()).Allows(scope) {
 				writeError(w, r, &errs.Error{Kind: errs.KindForbidden, Slug: "insufficient-scope", Field: scope,
 					Detail: "the access token lacks the scope " + scope})
 				return

@@ -39,7 +39,7 @@ const exportWriteWindow = time.Minute
 // problem answer; after it, the document ends with complete: false and the
 // reason, so it stays valid JSON and says it is partial.
 func (s *Server) exportMemories(w http.ResponseWriter, r *http.Request) {
-	caller := callerFrom(r.Context())
+	caller := request.Caller(r.Context())
 	exp, err := s.app.Queries.ExportMemories.Handle(r.Context(), query.ExportMemories{
 		AppID: caller.AppID, EndUser: caller.EndUser, RequestID: request.ID(r.Context()),
 	})

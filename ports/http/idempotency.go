@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
+
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/idempotency"
 )
@@ -92,7 +94,7 @@ func (m *idempotent) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	caller := callerFrom(r.Context())
+	caller := request.Caller(r.Context())
 	if caller.AppID == "" {
 		m.opts.Logger.ErrorContext(r.Context(), "idempotency middleware ran before authenticate", "path", r.URL.Path)
 		writeInternal(w, r)

@@ -101,7 +101,7 @@ var (
 func asCaller(c query.Caller, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if c.AppID != "" {
-			r = r.WithContext(context.WithValue(r.Context(), callerKey{}, c))
+			r = r.WithContext(request.WithCaller(r.Context(), c))
 		}
 		next.ServeHTTP(w, r)
 	})

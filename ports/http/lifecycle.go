@@ -71,7 +71,7 @@ func (s *Server) listMemories(w http.ResponseWriter, r *http.Request) {
 		page.Limit = n
 	}
 	page.Cursor = r.URL.Query().Get("cursor")
-	caller := callerFrom(r.Context())
+	caller := request.Caller(r.Context())
 	got, err := s.app.Queries.ListMemories.Handle(r.Context(), query.ListMemories{
 		AppID: caller.AppID, EndUser: caller.EndUser, Page: page, RequestID: request.ID(r.Context()),
 	})
@@ -88,7 +88,7 @@ func (s *Server) listMemories(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getMemory(w http.ResponseWriter, r *http.Request) {
-	caller := callerFrom(r.Context())
+	caller := request.Caller(r.Context())
 	rec, err := s.app.Queries.GetMemory.Handle(r.Context(), query.GetMemory{
 		AppID: caller.AppID, EndUser: caller.EndUser, MemoryID: chi.URLParam(r, "memory_id"), RequestID: request.ID(r.Context()),
 	})
@@ -102,7 +102,7 @@ func (s *Server) getMemory(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) memoryHistory(w http.ResponseWriter, r *http.Request) {
-	caller := callerFrom(r.Context())
+	caller := request.Caller(r.Context())
 	id := chi.URLParam(r, "memory_id")
 	changes, err := s.app.Queries.MemoryHistory.Handle(r.Context(), query.MemoryHistory{
 		AppID: caller.AppID, EndUser: caller.EndUser, MemoryID: id, RequestID: request.ID(r.Context()),
@@ -173,7 +173,7 @@ func newAcceptance(r *http.Request) *acceptance {
 // command is what the write's use case needs of the request to accept it:
 // the operation named here, the caller, the request id and the reply.
 func (a *acceptance) command(r *http.Request) command.Acceptance {
-	caller := callerFrom(r.Context())
+	caller := request.Caller(r.Context())
 	return command.Acceptance{
 		OperationID: a.opID, AppID: caller.AppID, EndUser: caller.EndUser, RequestID: request.ID(r.Context()), Reply: a.reply,
 	}

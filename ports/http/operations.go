@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
+
 	"github.com/go-chi/chi/v5"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
@@ -23,7 +25,7 @@ type operationResponse struct {
 }
 
 func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) {
-	caller := callerFrom(r.Context())
+	caller := request.Caller(r.Context())
 	op, err := s.app.Queries.GetOperation.Handle(r.Context(), query.GetOperation{
 		OperationID: chi.URLParam(r, "operation_id"), AppID: caller.AppID, EndUser: caller.EndUser,
 	})

@@ -57,7 +57,7 @@ func (s *Server) rateLimit(reg prometheus.Registerer) func(http.Handler) http.Ha
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			caller := callerFrom(r.Context())
+			caller := request.Caller(r.Context())
 			adm, err := admit.Handle(r.Context(), command.AdmitRequest{AppID: caller.AppID, EndUser: caller.EndUser, Limits: caller.Limits})
 			if err != nil {
 				metrics.errors.Inc()

@@ -40,7 +40,7 @@ func (s *Server) searchMemories(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	caller := callerFrom(r.Context())
+	caller := request.Caller(r.Context())
 	hits, err := s.app.Queries.SearchMemories.Handle(r.Context(), query.SearchMemories{
 		AppID: caller.AppID, EndUser: caller.EndUser, Query: q, RequestID: request.ID(r.Context()),
 	})

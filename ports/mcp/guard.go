@@ -1,7 +1,6 @@
 package mcp
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -40,7 +39,7 @@ func (g guard) admit(next http.Handler) http.Handler {
 			writeProblem(w, r, http.StatusNotFound, "mcp-not-enabled", "this application's MCP endpoint is not enabled")
 			return
 		}
-		ctx := context.WithValue(r.Context(), callerKey{}, caller)
+		ctx := request.WithCaller(r.Context(), caller)
 		if !g.rateLimit(w, r.WithContext(ctx), caller) {
 			return
 		}

@@ -1,20 +1,11 @@
 package mcp
 
 import (
-	"context"
 	"net/http"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
 )
-
-type callerKey struct{}
-
-func callerFrom(ctx context.Context) query.Caller {
-	c, _ := ctx.Value(callerKey{}).(query.Caller)
-	return c
-}
 
 // named gives the request the service's id, as ports/http does (the HTTP
 // port's own when it mounted this one), and marks everything the request

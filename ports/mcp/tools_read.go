@@ -93,7 +93,7 @@ func (t tools) search(ctx context.Context, _ *mcp.CallToolRequest, in searchInpu
 	if err != nil {
 		return nil, searchOutput{}, toolError(err)
 	}
-	c := callerFrom(ctx)
+	c := request.Caller(ctx)
 	hits, err := t.app.Queries.SearchMemories.Handle(ctx, query.SearchMemories{
 		AppID: c.AppID, EndUser: c.EndUser, Query: q, RequestID: request.ID(ctx),
 	})
@@ -115,7 +115,7 @@ func (t tools) list(ctx context.Context, _ *mcp.CallToolRequest, in listInput) (
 	if in.Limit != nil {
 		page.Limit = *in.Limit
 	}
-	c := callerFrom(ctx)
+	c := request.Caller(ctx)
 	got, err := t.app.Queries.ListMemories.Handle(ctx, query.ListMemories{
 		AppID: c.AppID, EndUser: c.EndUser, Page: page, RequestID: request.ID(ctx),
 	})
@@ -134,7 +134,7 @@ func (t tools) list(ctx context.Context, _ *mcp.CallToolRequest, in listInput) (
 }
 
 func (t tools) get(ctx context.Context, _ *mcp.CallToolRequest, in memoryRef) (*mcp.CallToolResult, memoryItem, error) {
-	c := callerFrom(ctx)
+	c := request.Caller(ctx)
 	rec, err := t.app.Queries.GetMemory.Handle(ctx, query.GetMemory{
 		AppID: c.AppID, EndUser: c.EndUser, MemoryID: in.MemoryID, RequestID: request.ID(ctx),
 	})
@@ -145,7 +145,7 @@ func (t tools) get(ctx context.Context, _ *mcp.CallToolRequest, in memoryRef) (*
 }
 
 func (t tools) history(ctx context.Context, _ *mcp.CallToolRequest, in memoryRef) (*mcp.CallToolResult, historyOutput, error) {
-	c := callerFrom(ctx)
+	c := request.Caller(ctx)
 	changes, err := t.app.Queries.MemoryHistory.Handle(ctx, query.MemoryHistory{
 		AppID: c.AppID, EndUser: c.EndUser, MemoryID: in.MemoryID, RequestID: request.ID(ctx),
 	})
@@ -162,7 +162,7 @@ func (t tools) history(ctx context.Context, _ *mcp.CallToolRequest, in memoryRef
 }
 
 func (t tools) operation(ctx context.Context, _ *mcp.CallToolRequest, in operationRef) (*mcp.CallToolResult, operationView, error) {
-	c := callerFrom(ctx)
+	c := request.Caller(ctx)
 	op, err := t.app.Queries.GetOperation.Handle(ctx, query.GetOperation{OperationID: in.OperationID, AppID: c.AppID, EndUser: c.EndUser})
 	if err != nil {
 		return nil, operationView{}, toolError(err)

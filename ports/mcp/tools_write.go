@@ -61,7 +61,7 @@ func (t tools) addWrites(s *mcp.Server) {
 // acceptance names the operation (the port generates its id) for the caller.
 // No Idempotency-Key: an MCP client retries a tool call as a new call.
 func acceptance(ctx context.Context) command.Acceptance {
-	c := callerFrom(ctx)
+	c := request.Caller(ctx)
 	return command.Acceptance{
 		OperationID: uuid.Must(uuid.NewV7()).String(), AppID: c.AppID, EndUser: c.EndUser, RequestID: request.ID(ctx),
 	}
