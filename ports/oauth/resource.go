@@ -6,6 +6,8 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/jwt"
+
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/resource"
 )
 
@@ -58,4 +60,15 @@ func withResource(ctx context.Context, res string) context.Context {
 func resourceOf(ctx context.Context) string {
 	res, _ := ctx.Value(resourceKey{}).(string)
 	return res
+}
+
+// clientsToken verifies a token clientID presents for introspection or
+// revocation: one for the API, or one for its own application's MCP endpoint,
+// the only two audiences its tokens can have.
+func (s *server) clientsToken(ctx context.Context, token, clientID string) (jwt.AccessClaims, error) {
+	claims, err := s.access.VerifyAccessToken(ctx, token)
+	if err != nil {
+		claims, err = s.access.VerifyAccessTokenFor(ctx, token, resource.MCP(s.tokens.issuer, clientID))
+	}
+	return claims, err
 }

@@ -211,7 +211,7 @@ func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 	if r.Data.IntrospectionRequest == nil {
 		return inactive, nil
 	}
-	claims, err := s.access.VerifyAccessToken(ctx, r.Data.Token)
+	claims, err := s.clientsToken(ctx, r.Data.Token, cc.ClientID)
 	if err != nil || claims.ClientID != cc.ClientID {
 		return inactive, nil
 	}
@@ -238,7 +238,7 @@ func (s *server) Revocation(ctx context.Context, r *op.ClientRequest[oidc.Revoca
 		}
 		return ok, nil
 	}
-	claims, err := s.access.VerifyAccessToken(ctx, token)
+	claims, err := s.clientsToken(ctx, token, r.Client.GetID())
 	if err == nil && claims.ClientID == r.Client.GetID() {
 		if err := s.storage.store.RevokeAccessToken(ctx, claims.JTI, claims.ExpiresAt); err != nil {
 			return nil, oidc.ErrServerError().WithParent(err)
