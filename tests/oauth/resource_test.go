@@ -112,6 +112,12 @@ func TestResourceRefusals(t *testing.T) {
 		t.Errorf("a resource the code was not granted for: %d %+v", status, r)
 	}
 
+	// A service token acts for the application itself, at the API only.
+	cc := url.Values{"grant_type": {"client_credentials"}, "scope": {"memories:read"}, "resource": {endpoint}}
+	if status, _, r := o.Token(o.App, true, cc); status != http.StatusBadRequest || r.Error != "invalid_target" {
+		t.Errorf("client_credentials with a resource: %d %+v", status, r)
+	}
+
 	// A refresh token of an endpoint since switched off issues nothing.
 	status, _, tok := o.Token(o.App, true, harness.MCPExchange(o.Code(o.MCPAuthorizeQuery(o.App, "s")), endpoint))
 	if status != http.StatusOK {
