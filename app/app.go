@@ -72,9 +72,11 @@ type Commands struct {
 type Queries struct {
 	Authenticate     query.AuthenticateHandler
 	AuthenticateUser query.AuthenticateUserHandler
-	SearchMemories   query.SearchMemoriesHandler
-	ListMemories     query.ListMemoriesHandler
-	ExportMemories   query.ExportMemoriesHandler
+	// MCPEndpoint tells whether an MCP endpoint has protected resource metadata.
+	MCPEndpoint    query.MCPEndpointHandler
+	SearchMemories query.SearchMemoriesHandler
+	ListMemories   query.ListMemoriesHandler
+	ExportMemories query.ExportMemoriesHandler
 	// MemorySpacesOfUser lists where an end user has memories, for `users export`.
 	MemorySpacesOfUser query.MemorySpacesOfUserHandler
 	GetMemory          query.GetMemoryHandler

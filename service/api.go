@@ -27,7 +27,7 @@ func (s *Service) Handler() (http.Handler, error) {
 	}
 	cfg := s.httpConfig()
 	cfg.Privacy, cfg.OAuth = privacy, authz.Handler
-	cfg.MCP = portmcp.NewHandler(s.app, portmcp.Config{Logger: s.log})
+	cfg.MCP = portmcp.NewHandler(s.app, portmcp.Config{Logger: s.log, PublicURL: s.cfg.PublicURL})
 	cfg.AdminElsewhere = s.cfg.Edge.AdminAddr != ""
 	// Expired keys are purged by every 100th request that carries one.
 	cfg.Idempotency = postgres.NewIdempotencyStore(s.infra.Pool, postgres.IdempotencyConfig{})

@@ -110,6 +110,7 @@ func NewApplication(d Deps) app.Application {
 		},
 		Queries: app.Queries{
 			Authenticate:       query.NewAuthenticateHandler(apps, d.Tokens, l, m),
+			MCPEndpoint:        query.NewMCPEndpointHandler(apps, l, m),
 			AuthenticateUser:   query.NewAuthenticateUserHandler(users, l, m),
 			SearchMemories:     query.NewSearchMemoriesHandler(bank, tx, l, m),
 			ListMemories:       query.NewListMemoriesHandler(reg, bank, tx, l, m),

@@ -21,7 +21,7 @@ type OAuthStore struct{ pool *pgxpool.Pool }
 func NewOAuthStore(pool *pgxpool.Pool) *OAuthStore { return &OAuthStore{pool: pool} }
 
 const authRequestColumns = `id, client_id, redirect_uri, scopes, state, nonce, response_type, response_mode,
-	code_challenge, code_challenge_method, coalesce(subject, ''), auth_time, done, created_at, expires_at`
+	code_challenge, code_challenge_method, resource, coalesce(subject, ''), auth_time, done, created_at, expires_at`
 
 func scanAuthRequest(row pgx.Row) (*oauth.AuthRequest, error) {
 	var (
@@ -30,7 +30,7 @@ func scanAuthRequest(row pgx.Row) (*oauth.AuthRequest, error) {
 		authTime pgtime
 	)
 	err := row.Scan(&r.ID, &r.ClientID, &r.RedirectURI, &scopes, &r.State, &r.Nonce, &r.ResponseType, &r.ResponseMode,
-		&r.CodeChallenge, &r.CodeChallengeMethod, &r.Subject, &authTime, &r.Done, &r.CreatedAt, &r.ExpiresAt)
+		&r.CodeChallenge, &r.CodeChallengeMethod, &r.Resource, &r.Subject, &authTime, &r.Done, &r.CreatedAt, &r.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, oauth.ErrNotFound
 	}
@@ -46,10 +46,10 @@ func scanAuthRequest(row pgx.Row) (*oauth.AuthRequest, error) {
 func (s *OAuthStore) SaveAuthRequest(ctx context.Context, r *oauth.AuthRequest) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO custom_gpt_auth_requests
 		(id, client_id, redirect_uri, scopes, state, nonce, response_type, response_mode, code_challenge,
-		 code_challenge_method, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		 code_challenge_method, resource, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		r.ID, r.ClientID, r.RedirectURI, nonNil(r.Scopes), r.State, r.Nonce, r.ResponseType, r.ResponseMode,
-		r.CodeChallenge, r.CodeChallengeMethod, r.CreatedAt, r.ExpiresAt)
+		r.CodeChallenge, r.CodeChallengeMethod, r.Resource, r.CreatedAt, r.ExpiresAt)
 	if err != nil {
 		return fmt.Errorf("save auth request: %w", err)
 	}
@@ -133,7 +133,7 @@ func (s *OAuthStore) RedeemCode(ctx context.Context, codeHash []byte, grantID st
 			return err
 		}
 		return insertGrant(ctx, tx, &oauth.Grant{ID: grantID, ClientID: req.ClientID, Subject: req.Subject,
-			Scopes: req.Scopes, AuthTime: req.AuthTime, CreatedAt: now})
+			Scopes: req.Scopes, Resource: req.Resource, AuthTime: req.AuthTime, CreatedAt: now})
 	})
 	if err != nil {
 		return nil, err
@@ -150,8 +150,8 @@ func (s *OAuthStore) CreateGrant(ctx context.Context, g *oauth.Grant) error {
 }
 
 func insertGrant(ctx context.Context, db execer, g *oauth.Grant) error {
-	_, err := db.Exec(ctx, `INSERT INTO custom_gpt_oauth_grants (id, client_id, subject, scopes, auth_time, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, g.ID, g.ClientID, g.Subject, nonNil(g.Scopes), nullTime(g.AuthTime), g.CreatedAt)
+	_, err := db.Exec(ctx, `INSERT INTO custom_gpt_oauth_grants (id, client_id, subject, scopes, resource, auth_time, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, g.ID, g.ClientID, g.Subject, nonNil(g.Scopes), g.Resource, nullTime(g.AuthTime), g.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("insert grant: %w", err)
 	}
@@ -165,8 +165,8 @@ func (s *OAuthStore) Grant(ctx context.Context, id string) (*oauth.Grant, error)
 		scopes            []string
 		authTime, revoked pgtime
 	)
-	err := s.pool.QueryRow(ctx, `SELECT id, client_id, subject, scopes, auth_time, created_at, revoked_at
-		FROM custom_gpt_oauth_grants WHERE id = $1`, id).Scan(&g.ID, &g.ClientID, &g.Subject, &scopes, &authTime, &g.CreatedAt, &revoked)
+	err := s.pool.QueryRow(ctx, `SELECT id, client_id, subject, scopes, resource, auth_time, created_at, revoked_at
+		FROM custom_gpt_oauth_grants WHERE id = $1`, id).Scan(&g.ID, &g.ClientID, &g.Subject, &scopes, &g.Resource, &authTime, &g.CreatedAt, &revoked)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, oauth.ErrNotFound
 	}

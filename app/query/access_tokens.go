@@ -10,15 +10,17 @@ import (
 )
 
 // AccessTokens verifies OAuth access tokens: signature, issuer, audience,
-// expiry and revocation. Any refusal is errs.KindUnauthorized.
+// expiry and revocation. Any refusal is errs.KindUnauthorized. An empty
+// audience is the issuer's own (the API's).
 type AccessTokens interface {
-	VerifyAccessToken(ctx context.Context, token string) (jwt.AccessClaims, error)
+	VerifyAccessTokenFor(ctx context.Context, token, audience string) (jwt.AccessClaims, error)
 }
 
 // TokenSignatures checks a token's RFC 9068 profile, signature, issuer,
-// audience and expiry; a refusal is a *jwt.InvalidTokenError (jwt.Verifier).
+// audience (its default when empty) and expiry; a refusal is a
+// *jwt.InvalidTokenError (jwt.Verifier).
 type TokenSignatures interface {
-	Verify(ctx context.Context, token string) (jwt.AccessClaims, error)
+	VerifyFor(ctx context.Context, token, audience string) (jwt.AccessClaims, error)
 }
 
 // Revocations tells whether an access token was revoked, alone or with its
@@ -39,11 +41,18 @@ func NewTokenVerifier(signatures TokenSignatures, revocations Revocations) *Toke
 	return &TokenVerifier{signatures: signatures, revocations: revocations}
 }
 
-// VerifyAccessToken returns the claims of a live token. A token refused for
-// itself, or revoked, is errs.KindUnauthorized ("invalid-token"); any other
-// error is a fault of the key source or the database, passed on as is.
+// VerifyAccessToken returns the claims of a live token for the API (the
+// issuer's audience).
 func (v *TokenVerifier) VerifyAccessToken(ctx context.Context, token string) (jwt.AccessClaims, error) {
-	claims, err := v.signatures.Verify(ctx, token)
+	return v.VerifyAccessTokenFor(ctx, token, "")
+}
+
+// VerifyAccessTokenFor returns the claims of a live token for audience (the
+// issuer's when empty). A token refused for itself, or revoked, is
+// errs.KindUnauthorized ("invalid-token"); any other error is a fault of the
+// key source or the database, passed on as is.
+func (v *TokenVerifier) VerifyAccessTokenFor(ctx context.Context, token, audience string) (jwt.AccessClaims, error) {
+	claims, err := v.signatures.VerifyFor(ctx, token, audience)
 	var invalid *jwt.InvalidTokenError
 	if errors.As(err, &invalid) {
 		return jwt.AccessClaims{}, errs.Unauthorized("invalid-token", "the access token is invalid: "+invalid.Reason)

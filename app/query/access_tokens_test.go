@@ -173,4 +173,22 @@ func TestAuthenticate_accessToken(t *testing.T) {
 	if _, err := h.Handle(ctx, query.Authenticate{Credential: revoked}); errs.KindOf(err) != errs.KindUnauthorized {
 		t.Errorf("revoked token: err = %v, want unauthorized", err)
 	}
+
+	// A token is good for the audience asked for, and for it only.
+	const mcp = testIssuer + "/mcp/app-1"
+	if _, err := h.Handle(ctx, query.Authenticate{Credential: userToken, Audience: mcp}); errs.KindOf(err) != errs.KindUnauthorized {
+		t.Errorf("the API's token for the MCP endpoint: err = %v, want unauthorized", err)
+	}
+	now := time.Now().Truncate(time.Second)
+	mcpToken, err := jwt.Sign(key, jwt.AccessClaims{Issuer: testIssuer, Subject: "user-1", Audience: []string{mcp}, ClientID: "app-1",
+		Scope: []string{"memories:read"}, JTI: oauth.NewAccessTokenID("grant-4"), IssuedAt: now, ExpiresAt: now.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if caller, err := h.Handle(ctx, query.Authenticate{Credential: mcpToken, Audience: mcp}); err != nil || caller.EndUser != "user-1" {
+		t.Errorf("the MCP token for its endpoint: caller %+v, %v; want app-1 for user-1", caller, err)
+	}
+	if _, err := h.Handle(ctx, query.Authenticate{Credential: mcpToken}); errs.KindOf(err) != errs.KindUnauthorized {
+		t.Errorf("the MCP token for the API: err = %v, want unauthorized", err)
+	}
 }

@@ -12,8 +12,13 @@ import (
 )
 
 // Authenticate resolves a bearer credential: an application's API key, or an
-// OAuth access token issued to an application for an end user (or for itself).
-type Authenticate struct{ Credential string }
+// OAuth access token issued to an application for an end user (or for itself)
+// for the resource Audience names: an MCP endpoint's URL, or the API (the
+// issuer) when empty. A token for another resource is refused.
+type Authenticate struct {
+	Credential string
+	Audience   string
+}
 
 // Caller is who a request acts for; every memory scope is derived from it.
 type Caller struct {
@@ -24,7 +29,7 @@ type Caller struct {
 	// loaded with it so that rate limiting needs no second lookup.
 	Limits application.RateLimits
 	// APIKey is set when the credential was the application's API key, not
-	// an access token: the MCP endpoint takes only those for now.
+	// an access token.
 	APIKey bool
 	// MCPEnabled tells whether the application's MCP endpoint answers.
 	MCPEnabled bool
@@ -55,7 +60,7 @@ func (h authenticateHandler) Handle(ctx context.Context, q Authenticate) (Caller
 	case application.LooksLikeAPIKey(q.Credential):
 		c, err = h.apiKey(ctx, q.Credential)
 	case h.tokens != nil && strings.Count(q.Credential, ".") == 2:
-		c, err = h.accessToken(ctx, q.Credential)
+		c, err = h.accessToken(ctx, q.Credential, q.Audience)
 	default:
 		return Caller{}, errBadCredential
 	}
@@ -83,8 +88,8 @@ func (h authenticateHandler) apiKey(ctx context.Context, key string) (Caller, er
 
 // accessToken: the subject is the end user, or the application itself for a
 // client_credentials token, whose subject is its client id.
-func (h authenticateHandler) accessToken(ctx context.Context, token string) (Caller, error) {
-	at, err := h.tokens.VerifyAccessToken(ctx, token)
+func (h authenticateHandler) accessToken(ctx context.Context, token, audience string) (Caller, error) {
+	at, err := h.tokens.VerifyAccessTokenFor(ctx, token, audience)
 	if err != nil {
 		return Caller{}, err
 	}

@@ -24,6 +24,7 @@ type AuthRequest struct {
 	ResponseMode        string
 	CodeChallenge       string
 	CodeChallengeMethod string
+	Resource            string // RFC 8707: an MCP endpoint's URL; empty for the API
 	Subject             string // set once the user signed in and consented
 	AuthTime            time.Time
 	Done                bool
@@ -39,6 +40,7 @@ type Grant struct {
 	ClientID  string
 	Subject   string
 	Scopes    Scopes
+	Resource  string // the audience of its access tokens; empty: the issuer (the API)
 	AuthTime  time.Time
 	CreatedAt time.Time
 	RevokedAt time.Time

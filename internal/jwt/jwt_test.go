@@ -564,6 +564,29 @@ func TestRefusesWrongIssuer(t *testing.T) {
 	wantReason(t, v, craft(t, header(es), with(claims(), "iss", nil), signerFor(t, es)), jwt.ReasonWrongIssuer)
 }
 
+// TestVerifyForAnotherAudience: a resource asks for its own audience; the
+// default one is then refused, and the default resource refuses the other's.
+func TestVerifyForAnotherAudience(t *testing.T) {
+	t.Parallel()
+	es, _ := testKeys(t)
+	v := verifierFor(es)
+	const mcp = resource + "/mcp/app-1"
+	ctx := context.Background()
+	forMCP := craft(t, header(es), with(claims(), "aud", mcp), signerFor(t, es))
+	if got, err := v.VerifyFor(ctx, forMCP, mcp); err != nil || !reflect.DeepEqual(got.Audience, []string{mcp}) {
+		t.Fatalf("the MCP token for its audience: %v %v", got, err)
+	}
+	wantReason(t, v, forMCP, jwt.ReasonWrongAudience)
+	var invalid *jwt.InvalidTokenError
+	forAPI := craft(t, header(es), claims(), signerFor(t, es))
+	if _, err := v.VerifyFor(ctx, forAPI, mcp); !errors.As(err, &invalid) || invalid.Reason != jwt.ReasonWrongAudience {
+		t.Fatalf("the API's token for the MCP audience: %v", err)
+	}
+	if _, err := v.VerifyFor(ctx, forAPI, ""); err != nil {
+		t.Fatalf("an empty audience is the default: %v", err)
+	}
+}
+
 func TestRefusesWrongAudience(t *testing.T) {
 	t.Parallel()
 	es, _ := testKeys(t)

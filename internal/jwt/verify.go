@@ -27,7 +27,7 @@ const (
 	ReasonBadSignature    = "bad-signature"     // the signature does not verify with the key
 	ReasonMalformedClaims = "malformed-claims"  // the payload is not a claims object of the right types
 	ReasonWrongIssuer     = "wrong-issuer"      // iss is not the Verifier's Issuer
-	ReasonWrongAudience   = "wrong-audience"    // aud does not contain the Verifier's Audience
+	ReasonWrongAudience   = "wrong-audience"    // aud does not contain the audience asked for
 	ReasonMissingExpiry   = "missing-exp"       // no exp: the token would never expire
 	ReasonExpired         = "expired"           // exp <= now - leeway
 	ReasonNotYetValid     = "not-yet-valid"     // nbf > now + leeway
@@ -78,10 +78,20 @@ type Verifier struct {
 
 var allowedAlgorithms = []jose.SignatureAlgorithm{jose.ES256, jose.RS256}
 
-// Verify checks token and returns its claims. A token it refuses yields an
-// *InvalidTokenError.
+// Verify checks token, for the Verifier's Audience, and returns its claims.
+// A token it refuses yields an *InvalidTokenError.
 func (v *Verifier) Verify(ctx context.Context, token string) (AccessClaims, error) {
-	if v.Issuer == "" || v.Audience == "" || v.Keys == nil {
+	return v.VerifyFor(ctx, token, "")
+}
+
+// VerifyFor is Verify for the resource audience names instead: one verifier
+// (keys, issuer, clock) serves every resource of the issuer, and each asks for
+// its own audience. An empty audience is the Verifier's Audience.
+func (v *Verifier) VerifyFor(ctx context.Context, token, audience string) (AccessClaims, error) {
+	if audience == "" {
+		audience = v.Audience
+	}
+	if v.Issuer == "" || audience == "" || v.Keys == nil {
 		return AccessClaims{}, errors.New("jwt verifier: Issuer, Audience and Keys are required")
 	}
 	if len(token) > maxTokenBytes {
@@ -129,7 +139,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (AccessClaims, erro
 	if err != nil {
 		return AccessClaims{}, invalid(ReasonMalformedClaims, err)
 	}
-	if err := v.checkClaims(claims, exp, nbf); err != nil {
+	if err := v.checkClaims(claims, audience, exp, nbf); err != nil {
 		return AccessClaims{}, err
 	}
 	return claims, nil
@@ -177,7 +187,7 @@ func isAccessTokenType(typ string) bool {
 	return typ == TokenType || typ == "application/"+TokenType
 }
 
-func (v *Verifier) checkClaims(c AccessClaims, exp, nbf time.Time) error {
+func (v *Verifier) checkClaims(c AccessClaims, audience string, exp, nbf time.Time) error {
 	now := time.Now()
 	if v.Now != nil {
 		now = v.Now()
@@ -186,7 +196,7 @@ func (v *Verifier) checkClaims(c AccessClaims, exp, nbf time.Time) error {
 	switch {
 	case c.Issuer != v.Issuer:
 		return invalid(ReasonWrongIssuer, fmt.Errorf("iss %q", c.Issuer))
-	case !slices.Contains(c.Audience, v.Audience):
+	case !slices.Contains(c.Audience, audience):
 		return invalid(ReasonWrongAudience, fmt.Errorf("aud %q", c.Audience))
 	case exp.IsZero():
 		return invalid(ReasonMissingExpiry, nil)

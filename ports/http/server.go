@@ -77,6 +77,11 @@ func NewHandler(a app.Application, cfg Config) http.Handler {
 	r.Get("/openapi.json", doc.serveJSON)
 	r.Get("/openapi.yaml", doc.serveYAML)
 	r.Get("/asyncapi.json", serveAsyncAPI(newAsyncAPIDocument(events.Topics{Prefix: cfg.StreamPrefix}, strings.TrimSuffix(cfg.PublicURL, "/"))))
+	if cfg.MCP != nil {
+		// An MCP endpoint's protected resource metadata (RFC 9728) is the
+		// MCP port's, though under /.well-known.
+		r.Handle("/.well-known/oauth-protected-resource/mcp/*", cfg.MCP)
+	}
 	if cfg.OAuth != nil {
 		r.Handle("/.well-known/*", cfg.OAuth)
 		r.Handle("/oauth/*", cfg.OAuth)

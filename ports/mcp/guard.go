@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/resource"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
@@ -15,28 +16,37 @@ import (
 )
 
 // guard settles who calls and whether they may before the SDK reads a byte.
-type guard struct{ app app.Application }
+type guard struct {
+	app    app.Application
+	issuer string
+	scopes toolScopes
+}
 
-// admit lets through only the API key of the application the path names,
-// when that application's MCP endpoint is on, and spends the caller's rate
-// budgets as /api/v1 does. Whether an application exists, or has MCP on, is
-// told only to a caller holding its key: anyone else gets the same 401.
+// admit lets through the API key of the application the path names, or an
+// access token issued to that application for this endpoint (its audience is
+// the endpoint's URL: a GPT's token, for the API, is refused), when the
+// endpoint is on, and spends the caller's rate budgets as /api/v1 does.
+// Whether an application exists, or has MCP on, is told only to a caller
+// holding its credential: anyone else gets the same 401. A token lacking
+// the scope of a tool the request calls gets 403 (scope.go).
 func (g guard) admit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		caller, err := g.app.Queries.Authenticate.Handle(r.Context(), query.Authenticate{Credential: request.BearerToken(r)})
+		appID, credential := r.PathValue("app_id"), request.BearerToken(r)
+		caller, err := g.app.Queries.Authenticate.Handle(r.Context(),
+			query.Authenticate{Credential: credential, Audience: resource.MCP(g.issuer, appID)})
 		switch {
 		case errs.KindOf(err) == errs.KindUnavailable:
 			w.Header().Set("Retry-After", "5")
 			writeProblem(w, r, http.StatusServiceUnavailable, "credentials-unverifiable", "the credential could not be checked; retry later")
 			return
-		case err != nil, !caller.APIKey, caller.AppID != r.PathValue("app_id"):
-			// OAuth access tokens are refused until MCP gets its own sign-in
-			// (audience-bound tokens and protected resource metadata, a later
-			// slice); the challenge will then carry resource_metadata.
-			unauthorized(w, r)
+		case err != nil, caller.AppID != appID:
+			g.unauthorized(w, r, appID, credential != "")
 			return
 		case !caller.MCPEnabled:
 			writeProblem(w, r, http.StatusNotFound, "mcp-not-enabled", "this application's MCP endpoint is not enabled")
+			return
+		}
+		if !g.insufficientScope(w, r, caller, appID) {
 			return
 		}
 		ctx := request.WithCaller(r.Context(), caller)
@@ -47,10 +57,17 @@ func (g guard) admit(next http.Handler) http.Handler {
 	})
 }
 
-func unauthorized(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("WWW-Authenticate", `Bearer realm="mcp", error="invalid_token"`)
+// unauthorized points the client to the endpoint's protected resource
+// metadata (RFC 9728 section 5.1), where it finds how to get a token. The
+// error code is given only when a credential was sent (RFC 6750 section 3.1).
+func (g guard) unauthorized(w http.ResponseWriter, r *http.Request, appID string, sent bool) {
+	challenge := fmt.Sprintf(`Bearer resource_metadata=%q`, resource.Metadata(g.issuer, appID))
+	if sent {
+		challenge += `, error="invalid_token"`
+	}
+	w.Header().Set("WWW-Authenticate", challenge)
 	writeProblem(w, r, http.StatusUnauthorized, "invalid-credentials",
-		"this endpoint takes the API key of the application it names, as Authorization: Bearer")
+		"this endpoint takes the API key of the application it names, or an access token issued for this endpoint, as Authorization: Bearer")
 }
 
 // rateLimit spends the same budgets as /api/v1 and answers a refusal with a

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/resource"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -23,6 +24,9 @@ type Config struct {
 	RememberWait time.Duration
 	// Version is the server version announced at initialize.
 	Version string
+	// PublicURL is the issuer's origin (CUSTOM_GPT_PUBLIC_URL): each endpoint's
+	// URL, the audience its access tokens must have, is built on it.
+	PublicURL string
 }
 
 func (c *Config) setDefaults() {
@@ -43,7 +47,7 @@ func (c *Config) setDefaults() {
 // SDK reads the body (guard); the tools find the caller in the context.
 func NewHandler(a app.Application, cfg Config) http.Handler {
 	cfg.setDefaults()
-	server := newServer(a, cfg)
+	server, scopes := newServer(a, cfg)
 	sdk := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, &mcp.StreamableHTTPOptions{
 		Stateless: true,
 		Logger:    cfg.Logger,
@@ -51,9 +55,10 @@ func NewHandler(a app.Application, cfg Config) http.Handler {
 		// callers prove themselves with a bearer credential instead.
 		DisableLocalhostProtection: true,
 	})
-	g := guard{app: a}
+	g := guard{app: a, issuer: cfg.PublicURL, scopes: scopes}
 	mux := http.NewServeMux()
 	mux.Handle("/mcp/{app_id}", named(g.admit(sdk)))
+	mux.Handle("GET "+resource.MetadataPrefix+resource.MCPPrefix+"{app_id}", request.WithID(g.metadata()))
 	mux.Handle("/", request.WithID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotFound, "not-found", "no such MCP endpoint")
 	})))

@@ -8,23 +8,25 @@ import (
 
 // tools holds what every tool handler needs.
 type tools struct {
-	app app.Application
-	cfg Config
+	app    app.Application
+	cfg    Config
+	scopes toolScopes
 }
 
 // newServer is the one MCP server every request of every application shares:
 // the tools find the caller, and so the memory space, in the request's context.
-func newServer(a app.Application, cfg Config) *mcp.Server {
+// It returns the scope each of its tools needs beside it.
+func newServer(a app.Application, cfg Config) (*mcp.Server, toolScopes) {
 	s := mcp.NewServer(&mcp.Implementation{Name: "custom-gpt-adapter", Title: "Long-term memory", Version: cfg.Version}, &mcp.ServerOptions{
 		Instructions: "Long-term memory of the user, shared with their Custom GPT. Search it before answering " +
 			"anything that may depend on what the user told you before; remember durable facts the user states " +
 			"(preferences, plans, people, projects), one short self-contained sentence each.",
 		Logger: cfg.Logger,
 	})
-	t := tools{app: a, cfg: cfg}
+	t := tools{app: a, cfg: cfg, scopes: toolScopes{}}
 	t.addReads(s)
 	t.addWrites(s)
-	return s
+	return s, t.scopes
 }
 
 // hints are a tool's annotations. Every tool stays inside this service's

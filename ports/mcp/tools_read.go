@@ -63,25 +63,25 @@ type operationRef struct {
 }
 
 func (t tools) addReads(s *mcp.Server) {
-	mcp.AddTool(s, &mcp.Tool{
+	add(s, t.scopes, &mcp.Tool{
 		Name: "search_memories", Annotations: hints("Search memories", true, false, true),
 		Description: "Search the user's long-term memory for facts relevant to a question, best matches first. " +
 			"Call it before answering anything that may depend on what the user said in earlier conversations.",
 	}, t.search)
-	mcp.AddTool(s, &mcp.Tool{
+	add(s, t.scopes, &mcp.Tool{
 		Name: "list_memories", Annotations: hints("List memories", true, false, true),
 		Description: "List everything remembered about the user, newest first, one page at a time; " +
 			"pass next_cursor back as cursor for the next page. Prefer search_memories to find something.",
 	}, t.list)
-	mcp.AddTool(s, &mcp.Tool{
+	add(s, t.scopes, &mcp.Tool{
 		Name: "get_memory", Annotations: hints("Get a memory", true, false, true),
 		Description: "Read one memory by its memory_id.",
 	}, t.get)
-	mcp.AddTool(s, &mcp.Tool{
+	add(s, t.scopes, &mcp.Tool{
 		Name: "memory_history", Annotations: hints("Memory history", true, false, true),
 		Description: "Show how one memory changed over time: when it was added, updated or deleted, with the content before and after.",
 	}, t.history)
-	mcp.AddTool(s, &mcp.Tool{
+	add(s, t.scopes, &mcp.Tool{
 		Name: "get_operation", Annotations: hints("Get an operation", true, false, true),
 		Description: "Follow a write (remember, update_memory, delete_memory, forget_everything) that answered pending: " +
 			"status becomes succeeded or failed, with the memories it stored or changed.",

@@ -39,20 +39,20 @@ type accepted struct {
 type nothing struct{}
 
 func (t tools) addWrites(s *mcp.Server) {
-	mcp.AddTool(s, &mcp.Tool{
+	add(s, t.scopes, &mcp.Tool{
 		Name: "remember", Annotations: hints("Remember", false, false, false),
 		Description: "Store a durable fact about the user (a preference, a plan, a person, a project) in their long-term memory. " +
 			"Waits a few seconds for it to be stored; when finished is false, follow operation_id with get_operation.",
 	}, t.remember)
-	mcp.AddTool(s, &mcp.Tool{
+	add(s, t.scopes, &mcp.Tool{
 		Name: "update_memory", Annotations: hints("Update a memory", false, true, true),
 		Description: "Replace the content of one memory with a corrected fact, when the user says it changed or was wrong.",
 	}, t.update)
-	mcp.AddTool(s, &mcp.Tool{
+	add(s, t.scopes, &mcp.Tool{
 		Name: "delete_memory", Annotations: hints("Delete a memory", false, true, true),
 		Description: "Delete one memory for good, when the user asks to forget that fact.",
 	}, t.delete)
-	mcp.AddTool(s, &mcp.Tool{
+	add(s, t.scopes, &mcp.Tool{
 		Name: "forget_everything", Annotations: hints("Forget everything", false, true, true),
 		Description: "Delete every memory of the user, for good. Only when the user explicitly asks to forget everything; confirm with them first.",
 	}, t.forget)

@@ -86,11 +86,26 @@ func (s *server) VerifyAuthRequest(ctx context.Context, r *op.Request[oidc.AuthR
 	return s.LegacyServer.VerifyAuthRequest(ctx, r)
 }
 
-// Authorize refuses the other oversized parameters before anything is
-// stored; zitadel redirects the error to the verified redirect URI.
+// Authorize refuses the other oversized parameters, and a resource this
+// client may not have, before anything is stored; zitadel redirects the error
+// to the verified redirect URI. A request for a resource must use PKCE S256:
+// such a client may be one a secret cannot be kept from.
 func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthRequest]) (*op.Redirect, error) {
 	if err := checkParams(r.Form, nil); err != nil {
 		return nil, err
+	}
+	res, err := resourceParam(r.Form)
+	if err != nil {
+		return nil, err
+	}
+	if res != "" {
+		if err := s.checkResource(ctx, r.Client.GetID(), res); err != nil {
+			return nil, err
+		}
+		if r.Data.CodeChallenge == "" || r.Data.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
+			return nil, oidc.ErrInvalidRequest().WithDescription("a request for a resource must use PKCE with S256")
+		}
+		ctx = withResource(ctx, res)
 	}
 	return s.LegacyServer.Authorize(ctx, r)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -66,8 +67,20 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 		errors.As(err, &oe)
 		return fail(oe.Description)
 	}
+	// RFC 8707 2.2: the token request names the resource the code was
+	// granted for, or none when it was granted for none.
+	if res, err := resourceParam(r.Form); err != nil || res != req.Resource {
+		_ = s.storage.store.RevokeGrant(ctx, grantID, now)
+		return nil, invalidTarget()
+	}
+	if req.Resource != "" {
+		if err := s.checkResource(ctx, req.ClientID, req.Resource); err != nil {
+			_ = s.storage.store.RevokeGrant(ctx, grantID, now)
+			return nil, err
+		}
+	}
 	resp, err := s.tokens.issue(ctx, &oauth.Grant{ID: grantID, ClientID: req.ClientID, Subject: req.Subject,
-		Scopes: req.Scopes, AuthTime: req.AuthTime}, true)
+		Scopes: req.Scopes, Resource: req.Resource, AuthTime: req.AuthTime}, true)
 	if err != nil {
 		return nil, err
 	}
@@ -89,6 +102,9 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 		if err := narrowsOnly(g, r.Data.Scopes); err != nil {
 			return nil, err
 		}
+		if err := s.keepsResource(ctx, g, r.Form); err != nil {
+			return nil, err
+		}
 	}
 	g, err := s.storage.store.UseRefreshToken(ctx, hash, s.tokens.now())
 	switch {
@@ -104,6 +120,9 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	if g.ClientID != r.Client.GetID() {
 		return nil, otherClientsToken()
 	}
+	if err := s.keepsResource(ctx, g, r.Form); err != nil {
+		return nil, err
+	}
 	if len(r.Data.Scopes) > 0 {
 		if err := narrowsOnly(g, r.Data.Scopes); err != nil {
 			return nil, err
@@ -117,6 +136,23 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 		return nil, err
 	}
 	return noStore(op.NewResponse(resp)), nil
+}
+
+// keepsResource refuses a refresh naming another resource than its grant's
+// (none names the grant's), and one of a grant whose MCP endpoint was
+// switched off since.
+func (s *server) keepsResource(ctx context.Context, g *oauth.Grant, form url.Values) error {
+	res, err := resourceParam(form)
+	if err != nil {
+		return err
+	}
+	if res != "" && res != g.Resource {
+		return invalidTarget()
+	}
+	if g.Resource != "" {
+		return s.checkResource(ctx, g.ClientID, g.Resource)
+	}
+	return nil
 }
 
 // otherClientsToken refuses a refresh token presented by a client it was not issued to.
@@ -137,6 +173,10 @@ func narrowsOnly(g *oauth.Grant, scopes []string) error {
 // ClientCredentialsExchange gives a service client a token of its own: the
 // application is the subject, so it reaches the application's own memory space.
 func (s *server) ClientCredentialsExchange(ctx context.Context, r *op.ClientRequest[oidc.ClientCredentialsRequest]) (*op.Response, error) {
+	// A service token acts for the application itself, at the API only.
+	if len(r.Form["resource"]) > 0 {
+		return nil, oidc.ErrInvalidTarget().WithDescription("client_credentials tokens are for the API only; send no resource")
+	}
 	scopes := oauth.Restrict(r.Data.Scope)
 	if len(scopes) == 0 {
 		return nil, oidc.ErrInvalidScope().WithDescription("supported scopes: memories:read memories:write")
@@ -171,7 +211,7 @@ func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 	if r.Data.IntrospectionRequest == nil {
 		return inactive, nil
 	}
-	claims, err := s.access.VerifyAccessToken(ctx, r.Data.Token)
+	claims, err := s.clientsToken(ctx, r.Data.Token, cc.ClientID)
 	if err != nil || claims.ClientID != cc.ClientID {
 		return inactive, nil
 	}
@@ -198,7 +238,7 @@ func (s *server) Revocation(ctx context.Context, r *op.ClientRequest[oidc.Revoca
 		}
 		return ok, nil
 	}
-	claims, err := s.access.VerifyAccessToken(ctx, token)
+	claims, err := s.clientsToken(ctx, token, r.Client.GetID())
 	if err == nil && claims.ClientID == r.Client.GetID() {
 		if err := s.storage.store.RevokeAccessToken(ctx, claims.JTI, claims.ExpiresAt); err != nil {
 			return nil, oidc.ErrServerError().WithParent(err)

@@ -45,9 +45,11 @@ type Keys interface {
 
 // AccessTokens verifies access tokens as the API does: signature, claims
 // and revocation (query.TokenVerifier). A token refused for itself or revoked
-// is errs.KindUnauthorized.
+// is errs.KindUnauthorized. VerifyAccessToken is for the issuer's audience,
+// VerifyAccessTokenFor for another resource's.
 type AccessTokens interface {
 	VerifyAccessToken(ctx context.Context, token string) (jwt.AccessClaims, error)
+	VerifyAccessTokenFor(ctx context.Context, token, audience string) (jwt.AccessClaims, error)
 }
 
 // Sessions keeps signed-in browsers; only a hash of the cookie is stored.

@@ -51,7 +51,7 @@ func (s *storage) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, _ 
 	req := &oauth.AuthRequest{
 		ID: uuid.Must(uuid.NewV7()).String(), ClientID: r.ClientID, RedirectURI: r.RedirectURI, Scopes: scopes,
 		State: r.State, Nonce: r.Nonce, ResponseType: string(r.ResponseType), ResponseMode: string(r.ResponseMode),
-		CodeChallenge: r.CodeChallenge, CodeChallengeMethod: string(r.CodeChallengeMethod),
+		CodeChallenge: r.CodeChallenge, CodeChallengeMethod: string(r.CodeChallengeMethod), Resource: resourceOf(ctx),
 		CreatedAt: now, ExpiresAt: now.Add(oauth.AuthRequestLifetime),
 	}
 	if err := s.store.SaveAuthRequest(ctx, req); err != nil {

@@ -12,7 +12,7 @@ import (
 
 // tokens issues the access and refresh tokens of a grant.
 type tokens struct {
-	issuer     string // iss, and aud: the API is served from the issuer's origin
+	issuer     string // iss, and aud unless the grant has a resource: the API is served from the issuer's origin
 	keys       Keys
 	store      Store
 	accessTTL  time.Duration
@@ -28,8 +28,12 @@ func (t *tokens) issue(ctx context.Context, g *oauth.Grant, refresh bool) (*oidc
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	now := t.now()
+	aud := t.issuer
+	if g.Resource != "" {
+		aud = g.Resource
+	}
 	access, err := jwt.Sign(key, jwt.AccessClaims{
-		Issuer: t.issuer, Subject: g.Subject, Audience: []string{t.issuer}, ClientID: g.ClientID,
+		Issuer: t.issuer, Subject: g.Subject, Audience: []string{aud}, ClientID: g.ClientID,
 		Scope: g.Scopes, JTI: oauth.NewAccessTokenID(g.ID), IssuedAt: now, ExpiresAt: now.Add(t.accessTTL),
 		AuthTime: g.AuthTime,
 	})

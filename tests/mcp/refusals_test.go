@@ -14,7 +14,13 @@ import (
 // would, and returns the answer's status, headers and body.
 func initialize(t *testing.T, e *harness.Deployment, path, token string) (int, http.Header, map[string]any) {
 	t.Helper()
-	body := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`
+	return post(t, e, path, token,
+		`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`)
+}
+
+// post sends one JSON-RPC body to path as token; a problem answer is decoded.
+func post(t *testing.T, e *harness.Deployment, path, token, body string) (int, http.Header, map[string]any) {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, e.Base+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
@@ -36,8 +42,6 @@ func initialize(t *testing.T, e *harness.Deployment, path, token string) (int, h
 	return resp.StatusCode, resp.Header, m
 }
 
-const challenge = `Bearer realm="mcp", error="invalid_token"`
-
 // TestRefusals: the endpoint answers only the API key of the application it
 // names, and only while that application's MCP is on.
 func TestRefusals(t *testing.T) {
@@ -58,13 +62,13 @@ func TestRefusals(t *testing.T) {
 
 	token := o.GrantTokens("memories:read memories:write").AccessToken
 	for name, tc := range map[string]struct{ app, token string }{
-		"no credential":         {a.AppID, ""},
-		"an unknown key":        {a.AppID, "cgpt_" + strings.Repeat("x", 40)},
-		"another app's key":     {a.AppID, b.APIKey},
-		"an unknown app":        {"no-such-app", a.APIKey},
-		"an OAuth access token": {a.AppID, token},
+		"an unknown key":              {a.AppID, "cgpt_" + strings.Repeat("x", 40)},
+		"another app's key":           {a.AppID, b.APIKey},
+		"an unknown app":              {"no-such-app", a.APIKey},
+		"an access token for the API": {a.AppID, token},
 	} {
 		code, hdr, p := initialize(t, o.Deployment, "/mcp/"+tc.app, tc.token)
+		challenge := `Bearer resource_metadata="` + o.Base + `/.well-known/oauth-protected-resource/mcp/` + tc.app + `", error="invalid_token"`
 		if code != http.StatusUnauthorized || hdr.Get("WWW-Authenticate") != challenge || p["type"] != "urn:custom-gpt-adapter:problem:invalid-credentials" {
 			t.Errorf("%s: %d %q %v", name, code, hdr.Get("WWW-Authenticate"), p)
 		}
@@ -72,7 +76,7 @@ func TestRefusals(t *testing.T) {
 	if _, err := connect(t, o.Deployment, a.AppID, b.APIKey); err == nil {
 		t.Errorf("the SDK's client connected with another application's key")
 	}
-	// The access token itself works at /api/v1: only MCP refuses it for now.
+	// The access token itself works at /api/v1, its audience.
 	if code, _, body := o.Call("POST", "/api/v1/search", token, map[string]any{"query": "x"}); code != http.StatusOK {
 		t.Fatalf("the access token at /api/v1: %d %v", code, body)
 	}
