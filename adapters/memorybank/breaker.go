@@ -5,9 +5,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sony/gobreaker/v2"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 )
 
 // probeRetryAfter is what a caller turned away by a half-open breaker is told:

@@ -10,10 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/memorybank"
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/mem0test"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sony/gobreaker/v2"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/memorybank"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/mem0test"
 )
 
 const failures = 3

@@ -13,9 +13,10 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/sony/gobreaker/v2"
+
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
-	"github.com/sony/gobreaker/v2"
 )
 
 const maxReasonRunes = 300

@@ -4,11 +4,12 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/memorybank"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/mem0test"
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 )
 
 var flavors = []memorybank.Flavor{memorybank.FlavorOSS, memorybank.FlavorPlatform}

@@ -7,11 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/memorybank"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/mem0test"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 const missingID = "0190b1d2-7c1e-7a9b-8c3d-4e5f60718293"

@@ -3,9 +3,10 @@ package memorybank
 import (
 	"errors"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 const (

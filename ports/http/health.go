@@ -3,10 +3,10 @@ package http
 import (
 	"net/http"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
-
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
 )
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

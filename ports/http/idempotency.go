@@ -10,10 +10,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
-
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/idempotency"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
 )
 
 // ReplayedHeader marks a response replayed from an earlier request with the

@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
-
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/idempotency"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
 )
 
 type memoryItem struct {

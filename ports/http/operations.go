@@ -4,12 +4,11 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
-
 	"github.com/go-chi/chi/v5"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
 )
 
 type operationResponse struct {

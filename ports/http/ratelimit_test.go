@@ -9,14 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/application"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
 )
 
 func budget(name command.Budget, rps, burst int, checked bool, d command.RateDecision) command.BudgetState {

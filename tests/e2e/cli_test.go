@@ -8,9 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
-
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
 )
 
 func TestCommandsRefuseAnUnmigratedDatabase(t *testing.T) {

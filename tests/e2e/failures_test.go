@@ -5,10 +5,9 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
-
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
 )
 
 // A Memory Bank that refuses a memory (4xx) fails the operation at once with

@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
-
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
 )
 
 // uniquePhrase is a text found nowhere but where the test put it.

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
-
 	"go.yaml.in/yaml/v3"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
 )
 
 // TestOpenAPIDocument loads the served document, validates it as OpenAPI 3.1

@@ -9,10 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
-
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
 )
 
 // wantRateLimited checks a 429: problem+json naming the spent budget,

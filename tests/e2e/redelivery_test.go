@@ -5,12 +5,11 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
-
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
 )
 
 // The same CreateMemory delivered twice (here: two stream entries, handled by

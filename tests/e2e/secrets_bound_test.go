@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
-
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
 )
 
 // Someone who can write to the webhook table copies another application's

@@ -15,9 +15,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
-
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
 )
 
 // An attacker who gets a copy of the database (a dump, a backup, a replica)

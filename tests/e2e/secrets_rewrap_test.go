@@ -10,13 +10,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
-
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/secrets"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/webhook"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/jwt"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
 )
 
 // Moving to a new CUSTOM_GPT_SECRETS_KEY with `keys rewrap` changes no key

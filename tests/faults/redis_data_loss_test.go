@@ -7,9 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
-
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
 )
 
 // Redis loses everything it held (a flush, a restart without persistence, a

@@ -10,11 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
-
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
 )
 
 // 2,000 creates while the worker process is killed with SIGKILL three times,

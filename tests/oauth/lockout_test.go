@@ -8,9 +8,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
-
 	"github.com/google/uuid"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
 )
 
 // clientFrom is an HTTP client whose connections leave from ip, any address

@@ -5,9 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
-
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/oidctest"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
 )
 
 // A provider that rotates its signing key is still trusted: the first ID

@@ -9,12 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
-
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/oidctest"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
 )
 
 const upstreamButton = "Sign in with Acme SSO"

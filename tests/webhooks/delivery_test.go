@@ -7,13 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
-
 	goredis "github.com/redis/go-redis/v9"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/service"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
 )
 
 // A stored memory reaches the application's webhook as a signed Standard

@@ -8,10 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
-
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/service"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/tests/harness"
 )
 
 // apps remove-webhook forgets the application's deliveries, the one still
