@@ -6,6 +6,7 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/jwt"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/resource"
@@ -39,7 +40,14 @@ func (s *server) checkResource(ctx context.Context, clientID, res string) error 
 		return invalidTarget()
 	}
 	app, err := s.storage.apps.Get(ctx, clientID)
-	if err != nil || !app.MCPEnabled() {
+	switch {
+	case errs.KindOf(err) == errs.KindNotFound:
+		return invalidTarget()
+	case err != nil:
+		// The check could not be made (the database out of reach): not the
+		// client's fault, so not invalid_target.
+		return oidc.ErrServerError().WithParent(err)
+	case !app.MCPEnabled():
 		return invalidTarget()
 	}
 	return nil
