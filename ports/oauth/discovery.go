@@ -47,7 +47,11 @@ func (s *server) Discovery(ctx context.Context, _ *op.Request[struct{}]) (*op.Re
 		CodeChallengeMethodsSupported:             op.CodeChallengeMethods(provider),
 		UILocalesSupported:                        provider.SupportedUILocales(),
 	}
-	return op.NewResponse(d), nil
+	// zitadel's document has no field for RFC 9207; withIssuerParam makes it true.
+	return op.NewResponse(struct {
+		*oidc.DiscoveryConfiguration
+		IssParameter bool `json:"authorization_response_iss_parameter_supported"`
+	}{d, true}), nil
 }
 
 // JWTProfile refuses the jwt-bearer grant as unsupported; zitadel's would

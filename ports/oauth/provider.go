@@ -147,8 +147,7 @@ func New(cfg Config) (*Server, error) {
 		protocol.ServeHTTP(w, rewritePath(r, "/.well-known/openid-configuration"))
 	})
 	r.Handle("/*", protocol)
-	handler := r
-	return &Server{Handler: handler}, nil
+	return &Server{Handler: withIssuerParam(cfg.Issuer, r)}, nil
 }
 
 func rewritePath(r *http.Request, path string) *http.Request {

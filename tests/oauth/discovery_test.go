@@ -184,6 +184,21 @@ func TestDiscoveryAdvertisesOnlyWhatWorks(t *testing.T) {
 		}
 	}
 
+	// RFC 9207: every authorization response names the issuer, the code's
+	// and an error's (here zitadel's refusal of an oversized nonce).
+	if d["authorization_response_iss_parameter_supported"] == true {
+		cb := harness.NewBrowser(o.Deployment).Authorize(harness.AuthorizeQuery(o.App, "iss"), harness.AliceEmail, harness.AlicePassword)
+		q := harness.AuthorizeQuery(o.App, "iss-error")
+		q.Set("nonce", strings.Repeat("n", 1025))
+		status, hdr, _ := harness.NewBrowser(o.Deployment).Get("/oauth/authorize?" + q.Encode())
+		refused, _ := url.Parse(hdr.Get("Location"))
+		proven["authorization_response_iss_parameter_supported"] = cb.Query().Get("code") != "" && cb.Query().Get("iss") == o.Base &&
+			status >= 300 && status < 400 && refused.Query().Get("error") != "" && refused.Query().Get("iss") == o.Base
+		if !proven["authorization_response_iss_parameter_supported"] {
+			t.Errorf("iss: the code's callback %s, the refusal's %d %s", cb, status, refused)
+		}
+	}
+
 	// What the rest says is true by construction.
 	proven["issuer"] = d["issuer"] == o.Base
 	proven["request_uri_parameter_supported"] = d["request_uri_parameter_supported"] == false
