@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/problems"
 )
 
 // MaxBodyBytes bounds every request body.
@@ -21,7 +23,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			writeProblem(w, r, http.StatusUnsupportedMediaType, "unsupported-media-type", "", "send the body as application/json")
+			problems.Write(w, r, http.StatusUnsupportedMediaType, "unsupported-media-type", "", "send the body as application/json")
 			return false
 		}
 	}
@@ -74,7 +76,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 
 // writeBodyTooLarge answers a body over MaxBodyBytes.
 func writeBodyTooLarge(w http.ResponseWriter, r *http.Request) {
-	writeProblem(w, r, http.StatusRequestEntityTooLarge, "body-too-large", "", "the body must be at most 1 MiB")
+	problems.Write(w, r, http.StatusRequestEntityTooLarge, "body-too-large", "", "the body must be at most 1 MiB")
 }
 
 func jsonType(goKind string) string {

@@ -3,6 +3,8 @@ package http
 import (
 	"net/http"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/problems"
+
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -33,7 +35,7 @@ func NewOpsHandler(cfg Config) http.Handler {
 	r := chi.NewRouter()
 	r.Use(request.WithID, recoverer(cfg.Logger))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, http.StatusNotFound, "not-found", "", "no such resource")
+		problems.Write(w, r, http.StatusNotFound, "not-found", "", "no such resource")
 	})
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/problems"
+
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/idempotency"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
@@ -134,13 +136,13 @@ func (m *idempotent) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		h.Set(ReplayedHeader, "true")
 		writeBuffered(w, d.Response.Status, d.Response.Body)
 	case idempotency.Mismatch:
-		writeProblem(w, r, http.StatusUnprocessableEntity, "idempotency-key-reused", idempotency.HeaderName,
+		problems.Write(w, r, http.StatusUnprocessableEntity, "idempotency-key-reused", idempotency.HeaderName,
 			"this Idempotency-Key was used for another request (method, path or body); send a new key with a new request")
 	case idempotency.InFlight:
 		// The first request usually ends within the second; a dead one holds
 		// the key until its lock expires, and the retry then takes it over.
 		w.Header().Set("Retry-After", "1")
-		writeProblem(w, r, http.StatusConflict, "idempotency-key-in-flight", idempotency.HeaderName,
+		problems.Write(w, r, http.StatusConflict, "idempotency-key-in-flight", idempotency.HeaderName,
 			"a request with this Idempotency-Key is still being processed; retry shortly")
 	default:
 		writeInternal(w, r)

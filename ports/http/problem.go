@@ -1,29 +1,18 @@
 package http
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/problems"
+
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
 )
 
-// problem is an RFC 9457 problem detail. Type is a stable URN built from the
-// error's slug; Field names the request part at fault, when there is one.
-type problem struct {
-	Type      string `json:"type" doc:"urn:custom-gpt-adapter:problem:<slug>, stable." example:"urn:custom-gpt-adapter:problem:limit-out-of-range"`
-	Title     string `json:"title" example:"Unprocessable Entity"`
-	Status    int    `json:"status" example:"422"`
-	Detail    string `json:"detail,omitempty" doc:"What went wrong, for a person." example:"limit must be between 1 and 50"`
-	Field     string `json:"field,omitempty" doc:"The part of the request at fault." example:"limit"`
-	Instance  string `json:"instance,omitempty" example:"/api/v1/search"`
-	RequestID string `json:"request_id,omitempty" example:"0193a6f0-7c1e-7b3a-9f51-2c4d5e6f7a8b"`
-	// ViolatedPolicies is the member draft-ietf-httpapi-ratelimit-headers defines for a 429.
-	ViolatedPolicies []string `json:"violated-policies,omitempty" doc:"On a 429, the budgets that are spent: app (the whole GPT) or user (this user)." example:"[\"user\"]"`
-}
+// problem is the RFC 9457 answer every port gives (see ports/internal/problems).
+type problem = problems.Problem
 
 var kindStatus = map[errs.Kind]int{
 	errs.KindInvalid:      http.StatusUnprocessableEntity,
@@ -58,7 +47,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case status == http.StatusServiceUnavailable, status == http.StatusTooManyRequests:
 		w.Header().Set("Retry-After", retryAfter(e.RetryAfter))
 	}
-	writeProblem(w, r, status, e.Slug, e.Field, e.Detail)
+	problems.Write(w, r, status, e.Slug, e.Field, e.Detail)
 }
 
 // retryAfter is a Retry-After in whole seconds, rounded up: the time the error
@@ -67,40 +56,14 @@ func retryAfter(d time.Duration) string {
 	if d <= 0 {
 		return "5"
 	}
-	return strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10)
-}
-
-func writeProblem(w http.ResponseWriter, r *http.Request, status int, slug, field, detail string) {
-	sendProblem(w, newProblem(r, status, slug, field, detail))
-}
-
-func newProblem(r *http.Request, status int, slug, field, detail string) problem {
-	return problem{
-		Type:      "urn:custom-gpt-adapter:problem:" + slug,
-		Title:     http.StatusText(status),
-		Status:    status,
-		Detail:    detail,
-		Field:     field,
-		Instance:  r.URL.Path,
-		RequestID: request.ID(r.Context()),
-	}
-}
-
-func sendProblem(w http.ResponseWriter, p problem) {
-	status := p.Status
-	body, _ := json.Marshal(p)
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	return strconv.Itoa(problems.CeilSeconds(d))
 }
 
 // writeInternal answers a fault of ours without describing it to the caller.
 func writeInternal(w http.ResponseWriter, r *http.Request) {
-	writeProblem(w, r, http.StatusInternalServerError, "internal", "", "an unexpected error occurred")
+	problems.Write(w, r, http.StatusInternalServerError, "internal", "", "an unexpected error occurred")
 }
 
 func badRequest(w http.ResponseWriter, r *http.Request, slug, field, detail string) {
-	writeProblem(w, r, http.StatusBadRequest, slug, field, detail)
+	problems.Write(w, r, http.StatusBadRequest, slug, field, detail)
 }

@@ -3,9 +3,11 @@ package http
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/admission"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/problems"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -51,13 +53,11 @@ func newRateLimitMetrics(reg prometheus.Registerer) *rateLimitMetrics {
 func (s *Server) rateLimit(reg prometheus.Registerer) func(http.Handler) http.Handler {
 	metrics := newRateLimitMetrics(reg)
 	return func(next http.Handler) http.Handler {
-		admit, record := s.app.Commands.AdmitRequest, s.app.Commands.RecordRateLimited
-		if admit == nil {
+		if s.app.Commands.AdmitRequest == nil {
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			caller := request.Caller(r.Context())
-			adm, err := admit.Handle(r.Context(), command.AdmitRequest{AppID: caller.AppID, EndUser: caller.EndUser, Limits: caller.Limits})
+			adm, err := admission.Spend(r, s.app.Commands, request.Caller(r.Context()))
 			if err != nil {
 				metrics.errors.Inc()
 				next.ServeHTTP(w, r)
@@ -71,35 +71,9 @@ func (s *Server) rateLimit(reg prometheus.Registerer) func(http.Handler) http.Ha
 				return
 			}
 			metrics.limited.WithLabelValues(string(adm.Refused)).Inc()
-			if record != nil {
-				// A failed audit write is logged by the decorator; the answer is 429 all the same.
-				_ = record.Handle(r.Context(), command.RecordRateLimited{
-					AppID: caller.AppID, EndUser: caller.EndUser, RequestID: request.ID(r.Context()),
-					Budget: adm.Refused, Method: r.Method, Path: r.URL.Path,
-				})
-			}
-			writeRateLimited(w, r, adm)
+			problems.RateLimited(w, r, adm)
 		})
 	}
-}
-
-func writeRateLimited(w http.ResponseWriter, r *http.Request, adm command.Admission) {
-	var wait time.Duration
-	for _, b := range adm.Budgets {
-		if b.Budget == adm.Refused {
-			wait = b.Decision.RetryAfter
-		}
-	}
-	retry := max(ceilSeconds(wait), 1)
-	w.Header().Set("Retry-After", strconv.Itoa(retry))
-	who := "this application"
-	if adm.Refused == command.BudgetUser {
-		who = "this user"
-	}
-	p := newProblem(r, http.StatusTooManyRequests, "rate-limited", "",
-		fmt.Sprintf("too many requests for %s (the %s budget is spent); retry after %d s", who, adm.Refused, retry))
-	p.ViolatedPolicies = []string{string(adm.Refused)}
-	sendProblem(w, p)
 }
 
 // rateLimitPolicy lists every budget of the caller as a quota policy: q
@@ -125,7 +99,7 @@ func rateLimitState(adm command.Admission) string {
 			continue
 		}
 		d := b.Decision
-		t := ceilSeconds(d.ResetAfter)
+		t := problems.CeilSeconds(d.ResetAfter)
 		if d.Remaining <= 0 {
 			next := d.RetryAfter
 			if d.Allowed {
@@ -134,7 +108,7 @@ func rateLimitState(adm command.Admission) string {
 				interval := time.Second / time.Duration(max(b.Rate.PerSecond, 1))
 				next = d.ResetAfter - time.Duration(b.Rate.Burst-1)*interval
 			}
-			t = max(ceilSeconds(next), 1)
+			t = max(problems.CeilSeconds(next), 1)
 		}
 		items = append(items, fmt.Sprintf("%q;r=%d;t=%d", b.Budget, max(d.Remaining, 0), t))
 	}
@@ -142,13 +116,6 @@ func rateLimitState(adm command.Admission) string {
 }
 
 // ceilSeconds rounds d up to whole seconds (delay-seconds); never negative.
-func ceilSeconds(d time.Duration) int {
-	if d <= 0 {
-		return 0
-	}
-	return int((d + time.Second - 1) / time.Second)
-}
-
 // rateLimitHeaders documents the RateLimit fields every /api/v1 answer carries
 // while the limiter works.
 func rateLimitHeaders() map[string]*huma.Param {

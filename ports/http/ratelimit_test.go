@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/problems"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
@@ -85,7 +87,7 @@ func TestWriteRateLimited(t *testing.T) {
 			budget(command.BudgetUser, 1, 1, true, command.RateDecision{RetryAfter: tt.wait}),
 		}}
 		w := httptest.NewRecorder()
-		writeRateLimited(w, httptest.NewRequest(http.MethodPost, "/api/v1/search", nil), adm)
+		problems.RateLimited(w, httptest.NewRequest(http.MethodPost, "/api/v1/search", nil), adm)
 		var p problem
 		_ = json.Unmarshal(w.Body.Bytes(), &p)
 		if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != tt.retry ||

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/problems"
+
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
@@ -114,10 +116,10 @@ func newRouter(cfg Config, more ...func(http.Handler) http.Handler) chi.Router {
 	r.Use(clientAddress(cfg.Proxies), request.WithID, recoverer(cfg.Logger))
 	r.Use(more...)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, http.StatusNotFound, "not-found", "", "no such resource")
+		problems.Write(w, r, http.StatusNotFound, "not-found", "", "no such resource")
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, http.StatusMethodNotAllowed, "method-not-allowed", "", "this method is not allowed here")
+		problems.Write(w, r, http.StatusMethodNotAllowed, "method-not-allowed", "", "this method is not allowed here")
 	})
 	return r
 }

@@ -3,14 +3,14 @@ package mcp
 import (
 	"fmt"
 	"net/http"
-	"strconv"
-	"time"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/admission"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/problems"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/resource"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 )
@@ -37,13 +37,13 @@ func (g guard) admit(next http.Handler) http.Handler {
 		switch {
 		case errs.KindOf(err) == errs.KindUnavailable:
 			w.Header().Set("Retry-After", "5")
-			writeProblem(w, r, http.StatusServiceUnavailable, "credentials-unverifiable", "the credential could not be checked; retry later")
+			problems.Write(w, r, http.StatusServiceUnavailable, "credentials-unverifiable", "", "the credential could not be checked; retry later")
 			return
 		case err != nil, caller.AppID != appID:
 			g.unauthorized(w, r, appID, credential != "")
 			return
 		case !caller.MCPEnabled:
-			writeProblem(w, r, http.StatusNotFound, "mcp-not-enabled", "this application's MCP endpoint is not enabled")
+			problems.Write(w, r, http.StatusNotFound, "mcp-not-enabled", "", "this application's MCP endpoint is not enabled")
 			return
 		}
 		if !g.insufficientScope(w, r, caller, appID) {
@@ -66,7 +66,7 @@ func (g guard) unauthorized(w http.ResponseWriter, r *http.Request, appID string
 		challenge += `, error="invalid_token"`
 	}
 	w.Header().Set("WWW-Authenticate", challenge)
-	writeProblem(w, r, http.StatusUnauthorized, "invalid-credentials",
+	problems.Write(w, r, http.StatusUnauthorized, "invalid-credentials", "",
 		"this endpoint takes the API key of the application it names, or an access token issued for this endpoint, as Authorization: Bearer")
 }
 
@@ -74,31 +74,13 @@ func (g guard) unauthorized(w http.ResponseWriter, r *http.Request, appID string
 // 429 before the SDK: no tool runs. A failing limiter lets the call through,
 // as the API's does (fail open; the decorator logged it).
 func (g guard) rateLimit(w http.ResponseWriter, r *http.Request, caller query.Caller) bool {
-	admit, record := g.app.Commands.AdmitRequest, g.app.Commands.RecordRateLimited
-	if admit == nil {
+	if g.app.Commands.AdmitRequest == nil {
 		return true
 	}
-	adm, err := admit.Handle(r.Context(), command.AdmitRequest{AppID: caller.AppID, EndUser: caller.EndUser, Limits: caller.Limits})
+	adm, err := admission.Spend(r, g.app.Commands, caller)
 	if err != nil || adm.Refused == "" {
 		return true
 	}
-	if record != nil {
-		_ = record.Handle(r.Context(), command.RecordRateLimited{
-			AppID: caller.AppID, EndUser: caller.EndUser, RequestID: request.ID(r.Context()),
-			Budget: adm.Refused, Method: r.Method, Path: r.URL.Path,
-		})
-	}
-	var wait time.Duration
-	for _, b := range adm.Budgets {
-		if b.Budget == adm.Refused {
-			wait = b.Decision.RetryAfter
-		}
-	}
-	retry := max(int((wait+time.Second-1)/time.Second), 1)
-	w.Header().Set("Retry-After", strconv.Itoa(retry))
-	p := newProblem(r, http.StatusTooManyRequests, "rate-limited",
-		fmt.Sprintf("too many requests (the %s budget is spent); retry after %d s", adm.Refused, retry))
-	p.ViolatedPolicies = []string{string(adm.Refused)}
-	sendProblem(w, p)
+	problems.RateLimited(w, r, adm)
 	return false
 }

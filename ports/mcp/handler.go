@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/problems"
+
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/resource"
 
@@ -60,7 +62,7 @@ func NewHandler(a app.Application, cfg Config) http.Handler {
 	mux.Handle("/mcp/{app_id}", named(g.admit(sdk)))
 	mux.Handle("GET "+resource.MetadataPrefix+resource.MCPPrefix+"{app_id}", request.WithID(g.metadata()))
 	mux.Handle("/", request.WithID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, http.StatusNotFound, "not-found", "no such MCP endpoint")
+		problems.Write(w, r, http.StatusNotFound, "not-found", "", "no such MCP endpoint")
 	})))
 	return mux
 }

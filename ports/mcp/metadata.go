@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/problems"
+
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/oauth"
@@ -28,11 +30,11 @@ func (g guard) metadata() http.Handler {
 		_, err := g.app.Queries.MCPEndpoint.Handle(r.Context(), query.MCPEndpoint{AppID: appID})
 		switch {
 		case errs.KindOf(err) == errs.KindNotFound:
-			writeProblem(w, r, http.StatusNotFound, "not-found", "no such MCP endpoint")
+			problems.Write(w, r, http.StatusNotFound, "not-found", "", "no such MCP endpoint")
 			return
 		case err != nil:
 			w.Header().Set("Retry-After", "5")
-			writeProblem(w, r, http.StatusServiceUnavailable, "metadata-unavailable", "the endpoint could not be looked up; retry later")
+			problems.Write(w, r, http.StatusServiceUnavailable, "metadata-unavailable", "", "the endpoint could not be looked up; retry later")
 			return
 		}
 		body, _ := json.Marshal(protectedResource{ // strings only: cannot fail

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/problems"
+
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
@@ -42,11 +44,11 @@ func (g guard) insufficientScope(w http.ResponseWriter, r *http.Request, caller 
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxInspectedBody+1))
 	if err != nil {
-		writeProblem(w, r, http.StatusBadRequest, "unreadable-body", "the request body could not be read")
+		problems.Write(w, r, http.StatusBadRequest, "unreadable-body", "", "the request body could not be read")
 		return false
 	}
 	if len(body) > maxInspectedBody {
-		writeProblem(w, r, http.StatusRequestEntityTooLarge, "body-too-large", fmt.Sprintf("the request body is larger than %d KiB", maxInspectedBody>>10))
+		problems.Write(w, r, http.StatusRequestEntityTooLarge, "body-too-large", "", fmt.Sprintf("the request body is larger than %d KiB", maxInspectedBody>>10))
 		return false
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
@@ -54,7 +56,7 @@ func (g guard) insufficientScope(w http.ResponseWriter, r *http.Request, caller 
 		if need, ok := g.scopes[name]; ok && !caller.Allows(need) {
 			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer error="insufficient_scope", scope=%q, resource_metadata=%q`,
 				oauth.Scopes(oauth.Supported).String(), resource.Metadata(g.issuer, appID)))
-			writeProblem(w, r, http.StatusForbidden, "insufficient-scope",
+			problems.Write(w, r, http.StatusForbidden, "insufficient-scope", "",
 				fmt.Sprintf("the tool %s needs the scope %s, which this token was not granted", name, need))
 			return false
 		}

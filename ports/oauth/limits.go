@@ -11,6 +11,8 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/problems"
 )
 
 // Budget names one of the authorization server's rate limits; the wiring
@@ -177,7 +179,7 @@ func writeOAuthError(w http.ResponseWriter, status int, code, description string
 
 // retryAfterSeconds rounds up to whole seconds, at least 1.
 func retryAfterSeconds(d time.Duration) string {
-	return strconv.Itoa(max(1, int((d+time.Second-1)/time.Second)))
+	return strconv.Itoa(max(1, problems.CeilSeconds(d)))
 }
 
 // clientAddress is the address every per-address budget is keyed by.
