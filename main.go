@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -19,15 +18,8 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Main(ctx, os.Args[1:], cli.Env{
 		Getenv: os.Getenv, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
-		SetDefaultLogger: setProcessLoggers,
+		SetDefaultLogger: service.UseLogger,
 	}, service.CLI)
 	stop()
 	os.Exit(code)
-}
-
-// setProcessLoggers hands log to the libraries that keep one logger per
-// process: zitadel/oidc logs through slog's default, go-redis through its own.
-func setProcessLoggers(log *slog.Logger) {
-	slog.SetDefault(log)
-	service.UseLogger(log)
 }

@@ -7,7 +7,11 @@ import (
 )
 
 // UseLogger sends the messages of libraries that keep one logger per process
-// (go-redis) to log. It belongs to the process's entry point, called once
-// where its logger is made: New leaves process-wide state alone, so services
-// built side by side (tests) do not race over it. Later calls change nothing.
-func UseLogger(log *slog.Logger) { redis.UseLogger(log) }
+// (zitadel/oidc through slog's default, go-redis) to log. It belongs to the
+// process's entry point, called once where its logger is made: New leaves
+// process-wide state alone, so services built side by side (tests) do not
+// race over it.
+func UseLogger(log *slog.Logger) {
+	slog.SetDefault(log) // zitadel/oidc logs only through slog's default
+	redis.UseLogger(log)
+}

@@ -50,16 +50,12 @@ func Main(m *testing.M) {
 // signal, or until its standard input closes: the parent holds it open, so a
 // child never outlives a test binary that died without cleaning up.
 func runChild(role string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		_, _ = io.Copy(io.Discard, os.Stdin)
 		cancel()
 	}()
-	// Its own process: the default logger may be set, as main sets it.
-	return cli.Main(ctx, []string{role}, cli.Env{Getenv: os.Getenv, Stdout: io.Discard, Stderr: os.Stderr,
-		SetDefaultLogger: useProcessLoggers}, service.CLI)
+	return runAsMain(ctx, []string{role}, io.Discard)
 }
 
 // Run runs one command line in this process, as the binary would.
@@ -72,12 +68,16 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
-// RunMain runs args as the binary's main does, and returns its exit status.
-func runMain(args []string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+// runMain runs args as the binary's main does, and returns its exit status.
+func runMain(args []string) int { return runAsMain(context.Background(), args, os.Stdout) }
+
+// runAsMain is what main.go does: the command line, cancelled by a signal,
+// with the process's loggers handed to the libraries that keep one.
+func runAsMain(ctx context.Context, args []string, stdout io.Writer) int {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return cli.Main(ctx, args, cli.Env{Getenv: os.Getenv, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
-		SetDefaultLogger: useProcessLoggers}, service.CLI)
+	return cli.Main(ctx, args, cli.Env{Getenv: os.Getenv, Stdin: os.Stdin, Stdout: stdout, Stderr: os.Stderr,
+		SetDefaultLogger: service.UseLogger}, service.CLI)
 }
 
 // RunMain runs the binary's main in a process of its own with the
@@ -106,10 +106,4 @@ func (e *Deployment) RunMain(args ...string) (int, string) {
 	}
 	e.T.Fatalf("run %v: %v", args, err)
 	return 0, ""
-}
-
-// useProcessLoggers does for a child process what main does for the binary.
-func useProcessLoggers(log *slog.Logger) {
-	slog.SetDefault(log)
-	service.UseLogger(log)
 }
