@@ -21,8 +21,8 @@ type Env struct {
 	Stdout io.Writer // what scripts read: JSON, or the usage asked for
 	Stderr io.Writer // logs, errors and wrong usage
 	// SetDefaultLogger, when set, receives a serving process's logger for the
-	// libraries that log only through slog's default (zitadel/oidc). The
-	// binary passes slog.SetDefault; tests leave it nil, so the logs of
+	// libraries that keep one logger per process (zitadel/oidc, go-redis).
+	// The binary passes service.UseLogger; tests leave it nil, so the logs of
 	// servers running side by side in one test process never cross.
 	SetDefaultLogger func(*slog.Logger)
 }
