@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/netaddr"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/webhook"
 )
 
@@ -86,7 +87,7 @@ func refuseForbidden(network, address string, _ syscall.RawConn) error {
 	if err != nil {
 		return fmt.Errorf("webhook dial %s %q: %w", network, address, err)
 	}
-	if err := webhook.CheckAddress(ap.Addr()); err != nil {
+	if err := netaddr.CheckAddress(ap.Addr()); err != nil {
 		return fmt.Errorf("refused to connect: %w", err)
 	}
 	return nil
@@ -129,7 +130,7 @@ func (s *Sender) send(ctx context.Context, r webhook.Message) webhook.Result {
 }
 
 func describe(err error) string {
-	var fe *webhook.ForbiddenAddressError
+	var fe *netaddr.ForbiddenAddressError
 	switch {
 	case errors.As(err, &fe):
 		return "refused to connect: " + fe.Error()

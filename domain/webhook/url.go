@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/netaddr"
 )
 
 const maxURLLength = 2048
@@ -66,7 +67,7 @@ func (p URLPolicy) Validate(raw string) error {
 		return nil
 	}
 	if addr, err := netip.ParseAddr(host); err == nil {
-		if err := CheckAddress(addr); err != nil {
+		if err := netaddr.CheckAddress(addr); err != nil {
 			return bad("points at a forbidden address: " + err.Error())
 		}
 		return nil

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/netaddr"
 )
 
 func TestURLPolicy(t *testing.T) {
@@ -108,7 +109,7 @@ func FuzzWebhookURL(f *testing.F) {
 			t.Fatalf("accepted %q: scheme %q, user %v, fragment %q", raw, u.Scheme, u.User, u.Fragment)
 		}
 		if addr, err := netip.ParseAddr(u.Hostname()); err == nil {
-			if CheckAddress(addr) != nil {
+			if netaddr.CheckAddress(addr) != nil {
 				t.Fatalf("accepted %q whose host %s is a forbidden address", raw, addr)
 			}
 		}

@@ -1,18 +1,21 @@
-package webhook
+// Package netaddr decides which network addresses the service may connect to
+// on behalf of someone else (webhooks, client metadata documents): public
+// ones only.
+package netaddr
 
 import (
 	"fmt"
 	"net/netip"
 )
 
-// ForbiddenAddressError says why a webhook may not connect to an address.
+// ForbiddenAddressError says why an address may not be connected to.
 type ForbiddenAddressError struct {
 	Addr   netip.Addr
 	Reason string
 }
 
 func (e *ForbiddenAddressError) Error() string {
-	return fmt.Sprintf("address %s is %s: webhooks may only reach public addresses", e.Addr, e.Reason)
+	return fmt.Sprintf("address %s is %s: only public addresses may be reached", e.Addr, e.Reason)
 }
 
 type forbiddenPrefix struct {
@@ -68,10 +71,11 @@ var (
 	teredo    = netip.MustParsePrefix("2001::/32")
 )
 
-// CheckAddress refuses every address a webhook must not reach: loopback,
-// private, link-local, multicast, unspecified, CGNAT, reserved and cloud
-// metadata addresses, including IPv4 ones written in IPv6 forms (IPv4-mapped,
-// NAT64, 6to4, Teredo), which would otherwise route to the same hosts.
+// CheckAddress refuses every address an outbound request must not reach:
+// loopback, private, link-local, multicast, unspecified, CGNAT, reserved and
+// cloud metadata addresses, including IPv4 ones written in IPv6 forms
+// (IPv4-mapped, NAT64, 6to4, Teredo), which would otherwise route to the same
+// hosts.
 func CheckAddress(a netip.Addr) error {
 	if !a.IsValid() {
 		return &ForbiddenAddressError{Addr: a, Reason: "invalid"}
