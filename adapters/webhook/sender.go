@@ -6,31 +6,29 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/netaddr"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/outbound"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/webhook"
 )
 
 // Config tunes the sender.
 type Config struct {
-	Timeout      time.Duration // per attempt, connection included; default 10s
+	Timeout      time.Duration // per attempt, connection included; default outbound's (10s)
 	AllowPrivate bool          // reach loopback and private addresses (local use, tests)
 	UserAgent    string
 	Registerer   prometheus.Registerer // attempt metrics; nil: not registered
 }
 
-// Sender posts deliveries. It never follows redirects, ignores proxy
-// settings from the environment, and checks every address it dials.
+// Sender posts deliveries through outbound's client: it never follows
+// redirects, ignores proxy settings from the environment, and checks every
+// address it dials.
 type Sender struct {
 	client    *http.Client
 	userAgent string
@@ -38,34 +36,11 @@ type Sender struct {
 }
 
 func NewSender(cfg Config) *Sender {
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 10 * time.Second
-	}
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "custom-gpt-adapter-webhooks/1"
 	}
-	dialer := &net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}
-	if !cfg.AllowPrivate {
-		dialer.Control = refuseForbidden
-	}
-	transport := &http.Transport{
-		Proxy:                 nil, // a proxy would dial for us, past the address check
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   cfg.Timeout,
-		ResponseHeaderTimeout: cfg.Timeout,
-	}
 	s := &Sender{
-		client: &http.Client{
-			Transport: transport,
-			Timeout:   cfg.Timeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error {
-				return http.ErrUseLastResponse // a 3xx is the answer, not a pointer to follow
-			},
-		},
+		client:    outbound.NewClient(outbound.Config{Timeout: cfg.Timeout, AllowPrivate: cfg.AllowPrivate}),
 		userAgent: cfg.UserAgent,
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "custom_gpt_webhook_attempt_duration_seconds",
@@ -77,20 +52,6 @@ func NewSender(cfg Config) *Sender {
 		cfg.Registerer.MustRegister(s.duration)
 	}
 	return s
-}
-
-// refuseForbidden runs after name resolution, on the very address about to be
-// connected to, so a name that resolves (or re-resolves) to a private address
-// is refused as surely as a literal one.
-func refuseForbidden(network, address string, _ syscall.RawConn) error {
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil {
-		return fmt.Errorf("webhook dial %s %q: %w", network, address, err)
-	}
-	if err := netaddr.CheckAddress(ap.Addr()); err != nil {
-		return fmt.Errorf("refused to connect: %w", err)
-	}
-	return nil
 }
 
 // maxResponseBody is read (and discarded) so the connection can be reused.
@@ -130,10 +91,10 @@ func (s *Sender) send(ctx context.Context, r webhook.Message) webhook.Result {
 }
 
 func describe(err error) string {
-	var fe *netaddr.ForbiddenAddressError
-	switch {
-	case errors.As(err, &fe):
+	if fe, ok := outbound.Refused(err); ok {
 		return "refused to connect: " + fe.Error()
+	}
+	switch {
 	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
 		return "timed out: " + err.Error()
 	}
