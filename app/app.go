@@ -48,6 +48,7 @@ type Commands struct {
 	SetAppRateLimits   command.SetAppRateLimitsHandler
 	DisableApp         command.DisableAppHandler
 	SetAppMCP          command.SetAppMCPHandler
+	RevokeClient       command.RevokeClientHandler
 
 	// End-user accounts.
 	CreateUser  command.CreateUserHandler
@@ -86,8 +87,9 @@ type Queries struct {
 
 	WebhookDeliveries query.WebhookDeliveriesHandler
 
-	ListApps query.ListAppsHandler
-	FindUser query.FindUserHandler
+	ListApps     query.ListAppsHandler
+	ClientsOfApp query.ClientsOfAppHandler
+	FindUser     query.FindUserHandler
 	// ListDeadLetters lives beside the commands that replay and drop what it lists.
 	ListDeadLetters command.ListDeadLettersHandler
 }

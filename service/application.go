@@ -93,6 +93,7 @@ func NewApplication(d Deps) app.Application {
 			SetAppRateLimits:   command.NewSetAppRateLimitsHandler(apps, cfg.RateLimits, l, m),
 			DisableApp:         command.NewDisableAppHandler(apps, l, m),
 			SetAppMCP:          command.NewSetAppMCPHandler(apps, l, m),
+			RevokeClient:       command.NewRevokeClientHandler(apps, postgres.NewOAuthStore(in.Pool), l, m),
 			CreateUser:         command.NewCreateUserHandler(users, l, m),
 			DisableUser:        command.NewDisableUserHandler(users, postgres.NewOAuthStore(in.Pool), l, m),
 
@@ -122,6 +123,7 @@ func NewApplication(d Deps) app.Application {
 			ListAudit:          query.NewListAuditHandler(postgres.NewAuditRepository(in.Pool), l, m),
 			WebhookDeliveries:  query.NewWebhookDeliveriesHandler(endpoints, l, m),
 			ListApps:           query.NewListAppsHandler(apps, cfg.RateLimits, l, m),
+			ClientsOfApp:       query.NewClientsOfAppHandler(apps, postgres.NewOAuthStore(in.Pool), l, m),
 			FindUser:           query.NewFindUserHandler(users, l, m),
 			ListDeadLetters:    command.NewListDeadLettersHandler(dl, l, m),
 		},

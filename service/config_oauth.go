@@ -10,6 +10,8 @@ import (
 const (
 	envAuthorizeRate    = "CUSTOM_GPT_AUTHORIZE_RATE"
 	envOAuthCORSOrigins = "CUSTOM_GPT_OAUTH_CORS_ORIGINS"
+	envRegisterRate     = "CUSTOM_GPT_CLIENT_REGISTRATION_RATE"
+	envDocumentsPrivate = "CUSTOM_GPT_CLIENT_METADATA_ALLOW_PRIVATE"
 )
 
 // OAuthGuards bounds /oauth/authorize per address and names the web origins
@@ -21,10 +23,18 @@ type OAuthGuards struct {
 	// CORSOrigins are exact origins (scheme://host[:port]) allowed to call
 	// /oauth/* and /.well-known/* cross-origin, without credentials; none when empty.
 	CORSOrigins []string
+	// RegisterRatePerHour is how many clients one address may register an
+	// hour (and at once).
+	RegisterRatePerHour int
+	// DocumentsAllowPrivate lets client metadata documents be fetched from
+	// loopback and private addresses, over http too (local use, tests).
+	DocumentsAllowPrivate bool
 }
 
 func loadOAuthGuards(p *parser) OAuthGuards {
-	g := OAuthGuards{AuthorizeRatePerMinute: p.integer(envAuthorizeRate, 30, 1, 100_000)}
+	g := OAuthGuards{AuthorizeRatePerMinute: p.integer(envAuthorizeRate, 30, 1, 100_000),
+		RegisterRatePerHour:   p.integer(envRegisterRate, 20, 1, 100_000),
+		DocumentsAllowPrivate: p.boolean(envDocumentsPrivate, false)}
 	for _, raw := range strings.Split(p.str(envOAuthCORSOrigins, ""), ",") {
 		raw = strings.TrimSpace(raw)
 		if raw == "" {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/clientmetadata"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/jwt"
@@ -41,6 +42,8 @@ func (s *Service) authorizationServer() (*oauth.Server, error) {
 		Health:          func(ctx context.Context) error { return in.Pool.Ping(ctx) },
 		Logger:          s.log,
 		Upstream:        upstream,
+		MetadataDocuments: clientmetadata.New(clientmetadata.Config{AllowPrivate: cfg.OAuthGuards.DocumentsAllowPrivate,
+			UserAgent: "custom-gpt-adapter-oauth/1"}),
 		Export: func(ctx context.Context, w io.Writer, userID, email string) error {
 			_, err := export.User(ctx, w, export.Queries{Spaces: a.Queries.MemorySpacesOfUser, Exports: a.Queries.ExportMemories},
 				userID, email, "account-export-"+uuid.NewString())
@@ -70,6 +73,8 @@ func authorizationBudgets(cfg Config) map[string]redis.Limit {
 		string(oauth.BudgetAuthorize):     {Rate: authorize, Period: time.Minute, Burst: authorize},
 		string(oauth.BudgetLoginAccount):  {Rate: login, Period: time.Minute, Burst: login},
 		string(oauth.BudgetLoginAddress):  {Rate: 4 * login, Period: time.Minute, Burst: 4 * login},
+		string(oauth.BudgetRegister): {Rate: cfg.OAuthGuards.RegisterRatePerHour, Period: time.Hour,
+			Burst: cfg.OAuthGuards.RegisterRatePerHour},
 	}
 }
 

@@ -22,7 +22,7 @@ func NewApplicationRepository(pool *pgxpool.Pool) *ApplicationRepository {
 }
 
 const appColumns = `id, name, status, key_hash, client_secret_hash, redirect_uris, created_at, updated_at,
-	rate_limit_rps, rate_limit_burst, user_rate_limit_rps, user_rate_limit_burst, mcp_enabled`
+	rate_limit_rps, rate_limit_burst, user_rate_limit_rps, user_rate_limit_burst, mcp_enabled, mcp_redirect_hosts`
 
 func scanApp(row pgx.Row) (*application.Application, error) {
 	var (
@@ -32,9 +32,10 @@ func scanApp(row pgx.Row) (*application.Application, error) {
 		created, updated time.Time
 		limits           [4]*int32 // NULL: the default
 		mcp              bool
+		redirectHosts    []string
 	)
 	if err := row.Scan(&id, &name, &status, &hash, &client.SecretHash, &client.RedirectURIs, &created, &updated,
-		&limits[0], &limits[1], &limits[2], &limits[3], &mcp); err != nil {
+		&limits[0], &limits[1], &limits[2], &limits[3], &mcp, &redirectHosts); err != nil {
 		return nil, err
 	}
 	n := func(v *int32) int {
@@ -47,7 +48,7 @@ func scanApp(row pgx.Row) (*application.Application, error) {
 		WithStoredRateLimits(application.RateLimits{
 			App:  application.Rate{PerSecond: n(limits[0]), Burst: n(limits[1])},
 			User: application.Rate{PerSecond: n(limits[2]), Burst: n(limits[3])},
-		}).WithStoredMCP(mcp), nil
+		}).WithStoredMCP(mcp, redirectHosts), nil
 }
 
 // nullIfZero stores an unset override as NULL.
@@ -61,10 +62,10 @@ func nullIfZero(n int) *int32 {
 
 func (r *ApplicationRepository) Add(ctx context.Context, a *application.Application) error {
 	l := a.RateLimits()
-	_, err := r.pool.Exec(ctx, `INSERT INTO custom_gpt_applications (`+appColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+	_, err := r.pool.Exec(ctx, `INSERT INTO custom_gpt_applications (`+appColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		a.ID(), a.Name(), string(a.Status()), a.KeyHash(), a.OAuthClient().SecretHash, nonNil(a.OAuthClient().RedirectURIs),
 		a.CreatedAt(), a.UpdatedAt(),
-		nullIfZero(l.App.PerSecond), nullIfZero(l.App.Burst), nullIfZero(l.User.PerSecond), nullIfZero(l.User.Burst), a.MCPEnabled())
+		nullIfZero(l.App.PerSecond), nullIfZero(l.App.Burst), nullIfZero(l.User.PerSecond), nullIfZero(l.User.Burst), a.MCPEnabled(), nonNil(a.MCPRedirectHosts()))
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		return &errs.Error{Kind: errs.KindConflict, Slug: "application-exists", Field: "app_id", Detail: "an application with this id exists"}
@@ -121,10 +122,10 @@ func (r *ApplicationRepository) Update(ctx context.Context, id string, fn func(*
 		_, err = tx.Exec(ctx, `UPDATE custom_gpt_applications
 			SET name = $2, status = $3, key_hash = $4, client_secret_hash = $5, redirect_uris = $6, updated_at = $7,
 				rate_limit_rps = $8, rate_limit_burst = $9, user_rate_limit_rps = $10, user_rate_limit_burst = $11,
-				mcp_enabled = $12 WHERE id = $1`,
+				mcp_enabled = $12, mcp_redirect_hosts = $13 WHERE id = $1`,
 			a.ID(), a.Name(), string(a.Status()), a.KeyHash(), a.OAuthClient().SecretHash, nonNil(a.OAuthClient().RedirectURIs), a.UpdatedAt(),
 			nullIfZero(l.App.PerSecond), nullIfZero(l.App.Burst), nullIfZero(l.User.PerSecond), nullIfZero(l.User.Burst),
-			a.MCPEnabled())
+			a.MCPEnabled(), nonNil(a.MCPRedirectHosts()))
 		if err != nil {
 			return fmt.Errorf("update application: %w", err)
 		}

@@ -18,7 +18,8 @@ const OAuthPurgeGrace = 24 * time.Hour
 // PurgeExpiredOAuth deletes what the authorization server no longer needs,
 // OAuthPurgeGrace after it stopped being usable: authorization requests whose
 // request and code have both expired; sessions, refresh tokens and access
-// token revocations past their expiry; grants that were revoked, or whose
+// token revocations past their expiry; registered clients that never asked
+// for an application; grants that were revoked, or whose
 // refresh tokens have all expired or been used and whose last access token
 // (issued at most accessTTL before) has expired too. Deleting a grant revokes
 // any token it still had (AccessTokenRevoked treats an unknown grant as
@@ -34,6 +35,12 @@ func PurgeExpiredOAuth(ctx context.Context, pool *pgxpool.Pool, now time.Time, a
 			WHERE expires_at < $1 AND (code_issued_at IS NULL OR code_issued_at < $2) RETURNING 1)
 			SELECT count(*) FROM d`, []any{cutoff, cutoff.Add(-oauth.CodeLifetime)}},
 		{"sessions", `WITH d AS (DELETE FROM custom_gpt_sessions WHERE expires_at < $1 RETURNING 1)
+			SELECT count(*) FROM d`, []any{cutoff}},
+		// A client that registered itself and never asked for an application
+		// within a day, or whose document went stale unused, held nothing.
+		{"unused clients", `WITH d AS (DELETE FROM custom_gpt_oauth_clients c
+			WHERE coalesce(c.refresh_at, c.created_at) < $1
+			  AND NOT EXISTS (SELECT 1 FROM custom_gpt_app_clients l WHERE l.client_id = c.id) RETURNING 1)
 			SELECT count(*) FROM d`, []any{cutoff}},
 		{"access token revocations", `WITH d AS (DELETE FROM custom_gpt_revoked_access_tokens WHERE expires_at < $1 RETURNING 1)
 			SELECT count(*) FROM d`, []any{cutoff}},

@@ -47,7 +47,7 @@ func TestPurgeExpiredOAuthKeepsWhatIsStillUsable(t *testing.T) {
 	// expired but within the grace.
 	request := func(id string, created time.Time, code string) {
 		t.Helper()
-		must(store.SaveAuthRequest(ctx, &oauth.AuthRequest{ID: id, ClientID: "client-1", RedirectURI: "https://chatgpt.com/cb",
+		must(store.SaveAuthRequest(ctx, &oauth.AuthRequest{ID: id, ClientID: "client-1", AppID: "client-1", RedirectURI: "https://chatgpt.com/cb",
 			Scopes: oauth.Scopes{oauth.ScopeRead}, ResponseType: "code", CreatedAt: created, ExpiresAt: created.Add(oauth.AuthRequestLifetime)}))
 		if code != "" {
 			must(store.CompleteAuthRequest(ctx, id, "user-1", created, created))
@@ -72,7 +72,7 @@ func TestPurgeExpiredOAuthKeepsWhatIsStillUsable(t *testing.T) {
 	// Grants, with the refresh tokens that keep them alive or not.
 	grant := func(id string, created time.Time) {
 		t.Helper()
-		must(store.CreateGrant(ctx, &oauth.Grant{ID: id, ClientID: "client-1", Subject: "user-1", Scopes: oauth.Scopes{oauth.ScopeRead}, CreatedAt: created}))
+		must(store.CreateGrant(ctx, &oauth.Grant{ID: id, ClientID: "client-1", AppID: "client-1", Subject: "user-1", Scopes: oauth.Scopes{oauth.ScopeRead}, CreatedAt: created}))
 	}
 	refresh := func(token, grantID string, created, expires time.Time, used bool) {
 		t.Helper()

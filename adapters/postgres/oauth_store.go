@@ -20,7 +20,7 @@ type OAuthStore struct{ pool *pgxpool.Pool }
 
 func NewOAuthStore(pool *pgxpool.Pool) *OAuthStore { return &OAuthStore{pool: pool} }
 
-const authRequestColumns = `id, client_id, redirect_uri, scopes, state, nonce, response_type, response_mode,
+const authRequestColumns = `id, client_id, app_id, redirect_uri, scopes, state, nonce, response_type, response_mode,
 	code_challenge, code_challenge_method, resource, coalesce(subject, ''), auth_time, done, created_at, expires_at`
 
 func scanAuthRequest(row pgx.Row) (*oauth.AuthRequest, error) {
@@ -29,7 +29,7 @@ func scanAuthRequest(row pgx.Row) (*oauth.AuthRequest, error) {
 		scopes   []string
 		authTime pgtime
 	)
-	err := row.Scan(&r.ID, &r.ClientID, &r.RedirectURI, &scopes, &r.State, &r.Nonce, &r.ResponseType, &r.ResponseMode,
+	err := row.Scan(&r.ID, &r.ClientID, &r.AppID, &r.RedirectURI, &scopes, &r.State, &r.Nonce, &r.ResponseType, &r.ResponseMode,
 		&r.CodeChallenge, &r.CodeChallengeMethod, &r.Resource, &r.Subject, &authTime, &r.Done, &r.CreatedAt, &r.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, oauth.ErrNotFound
@@ -45,10 +45,10 @@ func scanAuthRequest(row pgx.Row) (*oauth.AuthRequest, error) {
 // SaveAuthRequest stores a new authorization request.
 func (s *OAuthStore) SaveAuthRequest(ctx context.Context, r *oauth.AuthRequest) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO custom_gpt_auth_requests
-		(id, client_id, redirect_uri, scopes, state, nonce, response_type, response_mode, code_challenge,
+		(id, client_id, app_id, redirect_uri, scopes, state, nonce, response_type, response_mode, code_challenge,
 		 code_challenge_method, resource, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		r.ID, r.ClientID, r.RedirectURI, nonNil(r.Scopes), r.State, r.Nonce, r.ResponseType, r.ResponseMode,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		r.ID, r.ClientID, r.AppID, r.RedirectURI, nonNil(r.Scopes), r.State, r.Nonce, r.ResponseType, r.ResponseMode,
 		r.CodeChallenge, r.CodeChallengeMethod, r.Resource, r.CreatedAt, r.ExpiresAt)
 	if err != nil {
 		return fmt.Errorf("save auth request: %w", err)
@@ -132,7 +132,7 @@ func (s *OAuthStore) RedeemCode(ctx context.Context, codeHash []byte, grantID st
 		if err := lockActiveUser(ctx, tx, req.Subject); err != nil {
 			return err
 		}
-		return insertGrant(ctx, tx, &oauth.Grant{ID: grantID, ClientID: req.ClientID, Subject: req.Subject,
+		return insertGrant(ctx, tx, &oauth.Grant{ID: grantID, ClientID: req.ClientID, AppID: req.AppID, Subject: req.Subject,
 			Scopes: req.Scopes, Resource: req.Resource, AuthTime: req.AuthTime, CreatedAt: now})
 	})
 	if err != nil {
@@ -150,8 +150,8 @@ func (s *OAuthStore) CreateGrant(ctx context.Context, g *oauth.Grant) error {
 }
 
 func insertGrant(ctx context.Context, db execer, g *oauth.Grant) error {
-	_, err := db.Exec(ctx, `INSERT INTO custom_gpt_oauth_grants (id, client_id, subject, scopes, resource, auth_time, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, g.ID, g.ClientID, g.Subject, nonNil(g.Scopes), g.Resource, nullTime(g.AuthTime), g.CreatedAt)
+	_, err := db.Exec(ctx, `INSERT INTO custom_gpt_oauth_grants (id, client_id, app_id, subject, scopes, resource, auth_time, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, g.ID, g.ClientID, g.AppID, g.Subject, nonNil(g.Scopes), g.Resource, nullTime(g.AuthTime), g.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("insert grant: %w", err)
 	}
@@ -165,8 +165,8 @@ func (s *OAuthStore) Grant(ctx context.Context, id string) (*oauth.Grant, error)
 		scopes            []string
 		authTime, revoked pgtime
 	)
-	err := s.pool.QueryRow(ctx, `SELECT id, client_id, subject, scopes, resource, auth_time, created_at, revoked_at
-		FROM custom_gpt_oauth_grants WHERE id = $1`, id).Scan(&g.ID, &g.ClientID, &g.Subject, &scopes, &g.Resource, &authTime, &g.CreatedAt, &revoked)
+	err := s.pool.QueryRow(ctx, `SELECT id, client_id, app_id, subject, scopes, resource, auth_time, created_at, revoked_at
+		FROM custom_gpt_oauth_grants WHERE id = $1`, id).Scan(&g.ID, &g.ClientID, &g.AppID, &g.Subject, &scopes, &g.Resource, &authTime, &g.CreatedAt, &revoked)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, oauth.ErrNotFound
 	}
@@ -225,7 +225,7 @@ func (s *OAuthStore) RevokeGrantsOfSubject(ctx context.Context, subject string, 
 // LiveGrantsOfSubject returns an end user's grants that can still be used:
 // not revoked, with a refresh token neither used nor expired. Oldest first.
 func (s *OAuthStore) LiveGrantsOfSubject(ctx context.Context, subject string, now time.Time) ([]*oauth.Grant, error) {
-	rows, err := s.pool.Query(ctx, `SELECT g.id, g.client_id, g.subject, g.scopes, g.auth_time, g.created_at
+	rows, err := s.pool.Query(ctx, `SELECT g.id, g.client_id, g.app_id, g.subject, g.scopes, g.auth_time, g.created_at
 		FROM custom_gpt_oauth_grants g
 		WHERE g.subject = $1 AND g.revoked_at IS NULL AND EXISTS (SELECT 1 FROM custom_gpt_refresh_tokens t
 			WHERE t.grant_id = g.id AND t.used_at IS NULL AND t.expires_at > $2)
@@ -241,7 +241,7 @@ func (s *OAuthStore) LiveGrantsOfSubject(ctx context.Context, subject string, no
 			scopes   []string
 			authTime pgtime
 		)
-		if err := rows.Scan(&g.ID, &g.ClientID, &g.Subject, &scopes, &authTime, &g.CreatedAt); err != nil {
+		if err := rows.Scan(&g.ID, &g.ClientID, &g.AppID, &g.Subject, &scopes, &authTime, &g.CreatedAt); err != nil {
 			return nil, fmt.Errorf("scan grant: %w", err)
 		}
 		g.Scopes, g.AuthTime, g.CreatedAt = scopes, authTime.t(), g.CreatedAt.UTC()

@@ -17,7 +17,7 @@ func TestLiveGrantsAndDisconnect(t *testing.T) {
 	now := time.Now().UTC()
 	grant := func(id, subject string, refreshExpires time.Time) {
 		t.Helper()
-		if err := s.CreateGrant(ctx, &oauth.Grant{ID: id, ClientID: "client-1", Subject: subject, Scopes: oauth.Scopes{oauth.ScopeRead}, CreatedAt: now}); err != nil {
+		if err := s.CreateGrant(ctx, &oauth.Grant{ID: id, ClientID: "client-1", AppID: "client-1", Subject: subject, Scopes: oauth.Scopes{oauth.ScopeRead}, CreatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.SaveRefreshToken(ctx, hashOf("rt-"+id), id, refreshExpires, now); err != nil {

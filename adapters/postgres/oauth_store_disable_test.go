@@ -31,7 +31,7 @@ func TestNothingIsIssuedForADisabledUser(t *testing.T) {
 	s, users := newOAuthStoreWithUsers(t)
 	now := time.Now().UTC()
 	issueCode(t, s, "req-1", "code-1", now)
-	if err := s.CreateGrant(ctx, &oauth.Grant{ID: "grant-1", ClientID: "client-1", Subject: "user-1", Scopes: oauth.Scopes{oauth.ScopeRead}, CreatedAt: now}); err != nil {
+	if err := s.CreateGrant(ctx, &oauth.Grant{ID: "grant-1", ClientID: "client-1", AppID: "client-1", Subject: "user-1", Scopes: oauth.Scopes{oauth.ScopeRead}, CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SaveRefreshToken(ctx, hashOf("rt-1"), "grant-1", now.Add(time.Hour), now); err != nil {
@@ -60,7 +60,7 @@ func TestApplicationGrantsNeedNoUser(t *testing.T) {
 	ctx := context.Background()
 	s := newOAuthStore(t)
 	now := time.Now().UTC()
-	if err := s.CreateGrant(ctx, &oauth.Grant{ID: "grant-cc", ClientID: "client-1", Subject: "client-1", CreatedAt: now}); err != nil {
+	if err := s.CreateGrant(ctx, &oauth.Grant{ID: "grant-cc", ClientID: "client-1", AppID: "client-1", Subject: "client-1", CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
 	if r, err := s.AccessTokenRevoked(ctx, "grant-cc", "grant-cc.jti"); err != nil || r {
@@ -74,7 +74,7 @@ func TestRevokingAUsersGrantsForgetsTheirPendingRequests(t *testing.T) {
 	s := newOAuthStore(t)
 	now := time.Now().UTC()
 	issueCode(t, s, "req-1", "code-1", now)
-	if err := s.CreateGrant(ctx, &oauth.Grant{ID: "grant-1", ClientID: "client-1", Subject: "user-1", CreatedAt: now}); err != nil {
+	if err := s.CreateGrant(ctx, &oauth.Grant{ID: "grant-1", ClientID: "client-1", AppID: "client-1", Subject: "user-1", CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.RevokeGrantsOfSubject(ctx, "user-1", now); err != nil {

@@ -45,7 +45,7 @@ func hashOf(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
 func issueCode(t *testing.T, s *postgres.OAuthStore, id, code string, issuedAt time.Time) {
 	t.Helper()
 	ctx := context.Background()
-	req := &oauth.AuthRequest{ID: id, ClientID: "client-1", RedirectURI: "https://chatgpt.com/aip/g-1/oauth/callback",
+	req := &oauth.AuthRequest{ID: id, ClientID: "client-1", AppID: "client-1", RedirectURI: "https://chatgpt.com/aip/g-1/oauth/callback",
 		Scopes: oauth.Scopes{oauth.ScopeRead}, State: "xyz", ResponseType: "code",
 		CreatedAt: issuedAt, ExpiresAt: issuedAt.Add(oauth.AuthRequestLifetime)}
 	if err := s.SaveAuthRequest(ctx, req); err != nil {
@@ -125,7 +125,7 @@ func TestRefreshTokensRotateAndReuseRevokesTheFamily(t *testing.T) {
 	ctx := context.Background()
 	s := newOAuthStore(t)
 	now := time.Now().UTC()
-	if err := s.CreateGrant(ctx, &oauth.Grant{ID: "grant-1", ClientID: "client-1", Subject: "user-1", Scopes: oauth.Scopes{oauth.ScopeRead}, CreatedAt: now}); err != nil {
+	if err := s.CreateGrant(ctx, &oauth.Grant{ID: "grant-1", ClientID: "client-1", AppID: "client-1", Subject: "user-1", Scopes: oauth.Scopes{oauth.ScopeRead}, CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SaveRefreshToken(ctx, hashOf("rt-1"), "grant-1", now.Add(time.Hour), now); err != nil {
@@ -155,7 +155,7 @@ func TestAccessTokenRevocation(t *testing.T) {
 	ctx := context.Background()
 	s := newOAuthStore(t)
 	now := time.Now().UTC()
-	if err := s.CreateGrant(ctx, &oauth.Grant{ID: "grant-1", ClientID: "client-1", Subject: "client-1", CreatedAt: now}); err != nil {
+	if err := s.CreateGrant(ctx, &oauth.Grant{ID: "grant-1", ClientID: "client-1", AppID: "client-1", Subject: "client-1", CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.RevokeAccessToken(ctx, "jti-1", now.Add(time.Hour)); err != nil {

@@ -9,10 +9,14 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/application"
 )
 
-// SetAppMCP switches an application's MCP endpoint (/mcp/{app_id}) on or off.
+// SetAppMCP switches an application's MCP endpoint (/mcp/{app_id}) on or
+// off, and changes which redirect hosts clients that register themselves may
+// use there beyond the defaults: cleared first, when asked, then added to.
 type SetAppMCP struct {
-	AppID   string
-	Enabled bool
+	AppID              string
+	Enabled            *bool // nil: left as it is
+	ClearRedirectHosts bool
+	AllowRedirectHosts []string
 }
 
 type SetAppMCPHandler decorator.CommandHandler[SetAppMCP]
@@ -25,7 +29,13 @@ func NewSetAppMCPHandler(apps application.Repository, log *slog.Logger, m *decor
 
 func (h setAppMCPHandler) Handle(ctx context.Context, c SetAppMCP) error {
 	return h.apps.Update(ctx, c.AppID, func(a *application.Application) error {
-		a.SetMCP(c.Enabled, time.Now().UTC())
-		return nil
+		now := time.Now().UTC()
+		if c.Enabled != nil {
+			a.SetMCP(*c.Enabled, now)
+		}
+		if c.ClearRedirectHosts {
+			a.ClearMCPRedirectHosts(now)
+		}
+		return a.AllowMCPRedirectHosts(c.AllowRedirectHosts, now)
 	})
 }

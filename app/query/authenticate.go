@@ -18,6 +18,10 @@ import (
 type Authenticate struct {
 	Credential string
 	Audience   string
+	// AppID is the application whose MCP endpoint Audience is. A token for
+	// it acts in that application, whichever client holds it: one that
+	// registered itself has no application of its own.
+	AppID string
 }
 
 // Caller is who a request acts for; every memory scope is derived from it.
@@ -60,7 +64,7 @@ func (h authenticateHandler) Handle(ctx context.Context, q Authenticate) (Caller
 	case application.LooksLikeAPIKey(q.Credential):
 		c, err = h.apiKey(ctx, q.Credential)
 	case h.tokens != nil && strings.Count(q.Credential, ".") == 2:
-		c, err = h.accessToken(ctx, q.Credential, q.Audience)
+		c, err = h.accessToken(ctx, q)
 	default:
 		return Caller{}, errBadCredential
 	}
@@ -88,12 +92,16 @@ func (h authenticateHandler) apiKey(ctx context.Context, key string) (Caller, er
 
 // accessToken: the subject is the end user, or the application itself for a
 // client_credentials token, whose subject is its client id.
-func (h authenticateHandler) accessToken(ctx context.Context, token, audience string) (Caller, error) {
-	at, err := h.tokens.VerifyAccessTokenFor(ctx, token, audience)
+func (h authenticateHandler) accessToken(ctx context.Context, q Authenticate) (Caller, error) {
+	at, err := h.tokens.VerifyAccessTokenFor(ctx, q.Credential, q.Audience)
 	if err != nil {
 		return Caller{}, err
 	}
-	app, err := h.apps.Get(ctx, at.ClientID)
+	appID := at.ClientID
+	if q.AppID != "" && q.Audience != "" {
+		appID = q.AppID
+	}
+	app, err := h.apps.Get(ctx, appID)
 	if errs.KindOf(err) == errs.KindNotFound {
 		return Caller{}, errs.Unauthorized("invalid-token", "the token's client no longer exists")
 	}

@@ -23,15 +23,18 @@ const maxNameChars = 200
 
 // Application is a registered client. Only the hash of its API key is kept.
 type Application struct {
-	id        string
-	name      string
-	status    Status
-	mcp       bool // the MCP endpoint answers (SetMCP)
-	keyHash   []byte
-	client    OAuthClient
-	limits    RateLimits // overrides of the default budgets
-	createdAt time.Time
-	updatedAt time.Time
+	id     string
+	name   string
+	status Status
+	mcp    bool // the MCP endpoint answers (SetMCP)
+	// mcpRedirectHosts widen the redirect URIs that clients registering
+	// themselves may use (AllowsMCPRedirect).
+	mcpRedirectHosts []string
+	keyHash          []byte
+	client           OAuthClient
+	limits           RateLimits // overrides of the default budgets
+	createdAt        time.Time
+	updatedAt        time.Time
 }
 
 // New registers an application under a fresh id with the hash of its first key.

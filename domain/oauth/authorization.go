@@ -16,6 +16,7 @@ const (
 type AuthRequest struct {
 	ID                  string
 	ClientID            string
+	AppID               string // the application reached: the client's own, or the one Resource names
 	RedirectURI         string
 	Scopes              Scopes
 	State               string
@@ -38,6 +39,7 @@ type AuthRequest struct {
 type Grant struct {
 	ID        string
 	ClientID  string
+	AppID     string // whose memory space: the client's own application, or the one Resource names
 	Subject   string
 	Scopes    Scopes
 	Resource  string // the audience of its access tokens; empty: the issuer (the API)

@@ -33,7 +33,7 @@ func (g guard) admit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		appID, credential := r.PathValue("app_id"), request.BearerToken(r)
 		caller, err := g.app.Queries.Authenticate.Handle(r.Context(),
-			query.Authenticate{Credential: credential, Audience: resource.MCP(g.issuer, appID)})
+			query.Authenticate{Credential: credential, Audience: resource.MCP(g.issuer, appID), AppID: appID})
 		switch {
 		case errs.KindOf(err) == errs.KindUnavailable:
 			w.Header().Set("Retry-After", "5")

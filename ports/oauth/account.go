@@ -85,11 +85,8 @@ func (p *pages) connections(w http.ResponseWriter, r *http.Request, s oauth.Sess
 	granted := map[string]oauth.Scopes{}
 	for _, g := range grants {
 		if _, seen := granted[g.ClientID]; !seen {
-			name := "A GPT that no longer exists"
-			if app, err := p.apps.Get(r.Context(), g.ClientID); err == nil {
-				name = app.Name()
-			}
-			out = append(out, connection{ClientID: g.ClientID, AppName: name, Since: g.CreatedAt.Format(time.DateOnly)})
+			out = append(out, connection{ClientID: g.ClientID, AppName: p.connectionName(r, g),
+				Since: g.CreatedAt.Format(time.DateOnly)})
 		}
 		granted[g.ClientID] = append(granted[g.ClientID], g.Scopes...)
 	}
@@ -101,6 +98,25 @@ func (p *pages) connections(w http.ResponseWriter, r *http.Request, s oauth.Sess
 		}
 	}
 	return out, true
+}
+
+// connectionName names a GPT by its application, and a client that
+// registered itself by the name it gave (unverified) and the application it
+// reaches: one such client reaching several applications is disconnected
+// from all of them at once.
+func (p *pages) connectionName(r *http.Request, g *oauth.Grant) string {
+	name := "A GPT that no longer exists"
+	if app, err := p.apps.Get(r.Context(), g.AppID); err == nil {
+		name = app.Name()
+	}
+	if !oauth.IsRegisteredClientID(g.ClientID) {
+		return name
+	}
+	client := "An app"
+	if c, err := p.store.Client(r.Context(), g.ClientID); err == nil {
+		client = c.DisplayName()
+	}
+	return client + " (unverified name), in " + name
 }
 
 func (p *pages) unavailable(w http.ResponseWriter, r *http.Request, err error) {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/oauth"
 )
 
 // maxAuthorizeBody bounds a POSTed authorization request; a GET is bounded
@@ -78,12 +80,48 @@ func checkParams(form url.Values, names []string) error {
 }
 
 // VerifyAuthRequest refuses oversized unredirectable parameters before the
-// client is even looked up; zitadel renders the error (400) to the user.
+// client is even looked up; zitadel renders the error (400) to the user. A
+// client that registered itself is then admitted to the application its
+// resource names, or refused, also rendered: which redirect URIs it may use
+// depends on that application, so a refusal cannot be sent to one.
 func (s *server) VerifyAuthRequest(ctx context.Context, r *op.Request[oidc.AuthRequest]) (*op.ClientRequest[oidc.AuthRequest], error) {
 	if err := checkParams(r.Form, unredirectable); err != nil {
 		return nil, err
 	}
-	return s.LegacyServer.VerifyAuthRequest(ctx, r)
+	cr, err := s.LegacyServer.VerifyAuthRequest(ctx, r)
+	if err != nil || !oauth.IsRegisteredClientID(cr.Client.GetID()) {
+		return cr, err
+	}
+	return cr, s.admitRegisteredClient(ctx, cr)
+}
+
+// admitRegisteredClient lets a client that registered itself ask for an
+// application's MCP endpoint (it may ask for nothing else), with a redirect
+// URI it registered and the application's policy allows, unless the
+// application's operator revoked it; the application then lists it.
+func (s *server) admitRegisteredClient(ctx context.Context, cr *op.ClientRequest[oidc.AuthRequest]) error {
+	if err := op.ValidateAuthReqRedirectURI(cr.Client, cr.Data.RedirectURI, cr.Data.ResponseType); err != nil {
+		return err
+	}
+	res, err := resourceParam(cr.Form)
+	if err != nil {
+		return err
+	}
+	if res == "" {
+		return oidc.ErrInvalidTarget().WithDescription("a client that registered itself must name the MCP endpoint it is for as resource (RFC 8707)")
+	}
+	app, err := s.resourceApp(ctx, cr.Client.GetID(), res)
+	if err != nil {
+		return err
+	}
+	if !app.AllowsMCPRedirect(cr.Data.RedirectURI) {
+		return oidc.ErrInvalidRequestRedirectURI().WithDescription("redirect_uri is outside the registration policy of this application; " +
+			"its operator can allow the host with apps set-mcp --redirect-host")
+	}
+	if _, err := s.storage.store.UseClient(ctx, app.ID(), cr.Client.GetID(), s.tokens.now()); err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	return nil
 }
 
 // Authorize refuses the other oversized parameters, and a resource this
@@ -99,13 +137,14 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 		return nil, err
 	}
 	if res != "" {
-		if err := s.checkResource(ctx, r.Client.GetID(), res); err != nil {
+		app, err := s.resourceApp(ctx, r.Client.GetID(), res)
+		if err != nil {
 			return nil, err
 		}
 		if r.Data.CodeChallenge == "" || r.Data.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
 			return nil, oidc.ErrInvalidRequest().WithDescription("a request for a resource must use PKCE with S256")
 		}
-		ctx = withResource(ctx, res)
+		ctx = withResource(ctx, res, app.ID())
 	}
 	return s.LegacyServer.Authorize(ctx, r)
 }

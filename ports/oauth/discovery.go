@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"slices"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -28,6 +29,7 @@ func (s *server) Discovery(ctx context.Context, _ *op.Request[struct{}]) (*op.Re
 		UserinfoEndpoint:      ep.Userinfo.Absolute(issuer),
 		RevocationEndpoint:    ep.Revocation.Absolute(issuer),
 		EndSessionEndpoint:    issuer + PathLogout, // served by the pages (logout.go)
+		RegistrationEndpoint:  issuer + PathRegister,
 		JwksURI:               ep.JwksURI.Absolute(issuer),
 		ScopesSupported:       op.Scopes(provider),
 		ResponseTypesSupported: func() (out []string) {
@@ -38,20 +40,24 @@ func (s *server) Discovery(ctx context.Context, _ *op.Request[struct{}]) (*op.Re
 		}(),
 		// The consent page sends a denial as a query (pages.go), whatever the
 		// request asked for.
-		ResponseModesSupported:                    []string{string(oidc.ResponseModeQuery)},
-		GrantTypesSupported:                       grantTypes,
-		SubjectTypesSupported:                     []string{"public"},
-		TokenEndpointAuthMethodsSupported:         authMethods,
+		ResponseModesSupported: []string{string(oidc.ResponseModeQuery)},
+		GrantTypesSupported:    grantTypes,
+		SubjectTypesSupported:  []string{"public"},
+		// "none": clients that registered themselves may be public (PKCE only).
+		TokenEndpointAuthMethodsSupported:         append(slices.Clone(authMethods), oidc.AuthMethodNone),
 		RevocationEndpointAuthMethodsSupported:    authMethods,
 		IntrospectionEndpointAuthMethodsSupported: authMethods,
 		CodeChallengeMethodsSupported:             op.CodeChallengeMethods(provider),
 		UILocalesSupported:                        provider.SupportedUILocales(),
 	}
-	// zitadel's document has no field for RFC 9207; withIssuerParam makes it true.
+	// zitadel's document has no field for RFC 9207 (withIssuerParam makes it
+	// true), nor for Client ID Metadata Documents (the MCP specification's
+	// name for the flag).
 	return op.NewResponse(struct {
 		*oidc.DiscoveryConfiguration
-		IssParameter bool `json:"authorization_response_iss_parameter_supported"`
-	}{d, true}), nil
+		IssParameter     bool `json:"authorization_response_iss_parameter_supported"`
+		MetadataDocument bool `json:"client_id_metadata_document_supported"`
+	}{d, true, s.storage.documents != nil}), nil
 }
 
 // JWTProfile refuses the jwt-bearer grant as unsupported; zitadel's would

@@ -37,6 +37,9 @@ const (
 	// BudgetLoginAddress by each from an address, before any hashing runs.
 	BudgetLoginAccount Budget = "login:account"
 	BudgetLoginAddress Budget = "login:address"
+	// BudgetRegister is spent by each client registration (RFC 7591) from an
+	// address: registration is open, and each one is stored.
+	BudgetRegister Budget = "register:address"
 )
 
 // Limiter spends one event from key's budget, a Budget by name. A positive

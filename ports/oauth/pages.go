@@ -68,7 +68,8 @@ func (p *pages) routes(r chi.Router) {
 type pageData struct {
 	Title, AppName, RequestID, CSRF, Email, Error string
 	Scopes                                        []string
-	UpstreamName                                  string // "Sign in with …" on the login page
+	Client                                        *clientView // consent to a client that registered itself
+	UpstreamName                                  string      // "Sign in with …" on the login page
 
 	// The account page: the signed-in user's GPTs, and what was just done.
 	Connections []connection
@@ -135,7 +136,7 @@ func (p *pages) request(w http.ResponseWriter, r *http.Request, id string) (*oau
 		p.fail(w, http.StatusBadRequest, "This sign-in link has expired", "The request is unknown or has expired.")
 		return nil, "", false
 	}
-	app, err := p.apps.Get(r.Context(), req.ClientID)
+	app, err := p.apps.Get(r.Context(), req.AppID)
 	if err != nil || app.Authorize() != nil {
 		p.fail(w, http.StatusBadRequest, "This GPT cannot connect", "The application is unknown or disabled.")
 		return nil, "", false
@@ -268,8 +269,13 @@ func (p *pages) showConsent(w http.ResponseWriter, r *http.Request) {
 	for _, sc := range req.Scopes {
 		scopes = append(scopes, scopeText[sc])
 	}
+	client, err := p.clientView(r, req)
+	if err != nil {
+		p.unavailable(w, r, err)
+		return
+	}
 	p.render(w, http.StatusOK, "consent.html", pageData{Title: "Allow access", AppName: appName, RequestID: id,
-		CSRF: p.csrf(w, r), Email: s.Email, Scopes: scopes})
+		CSRF: p.csrf(w, r), Email: s.Email, Scopes: scopes, Client: client})
 }
 
 func (p *pages) submitConsent(w http.ResponseWriter, r *http.Request) {

@@ -61,6 +61,9 @@ type Config struct {
 	Logger      *slog.Logger
 	// Upstream, when set, offers sign-in through an upstream OpenID provider.
 	Upstream *Upstream
+	// MetadataDocuments, when set, lets clients register with a Client ID
+	// Metadata Document: a client_id that is an https URL is fetched.
+	MetadataDocuments MetadataDocuments
 	// Export writes, as one JSON document, every memory the end user stored
 	// in every application; the account page offers it as a download.
 	Export func(ctx context.Context, w io.Writer, userID, email string) error
@@ -81,7 +84,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("oauth: AccessTokens is required")
 	}
 	now := func() time.Time { return time.Now().UTC() }
-	st := &storage{apps: cfg.Apps, store: cfg.Store, keys: cfg.Keys, health: cfg.Health, now: now,
+	st := &storage{apps: cfg.Apps, store: cfg.Store, keys: cfg.Keys, health: cfg.Health, now: now, documents: cfg.MetadataDocuments,
 		loginURL: func(id string) string { return PathLogin + "?id=" + url.QueryEscape(id) }}
 
 	var cryptoKey [32]byte // codes are looked up by hash, never decrypted: a per-process key is enough
@@ -119,6 +122,7 @@ func New(cfg Config) (*Server, error) {
 			refreshTTL: cfg.RefreshTokenTTL, now: now},
 		access: cfg.AccessTokens,
 		limits: limits{limiter: cfg.Limiter},
+		logger: cfg.Logger,
 	}
 	pages := &pages{store: cfg.Store, apps: cfg.Apps, users: cfg.Users, sessions: cfg.Sessions, limiter: cfg.Limiter,
 		now: now, secure: issuer.Scheme == "https", logger: cfg.Logger, export: cfg.Export,
@@ -142,6 +146,7 @@ func New(cfg Config) (*Server, error) {
 	r := chi.NewRouter()
 	pages.routes(r)
 	pages.logoutRoutes(r)
+	r.Post(PathRegister, srv.register)
 	// RFC 8414 metadata: the same document as OpenID discovery.
 	r.Get("/.well-known/oauth-authorization-server", func(w http.ResponseWriter, r *http.Request) {
 		protocol.ServeHTTP(w, rewritePath(r, "/.well-known/openid-configuration"))

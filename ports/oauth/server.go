@@ -3,6 +3,7 @@ package oauth
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -26,6 +27,7 @@ type server struct {
 	tokens  *tokens
 	access  AccessTokens
 	limits  limits
+	logger  *slog.Logger
 }
 
 func noStore(resp *op.Response) *op.Response {
@@ -74,12 +76,12 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 		return nil, invalidTarget()
 	}
 	if req.Resource != "" {
-		if err := s.checkResource(ctx, req.ClientID, req.Resource); err != nil {
+		if _, err := s.resourceApp(ctx, req.ClientID, req.Resource); err != nil {
 			_ = s.storage.store.RevokeGrant(ctx, grantID, now)
 			return nil, err
 		}
 	}
-	resp, err := s.tokens.issue(ctx, &oauth.Grant{ID: grantID, ClientID: req.ClientID, Subject: req.Subject,
+	resp, err := s.tokens.issue(ctx, &oauth.Grant{ID: grantID, ClientID: req.ClientID, AppID: req.AppID, Subject: req.Subject,
 		Scopes: req.Scopes, Resource: req.Resource, AuthTime: req.AuthTime}, true)
 	if err != nil {
 		return nil, err
@@ -150,7 +152,8 @@ func (s *server) keepsResource(ctx context.Context, g *oauth.Grant, form url.Val
 		return invalidTarget()
 	}
 	if g.Resource != "" {
-		return s.checkResource(ctx, g.ClientID, g.Resource)
+		_, err := s.resourceApp(ctx, g.ClientID, g.Resource)
+		return err
 	}
 	return nil
 }
@@ -173,7 +176,11 @@ func narrowsOnly(g *oauth.Grant, scopes []string) error {
 // ClientCredentialsExchange gives a service client a token of its own: the
 // application is the subject, so it reaches the application's own memory space.
 func (s *server) ClientCredentialsExchange(ctx context.Context, r *op.ClientRequest[oidc.ClientCredentialsRequest]) (*op.Response, error) {
-	// A service token acts for the application itself, at the API only.
+	// A service token acts for the application itself, at the API only; a
+	// client that registered itself has no application of its own.
+	if oauth.IsRegisteredClientID(r.Client.GetID()) {
+		return nil, oidc.ErrUnauthorizedClient().WithDescription("this client may use the authorization_code grant only")
+	}
 	if len(r.Form["resource"]) > 0 {
 		return nil, oidc.ErrInvalidTarget().WithDescription("client_credentials tokens are for the API only; send no resource")
 	}
@@ -182,7 +189,7 @@ func (s *server) ClientCredentialsExchange(ctx context.Context, r *op.ClientRequ
 		return nil, oidc.ErrInvalidScope().WithDescription("supported scopes: memories:read memories:write")
 	}
 	now := s.tokens.now()
-	g := &oauth.Grant{ID: uuid.Must(uuid.NewV7()).String(), ClientID: r.Client.GetID(), Subject: r.Client.GetID(),
+	g := &oauth.Grant{ID: uuid.Must(uuid.NewV7()).String(), ClientID: r.Client.GetID(), AppID: r.Client.GetID(), Subject: r.Client.GetID(),
 		Scopes: scopes, CreatedAt: now}
 	if err := s.storage.store.CreateGrant(ctx, g); err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)

@@ -35,6 +35,22 @@ type Store interface {
 	RefreshTokenGrant(ctx context.Context, hash []byte) (*oauth.Grant, error)
 	RevokeAccessToken(ctx context.Context, jti string, expires time.Time) error
 	AccessTokenRevoked(ctx context.Context, grantID, jti string) (bool, error)
+
+	// Clients that registered themselves (oauth.Client). Client answers
+	// oauth.ErrNotFound for an unknown one; UseClient records that a client
+	// asked for an application and tells whether it was revoked there.
+	RegisterClient(ctx context.Context, c *oauth.Client) error
+	SaveMetadataClient(ctx context.Context, c *oauth.Client) error
+	Client(ctx context.Context, id string) (*oauth.Client, error)
+	UseClient(ctx context.Context, appID, clientID string, now time.Time) (revoked bool, err error)
+	ClientRevoked(ctx context.Context, appID, clientID string) (bool, error)
+}
+
+// MetadataDocuments fetches a Client ID Metadata Document, guarded as
+// webhooks are (adapters/clientmetadata): its bytes, and how long they may
+// be kept. Its errors are written for the person signing in.
+type MetadataDocuments interface {
+	Fetch(ctx context.Context, clientID string) (doc []byte, maxAge time.Duration, err error)
 }
 
 // Keys signs access tokens and publishes the keys that verify them.

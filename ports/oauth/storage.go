@@ -21,12 +21,14 @@ import (
 // here: the server overrides every grant (server.go), so the token methods of
 // op.Storage are never reached and refuse.
 type storage struct {
-	apps     Apps
-	store    Store
-	keys     Keys
-	loginURL func(id string) string
-	health   func(context.Context) error
-	now      func() time.Time
+	apps  Apps
+	store Store
+	keys  Keys
+	// documents fetches clients' metadata documents; nil: none accepted.
+	documents MetadataDocuments
+	loginURL  func(id string) string
+	health    func(context.Context) error
+	now       func() time.Time
 }
 
 var (
@@ -48,10 +50,14 @@ func (s *storage) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, _ 
 		return nil, oidc.ErrInvalidScope().WithDescription("supported scopes: memories:read memories:write")
 	}
 	now := s.now()
+	res, appID := resourceOf(ctx)
+	if appID == "" {
+		appID = r.ClientID // the API of the client's own application
+	}
 	req := &oauth.AuthRequest{
-		ID: uuid.Must(uuid.NewV7()).String(), ClientID: r.ClientID, RedirectURI: r.RedirectURI, Scopes: scopes,
+		ID: uuid.Must(uuid.NewV7()).String(), ClientID: r.ClientID, AppID: appID, RedirectURI: r.RedirectURI, Scopes: scopes,
 		State: r.State, Nonce: r.Nonce, ResponseType: string(r.ResponseType), ResponseMode: string(r.ResponseMode),
-		CodeChallenge: r.CodeChallenge, CodeChallengeMethod: string(r.CodeChallengeMethod), Resource: resourceOf(ctx),
+		CodeChallenge: r.CodeChallenge, CodeChallengeMethod: string(r.CodeChallengeMethod), Resource: res,
 		CreatedAt: now, ExpiresAt: now.Add(oauth.AuthRequestLifetime),
 	}
 	if err := s.store.SaveAuthRequest(ctx, req); err != nil {
@@ -131,6 +137,13 @@ func (s *storage) KeySet(ctx context.Context) ([]op.Key, error) {
 }
 
 func (s *storage) GetClientByClientID(ctx context.Context, clientID string) (op.Client, error) {
+	if oauth.IsRegisteredClientID(clientID) {
+		c, err := s.registeredClient(ctx, clientID)
+		if err != nil {
+			return nil, err
+		}
+		return registeredClient{c: c, loginURL: s.loginURL}, nil
+	}
 	app, err := s.apps.Get(ctx, clientID)
 	if err != nil {
 		return nil, notFound(err, "unknown client")
@@ -144,6 +157,9 @@ func (s *storage) GetClientByClientID(ctx context.Context, clientID string) (op.
 // AuthorizeClientIDSecret compares secret hashes in constant time. Secrets are
 // high-entropy, so the hash is SHA-256: no CPU sink for an attacker to feed.
 func (s *storage) AuthorizeClientIDSecret(ctx context.Context, clientID, secret string) error {
+	if oauth.IsRegisteredClientID(clientID) {
+		return s.authorizeRegisteredSecret(ctx, clientID, secret)
+	}
 	app, err := s.apps.Get(ctx, clientID)
 	if err != nil {
 		return oidc.ErrInvalidClient().WithDescription("client authentication failed")

@@ -60,9 +60,10 @@ func (e *Deployment) CreateUser(email, password string) string {
 // Browser is a user agent that keeps cookies and does not follow redirects,
 // so the test sees every hop of the flow.
 type Browser struct {
-	T    testing.TB
-	Base string
-	C    *http.Client
+	T         testing.TB
+	Base      string
+	C         *http.Client
+	OnConsent func(page string)
 }
 
 func NewBrowser(e *Deployment) *Browser {
@@ -113,18 +114,29 @@ func Fields(html string) map[string]string {
 // and returns the redirect to the client's callback.
 func (b *Browser) Authorize(query url.Values, email, password string) *url.URL {
 	b.T.Helper()
-	code, hdr, body := b.Get("/oauth/authorize?" + query.Encode())
+	return b.Follow(b.Base+"/oauth/authorize?"+query.Encode(), query.Get("redirect_uri"), email, password)
+}
+
+// Follow runs the browser part of the flow from an authorization URL, as a
+// client built it, until the redirect to redirectURI, which it returns.
+// OnConsent, when set, sees each consent page before it is allowed.
+func (b *Browser) Follow(authURL, redirectURI, email, password string) *url.URL {
+	b.T.Helper()
+	code, hdr, body := b.Get(authURL)
 	if code != http.StatusFound && code != http.StatusSeeOther {
 		b.T.Fatalf("authorize: %d %s", code, body)
 	}
 	loc := hdr.Get("Location")
-	for !strings.HasPrefix(loc, ChatGPTCallback) && !strings.HasPrefix(loc, query.Get("redirect_uri")+"?") {
+	for !strings.HasPrefix(loc, ChatGPTCallback) && !strings.HasPrefix(loc, redirectURI+"?") {
 		code, hdr, body = b.Get(loc)
 		switch {
 		case code == http.StatusOK && strings.Contains(body, `action="/oauth/login"`):
 			f := Fields(body)
 			code, hdr, body = b.Post("/oauth/login", url.Values{"id": {f["id"]}, "csrf": {f["csrf"]}, "email": {email}, "password": {password}})
 		case code == http.StatusOK && strings.Contains(body, `action="/oauth/consent"`):
+			if b.OnConsent != nil {
+				b.OnConsent(body)
+			}
 			f := Fields(body)
 			code, hdr, body = b.Post("/oauth/consent", url.Values{"id": {f["id"]}, "csrf": {f["csrf"]}, "decision": {"allow"}})
 		}

@@ -1,9 +1,11 @@
 package harness
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -64,4 +66,48 @@ func (e *Deployment) SetMCP(appID string, on bool) {
 	if out, err := e.RunCLI("apps", "set-mcp", appID, flag); err != nil {
 		e.T.Fatalf("set-mcp %s %s: %v %s", appID, flag, err, out)
 	}
+}
+
+// LoopbackCallback is where the tests' clients that register themselves say
+// they listen: a loopback address, which every application's policy allows
+// (RFC 8252). Nothing listens there; a test's browser stops at the redirect.
+const LoopbackCallback = "http://127.0.0.1:7777/callback"
+
+// RegisterClient posts a Dynamic Client Registration (RFC 7591).
+func (e *Deployment) RegisterClient(metadata any) (int, map[string]any) {
+	e.T.Helper()
+	body, err := json.Marshal(metadata)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	resp, err := http.Post(e.Base+"/oauth/register", "application/json", bytes.NewReader(body))
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+// RegisterPublicClient registers a public client calling back at
+// LoopbackCallback and returns its client_id.
+func (e *Deployment) RegisterPublicClient(name string) string {
+	e.T.Helper()
+	code, out := e.RegisterClient(map[string]any{"client_name": name, "redirect_uris": []string{LoopbackCallback},
+		"token_endpoint_auth_method": "none"})
+	id, _ := out["client_id"].(string)
+	if code != http.StatusCreated || id == "" {
+		e.T.Fatalf("register %s: %d %v", name, code, out)
+	}
+	return id
+}
+
+// RegisteredAuthorizeQuery asks, as the registered client clientID, for
+// appID's MCP endpoint with PKCE S256, calling back at LoopbackCallback.
+func (e *Deployment) RegisteredAuthorizeQuery(clientID, appID, state string) url.Values {
+	q := e.MCPAuthorizeQuery(OauthApp{AppCreds: AppCreds{AppID: appID}}, state)
+	q.Set("client_id", clientID)
+	q.Set("redirect_uri", LoopbackCallback)
+	return q
 }

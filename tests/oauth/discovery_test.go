@@ -128,9 +128,6 @@ func TestDiscoveryAdvertisesOnlyWhatWorks(t *testing.T) {
 			form.Set("client_id", o.App.AppID)
 			form.Set("client_secret", o.App.ClientSecret)
 			return "", "", true
-		case "none":
-			form.Set("client_id", o.App.AppID)
-			return "", "", true
 		}
 		return "", "", false
 	}
@@ -147,6 +144,9 @@ func TestDiscoveryAdvertisesOnlyWhatWorks(t *testing.T) {
 			func(map[string]any) bool { return true }},
 	} {
 		for _, method := range list(key) {
+			if method == "none" && key == "token_endpoint_auth_methods_supported" {
+				continue // a public client's code exchange, below
+			}
 			form := maps.Clone(call.form)
 			clientID, secret, known := authenticate(method, form)
 			if !known {
@@ -157,6 +157,29 @@ func TestDiscoveryAdvertisesOnlyWhatWorks(t *testing.T) {
 			if code != http.StatusOK || !call.ok(body) {
 				t.Errorf("%s: %q at %s: %d %v", key, method, call.path, code, body)
 			}
+		}
+	}
+
+	// A client registers itself (RFC 7591), public, and redeems its code for
+	// an MCP endpoint with no secret: "none" at the token endpoint.
+	o.SetMCP(o.App.AppID, true)
+	proven["registration_endpoint"] = true
+	public := o.RegisterPublicClient("Discovery check")
+	form := harness.MCPExchange(o.Code(o.RegisteredAuthorizeQuery(public, o.App.AppID, "none")), o.MCPResource(o.App.AppID))
+	form.Set("client_id", public)
+	form.Set("redirect_uri", harness.LoopbackCallback)
+	if code, _, body := o.PostForm("/oauth/token", form, "", ""); code != http.StatusOK || body["access_token"] == nil {
+		t.Errorf("token_endpoint_auth_methods_supported: \"none\" for a registered public client: %d %v", code, body)
+	}
+
+	// A client_id that is an https URL is fetched as a metadata document:
+	// here refused for its loopback address, after a look.
+	if d["client_id_metadata_document_supported"] == true {
+		q := o.RegisteredAuthorizeQuery("https://127.0.0.1:9/client.json", o.App.AppID, "cimd")
+		code, _, body := harness.NewBrowser(o.Deployment).Get("/oauth/authorize?" + q.Encode())
+		proven["client_id_metadata_document_supported"] = code == http.StatusBadRequest && strings.Contains(body, "loopback")
+		if !proven["client_id_metadata_document_supported"] {
+			t.Errorf("a metadata document's client_id: %d %s", code, body)
 		}
 	}
 

@@ -22,3 +22,13 @@ func MCP(issuer, appID string) string {
 func Metadata(issuer, appID string) string {
 	return strings.TrimSuffix(issuer, "/") + MetadataPrefix + MCPPrefix + appID
 }
+
+// AppOfMCP returns the application whose MCP endpoint url is, if it is one
+// on the issuer's origin.
+func AppOfMCP(issuer, url string) (appID string, ok bool) {
+	appID, ok = strings.CutPrefix(url, strings.TrimSuffix(issuer, "/")+MCPPrefix)
+	if !ok || appID == "" || strings.ContainsAny(appID, "/?#") {
+		return "", false
+	}
+	return appID, true
+}
