@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/rs/cors"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 
@@ -146,7 +147,12 @@ func New(cfg Config) (*Server, error) {
 	r := chi.NewRouter()
 	pages.routes(r)
 	pages.logoutRoutes(r)
-	r.Post(PathRegister, srv.register)
+	register := http.Handler(http.HandlerFunc(srv.register))
+	if opts := corsOptions(cfg.CORSOrigins); opts != nil {
+		register = cors.New(*opts).Handler(register) // browser-based clients register too
+	}
+	r.Method(http.MethodPost, PathRegister, register)
+	r.Method(http.MethodOptions, PathRegister, register)
 	// RFC 8414 metadata: the same document as OpenID discovery.
 	r.Get("/.well-known/oauth-authorization-server", func(w http.ResponseWriter, r *http.Request) {
 		protocol.ServeHTTP(w, rewritePath(r, "/.well-known/openid-configuration"))

@@ -291,7 +291,7 @@ func TestOAuthCORSAllowsOnlyConfiguredOrigins(t *testing.T) {
 	type call struct{ method, path string }
 	calls := []call{{"GET", "/.well-known/openid-configuration"}, {"GET", "/.well-known/oauth-authorization-server"},
 		{"GET", "/oauth/keys"}, {"POST", "/oauth/token"}, {"POST", "/oauth/introspect"}, {"POST", "/oauth/revoke"},
-		{"GET", "/oauth/userinfo"}, {"OPTIONS", "/oauth/token"}}
+		{"GET", "/oauth/userinfo"}, {"OPTIONS", "/oauth/token"}, {"POST", "/oauth/register"}, {"OPTIONS", "/oauth/register"}}
 	send := func(o *harness.OauthEnv, c call, origin string) http.Header {
 		t.Helper()
 		req, _ := http.NewRequest(c.method, o.Base+c.path, nil)
