@@ -24,7 +24,7 @@ const maxAuthorizeBody = 64 << 10
 // in it may be large. Parameters not listed are parsed and dropped, and get
 // otherParamLimit.
 var paramLimits = map[string]int{
-	"client_id":             128,
+	"client_id":             512, // a metadata document's URL, at most
 	"redirect_uri":          2048,
 	"state":                 1024,
 	"response_type":         64,

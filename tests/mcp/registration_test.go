@@ -171,6 +171,11 @@ func TestRegisteredClients(t *testing.T) {
 			t.Errorf("the consent page does not say %q:\n%s", want, consentPage)
 		}
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if list, err := s.ListTools(ctx, nil); err != nil || len(list.Tools) != len(allTools) {
+		t.Fatalf("tools/list through the registered client: %v %v", list, err)
+	}
 	got := ok(t, s, "remember", map[string]any{"content": "Alice's cat is called Miso"})
 	if got["status"] != "succeeded" || len(ids(got)) != 1 {
 		t.Fatalf("remember: %v", got)
@@ -277,8 +282,6 @@ func TestRegisteredClients(t *testing.T) {
 		t.Fatalf("apps revoke-client: %v %s", err, out)
 	}
 	env.signInsRefused.Store(true)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	if _, err := s.CallTool(ctx, &mcp.CallToolParams{Name: "search_memories", Arguments: map[string]any{"query": "cat"}}); err == nil {
 		t.Error("the revoked client's session still works")
 	}
