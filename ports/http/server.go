@@ -105,6 +105,7 @@ func NewAdminHandler(a app.Application, cfg Config) http.Handler {
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
 	s.mountAdmin(r)
+	mountPprof(r)
 	return r
 }
 

@@ -61,8 +61,8 @@ func adminAuditOf(t *testing.T, db *pgxpool.Pool) []map[string]any {
 	return out
 }
 
-// With CUSTOM_GPT_ADMIN_ADDR the admin API and the metrics are served there
-// only: the public listener has neither.
+// With CUSTOM_GPT_ADMIN_ADDR the admin API, the metrics and Go's profiles
+// are served there only: the public listener has none of them.
 func TestAdminSurfaceListensApart(t *testing.T) {
 	t.Parallel()
 	e := harness.NewDeployment(t, "mem0-oss")
@@ -72,7 +72,7 @@ func TestAdminSurfaceListensApart(t *testing.T) {
 	e.Start("serve") // waits until the admin listener answers too
 
 	c := http.DefaultClient
-	for _, path := range []string{"/admin/v1/audit", "/metrics"} {
+	for _, path := range []string{"/admin/v1/audit", "/metrics", "/debug/pprof/", "/debug/pprof/heap"} {
 		if code, _ := adminCall(t, c, e.Base+path, harness.AdminToken, nil); code != http.StatusNotFound {
 			t.Errorf("public %s: %d, want 404", path, code)
 		}
@@ -82,6 +82,11 @@ func TestAdminSurfaceListensApart(t *testing.T) {
 	}
 	if code, _ := adminCall(t, c, "http://"+admin+"/metrics", "", nil); code != http.StatusOK {
 		t.Errorf("admin listener /metrics: %d", code)
+	}
+	for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap", "/debug/pprof/allocs", "/debug/pprof/profile?seconds=1"} {
+		if code, _ := adminCall(t, c, "http://"+admin+path, "", nil); code != http.StatusOK {
+			t.Errorf("admin listener %s: %d", path, code)
+		}
 	}
 	if code, _ := adminCall(t, c, e.Base+"/healthz", "", nil); code != http.StatusOK {
 		t.Errorf("public /healthz: %d", code)
