@@ -56,6 +56,9 @@ type Config struct {
 	OutboxRetention    time.Duration
 	EventStreamMaxLen  int64
 	DatabaseMaxConns   int32
+	// CredentialCacheTTL is how long an accepted API key or access token is
+	// remembered (query.CacheCredentials): the bound on revocations; 0: off.
+	CredentialCacheTTL time.Duration
 	UpstreamOIDC       UpstreamOIDC // optional sign-in through an upstream OpenID provider
 	RateLimits         application.RateLimits
 	Webhooks           Webhooks
@@ -105,6 +108,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		OutboxRetention:    p.duration("CUSTOM_GPT_OUTBOX_RETENTION", 7*24*time.Hour),
 		EventStreamMaxLen:  int64(p.integer("CUSTOM_GPT_EVENT_STREAM_MAXLEN", 1_000_000, 0, 1<<40)),
 		DatabaseMaxConns:   int32(p.integer("CUSTOM_GPT_DATABASE_MAX_CONNS", 20, 1, 1000)),
+		CredentialCacheTTL: p.durationUpTo("CUSTOM_GPT_CREDENTIAL_CACHE_TTL", time.Second, 10*time.Second),
 	}
 	c.PublicURL = strings.TrimSuffix(p.str("CUSTOM_GPT_PUBLIC_URL", localURL(c.HTTPAddr)), "/")
 	c.UpstreamOIDC = loadUpstreamOIDC(&p)
@@ -195,6 +199,23 @@ func (p *parser) duration(name string, def time.Duration) time.Duration {
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
 		p.fail(name, fmt.Sprintf("must be a positive duration such as 10s, got %q", v))
+		return def
+	}
+	return d
+}
+
+// durationUpTo reads a duration from 0 (off) to hi.
+func (p *parser) durationUpTo(name string, def, hi time.Duration) time.Duration {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if v == "0" {
+		d, err = 0, nil
+	}
+	if err != nil || d < 0 || d > hi {
+		p.fail(name, fmt.Sprintf("must be a duration from 0 (off) to %s, got %q", hi, v))
 		return def
 	}
 	return d

@@ -3,6 +3,7 @@ package service_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/service"
 )
@@ -55,5 +56,31 @@ func TestPublicURL(t *testing.T) {
 	})
 	if err != nil || cfg.PublicURL != "http://localhost:8080" {
 		t.Fatalf("default public URL on 0.0.0.0: %q (%v)", cfg.PublicURL, err)
+	}
+}
+
+func TestCredentialCacheTTL(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[string]time.Duration{"": time.Second, "0": 0, "0s": 0, "250ms": 250 * time.Millisecond, "10s": 10 * time.Second} {
+		c, err := service.LoadConfig(func(k string) string {
+			if k == "CUSTOM_GPT_CREDENTIAL_CACHE_TTL" {
+				return v
+			}
+			return ""
+		})
+		if err != nil || c.CredentialCacheTTL != want {
+			t.Errorf("%q: %v %v, want %v", v, c.CredentialCacheTTL, err, want)
+		}
+	}
+	for _, bad := range []string{"-1s", "11s", "soon", "5"} {
+		_, err := service.LoadConfig(func(k string) string {
+			if k == "CUSTOM_GPT_CREDENTIAL_CACHE_TTL" {
+				return bad
+			}
+			return ""
+		})
+		if err == nil || !strings.Contains(err.Error(), "CUSTOM_GPT_CREDENTIAL_CACHE_TTL") {
+			t.Errorf("%q: %v, want an error naming the variable", bad, err)
+		}
 	}
 }

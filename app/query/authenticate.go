@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/decorator"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/application"
@@ -37,6 +38,9 @@ type Caller struct {
 	APIKey bool
 	// MCPEnabled tells whether the application's MCP endpoint answers.
 	MCPEnabled bool
+	// Expires is when the credential stops being good by itself (an access
+	// token's exp); zero for an API key.
+	Expires time.Time
 }
 
 // Allows tells whether the caller was granted scope.
@@ -111,7 +115,8 @@ func (h authenticateHandler) accessToken(ctx context.Context, q Authenticate) (C
 	if err := app.Authorize(); err != nil {
 		return Caller{}, err
 	}
-	c := Caller{AppID: app.ID(), Scopes: oauth.Scopes(at.Scope).String(), Limits: app.RateLimits(), MCPEnabled: app.MCPEnabled()}
+	c := Caller{AppID: app.ID(), Scopes: oauth.Scopes(at.Scope).String(), Limits: app.RateLimits(), MCPEnabled: app.MCPEnabled(),
+		Expires: at.ExpiresAt}
 	if at.Subject != at.ClientID {
 		c.EndUser = at.Subject
 	}

@@ -87,6 +87,9 @@ func NewDeployment(t testing.TB, flavor string) *Deployment {
 		// Tests poll fast; rate limits are tested through set-limits overrides.
 		"CUSTOM_GPT_APP_RATE": "10000", "CUSTOM_GPT_APP_BURST": "100000",
 		"CUSTOM_GPT_USER_RATE": "10000", "CUSTOM_GPT_USER_BURST": "100000",
+		// Revocations take effect at once, so the tests of what they stop need
+		// not wait; TestCredentialCacheBound holds the default's bound.
+		"CUSTOM_GPT_CREDENTIAL_CACHE_TTL": "0",
 	}}
 	e.Base = "http://" + e.Vars["CUSTOM_GPT_HTTP_ADDR"]
 	if flavor != "embedded" {
