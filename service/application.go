@@ -45,7 +45,11 @@ func NewApplication(d Deps) app.Application {
 	// entry the operation notes (see ResendLostCommands).
 	bus := redis.NewCommandBus(redis.NewCommandPublisher(in.Redis), topics, events.Marshaler)
 	cmds := newCommandQueue(bus, postgres.NewCommandEntries(in.Pool), l, in.Registry)
-	tx := postgres.NewTransactor(in.Pool, postgres.NewOutbox(topics, events.Marshaler, messaging.NewLogger(l)))
+	outbox := postgres.NewOutbox(topics, events.Marshaler, messaging.NewLogger(l))
+	tx := postgres.NewTransactor(in.Pool, outbox)
+	// Reads are audited many per transaction (group commit), each answered
+	// once its own entry is committed.
+	reads := postgres.NewReadGroup(in.Pool, outbox, postgres.ReadGroupConfig{})
 	reg := postgres.NewMemoryRegistry(in.Pool)
 	dl := in.deadLetters(cfg)
 	apps := postgres.NewApplicationRepository(in.Pool)
@@ -114,12 +118,12 @@ func NewApplication(d Deps) app.Application {
 				func() time.Time { return time.Now() }),
 			MCPEndpoint:        query.NewMCPEndpointHandler(apps, l, m),
 			AuthenticateUser:   query.NewAuthenticateUserHandler(users, l, m),
-			SearchMemories:     query.NewSearchMemoriesHandler(bank, tx, l, m),
-			ListMemories:       query.NewListMemoriesHandler(reg, bank, tx, l, m),
-			ExportMemories:     query.NewExportMemoriesHandler(reg, bank, tx, l, m),
+			SearchMemories:     query.NewSearchMemoriesHandler(bank, reads, l, m),
+			ListMemories:       query.NewListMemoriesHandler(reg, bank, reads, l, m),
+			ExportMemories:     query.NewExportMemoriesHandler(reg, bank, reads, l, m),
 			MemorySpacesOfUser: query.NewMemorySpacesOfUserHandler(reg, l, m),
-			GetMemory:          query.NewGetMemoryHandler(reg, bank, tx, l, m),
-			MemoryHistory:      query.NewMemoryHistoryHandler(reg, bank, tx, l, m),
+			GetMemory:          query.NewGetMemoryHandler(reg, bank, reads, l, m),
+			MemoryHistory:      query.NewMemoryHistoryHandler(reg, bank, reads, l, m),
 			GetOperation:       query.NewGetOperationHandler(postgres.NewOperationRepository(in.Pool), l, m),
 			ListAudit:          query.NewListAuditHandler(postgres.NewAuditRepository(in.Pool), l, m),
 			WebhookDeliveries:  query.NewWebhookDeliveriesHandler(endpoints, l, m),

@@ -21,3 +21,6 @@ func MigrateTo(ctx context.Context, pool *pgxpool.Pool, version int64) error {
 // SigningKeyPlace is what a private key is sealed for, to store keys the way
 // the store does.
 var SigningKeyPlace = signingKeyPlace
+
+// Batches tells how many transactions the group has written reads in.
+func (g *ReadGroup) Batches() int { return g.batches.get() }
