@@ -24,7 +24,7 @@ func TestOversizedAuthorizationRequestsAreRefusedAndNotStored(t *testing.T) {
 
 	shown := map[string]func(url.Values){
 		"state":         func(q url.Values) { q.Set("state", big(2000)) },
-		"client_id":     func(q url.Values) { q.Set("client_id", o.App.AppID+big(200)) },
+		"client_id":     func(q url.Values) { q.Set("client_id", o.App.AppID+big(600)) },
 		"redirect_uri":  func(q url.Values) { q.Set("redirect_uri", harness.ChatGPTCallback+"?"+big(3000)) },
 		"response_type": func(q url.Values) { q.Set("response_type", "code"+big(100)) },
 		"response_mode": func(q url.Values) { q.Set("response_mode", big(100)) },
