@@ -45,6 +45,7 @@ func NewApplication(d Deps) app.Application {
 	// entry the operation notes (see ResendLostCommands).
 	bus := redis.NewCommandBus(redis.NewCommandPublisher(in.Redis), topics, events.Marshaler)
 	cmds := newCommandQueue(bus, postgres.NewCommandEntries(in.Pool), l, in.Registry)
+	in.commands = cmds
 	outbox := postgres.NewOutbox(topics, events.Marshaler, messaging.NewLogger(l))
 	tx := postgres.NewTransactor(in.Pool, outbox)
 	// Reads are audited many per transaction (group commit), each answered

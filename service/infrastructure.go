@@ -46,6 +46,7 @@ type Infrastructure struct {
 	Registry     *prometheus.Registry
 	Consumers    *redis.ConsumerHealth  // the worker's consumers, for readiness
 	Refusals     *postgres.AuditBatcher // audit entries of rate-limited requests, written in batches
+	commands     *commandQueue          // set by NewApplication
 }
 
 // Connect opens what cfg names. A process without a secrets key stops before
@@ -88,6 +89,9 @@ func Connect(ctx context.Context, cfg Config, log *slog.Logger) (_ *Infrastructu
 
 // Close releases the connections.
 func (in *Infrastructure) Close() {
+	if in.commands != nil {
+		in.commands.Close() // before Redis and the pool: it queues what waits
+	}
 	if in.Refusals != nil {
 		in.Refusals.Close() // before the pool: it writes what is queued
 	}

@@ -74,6 +74,19 @@ type CommandEntries struct{ pool *pgxpool.Pool }
 
 func NewCommandEntries(pool *pgxpool.Pool) *CommandEntries { return &CommandEntries{pool: pool} }
 
+// RecordAll notes the entries of many queued commands in one statement:
+// ids[i]'s command became entries[i].
+func (c *CommandEntries) RecordAll(ctx context.Context, ids, entries []string) error {
+	_, err := c.pool.Exec(ctx, `WITH async AS (SELECT set_config('synchronous_commit', 'off', true))
+		UPDATE custom_gpt_operations o SET command_entry = e.entry
+		FROM async, unnest($1::text[], $2::text[]) AS e(id, entry)
+		WHERE o.id = e.id AND o.status = 'pending'`, ids, entries)
+	if err != nil {
+		return fmt.Errorf("record command entries: %w", err)
+	}
+	return nil
+}
+
 // Record notes that the command of operation id was queued as entry. The
 // setting is local to the statement's own transaction, so it only spares
 // this commit its flush.

@@ -131,3 +131,36 @@ func (p *CommandPublisher) entryState(ctx context.Context, stream, group, id str
 	}
 	return EntryGone, nil
 }
+
+// Outgoing is one message for PublishAll.
+type Outgoing struct {
+	Stream string
+	Msg    *message.Message
+}
+
+// PublishAll adds every message in one pipeline: one round trip for all.
+// Each gets its entry id or its own error.
+func (p *CommandPublisher) PublishAll(ctx context.Context, out []Outgoing) ([]string, []error) {
+	ids, errs := make([]string, len(out)), make([]error, len(out))
+	cmds := make([]*goredis.StringCmd, len(out))
+	_, _ = p.client.Pipelined(ctx, func(pipe goredis.Pipeliner) error {
+		for i, o := range out {
+			values, err := Marshaller{}.Marshal(o.Stream, o.Msg)
+			if err != nil {
+				errs[i] = fmt.Errorf("publish %s to %s: %w", o.Msg.UUID, o.Stream, err)
+				continue
+			}
+			cmds[i] = pipe.XAdd(ctx, &goredis.XAddArgs{Stream: o.Stream, Values: values})
+		}
+		return nil
+	})
+	for i, c := range cmds {
+		if c == nil {
+			continue
+		}
+		if ids[i], errs[i] = c.Result(); errs[i] != nil {
+			errs[i] = fmt.Errorf("publish %s to %s: %w", out[i].Msg.UUID, out[i].Stream, errs[i])
+		}
+	}
+	return ids, errs
+}

@@ -20,15 +20,24 @@ func TestWorkerFinishesInFlightWorkWhenAskedToStop(t *testing.T) {
 	e.Start("api")
 
 	stop, askToStop := e.StartCancellable("worker")
+	asked := make(chan struct{})
 	e.Bank.AfterAdd(func() {
 		e.Bank.AfterAdd(nil)
 		askToStop() // as SIGTERM does, while the Memory Bank is answering
+		close(asked)
 	})
 	code, _, body := e.Call("POST", "/api/v1/memories", app.APIKey, map[string]any{"content": "finish me"})
 	if code != http.StatusAccepted {
 		t.Fatalf("create: %d %v", code, body)
 	}
 	opID := body["operation_id"].(string)
+	// The command is queued just after the 202: wait until the worker is
+	// writing, and was asked to stop meanwhile.
+	select {
+	case <-asked:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the worker never wrote the memory")
+	}
 	stop() // returns once the worker has exited
 	if got := e.OperationStatus(app.APIKey, opID); got != "succeeded" {
 		t.Fatalf("the worker exited leaving its write %s", got)
