@@ -24,6 +24,7 @@ type adapter struct {
 	url    string // the API's base URL
 	appID  string
 	apiKey string
+	keys   []string // API keys of the applications creates go round: apiKey first
 	api    *process
 	worker *process
 }
@@ -85,26 +86,45 @@ const (
 	maxBurst = "100000"
 )
 
-// setUp migrates the database and registers the application the load uses.
-func (a *adapter) setUp(ctx context.Context) error {
+// setUp migrates the database and registers the applications the load uses:
+// bench, whose scope the searches read, and scopes-1 more for the creates.
+func (a *adapter) setUp(ctx context.Context, scopes int) error {
 	if _, err := a.cli(ctx, "migrate"); err != nil {
 		return err
 	}
-	out, err := a.cli(ctx, "apps", "create", "--name", "bench")
+	for i := range max(scopes, 1) {
+		name := "bench"
+		if i > 0 {
+			name = fmt.Sprintf("bench-%d", i+1)
+		}
+		id, key, err := a.createApp(ctx, name)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			a.appID, a.apiKey = id, key
+		}
+		a.keys = append(a.keys, key)
+	}
+	return nil
+}
+
+// createApp registers an application with rate limits that refuse nothing.
+func (a *adapter) createApp(ctx context.Context, name string) (id, key string, err error) {
+	out, err := a.cli(ctx, "apps", "create", "--name", name)
 	if err != nil {
-		return err
+		return "", "", err
 	}
 	var created struct {
 		AppID  string `json:"app_id"`
 		APIKey string `json:"api_key"`
 	}
 	if err := json.Unmarshal(out, &created); err != nil || created.AppID == "" || created.APIKey == "" {
-		return fmt.Errorf("apps create printed %q (%v)", out, err)
+		return "", "", fmt.Errorf("apps create printed %q (%v)", out, err)
 	}
-	a.appID, a.apiKey = created.AppID, created.APIKey
-	_, err = a.cli(ctx, "apps", "set-limits", a.appID,
+	_, err = a.cli(ctx, "apps", "set-limits", created.AppID,
 		"--rps", maxRPS, "--burst", maxBurst, "--user-rps", maxRPS, "--user-burst", maxBurst)
-	return err
+	return created.AppID, created.APIKey, err
 }
 
 // start runs api and worker, each until it answers /readyz.

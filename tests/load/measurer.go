@@ -51,7 +51,7 @@ func (m *measurer) measureAll(bank *mem0, proxy *nginx, a *adapter, sc scope) er
 	searches = append(searches, column{colAdapter, viaAPI})
 	create := target{client: viaAPI.client, check: checkCreate, request: func(i int) *http.Request {
 		body, _ := json.Marshal(map[string]string{"content": fmt.Sprintf("load memory %d: the user prefers aisle seats", i)})
-		return jsonPost(a.url+"/api/v1/memories", body, "Authorization", "Bearer "+a.apiKey)
+		return jsonPost(a.url+"/api/v1/memories", body, "Authorization", "Bearer "+a.keys[i%len(a.keys)])
 	}}
 
 	// Searches first: the creates add memories to the scope they search.

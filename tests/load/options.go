@@ -15,6 +15,7 @@ type options struct {
 	CreateRate   float64       // arrivals per second of the create → succeeded row
 	MaxInFlight  int           // open-loop requests outstanding at most (then sends are late, and it shows)
 	Seed         int           // memories in the scope searched
+	Scopes       int           // applications (API keys, so memory scopes) the creates go round
 	Nginx        bool          // measure through nginx
 	InstallNginx bool          // apt-get install it when missing
 	Markdown     string        // also write the report here
@@ -26,7 +27,7 @@ type options struct {
 func defaultOptions() options {
 	return options{
 		Duration: 10 * time.Second, Warmup: 2 * time.Second, Conns: 32,
-		SearchRate: 1000, CreateRate: 1000, MaxInFlight: 512, Seed: 300,
+		SearchRate: 1000, CreateRate: 1000, MaxInFlight: 512, Seed: 300, Scopes: 1,
 		Nginx: true, InstallNginx: true, Settle: 2 * time.Minute,
 	}
 }
@@ -39,6 +40,7 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.Float64Var(&o.CreateRate, "create-rate", o.CreateRate, "creates per second of the create → succeeded row")
 	fs.IntVar(&o.MaxInFlight, "max-inflight", o.MaxInFlight, "open-loop requests outstanding at most; later ones are sent late and their latency counts from when they were due")
 	fs.IntVar(&o.Seed, "seed", o.Seed, "memories stored in the searched scope before the search rows")
+	fs.IntVar(&o.Scopes, "scopes", o.Scopes, "applications the creates go round, one memory scope each: the writes of one scope take effect one after another")
 	fs.BoolVar(&o.Nginx, "nginx", o.Nginx, "measure through nginx too")
 	fs.BoolVar(&o.InstallNginx, "install-nginx", o.InstallNginx, "install nginx with apt-get when it is missing (sudo unless root)")
 	fs.StringVar(&o.Markdown, "markdown", o.Markdown, "write the report as Markdown to this file as well")

@@ -29,8 +29,10 @@ var (
 
 // The machine's columns of the CPU table, beside the processes'.
 const (
-	cpuMachine = "whole machine"
-	cpuStolen  = "stolen"
+	cpuPostgres = "postgres"
+	cpuRedis    = "redis"
+	cpuMachine  = "whole machine"
+	cpuStolen   = "stolen"
 )
 
 // cell is one measurement: a row's load against one column's target.
@@ -90,9 +92,9 @@ func (r *report) rowLabel(row string) string {
 	case rowSearchRate:
 		return fmt.Sprintf("search at a fixed %s/s", thousands(r.opts.SearchRate))
 	case rowCreateMax:
-		return fmt.Sprintf("create until 202, max (%d connections)", r.opts.Conns)
+		return fmt.Sprintf("create until 202, max (%d connections, %s)", r.opts.Conns, r.scopes())
 	case rowCreateRate:
-		label := fmt.Sprintf("create at a fixed %s/s: until 202, until `succeeded`", thousands(r.createRate))
+		label := fmt.Sprintf("create at a fixed %s/s (%s): until 202, until `succeeded`", thousands(r.createRate), r.scopes())
 		if r.createRate < r.opts.CreateRate {
 			label += fmt.Sprintf(" (what it sustains; %s/s asked)", thousands(r.opts.CreateRate))
 		}
@@ -101,6 +103,13 @@ func (r *report) rowLabel(row string) string {
 		return "worker: memories stored per second"
 	}
 	return row
+}
+
+func (r *report) scopes() string {
+	if r.opts.Scopes <= 1 {
+		return "one scope"
+	}
+	return fmt.Sprintf("%d scopes", r.opts.Scopes)
 }
 
 var columnLabels = map[string]string{
@@ -216,8 +225,9 @@ func (r *report) write(w io.Writer) {
 	}
 
 	fmt.Fprintf(w, "\nCPU used while measured, in cores (of %d). The whole machine's includes any other work on it; "+
-		"stolen is CPU time the hypervisor gave other guests while this one wanted it.\n\n", r.cpus)
-	procs := []string{"load generator", "fake mem0", "nginx", "api", "worker", cpuMachine, cpuStolen}
+		"stolen is CPU time the hypervisor gave other guests while this one wanted it. "+
+		"postgres is the backends of this run's database; redis the whole server.\n\n", r.cpus)
+	procs := []string{"load generator", "fake mem0", "nginx", "api", "worker", cpuPostgres, cpuRedis, cpuMachine, cpuStolen}
 	cpuHeader := append([]string{"cell"}, procs...)
 	var cpuBody [][]string
 	for _, c := range r.cells {
@@ -234,7 +244,11 @@ func (r *report) write(w io.Writer) {
 		}
 		cpuBody = append(cpuBody, line)
 	}
-	table(w, cpuHeader, cpuBody, []bool{false, true, true, true, true, true, true, true})
+	right := []bool{false}
+	for range procs {
+		right = append(right, true)
+	}
+	table(w, cpuHeader, cpuBody, right)
 
 	fmt.Fprintln(w)
 	if r.failed() == 0 {

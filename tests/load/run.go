@@ -103,7 +103,7 @@ func run(ctx context.Context, opts options, out io.Writer) (*report, error) {
 	a := &adapter{bin: bin, url: "http://" + httpAddr,
 		env: adapterEnv(db.url, prefix, bank.url, bank.key, httpAddr, workerAddr)}
 	say("migrating, registering the application, starting api and worker")
-	if err := a.setUp(ctx); err != nil {
+	if err := a.setUp(ctx, opts.Scopes); err != nil {
 		return nil, err
 	}
 	if err := a.start(ctx, dir, httpAddr, workerAddr, st); err != nil {
@@ -130,6 +130,9 @@ func run(ctx context.Context, opts options, out io.Writer) (*report, error) {
 	if proxy != nil {
 		m.procs = append(m.procs, procGroup{"nginx", proxy.cpuPIDs})
 	}
+	m.procs = append(m.procs,
+		procGroup{cpuPostgres, func() []int { return postgresBackends(ctx, pool, db.name) }},
+		procGroup{cpuRedis, func() []int { return redisPIDs(ctx) }})
 	if err := m.measureAll(bank, proxy, a, sc); err != nil {
 		return nil, err
 	}

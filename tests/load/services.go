@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	goredis "github.com/redis/go-redis/v9"
 )
 
@@ -140,4 +141,39 @@ func serverSettings(ctx context.Context) ([][2]string, error) {
 		out = append(out, [2]string{"redis " + name, v})
 	}
 	return out, nil
+}
+
+// postgresBackends are the server processes of the connections to the run's
+// database: the adapter's pools and the run's own. The server's shared
+// processes (WAL writer, checkpointer) serve everyone and are left out.
+func postgresBackends(ctx context.Context, pool *pgxpool.Pool, db string) []int {
+	rows, err := pool.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = $1`, db)
+	if err != nil {
+		return nil
+	}
+	pids, _ := pgx.CollectRows(rows, pgx.RowTo[int])
+	return pids
+}
+
+// redisPIDs is the Redis server's process, shared with whatever else uses it.
+func redisPIDs(ctx context.Context) []int {
+	opts, err := goredis.ParseURL(redisURL)
+	if err != nil {
+		return nil
+	}
+	c := goredis.NewClient(opts)
+	defer c.Close()
+	info, err := c.Info(ctx, "server").Result()
+	if err != nil {
+		return nil
+	}
+	for line := range strings.SplitSeq(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "process_id:"); ok {
+			var pid int
+			if _, err := fmt.Sscan(v, &pid); err == nil {
+				return []int{pid}
+			}
+		}
+	}
+	return nil
 }
