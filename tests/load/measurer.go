@@ -102,7 +102,7 @@ func (m *measurer) cell(row, col string, load func(time.Duration) *outcome) erro
 		return err
 	}
 	after, elapsed := m.cpu(), time.Since(wall)
-	c := &cell{row: row, col: col, out: out, cpu: map[string]float64{}}
+	c := &cell{row: row, col: col, out: out, cpu: map[string]float64{}, from: wall, to: wall.Add(elapsed)}
 	for name, used := range after {
 		c.cpu[name] = (used - before[name]).Seconds() / elapsed.Seconds()
 	}
@@ -164,26 +164,31 @@ func (m *measurer) backlog() (pending int, relayed bool, err error) {
 	return pending, relayed, err
 }
 
-// stored measures the worker alone: the rate at which it stores the
-// backlog the max create row left, from the end of that load until the last
-// operation succeeded.
+// stored measures the worker twice with the max create row: while the API
+// accepted at its max (operations that succeeded in that row's window), and
+// alone, storing the backlog that row left, from the end of its load until
+// the last operation succeeded.
 func (m *measurer) stored() error {
-	loadEnd := time.Now()
+	load := m.report.cell(rowCreateMax, colAdapter)
 	if err := m.settle(); err != nil {
 		return err
 	}
 	var (
-		n    int
-		last *time.Time
+		during, after int
+		last          *time.Time
 	)
-	if err := m.pool.QueryRow(m.ctx,
-		`SELECT count(*), max(updated_at) FROM custom_gpt_operations WHERE status = 'succeeded' AND updated_at > $1`,
-		loadEnd).Scan(&n, &last); err != nil {
+	if err := m.pool.QueryRow(m.ctx, `
+		SELECT count(*) FILTER (WHERE updated_at BETWEEN $1 AND $2),
+		       count(*) FILTER (WHERE updated_at > $2),
+		       max(updated_at)
+		FROM custom_gpt_operations WHERE status = 'succeeded'`,
+		load.from, load.to).Scan(&during, &after, &last); err != nil {
 		return err
 	}
-	c := &cell{row: rowStored, col: colAdapter, out: newOutcome(), backlog: n}
-	if last != nil && n > 0 {
-		c.stored = float64(n) / last.Sub(loadEnd).Seconds()
+	c := &cell{row: rowStored, col: colAdapter, out: newOutcome(), backlog: after}
+	c.storedLoaded = float64(during) / load.to.Sub(load.from).Seconds()
+	if last != nil && after > 0 {
+		c.stored = float64(after) / last.Sub(load.to).Seconds()
 	}
 	var failed int
 	if err := m.pool.QueryRow(m.ctx, `SELECT count(*) FROM custom_gpt_operations WHERE status = 'failed'`).Scan(&failed); err != nil {
@@ -196,20 +201,22 @@ func (m *measurer) stored() error {
 	return nil
 }
 
-// sustainedCreateRate is -create-rate, or 80 % of what the adapter just
-// showed it sustains, if that is less: the lower of the accepted creates per
-// second and the worker's stored memories per second. Above it the backlog,
-// and every latency with it, grows with the length of the run rather than
-// saying anything about the adapter.
+// sustainedCreateRate is -create-rate, or less when the adapter just showed
+// it cannot keep up with that: 80 % of the creates it accepted per second at
+// most, and half what the worker stored per second alone (while the API
+// accepts, the two share the CPUs and the worker stores less: in one scope,
+// next to nothing at the API's max). Above what it sustains the backlog, and
+// every latency with it, grows with the length of the run rather than saying
+// anything about the adapter.
 func (m *measurer) sustainedCreateRate() float64 {
-	capacity := m.report.cell(rowCreateMax, colAdapter).out.perSecond()
-	if stored := m.report.cell(rowStored, colAdapter).stored; stored > 0 {
-		capacity = min(capacity, stored)
+	rate := m.opts.CreateRate
+	if accepted := m.report.cell(rowCreateMax, colAdapter).out.perSecond(); accepted > 0 {
+		rate = min(rate, 0.8*accepted)
 	}
-	if capacity <= 0 {
-		return m.opts.CreateRate
+	if alone := m.report.cell(rowStored, colAdapter).stored; alone > 0 {
+		rate = min(rate, 0.5*alone)
 	}
-	return min(m.opts.CreateRate, 0.8*capacity)
+	return rate
 }
 
 // succeeded completes the fixed-rate create cell with when each accepted

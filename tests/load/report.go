@@ -41,8 +41,11 @@ type cell struct {
 	out      *outcome
 	cpu      map[string]float64 // cores used while measured, by process
 	done     []time.Duration    // create → succeeded, sorted
-	stored   float64            // memories the worker stored per second
-	backlog  int                // operations it stored after the load stopped
+	from, to time.Time          // the measured window
+	// The worker's memories stored per second, while the API accepted
+	// creates at its max and alone after, and how many it stored alone.
+	storedLoaded, stored float64
+	backlog              int
 }
 
 // report is a run's result.
@@ -100,7 +103,7 @@ func (r *report) rowLabel(row string) string {
 		}
 		return label
 	case rowStored:
-		return "worker: memories stored per second"
+		return fmt.Sprintf("worker: memories stored per second (%s)", r.scopes())
 	}
 	return row
 }
@@ -149,10 +152,10 @@ func (r *report) text(c *cell) string {
 		}
 		parts = append(parts, r.behind(c, r.createRate)...)
 	case rowStored:
-		if c.backlog == 0 {
-			return "kept up: no backlog to measure"
+		parts = append(parts, fmt.Sprintf("**%s/s** while the API accepts at max", thousands(c.storedLoaded)))
+		if c.backlog > 0 {
+			parts = append(parts, fmt.Sprintf("%s/s alone (the %s left after)", thousands(c.stored), thousands(float64(c.backlog))))
 		}
-		return fmt.Sprintf("**%s/s** (a backlog of %s after the max create row)", thousands(c.stored), thousands(float64(c.backlog)))
 	}
 	if n := c.out.failed(); n > 0 {
 		parts = append(parts, fmt.Sprintf("**%d failed**", n))
