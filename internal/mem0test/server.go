@@ -39,7 +39,7 @@ type Server struct {
 	done    chan struct{} // closed when the test ends: background events stop
 	workers sync.WaitGroup
 
-	mu               sync.Mutex
+	mu               sync.RWMutex // searches of the open-source flavor share it; everything else holds it alone
 	st               store
 	calls            []Call
 	failN            int

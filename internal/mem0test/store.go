@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 )
@@ -66,7 +67,9 @@ type record struct {
 	seq     uint64 // insertion order; only Server.Memories uses it
 	rank    uint64 // the vector store's order
 	payload map[string]any
-	words   *wordCount // the text's words, counted once per text, not on every search
+	// words are the text's words, counted once per text, not on every search;
+	// searches share a read lock, so the first to need them stores them.
+	words atomic.Pointer[wordCount]
 }
 
 func (r *record) text() string { return payloadString(r.payload, "data") }
@@ -77,14 +80,16 @@ type wordCount struct {
 	count map[string]int
 }
 
-// wordCounts counts the record's words again only when its text changed. Every
-// search reads them, under Server.mu.
+// wordCounts counts the record's words again only when its text changed.
+// Concurrent searches may both count them: they count the same.
 func (r *record) wordCounts() map[string]int {
 	text := r.text()
-	if r.words == nil || r.words.text != text {
-		r.words = &wordCount{text: text, count: countWords(text)}
+	if w := r.words.Load(); w != nil && w.text == text {
+		return w.count
 	}
-	return r.words.count
+	w := &wordCount{text: text, count: countWords(text)}
+	r.words.Store(w)
+	return w.count
 }
 
 func countWords(text string) map[string]int {
