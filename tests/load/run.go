@@ -18,9 +18,13 @@ import (
 
 // run sets everything up, measures every cell, stops everything it started
 // (also when ctx is cancelled or a step fails), and prints the report to out.
-func run(ctx context.Context, opts options, out io.Writer) (*report, error) {
+func run(ctx context.Context, opts options, out io.Writer) (_ *report, err error) {
 	st := &stack{log: out}
-	defer st.unwind()
+	defer func() {
+		if stopErr := st.unwind(); err == nil {
+			err = stopErr
+		}
+	}()
 	say := func(format string, args ...any) { fmt.Fprintf(out, "load: "+format+"\n", args...) }
 
 	root, err := moduleRoot(ctx)
