@@ -4,6 +4,7 @@
 package addrtest
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"testing"
@@ -20,27 +21,37 @@ import (
 // at once when the bind fails.
 func ReserveTCP(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := Reserve()
 	if err != nil {
 		t.Fatal(err)
+	}
+	return addr
+}
+
+// Reserve is ReserveTCP for programs that are not tests (the load
+// generator under tests/load).
+func Reserve() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
 	}
 	defer l.Close()
 	client, err := net.Dial("tcp", l.Addr().String())
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	defer client.Close()
 	server, err := l.Accept()
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	_ = server.Close()
 	// The client reads the server's FIN; its own close then ends the
 	// exchange, and the server's end goes to TIME_WAIT.
 	if n, err := client.Read(make([]byte, 1)); n != 0 || err == nil {
-		t.Fatalf("reserve %s: read %d bytes (%v), want the end of the stream", l.Addr(), n, err)
+		return "", fmt.Errorf("reserve %s: read %d bytes (%v), want the end of the stream", l.Addr(), n, err)
 	}
-	return l.Addr().String()
+	return l.Addr().String(), nil
 }
 
 // SocketDir is a new directory for Unix sockets, removed at cleanup: only the

@@ -591,7 +591,7 @@ func (s *Server) ossSearch(w http.ResponseWriter, r *http.Request) {
 		p.skip = func(r *record) bool { return payloadIsExpired(r.payload) }
 	}
 
-	s.mu.Lock()
+	s.mu.RLock() // a search changes nothing: searches run side by side
 	p.scorer = s.scorer
 	var candidates []*record
 	var evalErr error
@@ -622,7 +622,7 @@ func (s *Server) ossSearch(w http.ResponseWriter, r *http.Request) {
 			out = append(out, item)
 		}
 	}
-	s.mu.Unlock()
+	s.mu.RUnlock()
 	if evalErr != nil {
 		s.ossUpstream(w)
 		return

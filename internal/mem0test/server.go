@@ -39,7 +39,7 @@ type Server struct {
 	done    chan struct{} // closed when the test ends: background events stop
 	workers sync.WaitGroup
 
-	mu               sync.Mutex
+	mu               sync.RWMutex // searches of the open-source flavor share it; everything else holds it alone
 	st               store
 	calls            []Call
 	failN            int
@@ -47,10 +47,10 @@ type Server struct {
 	loseN            int
 	loseStatus       int
 	down             bool
-	apiKey           string // oss: a non-admin user's API key; platform: the project key
-	adminKey         string // oss: ADMIN_API_KEY
-	bearerToken      string // oss: a non-admin user's JWT access token
-	scorer           func(query, memory string) float64
+	apiKey           string                             // oss: a non-admin user's API key; platform: the project key
+	adminKey         string                             // oss: ADMIN_API_KEY
+	bearerToken      string                             // oss: a non-admin user's JWT access token
+	scorer           func(query, memory string) float64 // nil: WordOverlap, on words counted once per memory
 	afterAdd         func()
 	inferredFacts    int
 	deleteAllCap     int
@@ -65,7 +65,7 @@ func NewServer(t testing.TB, flavor memorybank.Flavor) *Server {
 	t.Helper()
 	s := &Server{
 		t: t, flavor: flavor, done: make(chan struct{}),
-		scorer: WordOverlap, inferredFacts: 1, eventDelay: 50 * time.Millisecond,
+		inferredFacts: 1, eventDelay: 50 * time.Millisecond,
 		events: make(map[string]*event),
 	}
 	switch flavor {
@@ -198,8 +198,9 @@ func (s *Server) SetBearerToken(token string) {
 	s.bearerToken = token
 }
 
-// SetScorer replaces WordOverlap as the semantic score of a memory for a query. Like
-// pgvector's max(0, 1 - cosine distance), values outside 0..1 are clamped.
+// SetScorer replaces WordOverlap as the semantic score of a memory for a query (nil
+// restores it). Like pgvector's max(0, 1 - cosine distance), values outside 0..1 are
+// clamped.
 func (s *Server) SetScorer(score func(query, memory string) float64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 )
@@ -66,9 +67,38 @@ type record struct {
 	seq     uint64 // insertion order; only Server.Memories uses it
 	rank    uint64 // the vector store's order
 	payload map[string]any
+	// words are the text's words, counted once per text, not on every search;
+	// searches share a read lock, so the first to need them stores them.
+	words atomic.Pointer[wordCount]
 }
 
 func (r *record) text() string { return payloadString(r.payload, "data") }
+
+// wordCount is a text's words and how often each occurs in it.
+type wordCount struct {
+	text  string
+	count map[string]int
+}
+
+// wordCounts counts the record's words again only when its text changed.
+// Concurrent searches may both count them: they count the same.
+func (r *record) wordCounts() map[string]int {
+	text := r.text()
+	if w := r.words.Load(); w != nil && w.text == text {
+		return w.count
+	}
+	w := &wordCount{text: text, count: countWords(text)}
+	r.words.Store(w)
+	return w.count
+}
+
+func countWords(text string) map[string]int {
+	count := map[string]int{}
+	for _, w := range words(text) {
+		count[w]++
+	}
+	return count
+}
 
 // store is the fake's state. Its methods expect Server.mu to be held.
 type store struct {
@@ -272,7 +302,7 @@ type searchParams struct {
 	threshold float64
 	hybrid    bool                      // add the keyword signal (mem0's v3 retrieval)
 	skip      func(r *record) bool      // drops candidates after retrieval (expired memories)
-	scorer    func(q, m string) float64 // the semantic score
+	scorer    func(q, m string) float64 // the semantic score; nil: WordOverlap
 }
 
 // rank scores candidates (already filtered, in the vector store's order) the way
@@ -291,9 +321,16 @@ type searchParams struct {
 func rank(candidates []*record, p searchParams) []hit {
 	internal := max(p.topK*4, 60)
 	pool := make([]hit, 0, len(candidates))
+	query := distinctWords(p.query)
 	for _, r := range candidates {
+		var semantic float64
+		if p.scorer == nil {
+			semantic = overlap(query, r.wordCounts())
+		} else {
+			semantic = p.scorer(p.query, r.text())
+		}
 		// pgvector's score is max(0, 1 - cosine distance): never outside 0..1.
-		pool = append(pool, hit{rec: r, semantic: clamp01(p.scorer(p.query, r.text()))})
+		pool = append(pool, hit{rec: r, semantic: clamp01(semantic)})
 	}
 	slices.SortStableFunc(pool, func(a, b hit) int { return cmp.Compare(b.semantic, a.semantic) })
 	if len(pool) > internal {
@@ -345,10 +382,7 @@ func keywordScores(query string, candidates []*record, limit int) map[string]flo
 	}
 	var matches []match
 	for _, r := range candidates {
-		count := map[string]int{}
-		for _, w := range words(r.text()) {
-			count[w]++
-		}
+		count := r.wordCounts()
 		covers := math.MaxInt
 		for _, w := range q {
 			covers = min(covers, count[w])
@@ -395,26 +429,32 @@ func clamp01(f float64) float64 {
 // WordOverlap is the default semantic score: the fraction of the query's distinct words
 // that occur in the memory, case-insensitively. Deterministic, in 0..1.
 func WordOverlap(query, memory string) float64 {
-	q := words(query)
-	if len(q) == 0 {
+	return overlap(distinctWords(query), countWords(memory))
+}
+
+// overlap is WordOverlap over words already counted: the fraction of the query's
+// distinct words that the memory holds.
+func overlap(query []string, memory map[string]int) float64 {
+	if len(query) == 0 {
 		return 0
 	}
-	have := make(map[string]bool)
-	for _, w := range words(memory) {
-		have[w] = true
-	}
-	seen := make(map[string]bool, len(q))
 	hits := 0
-	for _, w := range q {
-		if seen[w] {
-			continue
-		}
-		seen[w] = true
-		if have[w] {
+	for _, w := range query {
+		if memory[w] > 0 {
 			hits++
 		}
 	}
-	return float64(hits) / float64(len(seen))
+	return float64(hits) / float64(len(query))
+}
+
+func distinctWords(s string) []string {
+	var out []string
+	for _, w := range words(s) {
+		if !slices.Contains(out, w) {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 func words(s string) []string {

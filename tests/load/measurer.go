@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// procGroup is a process whose CPU the report shows: nginx is its master
+// and workers.
+type procGroup struct {
+	name string
+	pids func() []int
+}
+
+// measurer runs the cells in the table's order, each from a quiet adapter.
+type measurer struct {
+	ctx    context.Context
+	opts   options
+	pool   *pgxpool.Pool
+	report *report
+	procs  []procGroup
+	say    func(string, ...any)
+}
+
+func (m *measurer) measureAll(bank *mem0, proxy *nginx, a *adapter, sc scope) error {
+	direct, _ := json.Marshal(map[string]any{
+		"query": searchQuery, "top_k": searchLimit,
+		"filters": map[string]string{"user_id": sc.userID, "agent_id": sc.agentID},
+	})
+	viaAdapter, _ := json.Marshal(map[string]any{"query": searchQuery, "limit": searchLimit})
+	conns := max(m.opts.Conns, m.opts.MaxInFlight)
+	search := func(url, header, value string, body []byte) target {
+		return target{client: newClient(conns), check: checkSearch(m.opts.Seed > 0),
+			request: func(int) *http.Request { return jsonPost(url, body, header, value) }}
+	}
+	type column struct {
+		col string
+		t   target
+	}
+	searches := []column{{colDirect, search(bank.url+"/search", "X-API-Key", bank.key, direct)}}
+	if proxy != nil {
+		searches = append(searches, column{colNginx, search(proxy.url+"/search", "X-API-Key", bank.key, direct)})
+	}
+	viaAPI := search(a.url+"/api/v1/search", "Authorization", "Bearer "+a.apiKey, viaAdapter)
+	searches = append(searches, column{colAdapter, viaAPI})
+	create := target{client: viaAPI.client, check: checkCreate, request: func(i int) *http.Request {
+		body, _ := json.Marshal(map[string]string{"content": fmt.Sprintf("load memory %d: the user prefers aisle seats", i)})
+		return jsonPost(a.url+"/api/v1/memories", body, "Authorization", "Bearer "+a.keys[i%len(a.keys)])
+	}}
+
+	// Searches first: the creates add memories to the scope they search.
+	for _, s := range searches {
+		if err := m.cell(rowSearchMax, s.col, func(d time.Duration) *outcome {
+			return closedLoop(m.ctx, s.t, m.opts.Conns, d)
+		}); err != nil {
+			return err
+		}
+	}
+	for _, s := range searches {
+		if err := m.cell(rowSearchRate, s.col, func(d time.Duration) *outcome {
+			return openLoop(m.ctx, s.t, m.opts.SearchRate, d, m.opts.MaxInFlight)
+		}); err != nil {
+			return err
+		}
+	}
+	if err := m.cell(rowCreateMax, colAdapter, func(d time.Duration) *outcome {
+		return closedLoop(m.ctx, create, m.opts.Conns, d)
+	}); err != nil {
+		return err
+	}
+	if err := m.stored(); err != nil {
+		return err
+	}
+	m.report.createRate = m.sustainedCreateRate()
+	if err := m.cell(rowCreateRate, colAdapter, func(d time.Duration) *outcome {
+		return openLoop(m.ctx, create, m.report.createRate, d, m.opts.MaxInFlight)
+	}); err != nil {
+		return err
+	}
+	return m.succeeded(m.report.cell(rowCreateRate, colAdapter))
+}
+
+// cell waits for the adapter to be quiet, warms up, then measures load(d)
+// and the CPU each process used meanwhile.
+func (m *measurer) cell(row, col string, load func(time.Duration) *outcome) error {
+	if err := m.settle(); err != nil {
+		return err
+	}
+	m.say("%s, %s", m.report.rowLabel(row), col)
+	if m.opts.Warmup > 0 {
+		load(m.opts.Warmup)
+	}
+	before, wall := m.cpu(), time.Now()
+	out := load(m.opts.Duration)
+	if err := m.ctx.Err(); err != nil {
+		return err
+	}
+	after, elapsed := m.cpu(), time.Since(wall)
+	c := &cell{row: row, col: col, out: out, cpu: map[string]float64{}, from: wall, to: wall.Add(elapsed)}
+	for name, used := range after {
+		c.cpu[name] = (used - before[name]).Seconds() / elapsed.Seconds()
+	}
+	m.report.cells = append(m.report.cells, c)
+	return nil
+}
+
+// cpu is the CPU time of each process so far, and the whole machine's busy time.
+func (m *measurer) cpu() map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for _, g := range m.procs {
+		for _, pid := range g.pids() {
+			if t, err := cpuTime(pid); err == nil {
+				out[g.name] += t
+			}
+		}
+	}
+	if busy, stolen, err := machineCPU(); err == nil {
+		out[cpuMachine], out[cpuStolen] = busy, stolen
+	}
+	return out
+}
+
+// settle waits until every operation has ended and the outbox relay has
+// caught up, so that no cell pays for the one before.
+func (m *measurer) settle() error {
+	deadline := time.Now().Add(m.opts.Settle)
+	for {
+		pending, relayed, err := m.backlog()
+		if err != nil {
+			return err
+		}
+		if pending == 0 && relayed {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("after %s, %d operations are still pending (relayed outbox: %v): the worker is stuck (see its log with -keep)", m.opts.Settle, pending, relayed)
+		}
+		select {
+		case <-m.ctx.Done():
+			return m.ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// backlog is the work the adapter still owes: pending operations, and
+// whether the forwarder has relayed the newest outbox row (watermill-sql's
+// own position: transaction id, then offset).
+func (m *measurer) backlog() (pending int, relayed bool, err error) {
+	err = m.pool.QueryRow(m.ctx, `
+		SELECT (SELECT count(*) FROM custom_gpt_operations WHERE status = 'pending'),
+		       NOT EXISTS (
+		           SELECT 1 FROM (SELECT transaction_id, "offset" FROM custom_gpt_outbox
+		                          ORDER BY transaction_id DESC, "offset" DESC LIMIT 1) newest
+		           WHERE NOT EXISTS (SELECT 1 FROM custom_gpt_outbox_offsets f
+		                             WHERE (newest.transaction_id, newest."offset") <= (f.last_processed_transaction_id, f.offset_acked)))`,
+	).Scan(&pending, &relayed)
+	return pending, relayed, err
+}
+
+// stored measures the worker twice with the max create row: while the API
+// accepted at its max (operations that succeeded in that row's window), and
+// alone, storing the backlog that row left, from the end of its load until
+// the last operation succeeded.
+func (m *measurer) stored() error {
+	load := m.report.cell(rowCreateMax, colAdapter)
+	if err := m.settle(); err != nil {
+		return err
+	}
+	var (
+		during, after int
+		last          *time.Time
+	)
+	if err := m.pool.QueryRow(m.ctx, `
+		SELECT count(*) FILTER (WHERE updated_at BETWEEN $1 AND $2),
+		       count(*) FILTER (WHERE updated_at > $2),
+		       max(updated_at)
+		FROM custom_gpt_operations WHERE status = 'succeeded'`,
+		load.from, load.to).Scan(&during, &after, &last); err != nil {
+		return err
+	}
+	c := &cell{row: rowStored, col: colAdapter, out: newOutcome(), backlog: after}
+	c.storedLoaded = float64(during) / load.to.Sub(load.from).Seconds()
+	if last != nil && after > 0 {
+		c.stored = float64(after) / last.Sub(load.to).Seconds()
+	}
+	var failed int
+	if err := m.pool.QueryRow(m.ctx, `SELECT count(*) FROM custom_gpt_operations WHERE status = 'failed'`).Scan(&failed); err != nil {
+		return err
+	}
+	if failed > 0 {
+		c.out.failures["operation failed"] = failed
+	}
+	m.report.cells = append(m.report.cells, c)
+	return nil
+}
+
+// sustainedCreateRate is -create-rate, or less when the adapter just showed
+// it cannot keep up with that: 80 % of the creates it accepted per second at
+// most, and half what the worker stored per second alone (while the API
+// accepts, the two share the CPUs and the worker stores less: in one scope,
+// next to nothing at the API's max). Above what it sustains the backlog, and
+// every latency with it, grows with the length of the run rather than saying
+// anything about the adapter.
+func (m *measurer) sustainedCreateRate() float64 {
+	rate := m.opts.CreateRate
+	if accepted := m.report.cell(rowCreateMax, colAdapter).out.perSecond(); accepted > 0 {
+		rate = min(rate, 0.8*accepted)
+	}
+	if alone := m.report.cell(rowStored, colAdapter).stored; alone > 0 {
+		rate = min(rate, 0.5*alone)
+	}
+	return rate
+}
+
+// succeeded completes the fixed-rate create cell with when each accepted
+// operation succeeded, by the worker's clock in its row, counted from when
+// the create was due: what a GPT waits for its write to take effect.
+func (m *measurer) succeeded(c *cell) error {
+	if err := m.settle(); err != nil {
+		return err
+	}
+	due := make(map[string]time.Time, len(c.out.ok))
+	ids := make([]string, 0, len(c.out.ok))
+	for _, s := range c.out.ok {
+		due[s.opID] = s.due
+		ids = append(ids, s.opID)
+	}
+	rows, err := m.pool.Query(m.ctx, `SELECT id, status, updated_at FROM custom_gpt_operations WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	seen := 0
+	for rows.Next() {
+		var (
+			id, status string
+			at         time.Time
+		)
+		if err := rows.Scan(&id, &status, &at); err != nil {
+			return err
+		}
+		seen++
+		if status != "succeeded" {
+			c.out.fail("operation "+status, id)
+			continue
+		}
+		c.done = append(c.done, at.Sub(due[id]))
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if missing := len(ids) - seen; missing > 0 {
+		c.out.fail("accepted operation not in Postgres", fmt.Sprint(missing))
+	}
+	slices.Sort(c.done)
+	return nil
+}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"flag"
+	"time"
+)
+
+// options are the knobs of one run; the defaults make a full run of a few
+// minutes on two cores.
+type options struct {
+	Duration     time.Duration // measured part of each cell
+	Warmup       time.Duration // unmeasured load before it, same shape
+	Conns        int           // closed-loop connections of the max-throughput rows
+	SearchRate   float64       // arrivals per second of the fixed-rate search row
+	CreateRate   float64       // arrivals per second of the create → succeeded row
+	MaxInFlight  int           // open-loop requests outstanding at most (then sends are late, and it shows)
+	Seed         int           // memories in the scope searched
+	Scopes       int           // applications (API keys, so memory scopes) the creates go round
+	Nginx        bool          // measure through nginx
+	InstallNginx bool          // apt-get install it when missing
+	Markdown     string        // also write the report here
+	Keep         bool          // keep the work directory (logs, the binary)
+	WorkParent   string        // where the work directory goes; "": tmp/ of the module
+	Settle       time.Duration // how long to wait for the adapter to go quiet between cells
+}
+
+func defaultOptions() options {
+	return options{
+		Duration: 10 * time.Second, Warmup: 2 * time.Second, Conns: 32,
+		SearchRate: 1000, CreateRate: 1000, MaxInFlight: 512, Seed: 300, Scopes: 1,
+		Nginx: true, InstallNginx: true, Settle: 2 * time.Minute,
+	}
+}
+
+func (o *options) register(fs *flag.FlagSet) {
+	fs.DurationVar(&o.Duration, "duration", o.Duration, "measured time of each cell")
+	fs.DurationVar(&o.Warmup, "warmup", o.Warmup, "load before each cell's measurement, not counted")
+	fs.IntVar(&o.Conns, "conns", o.Conns, "connections of the max-throughput (closed-loop) rows")
+	fs.Float64Var(&o.SearchRate, "search-rate", o.SearchRate, "searches per second of the fixed-rate row")
+	fs.Float64Var(&o.CreateRate, "create-rate", o.CreateRate, "creates per second of the create → succeeded row")
+	fs.IntVar(&o.MaxInFlight, "max-inflight", o.MaxInFlight, "open-loop requests outstanding at most; later ones are sent late and their latency counts from when they were due")
+	fs.IntVar(&o.Seed, "seed", o.Seed, "memories stored in the searched scope before the search rows")
+	fs.IntVar(&o.Scopes, "scopes", o.Scopes, "applications the creates go round, one memory scope each: the writes of one scope take effect one after another")
+	fs.BoolVar(&o.Nginx, "nginx", o.Nginx, "measure through nginx too")
+	fs.BoolVar(&o.InstallNginx, "install-nginx", o.InstallNginx, "install nginx with apt-get when it is missing (sudo unless root)")
+	fs.StringVar(&o.Markdown, "markdown", o.Markdown, "write the report as Markdown to this file as well")
+	fs.BoolVar(&o.Keep, "keep", o.Keep, "keep the work directory (the processes' logs, the binary) and print where it is")
+	fs.DurationVar(&o.Settle, "settle", o.Settle, "how long to wait, between cells, for the worker and the outbox relay to catch up")
+}
