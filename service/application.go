@@ -48,9 +48,11 @@ func NewApplication(d Deps) app.Application {
 	in.commands = cmds
 	outbox := postgres.NewOutbox(topics, events.Marshaler, messaging.NewLogger(l))
 	tx := postgres.NewTransactor(in.Pool, outbox)
-	// Reads are audited many per transaction (group commit), each answered
-	// once its own entry is committed.
-	reads := postgres.NewReadGroup(in.Pool, outbox, postgres.ReadGroupConfig{})
+	// Reads are audited, and writes accepted, many per transaction (group
+	// commit), each answered once its own rows are committed. Accepts lock
+	// their scopes' rows, in any order: one batch of them runs at a time.
+	reads := postgres.NewTxGroup(tx, postgres.TxGroupConfig{Writers: 4})
+	accepts := postgres.NewTxGroup(tx, postgres.TxGroupConfig{Writers: 1})
 	reg := postgres.NewMemoryRegistry(in.Pool)
 	dl := in.deadLetters(cfg)
 	apps := postgres.NewApplicationRepository(in.Pool)
@@ -75,10 +77,10 @@ func NewApplication(d Deps) app.Application {
 
 	return app.Application{
 		Commands: app.Commands{
-			AcceptCreateMemory:   command.NewAcceptCreateMemoryHandler(tx, cmds, l, m),
-			AcceptUpdateMemory:   command.NewAcceptUpdateMemoryHandler(tx, cmds, reg, l, m),
-			AcceptDeleteMemory:   command.NewAcceptDeleteMemoryHandler(tx, cmds, reg, l, m),
-			AcceptForgetMemories: command.NewAcceptForgetMemoriesHandler(tx, cmds, l, m),
+			AcceptCreateMemory:   command.NewAcceptCreateMemoryHandler(accepts, cmds, l, m),
+			AcceptUpdateMemory:   command.NewAcceptUpdateMemoryHandler(accepts, cmds, reg, l, m),
+			AcceptDeleteMemory:   command.NewAcceptDeleteMemoryHandler(accepts, cmds, reg, l, m),
+			AcceptForgetMemories: command.NewAcceptForgetMemoriesHandler(accepts, cmds, l, m),
 			CreateMemory:         command.NewCreateMemoryHandler(tx, cmds, workerBank, reg, worker, l, m),
 			UpdateMemory:         command.NewUpdateMemoryHandler(tx, cmds, workerBank, reg, worker, l, m),
 			DeleteMemory:         command.NewDeleteMemoryHandler(tx, cmds, workerBank, reg, worker, l, m),

@@ -22,5 +22,5 @@ func MigrateTo(ctx context.Context, pool *pgxpool.Pool, version int64) error {
 // the store does.
 var SigningKeyPlace = signingKeyPlace
 
-// Batches tells how many transactions the group has written reads in.
-func (g *ReadGroup) Batches() int { return g.batches.get() }
+// Batches tells how many shared transactions the group has run.
+func (g *TxGroup) Batches() int { return g.batches.get() }

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/pgtest"
@@ -23,12 +25,12 @@ func readEntry(i int) audit.Entry {
 
 // Many concurrent reads share few transactions, and each returns only once
 // its own entry and event are committed.
-func TestReadGroupCommitsReadsTogether(t *testing.T) {
+func TestTxGroupCommitsReadsTogether(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool, _ := pgtest.NewPool(t)
-	g := postgres.NewReadGroup(pool, postgres.NewOutbox(events.Topics{Prefix: redistest.Prefix(t)}, events.Marshaler, nil),
-		postgres.ReadGroupConfig{Writers: 2})
+	g := postgres.NewTxGroup(postgres.NewTransactor(pool, postgres.NewOutbox(events.Topics{Prefix: redistest.Prefix(t)}, events.Marshaler, nil)),
+		postgres.TxGroupConfig{Writers: 2})
 	const reads = 400
 	var wg sync.WaitGroup
 	errs := make(chan error, reads)
@@ -69,12 +71,12 @@ func TestReadGroupCommitsReadsTogether(t *testing.T) {
 
 // An entry Postgres refuses fails its own read only: the batch it was in is
 // written again a read at a time.
-func TestReadGroupIsolatesABadRead(t *testing.T) {
+func TestTxGroupIsolatesABadUnit(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool, _ := pgtest.NewPool(t)
-	g := postgres.NewReadGroup(pool, postgres.NewOutbox(events.Topics{Prefix: redistest.Prefix(t)}, events.Marshaler, nil),
-		postgres.ReadGroupConfig{Writers: 1})
+	g := postgres.NewTxGroup(postgres.NewTransactor(pool, postgres.NewOutbox(events.Topics{Prefix: redistest.Prefix(t)}, events.Marshaler, nil)),
+		postgres.TxGroupConfig{Writers: 1})
 	const reads = 50
 	var wg sync.WaitGroup
 	results := make([]error, reads)
@@ -100,5 +102,43 @@ func TestReadGroupIsolatesABadRead(t *testing.T) {
 	}
 	if n := count(t, pool, "custom_gpt_audit_entries"); n != reads-1 {
 		t.Fatalf("%d audit entries, want %d", n, reads-1)
+	}
+}
+
+// A unit that refuses its own work (an Idempotency-Key taken over, say) gets
+// its error; the units it shared a batch with are written all the same.
+func TestTxGroupReturnsAUnitsOwnError(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, _ := pgtest.NewPool(t)
+	g := postgres.NewTxGroup(postgres.NewTransactor(pool, postgres.NewOutbox(events.Topics{Prefix: redistest.Prefix(t)}, events.Marshaler, nil)),
+		postgres.TxGroupConfig{})
+	mine := errors.New("taken over")
+	const units = 60
+	var wg sync.WaitGroup
+	results := make([]error, units)
+	for i := range units {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = g.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
+				if err := tx.InsertAudit(ctx, readEntry(i)); err != nil {
+					return err
+				}
+				if i%20 == 3 {
+					return mine
+				}
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	for i, err := range results {
+		if want := i%20 == 3; want != errors.Is(err, mine) || (!want && err != nil) {
+			t.Errorf("unit %d: %v", i, err)
+		}
+	}
+	if n := count(t, pool, "custom_gpt_audit_entries"); n != units-3 {
+		t.Fatalf("%d audit entries, want %d: a refused unit's writes were kept, or others' lost", n, units-3)
 	}
 }

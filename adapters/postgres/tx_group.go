@@ -1,0 +1,171 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
+)
+
+// TxGroup runs the units of work of many requests in one transaction: group
+// commit (command.Transactor). A unit returns only once the transaction that
+// holds it has committed, as with a transaction of its own, but the units
+// arriving while a commit is under way share the next one, so the database
+// flushes its log, and the rows every unit locks (a scope's, for a write)
+// are held, once per batch rather than once per unit. No goroutine runs in
+// the background: a waiting unit becomes a writer when fewer than Writers
+// are, and runs whatever is queued, its own or others'. If any unit of a
+// batch fails, or its commit does, the batch is rolled back and every unit
+// runs again in a transaction of its own, so a unit fails for its own
+// reasons only; units must therefore do nothing but write through tx.
+type TxGroup struct {
+	single   *Transactor
+	maxBatch int
+	writers  chan struct{}
+
+	mu     sync.Mutex
+	queued []*pendingUnit
+
+	batches countingStat // for tests: how many shared transactions ran
+}
+
+// TxGroupConfig bounds the batches; zero values take the defaults.
+type TxGroupConfig struct {
+	// Writers is how many batches may run at once. Units that lock rows in
+	// different orders (writes of several scopes) need 1: two batches could
+	// otherwise wait for each other.
+	Writers  int // default 1
+	MaxBatch int // units per transaction; default 256
+}
+
+type pendingUnit struct {
+	ctx  context.Context // the caller's, for its values; never cancelled
+	fn   func(ctx context.Context, tx command.Tx) error
+	done chan error
+}
+
+// batchTimeout bounds one shared transaction.
+const batchTimeout = 10 * time.Second
+
+func NewTxGroup(single *Transactor, cfg TxGroupConfig) *TxGroup {
+	if cfg.Writers <= 0 {
+		cfg.Writers = 1
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 256
+	}
+	return &TxGroup{single: single, maxBatch: cfg.MaxBatch, writers: make(chan struct{}, cfg.Writers)}
+}
+
+// InTx returns once fn's writes are committed, or could not be.
+func (g *TxGroup) InTx(ctx context.Context, fn func(ctx context.Context, tx command.Tx) error) error {
+	p := &pendingUnit{ctx: context.WithoutCancel(ctx), fn: fn, done: make(chan error, 1)}
+	g.mu.Lock()
+	g.queued = append(g.queued, p)
+	g.mu.Unlock()
+	for {
+		select {
+		case err := <-p.done:
+			return err
+		case g.writers <- struct{}{}:
+			batch := g.take()
+			if len(batch) > 0 {
+				g.run(batch)
+			}
+			<-g.writers
+			if len(batch) == 0 {
+				// Nothing queued: another writer took this unit, and will
+				// tell it. Waiting here, not trying again, keeps a unit from
+				// spinning while its batch commits.
+				return <-p.done
+			}
+		}
+	}
+}
+
+// RecordRead writes a read's audit entry and event (query.ReadRecorder).
+func (g *TxGroup) RecordRead(ctx context.Context, e audit.Entry, event any) error {
+	return g.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
+		if err := tx.InsertAudit(ctx, e); err != nil {
+			return err
+		}
+		return tx.Publish(ctx, event)
+	})
+}
+
+// take removes up to maxBatch queued units, oldest first.
+func (g *TxGroup) take() []*pendingUnit {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := min(len(g.queued), g.maxBatch)
+	batch := g.queued[:n:n]
+	g.queued = g.queued[n:]
+	return batch
+}
+
+// run commits the batch in one transaction, or, if that fails, each unit
+// in its own, and tells every unit its outcome.
+func (g *TxGroup) run(batch []*pendingUnit) {
+	if len(batch) > 1 {
+		if err := g.shared(batch); err == nil {
+			for _, p := range batch {
+				p.done <- nil
+			}
+			return
+		}
+	}
+	for _, p := range batch {
+		ctx, cancel := context.WithTimeout(p.ctx, batchTimeout)
+		p.done <- g.single.InTx(ctx, p.fn)
+		cancel()
+	}
+}
+
+func (g *TxGroup) shared(batch []*pendingUnit) error {
+	g.batches.add()
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	pgtx, err := g.single.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = pgtx.Rollback(context.Background()) }() // no-op after commit
+	t := &tx{tx: pgtx, outbox: g.single.outbox}
+	for _, p := range batch {
+		// Each unit sees its caller's values (correlation id, channel)
+		// and the batch's deadline.
+		if err := p.fn(valuesOf{Context: ctx, values: p.ctx}, t); err != nil {
+			return err
+		}
+	}
+	return pgtx.Commit(ctx)
+}
+
+// valuesOf is Context with the values of another context.
+type valuesOf struct {
+	context.Context
+	values context.Context
+}
+
+func (v valuesOf) Value(key any) any { return v.values.Value(key) }
+
+// countingStat is a counter safe for concurrent use.
+type countingStat struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *countingStat) add() {
+	c.mu.Lock()
+	c.n++
+	c.mu.Unlock()
+}
+
+func (c *countingStat) get() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
