@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -54,30 +55,29 @@ func decodeItems(body []byte) ([]wireItem, error) {
 }
 
 // decodeObjects reads a list of JSON objects, bare or under "results", and drops the
-// elements that are not objects.
+// elements that are not objects. The list is split in the same pass that reads the
+// envelope: a search answer is read twice (here, then each item), not four times.
 func decodeObjects(body []byte) ([]json.RawMessage, error) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 || string(body) == "null" {
 		return nil, nil
 	}
-	if body[0] == '{' {
+	var raws []json.RawMessage
+	switch body[0] {
+	case '{':
 		var envelope struct {
-			Results json.RawMessage `json:"results"`
+			Results []json.RawMessage `json:"results"`
 		}
 		if err := json.Unmarshal(body, &envelope); err != nil {
+			return nil, fmt.Errorf("expected a list under results: %w", err)
+		}
+		raws = envelope.Results
+	case '[':
+		if err := json.Unmarshal(body, &raws); err != nil {
 			return nil, err
 		}
-		body = bytes.TrimSpace(envelope.Results)
-		if len(body) == 0 || string(body) == "null" {
-			return nil, nil
-		}
-	}
-	if body[0] != '[' {
+	default:
 		return nil, errors.New("expected a list")
-	}
-	var raws []json.RawMessage
-	if err := json.Unmarshal(body, &raws); err != nil {
-		return nil, err
 	}
 	objects := raws[:0]
 	for _, raw := range raws {
