@@ -92,4 +92,7 @@ func TestWholeRunShort(t *testing.T) {
 	if rep.rss["api"] == 0 || rep.rss["worker"] == 0 {
 		t.Errorf("peak RSS missing: %v", rep.rss)
 	}
+	if rep.ready["api"] <= 0 || rep.ready["worker"] <= 0 || !strings.Contains(string(md), "Ready after start") {
+		t.Errorf("time to ready missing: %v", rep.ready)
+	}
 }

@@ -19,6 +19,7 @@ type process struct {
 	log    string // its output, in the work directory
 	exited chan struct{}
 	err    error // set before exited closes
+	began  time.Time
 }
 
 // startProcess runs cmd in its own process group, so the terminal's Ctrl-C
@@ -35,11 +36,12 @@ func startProcess(name string, cmd *exec.Cmd, logPath string, deathSig syscall.S
 	}
 	cmd.Stderr = logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: deathSig}
+	began := time.Now()
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &process{name: name, cmd: cmd, log: logPath, exited: make(chan struct{})}
+	p := &process{name: name, cmd: cmd, log: logPath, exited: make(chan struct{}), began: began}
 	go func() {
 		p.err = cmd.Wait()
 		logFile.Close()
@@ -103,6 +105,6 @@ func (p *process) awaitHTTP(ctx context.Context, url string, within time.Duratio
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s: %s did not answer 200 within %s\n%s", p.name, url, within, p.tail())
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond) // polling: how soon it answers is measured (adapter.start)
 	}
 }

@@ -61,10 +61,11 @@ type report struct {
 	// createRate is the create → succeeded row's: -create-rate, or less when
 	// the adapter sustains less (see measurer.sustainedCreateRate).
 	createRate float64
-	rss        map[string]int64 // peak resident memory by adapter process
-	logErrs    map[string]int   // error lines each adapter process logged
-	mem0Errs   []string         // the fake mem0's complaints
-	noNginx    string           // why the nginx column is empty, when it is
+	rss        map[string]int64         // peak resident memory by adapter process
+	ready      map[string]time.Duration // from start to /readyz 200, by adapter process
+	logErrs    map[string]int           // error lines each adapter process logged
+	mem0Errs   []string                 // the fake mem0's complaints
+	noNginx    string                   // why the nginx column is empty, when it is
 }
 
 func (r *report) cell(row, col string) *cell {
@@ -221,6 +222,11 @@ func (r *report) write(w io.Writer) {
 		rss = append(rss, fmt.Sprintf("%s %.0f MiB", name, float64(r.rss[name])/(1<<20)))
 	}
 	fmt.Fprintf(w, "\nPeak resident memory (VmHWM): %s.\n", strings.Join(rss, ", "))
+	var ready []string
+	for _, name := range slices.Sorted(maps.Keys(r.ready)) {
+		ready = append(ready, fmt.Sprintf("%s %d ms", name, r.ready[name].Milliseconds()))
+	}
+	fmt.Fprintf(w, "Ready after start (first 200 from /readyz, migrations applied, polled every 5 ms): %s.\n", strings.Join(ready, ", "))
 	for _, name := range slices.Sorted(maps.Keys(r.logErrs)) {
 		if n := r.logErrs[name]; n > 0 {
 			fmt.Fprintf(w, "The %s logged %d errors (kept with -keep).\n", name, n)

@@ -32,7 +32,7 @@ func run(ctx context.Context, opts options, out io.Writer) (_ *report, err error
 		return nil, err
 	}
 	r := &report{started: time.Now(), opts: opts, createRate: opts.CreateRate, cpus: runtime.NumCPU(), model: cpuModel(), memory: memTotal(),
-		commit: commit(ctx, root), rss: map[string]int64{}, logErrs: map[string]int{}}
+		commit: commit(ctx, root), rss: map[string]int64{}, logErrs: map[string]int{}, ready: map[string]time.Duration{}}
 
 	if err := ensureServices(ctx, root, out); err != nil {
 		return nil, err
@@ -146,6 +146,7 @@ func run(ctx context.Context, opts options, out io.Writer) (_ *report, err error
 			r.rss[p.name] = rss
 		}
 		r.logErrs[p.name] = logErrors(p)
+		r.ready[p.name] = a.ready[p.name]
 	}
 	r.mem0Errs = bank.complaints()
 
