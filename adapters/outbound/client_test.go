@@ -10,29 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/addrtest"
+
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/outbound"
 )
-
-// server counts the requests it gets and answers with h.
-func server(t *testing.T, network string, h http.HandlerFunc) (*httptest.Server, *atomic.Int32) {
-	t.Helper()
-	var hits atomic.Int32
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		h(w, r)
-	}))
-	if network == "tcp6" {
-		l, err := net.Listen("tcp6", "[::1]:0")
-		if err != nil {
-			t.Skipf("no IPv6 loopback: %v", err)
-		}
-		srv.Listener.Close()
-		srv.Listener = l
-	}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return srv, &hits
-}
 
 func port(srv *httptest.Server) string {
 	_, p, _ := net.SplitHostPort(srv.Listener.Addr().String())
@@ -68,7 +49,7 @@ func TestClientRefusesForbiddenAddressesAtConnectionTime(t *testing.T) {
 	// Subtests, so that a machine without IPv6 loopback skips only its own.
 	t.Run("IPv4", func(t *testing.T) {
 		t.Parallel()
-		v4, hits := server(t, "tcp4", empty)
+		v4, hits := addrtest.CountingServer(t, "tcp4", empty)
 		refused(t, hits,
 			"http://127.0.0.1:"+port(v4)+"/",
 			"http://localhost:"+port(v4)+"/",
@@ -76,14 +57,14 @@ func TestClientRefusesForbiddenAddressesAtConnectionTime(t *testing.T) {
 	})
 	t.Run("IPv6", func(t *testing.T) {
 		t.Parallel()
-		v6, hits := server(t, "tcp6", empty)
+		v6, hits := addrtest.CountingServer(t, "tcp6", empty)
 		refused(t, hits, "http://[::1]:"+port(v6)+"/")
 	})
 }
 
 func TestClientReachesPrivateAddressesWhenAllowed(t *testing.T) {
 	t.Parallel()
-	srv, hits := server(t, "tcp4", empty)
+	srv, hits := addrtest.CountingServer(t, "tcp4", empty)
 	resp, err := outbound.NewClient(outbound.Config{AllowPrivate: true}).Get(srv.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -96,8 +77,8 @@ func TestClientReachesPrivateAddressesWhenAllowed(t *testing.T) {
 
 func TestClientDoesNotFollowRedirects(t *testing.T) {
 	t.Parallel()
-	target, targetHits := server(t, "tcp4", empty)
-	srv, _ := server(t, "tcp4", func(w http.ResponseWriter, r *http.Request) {
+	target, targetHits := addrtest.CountingServer(t, "tcp4", empty)
+	srv, _ := addrtest.CountingServer(t, "tcp4", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, target.URL+"/elsewhere", http.StatusFound)
 	})
 	resp, err := outbound.NewClient(outbound.Config{AllowPrivate: true}).Get(srv.URL)

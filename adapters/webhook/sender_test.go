@@ -10,29 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/addrtest"
+
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/webhook"
 )
-
-// receiver counts the requests it gets and answers with h.
-func receiver(t *testing.T, network string, h http.HandlerFunc) (*httptest.Server, *atomic.Int32) {
-	t.Helper()
-	var hits atomic.Int32
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		h(w, r)
-	}))
-	if network == "tcp6" {
-		l, err := net.Listen("tcp6", "[::1]:0")
-		if err != nil {
-			t.Skipf("no IPv6 loopback: %v", err)
-		}
-		srv.Listener.Close()
-		srv.Listener = l
-	}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return srv, &hits
-}
 
 func message(url string) webhook.Message {
 	return webhook.Message{URL: url, ID: "evt-1", Timestamp: time.Unix(1700000000, 0), Signature: "v1,abc", Body: []byte(`{"type":"t"}`)}
@@ -62,14 +43,14 @@ func TestSenderRefusesForbiddenAddressesAtConnectionTime(t *testing.T) {
 	}
 	// Subtests, so that a machine without IPv6 loopback skips only its own.
 	t.Run("IPv4", func(t *testing.T) {
-		v4, hits := receiver(t, "tcp4", func(w http.ResponseWriter, r *http.Request) {})
+		v4, hits := addrtest.CountingServer(t, "tcp4", func(w http.ResponseWriter, r *http.Request) {})
 		refused(t, hits,
 			"http://127.0.0.1:"+port(v4)+"/",
 			"http://localhost:"+port(v4)+"/",
 			"http://[::ffff:127.0.0.1]:"+port(v4)+"/")
 	})
 	t.Run("IPv6", func(t *testing.T) {
-		v6, hits := receiver(t, "tcp6", func(w http.ResponseWriter, r *http.Request) {})
+		v6, hits := addrtest.CountingServer(t, "tcp6", func(w http.ResponseWriter, r *http.Request) {})
 		refused(t, hits, "http://[::1]:"+port(v6)+"/")
 	})
 }
@@ -77,7 +58,7 @@ func TestSenderRefusesForbiddenAddressesAtConnectionTime(t *testing.T) {
 func TestSenderPostsSignedJSON(t *testing.T) {
 	t.Parallel()
 	var got *http.Request
-	srv, _ := receiver(t, "tcp4", func(w http.ResponseWriter, r *http.Request) {
+	srv, _ := addrtest.CountingServer(t, "tcp4", func(w http.ResponseWriter, r *http.Request) {
 		got = r.Clone(context.Background())
 		w.WriteHeader(http.StatusNoContent)
 	})
@@ -100,8 +81,8 @@ func TestSenderPostsSignedJSON(t *testing.T) {
 
 func TestSenderDoesNotFollowRedirects(t *testing.T) {
 	t.Parallel()
-	target, targetHits := receiver(t, "tcp4", func(w http.ResponseWriter, r *http.Request) {})
-	srv, _ := receiver(t, "tcp4", func(w http.ResponseWriter, r *http.Request) {
+	target, targetHits := addrtest.CountingServer(t, "tcp4", func(w http.ResponseWriter, r *http.Request) {})
+	srv, _ := addrtest.CountingServer(t, "tcp4", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, target.URL+"/elsewhere", http.StatusFound)
 	})
 	res := NewSender(Config{AllowPrivate: true}).Send(context.Background(), message(srv.URL))
@@ -125,7 +106,7 @@ func TestSenderReadsRetryAfter(t *testing.T) {
 		{http.StatusInternalServerError, "120", 0}, // only 429 and 503 carry it
 		{http.StatusServiceUnavailable, "soon", 0},
 	} {
-		srv, _ := receiver(t, "tcp4", func(w http.ResponseWriter, r *http.Request) {
+		srv, _ := addrtest.CountingServer(t, "tcp4", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", tt.header)
 			w.WriteHeader(tt.status)
 		})
@@ -143,7 +124,7 @@ func TestSenderReadsRetryAfter(t *testing.T) {
 func TestSenderTimesOut(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
-	srv, _ := receiver(t, "tcp4", func(w http.ResponseWriter, r *http.Request) {
+	srv, _ := addrtest.CountingServer(t, "tcp4", func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 		case <-release:

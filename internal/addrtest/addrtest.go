@@ -6,7 +6,10 @@ package addrtest
 import (
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"sync/atomic"
 	"testing"
 )
 
@@ -65,4 +68,28 @@ func SocketDir(t testing.TB) string {
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
 	return dir
+}
+
+// CountingServer serves h on a loopback address of network ("tcp4", or
+// "tcp6", skipping the test where the machine has no IPv6 loopback), counts
+// the requests it gets, and stops at cleanup: what the tests of guarded
+// outbound clients connect to, to tell whether a request got through.
+func CountingServer(t testing.TB, network string, h http.HandlerFunc) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var hits atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		h(w, r)
+	}))
+	if network == "tcp6" {
+		l, err := net.Listen("tcp6", "[::1]:0")
+		if err != nil {
+			t.Skipf("no IPv6 loopback: %v", err)
+		}
+		srv.Listener.Close()
+		srv.Listener = l
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, &hits
 }
