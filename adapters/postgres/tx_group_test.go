@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
@@ -16,6 +18,25 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/pgtest"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
 )
+
+// newTxGroup is a group over a database of its own.
+func newTxGroup(t *testing.T, cfg postgres.TxGroupConfig) (*postgres.TxGroup, *pgxpool.Pool) {
+	t.Helper()
+	pool, _ := pgtest.NewPool(t)
+	outbox := postgres.NewOutbox(events.Topics{Prefix: redistest.Prefix(t)}, events.Marshaler, nil)
+	return postgres.NewTxGroup(postgres.NewTransactor(pool, outbox), cfg), pool
+}
+
+// concurrently runs n units of work at once and returns each one's error.
+func concurrently(n int, unit func(i int) error) []error {
+	var wg sync.WaitGroup
+	results := make([]error, n)
+	for i := range n {
+		wg.Go(func() { results[i] = unit(i) })
+	}
+	wg.Wait()
+	return results
+}
 
 func readEntry(i int) audit.Entry {
 	now := time.Now().UTC()
@@ -28,32 +49,25 @@ func readEntry(i int) audit.Entry {
 func TestTxGroupCommitsReadsTogether(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool, _ := pgtest.NewPool(t)
-	g := postgres.NewTxGroup(postgres.NewTransactor(pool, postgres.NewOutbox(events.Topics{Prefix: redistest.Prefix(t)}, events.Marshaler, nil)),
-		postgres.TxGroupConfig{Writers: 2})
+	g, pool := newTxGroup(t, postgres.TxGroupConfig{Writers: 2})
 	const reads = 400
-	var wg sync.WaitGroup
-	errs := make(chan error, reads)
-	for i := range reads {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := g.RecordRead(ctx, readEntry(i), &events.MemoriesSearched{Version: 1, RequestID: fmt.Sprintf("req-%d", i)})
-			if err == nil {
-				// Committed before the answer: this read's own row is there.
-				var n int
-				err = pool.QueryRow(ctx, `SELECT count(*) FROM custom_gpt_audit_entries WHERE request_id = $1`,
-					fmt.Sprintf("req-%d", i)).Scan(&n)
-				if err == nil && n != 1 {
-					err = fmt.Errorf("req-%d answered with %d audit rows", i, n)
-				}
-			}
-			errs <- err
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	results := concurrently(reads, func(i int) error {
+		err := g.RecordRead(ctx, readEntry(i), &events.MemoriesSearched{Version: 1, RequestID: fmt.Sprintf("req-%d", i)})
+		if err != nil {
+			return err
+		}
+		// Committed before the answer: this read's own row is there.
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM custom_gpt_audit_entries WHERE request_id = $1`,
+			fmt.Sprintf("req-%d", i)).Scan(&n); err != nil {
+			return err
+		}
+		if n != 1 {
+			return fmt.Errorf("req-%d answered with %d audit rows", i, n)
+		}
+		return nil
+	})
+	for _, err := range results {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,24 +88,15 @@ func TestTxGroupCommitsReadsTogether(t *testing.T) {
 func TestTxGroupIsolatesABadUnit(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool, _ := pgtest.NewPool(t)
-	g := postgres.NewTxGroup(postgres.NewTransactor(pool, postgres.NewOutbox(events.Topics{Prefix: redistest.Prefix(t)}, events.Marshaler, nil)),
-		postgres.TxGroupConfig{Writers: 1})
+	g, pool := newTxGroup(t, postgres.TxGroupConfig{Writers: 1})
 	const reads = 50
-	var wg sync.WaitGroup
-	results := make([]error, reads)
-	for i := range reads {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			e := readEntry(i)
-			if i == 7 {
-				e.RequestID = "bad\x00id" // Postgres text cannot hold NUL
-			}
-			results[i] = g.RecordRead(ctx, e, &events.MemoriesSearched{Version: 1})
-		}()
-	}
-	wg.Wait()
+	results := concurrently(reads, func(i int) error {
+		e := readEntry(i)
+		if i == 7 {
+			e.RequestID = "bad\x00id" // Postgres text cannot hold NUL
+		}
+		return g.RecordRead(ctx, e, &events.MemoriesSearched{Version: 1})
+	})
 	for i, err := range results {
 		if (i == 7) != (err != nil) {
 			t.Errorf("read %d: %v", i, err)
@@ -110,29 +115,20 @@ func TestTxGroupIsolatesABadUnit(t *testing.T) {
 func TestTxGroupReturnsAUnitsOwnError(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool, _ := pgtest.NewPool(t)
-	g := postgres.NewTxGroup(postgres.NewTransactor(pool, postgres.NewOutbox(events.Topics{Prefix: redistest.Prefix(t)}, events.Marshaler, nil)),
-		postgres.TxGroupConfig{})
+	g, pool := newTxGroup(t, postgres.TxGroupConfig{})
 	mine := errors.New("taken over")
 	const units = 60
-	var wg sync.WaitGroup
-	results := make([]error, units)
-	for i := range units {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = g.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
-				if err := tx.InsertAudit(ctx, readEntry(i)); err != nil {
-					return err
-				}
-				if i%20 == 3 {
-					return mine
-				}
-				return nil
-			})
-		}()
-	}
-	wg.Wait()
+	results := concurrently(units, func(i int) error {
+		return g.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
+			if err := tx.InsertAudit(ctx, readEntry(i)); err != nil {
+				return err
+			}
+			if i%20 == 3 {
+				return mine
+			}
+			return nil
+		})
+	})
 	for i, err := range results {
 		if want := i%20 == 3; want != errors.Is(err, mine) || (!want && err != nil) {
 			t.Errorf("unit %d: %v", i, err)
