@@ -131,14 +131,7 @@ func closedLoop(ctx context.Context, t target, conns int, d time.Duration) *outc
 		wg.Go(func() {
 			var local []sample
 			for ctx.Err() == nil && time.Now().Before(end) {
-				i := int(seq.Add(1))
-				t0 := time.Now()
-				opID, reason, example := t.send(i)
-				if reason != "" {
-					out.fail(reason, example)
-					continue
-				}
-				local = append(local, sample{latency: time.Since(t0), due: t0, opID: opID})
+				local = out.send(t, int(seq.Add(1)), time.Now(), local)
 			}
 			out.add(local)
 		})
@@ -146,6 +139,17 @@ func closedLoop(ctx context.Context, t target, conns int, d time.Duration) *outc
 	wg.Wait()
 	out.elapsed = time.Since(start)
 	return out
+}
+
+// send sends request i, due at due, and adds its sample to local, or
+// counts its failure.
+func (o *outcome) send(t target, i int, due time.Time, local []sample) []sample {
+	opID, reason, example := t.send(i)
+	if reason != "" {
+		o.fail(reason, example)
+		return local
+	}
+	return append(local, sample{latency: time.Since(due), due: due, opID: opID})
 }
 
 // openLoop is the fixed-rate mode: request i is due at start + i/rate,
@@ -190,12 +194,7 @@ func openLoop(ctx context.Context, t target, rate float64, d time.Duration, maxI
 					out.unsent.Add(1)
 					continue
 				}
-				opID, reason, example := t.send(i)
-				if reason != "" {
-					out.fail(reason, example)
-					continue
-				}
-				local = append(local, sample{latency: time.Since(due), due: due, opID: opID})
+				local = out.send(t, i, due, local)
 			}
 			out.add(local)
 		})
