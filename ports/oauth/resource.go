@@ -2,10 +2,7 @@ package oauth
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"net/url"
-	"strings"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
@@ -102,37 +99,10 @@ func resourceOf(ctx context.Context) (res, appID string) {
 // audiences tokens here have. The audience is read from the token before it
 // is verified only to know which audience to verify it for.
 func (s *server) clientsToken(ctx context.Context, token, clientID string) (jwt.AccessClaims, error) {
-	if aud := peekAudience(token); aud != "" && aud != s.tokens.issuer {
+	if aud := jwt.PeekAudience(token); aud != "" && aud != s.tokens.issuer {
 		if _, ok := resource.AppOfMCP(s.tokens.issuer, aud); ok {
 			return s.access.VerifyAccessTokenFor(ctx, token, aud)
 		}
 	}
 	return s.access.VerifyAccessToken(ctx, token)
-}
-
-// peekAudience reads the first audience of a JWT without verifying it.
-func peekAudience(token string) string {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 || len(parts[1]) > 8<<10 {
-		return ""
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return ""
-	}
-	var claims struct {
-		Aud json.RawMessage `json:"aud"`
-	}
-	if json.Unmarshal(payload, &claims) != nil {
-		return ""
-	}
-	var one string
-	if json.Unmarshal(claims.Aud, &one) == nil {
-		return one
-	}
-	var many []string
-	if json.Unmarshal(claims.Aud, &many) == nil && len(many) > 0 {
-		return many[0]
-	}
-	return ""
 }
