@@ -23,4 +23,4 @@ func MigrateTo(ctx context.Context, pool *pgxpool.Pool, version int64) error {
 var SigningKeyPlace = signingKeyPlace
 
 // Batches tells how many shared transactions the group has run.
-func (g *TxGroup) Batches() int { return g.batches.get() }
+func (g *TxGroup) Batches() int { return int(g.batches.Load()) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
@@ -29,7 +30,7 @@ type TxGroup struct {
 	mu     sync.Mutex
 	queued []*pendingUnit
 
-	batches countingStat // for tests: how many shared transactions ran
+	batches atomic.Int64 // for tests: how many shared transactions ran
 }
 
 // TxGroupConfig bounds the batches; zero values take the defaults.
@@ -125,7 +126,7 @@ func (g *TxGroup) run(batch []*pendingUnit) {
 }
 
 func (g *TxGroup) shared(batch []*pendingUnit) error {
-	g.batches.add()
+	g.batches.Add(1)
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
 	pgtx, err := g.single.pool.Begin(ctx)
@@ -151,21 +152,3 @@ type valuesOf struct {
 }
 
 func (v valuesOf) Value(key any) any { return v.values.Value(key) }
-
-// countingStat is a counter safe for concurrent use.
-type countingStat struct {
-	mu sync.Mutex
-	n  int
-}
-
-func (c *countingStat) add() {
-	c.mu.Lock()
-	c.n++
-	c.mu.Unlock()
-}
-
-func (c *countingStat) get() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n
-}
