@@ -69,12 +69,14 @@ func keepCommand(ctx context.Context, tx pgx.Tx, op *operation.Operation, cmd an
 // queued as, so that LostCommands can look it up in its stream. The record is
 // a hint, not a guarantee (an operation without one is resent only while its
 // stream is idle), so it is written without waiting for the WAL flush: one
-// round trip, and no fsync, after each queued command.
+// round trip, and no fsync, after each batch of queued commands. The setting
+// is local to the statement's own transaction, so it only spares this commit
+// its flush.
 type CommandEntries struct{ pool *pgxpool.Pool }
 
 func NewCommandEntries(pool *pgxpool.Pool) *CommandEntries { return &CommandEntries{pool: pool} }
 
-// RecordAll notes the entries of many queued commands in one statement:
+// RecordAll notes the entries of queued commands in one statement:
 // ids[i]'s command became entries[i].
 func (c *CommandEntries) RecordAll(ctx context.Context, ids, entries []string) error {
 	_, err := c.pool.Exec(ctx, `WITH async AS (SELECT set_config('synchronous_commit', 'off', true))
@@ -83,18 +85,6 @@ func (c *CommandEntries) RecordAll(ctx context.Context, ids, entries []string) e
 		WHERE o.id = e.id AND o.status = 'pending'`, ids, entries)
 	if err != nil {
 		return fmt.Errorf("record command entries: %w", err)
-	}
-	return nil
-}
-
-// Record notes that the command of operation id was queued as entry. The
-// setting is local to the statement's own transaction, so it only spares
-// this commit its flush.
-func (c *CommandEntries) Record(ctx context.Context, id, entry string) error {
-	_, err := c.pool.Exec(ctx, `WITH async AS (SELECT set_config('synchronous_commit', 'off', true))
-		UPDATE custom_gpt_operations SET command_entry = $2 FROM async WHERE id = $1 AND status = 'pending'`, id, entry)
-	if err != nil {
-		return fmt.Errorf("record command entry: %w", err)
 	}
 	return nil
 }

@@ -26,15 +26,6 @@ func NewCommandBus(pub *CommandPublisher, topics events.Topics, marshaler cqrs.C
 	return &CommandBus{pub: pub, topics: topics, marshaler: marshaler}
 }
 
-// Send queues cmd and returns its stream entry id.
-func (b *CommandBus) Send(ctx context.Context, cmd any) (string, error) {
-	msg, err := b.message(ctx, cmd)
-	if err != nil {
-		return "", err
-	}
-	return b.pub.Publish(ctx, b.topics.Command(b.marshaler.Name(cmd)), msg)
-}
-
 // Pending is a command to send with the context it was given in, for its
 // correlation id.
 type Pending struct {
@@ -42,7 +33,7 @@ type Pending struct {
 	Cmd any
 }
 
-// SendAll queues every command in one round trip and returns each one's
+// SendAll queues every command in one round trip (one pipeline) and returns each one's
 // stream entry id or error.
 func (b *CommandBus) SendAll(ctx context.Context, cmds []Pending) ([]string, []error) {
 	out := make([]Outgoing, 0, len(cmds))

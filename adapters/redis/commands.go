@@ -25,15 +25,8 @@ func NewCommandPublisher(client goredis.UniversalClient) *CommandPublisher {
 // apart, and returns the id Redis gave the entry. The stream is never capped:
 // a command must not be dropped before it is handled (see TrimAcknowledged).
 func (p *CommandPublisher) Publish(ctx context.Context, stream string, msg *message.Message) (string, error) {
-	values, err := Marshaller{}.Marshal(stream, msg)
-	if err != nil {
-		return "", fmt.Errorf("publish %s to %s: %w", msg.UUID, stream, err)
-	}
-	id, err := p.client.XAdd(ctx, &goredis.XAddArgs{Stream: stream, Values: values}).Result()
-	if err != nil {
-		return "", fmt.Errorf("publish %s to %s: %w", msg.UUID, stream, err)
-	}
-	return id, nil
+	ids, errs := p.PublishAll(ctx, []Outgoing{{Stream: stream, Msg: msg}})
+	return ids[0], errs[0]
 }
 
 // DeliveryState is where a stream entry stands with a consumer group.
@@ -138,8 +131,8 @@ type Outgoing struct {
 	Msg    *message.Message
 }
 
-// PublishAll adds every message in one pipeline: one round trip for all.
-// Each gets its entry id or its own error.
+// PublishAll adds every message as Publish does, in one pipeline: one round
+// trip for all. Each gets its entry id or its own error.
 func (p *CommandPublisher) PublishAll(ctx context.Context, out []Outgoing) ([]string, []error) {
 	ids, errs := make([]string, len(out)), make([]error, len(out))
 	cmds := make([]*goredis.StringCmd, len(out))
