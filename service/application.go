@@ -117,8 +117,7 @@ func NewApplication(d Deps) app.Application {
 			RedeliverWebhook:    command.NewRedeliverWebhookHandler(endpoints, sender, hooks),
 		},
 		Queries: app.Queries{
-			Authenticate: query.CacheCredentials(query.NewAuthenticateHandler(apps, d.Tokens, l, m), cfg.CredentialCacheTTL,
-				func() time.Time { return time.Now() }),
+			Authenticate:       query.CacheCredentials(query.NewAuthenticateHandler(apps, d.Tokens, l, m), cfg.CredentialCacheTTL, time.Now),
 			MCPEndpoint:        query.NewMCPEndpointHandler(apps, l, m),
 			AuthenticateUser:   query.NewAuthenticateUserHandler(users, l, m),
 			SearchMemories:     query.NewSearchMemoriesHandler(bank, reads, l, m),
