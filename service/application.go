@@ -75,18 +75,30 @@ func NewApplication(d Deps) app.Application {
 		Timeout: cfg.Webhooks.Timeout, AllowPrivate: cfg.Webhooks.AllowPrivate, Registerer: in.Registry,
 	})
 
+	// The worker's handlers hand a scope's turn over by running the next
+	// waiting write themselves (command.Turns), so each takes turns once built.
+	turns := command.NewTurns(cmds, 0, 0)
+	creates := command.NewCreateMemoryHandler(tx, turns, workerBank, reg, worker, l, m)
+	updates := command.NewUpdateMemoryHandler(tx, turns, workerBank, reg, worker, l, m)
+	deletes := command.NewDeleteMemoryHandler(tx, turns, workerBank, reg, worker, l, m)
+	forgets := command.NewForgetMemoriesHandler(tx, turns, workerBank, reg, worker, l, m)
+	command.TakeTurns(turns, creates)
+	command.TakeTurns(turns, updates)
+	command.TakeTurns(turns, deletes)
+	command.TakeTurns(turns, forgets)
+
 	return app.Application{
 		Commands: app.Commands{
 			AcceptCreateMemory:   command.NewAcceptCreateMemoryHandler(accepts, cmds, l, m),
 			AcceptUpdateMemory:   command.NewAcceptUpdateMemoryHandler(accepts, cmds, reg, l, m),
 			AcceptDeleteMemory:   command.NewAcceptDeleteMemoryHandler(accepts, cmds, reg, l, m),
 			AcceptForgetMemories: command.NewAcceptForgetMemoriesHandler(accepts, cmds, l, m),
-			CreateMemory:         command.NewCreateMemoryHandler(tx, cmds, workerBank, reg, worker, l, m),
-			UpdateMemory:         command.NewUpdateMemoryHandler(tx, cmds, workerBank, reg, worker, l, m),
-			DeleteMemory:         command.NewDeleteMemoryHandler(tx, cmds, workerBank, reg, worker, l, m),
-			ForgetMemories:       command.NewForgetMemoriesHandler(tx, cmds, workerBank, reg, worker, l, m),
+			CreateMemory:         creates,
+			UpdateMemory:         updates,
+			DeleteMemory:         deletes,
+			ForgetMemories:       forgets,
 			PurgeForgotten:       command.NewPurgeForgottenHandler(dl, l, m),
-			FailOperation:        command.NewFailOperationHandler(tx, cmds, l, m),
+			FailOperation:        command.NewFailOperationHandler(tx, turns, l, m),
 			AdmitRequest:         command.NewAdmitRequestHandler(redis.NewAPIBudgets(limiter), cfg.RateLimits, l, m),
 			RecordRateLimited:    command.NewRecordRateLimitedHandler(in.Refusals, l, m),
 			AuthenticateAdmin: command.NewAuthenticateAdminHandler(cfg.AdminToken, redis.NewFailureBudget(limiter, adminFailureLimit),

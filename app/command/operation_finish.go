@@ -38,8 +38,10 @@ func (r runner) fail(ctx context.Context, cmd events.Command, f operation.Failur
 func (r runner) finish(ctx context.Context, id string, fn func(context.Context, Tx, *operation.Operation, time.Time) error) error {
 	next, err := finishOperation(ctx, r.tx, id, fn)
 	if err == nil && next != nil {
-		// A lost send is found again by LostCommands: the next write keeps its command.
-		_ = r.sender.Send(context.WithoutCancel(ctx), next)
+		// A lost send is found again by LostCommands: the next write keeps its
+		// command. The sender is Turns, which may run it here: it gets ctx, so
+		// that a chain of turns stops when the worker does.
+		_ = r.sender.Send(ctx, next)
 	}
 	return err
 }

@@ -1,0 +1,109 @@
+package command
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/decorator"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
+)
+
+// Turns hands a scope's turn to its next waiting write by running that write's
+// command in the worker that ended the one before, instead of sending it to
+// its stream again. Sent, it would queue behind every command the API
+// published meanwhile, each of which the worker reads and finds waiting
+// first: under a steady stream of writes to one scope the worker then stores
+// almost nothing. Run here, the writes of a busy scope follow each other as
+// fast as the Memory Bank takes them.
+//
+// A chain of turns is bounded (MaxChain writes, ChainFor long) so one scope
+// does not keep a consumer from the others; the write at which it stops,
+// and any whose attempt here failed, go to the stream as before, where
+// their retries and dead-lettering apply. Its commands are delivered at least
+// once either way: a write run here is also claimed under its lease.
+type Turns struct {
+	sender   CommandSender
+	handlers map[string]func(context.Context, any) error
+	most     int
+	within   time.Duration
+}
+
+// Defaults of a chain of turns: long enough that a busy scope pays for the
+// stream rarely, short enough that a consumer comes back to its stream often.
+const (
+	DefaultMaxChain = 256
+	DefaultChainFor = 2 * time.Second
+)
+
+// NewTurns hands turns over through sender until handlers are routed to it
+// with TakeTurns. A chain runs at most most writes for at most within; zero
+// takes the defaults.
+func NewTurns(sender CommandSender, most int, within time.Duration) *Turns {
+	if most <= 0 {
+		most = DefaultMaxChain
+	}
+	if within <= 0 {
+		within = DefaultChainFor
+	}
+	return &Turns{sender: sender, handlers: map[string]func(context.Context, any) error{}, most: most, within: within}
+}
+
+// TakeTurns routes the commands of h's kind to h when a turn is handed to
+// them. Call it while wiring, before any turn is handed over.
+func TakeTurns[C any](t *Turns, h decorator.CommandHandler[C]) {
+	var zero C
+	t.handlers[events.Name(zero)] = func(ctx context.Context, cmd any) error {
+		switch c := cmd.(type) {
+		case *C:
+			return h.Handle(ctx, *c)
+		case C:
+			return h.Handle(ctx, c)
+		}
+		return fmt.Errorf("a turn handed to %T, which the handler of %T does not take", cmd, zero)
+	}
+}
+
+// chainKey marks a context that runs inside a chain of turns.
+type chainKey struct{}
+
+// chain carries the turn a write handed over back to the loop that runs them.
+type chain struct{ next any }
+
+// Send hands the turn to cmd. Inside a chain it only notes cmd for the loop
+// that runs the chain, so a chain is a loop, not a recursion; otherwise it
+// starts a chain here, or sends cmd to its stream when no handler takes it.
+func (t *Turns) Send(ctx context.Context, cmd any) error {
+	if c, ok := ctx.Value(chainKey{}).(*chain); ok {
+		c.next = cmd
+		return nil
+	}
+	if _, ok := t.handlers[events.Name(cmd)]; !ok {
+		return t.sender.Send(context.WithoutCancel(ctx), cmd)
+	}
+	t.run(ctx, cmd)
+	return nil
+}
+
+// run runs the chain that starts with cmd until no write waits for its turn,
+// or the chain reached its bounds.
+func (t *Turns) run(ctx context.Context, cmd any) {
+	c := &chain{}
+	ctx = context.WithValue(ctx, chainKey{}, c)
+	until := time.Now().Add(t.within)
+	for n := 0; cmd != nil; n++ {
+		handle, ok := t.handlers[events.Name(cmd)]
+		if !ok || n >= t.most || ctx.Err() != nil || time.Now().After(until) {
+			break
+		}
+		c.next = nil
+		if err := handle(ctx, cmd); err != nil {
+			break // a "not yet" or a failure: the stream retries it
+		}
+		cmd = c.next
+	}
+	if cmd != nil {
+		// A lost send is found again by LostCommands: the write keeps its command.
+		_ = t.sender.Send(context.WithoutCancel(ctx), cmd)
+	}
+}

@@ -1,0 +1,121 @@
+package command_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
+)
+
+// waitingCreates accepts n creates in one scope and delivers all but the
+// first, which each find an earlier write pending and step aside.
+func waitingCreates(t *testing.T, db *fakeDB, h command.CreateMemoryHandler, n int) []events.CreateMemory {
+	t.Helper()
+	cs := make([]events.CreateMemory, n)
+	for i := range cs {
+		cs[i] = accept(t, db, fmt.Sprintf("op-%d", i+1), "app-1", "user-1")
+	}
+	for _, c := range cs[1:] {
+		if err := h.Handle(context.Background(), c); err != nil {
+			t.Fatalf("%s, delivered early: %v", c.OperationID, err)
+		}
+		if st := db.operation(c.OperationID).Status(); st != operation.StatusPending {
+			t.Fatalf("%s ran before its turn: %s", c.OperationID, st)
+		}
+	}
+	return cs
+}
+
+// The write that ends runs the next waiting one itself, and that one the
+// next: a busy scope's writes follow each other without going back through
+// the stream, where they would queue behind everything published meanwhile.
+func TestTurns_theEndingWriteRunsTheWaitingOnesInOrder(t *testing.T) {
+	t.Parallel()
+
+	db, bank := newFakeDB(), newFakeBank()
+	turns := command.NewTurns(db.sender(), 0, 0)
+	creates := command.NewCreateMemoryHandler(db, turns, bank, db, command.WorkerConfig{}, nil, nil)
+	command.TakeTurns(turns, creates)
+	cs := waitingCreates(t, db, creates, 5)
+
+	if err := creates.Handle(context.Background(), cs[0]); err != nil {
+		t.Fatalf("the first write: %v", err)
+	}
+	for _, c := range cs {
+		if st := db.operation(c.OperationID).Status(); st != operation.StatusSucceeded {
+			t.Errorf("%s ended %s, want succeeded", c.OperationID, st)
+		}
+	}
+	if sent := db.sender().commands(); len(sent) != 0 {
+		t.Errorf("the turns went through the stream: %v", sent)
+	}
+	scope := mustScope(t, "app-1", "user-1")
+	if n := bank.count(scope); n != len(cs) {
+		t.Errorf("the Memory Bank holds %d memories, want %d", n, len(cs))
+	}
+}
+
+// A chain stops at its bound, and the write it did not run goes to the
+// stream, so one busy scope does not keep a consumer from the others.
+func TestTurns_aChainStopsAtItsBoundAndSendsTheRest(t *testing.T) {
+	t.Parallel()
+
+	db, bank := newFakeDB(), newFakeBank()
+	turns := command.NewTurns(db.sender(), 2, 0)
+	creates := command.NewCreateMemoryHandler(db, turns, bank, db, command.WorkerConfig{}, nil, nil)
+	command.TakeTurns(turns, creates)
+	cs := waitingCreates(t, db, creates, 4)
+
+	if err := creates.Handle(context.Background(), cs[0]); err != nil {
+		t.Fatalf("the first write: %v", err)
+	}
+	want := []operation.Status{operation.StatusSucceeded, operation.StatusSucceeded, operation.StatusSucceeded, operation.StatusPending}
+	for i, c := range cs {
+		if st := db.operation(c.OperationID).Status(); st != want[i] {
+			t.Errorf("%s ended %s, want %s", c.OperationID, st, want[i])
+		}
+	}
+	sent := db.sender().commands()
+	if len(sent) != 1 || sent[0].(*events.CreateMemory).OperationID != cs[3].OperationID {
+		t.Fatalf("sent %v, want the fourth write's command", sent)
+	}
+}
+
+// A write whose attempt in the chain fails goes to the stream, where its
+// retries apply; the write that handed it the turn has ended all the same.
+func TestTurns_aFailedAttemptInTheChainGoesToTheStream(t *testing.T) {
+	t.Parallel()
+
+	db, bank := newFakeDB(), newFakeBank()
+	turns := command.NewTurns(db.sender(), 0, 0)
+	creates := command.NewCreateMemoryHandler(db, turns, bank, db, command.WorkerConfig{}, nil, nil)
+	command.TakeTurns(turns, creates)
+	cs := waitingCreates(t, db, creates, 3)
+	bank.addErrs = []error{nil, &memory.BankError{Transient: true, StatusCode: 503, Reason: "unavailable"}}
+
+	if err := creates.Handle(context.Background(), cs[0]); err != nil {
+		t.Fatalf("the first write: %v", err)
+	}
+	if st := db.operation(cs[0].OperationID).Status(); st != operation.StatusSucceeded {
+		t.Fatalf("the first write ended %s", st)
+	}
+	if st := db.operation(cs[1].OperationID).Status(); st != operation.StatusPending {
+		t.Fatalf("the second write, whose add failed, ended %s", st)
+	}
+	sent := db.sender().commands()
+	if len(sent) != 1 || sent[0].(*events.CreateMemory).OperationID != cs[1].OperationID {
+		t.Fatalf("sent %v, want the second write's command", sent)
+	}
+	if err := creates.Handle(context.Background(), *sent[0].(*events.CreateMemory)); err != nil {
+		t.Fatalf("the second write, redelivered: %v", err)
+	}
+	for _, c := range cs {
+		if st := db.operation(c.OperationID).Status(); st != operation.StatusSucceeded {
+			t.Errorf("%s ended %s, want succeeded", c.OperationID, st)
+		}
+	}
+}
