@@ -29,7 +29,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 }
 
 // NewOpsHandler serves what a process without the API still answers to its
-// operators: /healthz, /readyz and /metrics (a worker, say).
+// operators: /healthz, /readyz, /metrics and Go's profiles (a worker, say).
 func NewOpsHandler(cfg Config) http.Handler {
 	s := &Server{cfg: cfg}
 	r := chi.NewRouter()
@@ -40,5 +40,6 @@ func NewOpsHandler(cfg Config) http.Handler {
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
 	r.Handle("/metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
+	mountPprof(r)
 	return r
 }

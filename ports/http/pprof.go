@@ -8,9 +8,10 @@ import (
 )
 
 // mountPprof serves Go's profiles (CPU, heap, allocations, goroutines) under
-// /debug/pprof. Only the separate admin listener has them: that listener is
-// meant for the operators' network, and a profile tells an attacker much
-// while a CPU profile costs the process for its duration.
+// /debug/pprof. Only the operators' listeners have them (the separate admin
+// listener, a worker's): they are meant for the operators' network, and a
+// profile tells an attacker much while a CPU profile costs the process for
+// its duration.
 func mountPprof(r chi.Router) {
 	r.HandleFunc("/debug/pprof/", pprof.Index)
 	r.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
@@ -29,9 +30,16 @@ func TestHealthcheckExitStatus(t *testing.T) {
 	stop()
 	wantExit("the API stopped", false, "connection refused", "healthcheck")
 
-	w := e.With(map[string]string{"CUSTOM_GPT_WORKER_ADDR": addrtest.ReserveTCP(t)})
+	workerAddr := addrtest.ReserveTCP(t)
+	w := e.With(map[string]string{"CUSTOM_GPT_WORKER_ADDR": workerAddr})
 	w.Start("worker") // waits until it answers /healthz
 	if code, stderr := w.RunMain("healthcheck", "--worker"); code != 0 {
 		t.Fatalf("worker up: healthcheck --worker exited %d, stderr %q", code, stderr)
+	}
+	// The worker's listener is its operators', like the admin one: it has Go's profiles.
+	for _, path := range []string{"/metrics", "/debug/pprof/", "/debug/pprof/allocs"} {
+		if code, _ := adminCall(t, http.DefaultClient, "http://"+workerAddr+path, "", nil); code != http.StatusOK {
+			t.Errorf("worker listener %s: %d, want 200", path, code)
+		}
 	}
 }
