@@ -119,6 +119,13 @@ func run(ctx context.Context, opts options, out io.Writer) (_ *report, err error
 	}
 	st.push("database pool", func() error { pool.Close(); return nil })
 
+	say("signing the end user in: authorization code with PKCE, through the sign-in and consent pages")
+	if err := a.signIn(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.checkBudgets(ctx); err != nil {
+		return nil, err
+	}
 	sc := appScope(a.appID)
 	say("seeding %d memories", opts.Seed)
 	if err := seed(ctx, bank, sc, opts.Seed); err != nil {
