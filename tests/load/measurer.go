@@ -35,19 +35,19 @@ func (m *measurer) measureAll(bank *mem0, proxy *nginx, a *adapter, sc scope) er
 	})
 	viaAdapter, _ := json.Marshal(map[string]any{"query": searchQuery, "limit": searchLimit})
 	conns := max(m.opts.Conns, m.opts.MaxInFlight)
-	search := func(url, header, value string, body []byte) target {
-		return target{client: newClient(conns), check: checkSearch(m.opts.Seed > 0),
+	search := func(url, header, value string, body []byte, in scope) target {
+		return target{client: newClient(conns), check: checkSearch(m.opts.Seed > 0, in),
 			request: func(int) *http.Request { return jsonPost(url, body, header, value) }}
 	}
 	type column struct {
 		col string
 		t   target
 	}
-	searches := []column{{colDirect, search(bank.url+"/search", "X-API-Key", bank.key, direct)}}
+	searches := []column{{colDirect, search(bank.url+"/search", "X-API-Key", bank.key, direct, sc)}}
 	if proxy != nil {
-		searches = append(searches, column{colNginx, search(proxy.url+"/search", "X-API-Key", bank.key, direct)})
+		searches = append(searches, column{colNginx, search(proxy.url+"/search", "X-API-Key", bank.key, direct, sc)})
 	}
-	viaAPI := search(a.url+"/api/v1/search", "Authorization", "Bearer "+a.apiKey, viaAdapter)
+	viaAPI := search(a.url+"/api/v1/search", "Authorization", "Bearer "+a.apiKey, viaAdapter, sc)
 	searches = append(searches, column{colAdapter, viaAPI})
 	create := target{client: viaAPI.client, check: checkCreate, request: func(i int) *http.Request {
 		body, _ := json.Marshal(map[string]string{"content": fmt.Sprintf("load memory %d: the user prefers aisle seats", i)})

@@ -197,7 +197,7 @@ func (r *report) write(w io.Writer) {
 		set = append(set, fmt.Sprintf("%s %s", kv[0], kv[1]))
 	}
 	fmt.Fprintf(w, "Servers: %s.\n\n", strings.Join(set, ", "))
-	fmt.Fprintf(w, "Load: %s per cell after a %s warm-up; max rows closed loop over %d connections; fixed rates open loop (latency from each request's due time, at most %d outstanding); %d memories in the searched scope; limit %d.\n\n",
+	fmt.Fprintf(w, "Load: %s per cell after a %s warm-up; max rows closed loop over %d connections; fixed rates open loop (latency from each request's due time, at most %d outstanding); %d memories in each searched scope (the API key's, the end user's); limit %d.\n\n",
 		r.opts.Duration, r.opts.Warmup, r.opts.Conns, r.opts.MaxInFlight, r.opts.Seed, searchLimit)
 
 	header := []string{"path"}

@@ -126,10 +126,19 @@ func run(ctx context.Context, opts options, out io.Writer) (_ *report, err error
 	if err := a.checkBudgets(ctx); err != nil {
 		return nil, err
 	}
-	sc := appScope(a.appID)
-	say("seeding %d memories", opts.Seed)
-	if err := seed(ctx, bank, sc, opts.Seed); err != nil {
+	sc, err := scopeOf(a.appID, "")
+	if err != nil {
 		return nil, err
+	}
+	userScope, err := scopeOf(a.appID, a.user.id)
+	if err != nil {
+		return nil, err
+	}
+	say("seeding %d memories in the API key's scope and %[1]d in the end user's", opts.Seed)
+	for _, s := range []scope{sc, userScope} {
+		if err := seed(ctx, bank, s, opts.Seed); err != nil {
+			return nil, err
+		}
 	}
 
 	m := &measurer{ctx: ctx, opts: opts, pool: pool, report: r, say: say, procs: []procGroup{
