@@ -153,7 +153,7 @@ func run(ctx context.Context, opts options, out io.Writer) (_ *report, err error
 	m.procs = append(m.procs,
 		procGroup{cpuPostgres, func() []int { return postgresBackends(ctx, pool, db.name) }},
 		procGroup{cpuRedis, func() []int { return redisPIDs(ctx) }})
-	if err := m.measureAll(bank, proxy, a, sc); err != nil {
+	if err := m.measureAll(bank, proxy, a, sc, userScope); err != nil {
 		return nil, err
 	}
 
