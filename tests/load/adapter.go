@@ -25,8 +25,12 @@ type adapter struct {
 	appID  string
 	apiKey string
 	keys   []string // API keys of the applications creates go round: apiKey first
-	api    *process
-	worker *process
+	// The bench application as an OAuth client, and its end user: the
+	// account and, once api runs, an access token from the code flow.
+	clientSecret string
+	user         endUser
+	api          *process
+	worker       *process
 	// ready is how long each process took from its start to its first 200
 	// from /readyz, migrations already applied: the issue asks for 300 ms.
 	ready map[string]time.Duration
@@ -71,8 +75,14 @@ func adapterEnv(db, prefix, bankURL, bankKey, httpAddr, workerAddr string) []str
 
 // cli runs one command of the binary to completion and returns its stdout.
 func (a *adapter) cli(ctx context.Context, args ...string) ([]byte, error) {
+	return a.cliWithInput(ctx, nil, args...)
+}
+
+// cliWithInput is cli with stdin: users create reads the password there.
+func (a *adapter) cliWithInput(ctx context.Context, stdin io.Reader, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, a.bin, args...)
 	cmd.Env = a.env
+	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -90,44 +100,57 @@ const (
 )
 
 // setUp migrates the database and registers the applications the load uses:
-// bench, whose scope the searches read, and scopes-1 more for the creates.
+// bench, whose scope the API key's searches read and whose end user signs
+// in for the end user's rows, and scopes-1 more for the API key's creates.
 func (a *adapter) setUp(ctx context.Context, scopes int) error {
 	if _, err := a.cli(ctx, "migrate"); err != nil {
 		return err
 	}
 	for i := range max(scopes, 1) {
-		name := "bench"
+		name, redirectURIs := "bench", []string{callbackURI}
 		if i > 0 {
-			name = fmt.Sprintf("bench-%d", i+1)
+			name, redirectURIs = fmt.Sprintf("bench-%d", i+1), nil
 		}
-		id, key, err := a.createApp(ctx, name)
+		app, err := a.createApp(ctx, name, redirectURIs...)
 		if err != nil {
 			return err
 		}
 		if i == 0 {
-			a.appID, a.apiKey = id, key
+			a.appID, a.apiKey, a.clientSecret = app.AppID, app.APIKey, app.ClientSecret
 		}
-		a.keys = append(a.keys, key)
+		a.keys = append(a.keys, app.APIKey)
 	}
-	return nil
+	var err error
+	a.user, err = a.createUser(ctx)
+	return err
 }
 
-// createApp registers an application with rate limits that refuse nothing.
-func (a *adapter) createApp(ctx context.Context, name string) (id, key string, err error) {
-	out, err := a.cli(ctx, "apps", "create", "--name", name)
+// createdApp is what apps create prints once: the credentials.
+type createdApp struct {
+	AppID        string `json:"app_id"`
+	APIKey       string `json:"api_key"`
+	ClientSecret string `json:"client_secret"`
+}
+
+// createApp registers an application with rate limits that refuse nothing:
+// its own budget and each end user's, since an end user's request spends
+// both.
+func (a *adapter) createApp(ctx context.Context, name string, redirectURIs ...string) (createdApp, error) {
+	args := []string{"apps", "create", "--name", name}
+	for _, u := range redirectURIs {
+		args = append(args, "--redirect-uri", u)
+	}
+	out, err := a.cli(ctx, args...)
 	if err != nil {
-		return "", "", err
+		return createdApp{}, err
 	}
-	var created struct {
-		AppID  string `json:"app_id"`
-		APIKey string `json:"api_key"`
-	}
-	if err := json.Unmarshal(out, &created); err != nil || created.AppID == "" || created.APIKey == "" {
-		return "", "", fmt.Errorf("apps create printed %q (%v)", out, err)
+	var created createdApp
+	if err := json.Unmarshal(out, &created); err != nil || created.AppID == "" || created.APIKey == "" || created.ClientSecret == "" {
+		return createdApp{}, fmt.Errorf("apps create printed %q (%v)", out, err)
 	}
 	_, err = a.cli(ctx, "apps", "set-limits", created.AppID,
 		"--rps", maxRPS, "--burst", maxBurst, "--user-rps", maxRPS, "--user-burst", maxBurst)
-	return created.AppID, created.APIKey, err
+	return created, err
 }
 
 // start runs api and worker, each until it answers /readyz.

@@ -6,21 +6,26 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // Every answer is checked, not only its status: a fast wrong answer must not
 // count as throughput. The reasons are the failure's name in the report.
 
 // checkSearch wants 200 and a results array, non-empty when the scope was
-// seeded: mem0's {"results": [...]} and the adapter's search answer both
-// have one.
-func checkSearch(seeded bool) func(int, []byte) (string, error) {
+// seeded, each result one of the scope's own memories (their text starts
+// with s.about): mem0's {"results": [{"memory": ...}]} and the adapter's
+// {"results": [{"content": ...}]} both have one.
+func checkSearch(seeded bool, s scope) func(int, []byte) (string, error) {
 	return func(status int, body []byte) (string, error) {
 		if status != http.StatusOK {
 			return "", fmt.Errorf("status %d, want 200", status)
 		}
 		var answer struct {
-			Results []json.RawMessage `json:"results"`
+			Results []struct {
+				Memory  string `json:"memory"`
+				Content string `json:"content"`
+			} `json:"results"`
 		}
 		if err := json.Unmarshal(body, &answer); err != nil {
 			return "", errors.New("answer is not JSON")
@@ -30,6 +35,11 @@ func checkSearch(seeded bool) func(int, []byte) (string, error) {
 			return "", errors.New("answer has no results array")
 		case seeded && len(answer.Results) == 0:
 			return "", errors.New("no results in a seeded scope")
+		}
+		for _, r := range answer.Results {
+			if !strings.HasPrefix(r.Memory+r.Content, s.about+" ") {
+				return "", errors.New("a result from another scope")
+			}
 		}
 		return "", nil
 	}

@@ -28,49 +28,59 @@ type measurer struct {
 	say    func(string, ...any)
 }
 
-func (m *measurer) measureAll(bank *mem0, proxy *nginx, a *adapter, sc scope) error {
+// measureAll runs every cell: sc is the API key's scope, user the end
+// user's.
+func (m *measurer) measureAll(bank *mem0, proxy *nginx, a *adapter, sc, user scope) error {
 	direct, _ := json.Marshal(map[string]any{
 		"query": searchQuery, "top_k": searchLimit,
 		"filters": map[string]string{"user_id": sc.userID, "agent_id": sc.agentID},
 	})
 	viaAdapter, _ := json.Marshal(map[string]any{"query": searchQuery, "limit": searchLimit})
 	conns := max(m.opts.Conns, m.opts.MaxInFlight)
-	search := func(url, header, value string, body []byte) target {
-		return target{client: newClient(conns), check: checkSearch(m.opts.Seed > 0),
+	search := func(url, header, value string, body []byte, in scope) target {
+		return target{client: newClient(conns), check: checkSearch(m.opts.Seed > 0, in),
 			request: func(int) *http.Request { return jsonPost(url, body, header, value) }}
 	}
+	// Each search target has a max-throughput and a fixed-rate row.
 	type column struct {
-		col string
-		t   target
+		maxRow, rateRow, col string
+		t                    target
 	}
-	searches := []column{{colDirect, search(bank.url+"/search", "X-API-Key", bank.key, direct)}}
+	searches := []column{{rowSearchMax, rowSearchRate, colDirect, search(bank.url+"/search", "X-API-Key", bank.key, direct, sc)}}
 	if proxy != nil {
-		searches = append(searches, column{colNginx, search(proxy.url+"/search", "X-API-Key", bank.key, direct)})
+		searches = append(searches, column{rowSearchMax, rowSearchRate, colNginx, search(proxy.url+"/search", "X-API-Key", bank.key, direct, sc)})
 	}
-	viaAPI := search(a.url+"/api/v1/search", "Authorization", "Bearer "+a.apiKey, viaAdapter)
-	searches = append(searches, column{colAdapter, viaAPI})
-	create := target{client: viaAPI.client, check: checkCreate, request: func(i int) *http.Request {
-		body, _ := json.Marshal(map[string]string{"content": fmt.Sprintf("load memory %d: the user prefers aisle seats", i)})
-		return jsonPost(a.url+"/api/v1/memories", body, "Authorization", "Bearer "+a.keys[i%len(a.keys)])
-	}}
+	viaAPI := search(a.url+"/api/v1/search", "Authorization", "Bearer "+a.apiKey, viaAdapter, sc)
+	asUser := search(a.url+"/api/v1/search", "Authorization", "Bearer "+a.user.token, viaAdapter, user)
+	searches = append(searches,
+		column{rowSearchMax, rowSearchRate, colAdapter, viaAPI},
+		column{rowSearchMaxUser, rowSearchRateUser, colAdapter, asUser})
+	create := func(client *http.Client, credential func(i int) string) target {
+		return target{client: client, check: checkCreate, request: func(i int) *http.Request {
+			body, _ := json.Marshal(map[string]string{"content": fmt.Sprintf("load memory %d: the user prefers aisle seats", i)})
+			return jsonPost(a.url+"/api/v1/memories", body, "Authorization", "Bearer "+credential(i))
+		}}
+	}
+	createAsKey := create(viaAPI.client, func(i int) string { return a.keys[i%len(a.keys)] })
+	createAsUser := create(asUser.client, func(int) string { return a.user.token })
 
-	// Searches first: the creates add memories to the scope they search.
+	// Searches first: the creates add memories to the scopes they search.
 	for _, s := range searches {
-		if err := m.cell(rowSearchMax, s.col, func(d time.Duration) *outcome {
+		if err := m.cell(s.maxRow, s.col, func(d time.Duration) *outcome {
 			return closedLoop(m.ctx, s.t, m.opts.Conns, d)
 		}); err != nil {
 			return err
 		}
 	}
 	for _, s := range searches {
-		if err := m.cell(rowSearchRate, s.col, func(d time.Duration) *outcome {
+		if err := m.cell(s.rateRow, s.col, func(d time.Duration) *outcome {
 			return openLoop(m.ctx, s.t, m.opts.SearchRate, d, m.opts.MaxInFlight)
 		}); err != nil {
 			return err
 		}
 	}
 	if err := m.cell(rowCreateMax, colAdapter, func(d time.Duration) *outcome {
-		return closedLoop(m.ctx, create, m.opts.Conns, d)
+		return closedLoop(m.ctx, createAsKey, m.opts.Conns, d)
 	}); err != nil {
 		return err
 	}
@@ -79,11 +89,23 @@ func (m *measurer) measureAll(bank *mem0, proxy *nginx, a *adapter, sc scope) er
 	}
 	m.report.createRate = m.sustainedCreateRate()
 	if err := m.cell(rowCreateRate, colAdapter, func(d time.Duration) *outcome {
-		return openLoop(m.ctx, create, m.report.createRate, d, m.opts.MaxInFlight)
+		return openLoop(m.ctx, createAsKey, m.report.createRate, d, m.opts.MaxInFlight)
 	}); err != nil {
 		return err
 	}
-	return m.succeeded(m.report.cell(rowCreateRate, colAdapter))
+	if err := m.succeeded(m.report.cell(rowCreateRate, colAdapter)); err != nil {
+		return err
+	}
+	// The end user's creates last, so that the worker's rows above measure
+	// the API key's creates alone; their operations are checked once the
+	// worker has stored them all.
+	if err := m.cell(rowCreateMaxUser, colAdapter, func(d time.Duration) *outcome {
+		return closedLoop(m.ctx, createAsUser, m.opts.Conns, d)
+	}); err != nil {
+		return err
+	}
+	_, err := m.succeededAt(m.report.cell(rowCreateMaxUser, colAdapter))
+	return err
 }
 
 // cell waits for the adapter to be quiet, warms up, then measures load(d)
@@ -223,42 +245,57 @@ func (m *measurer) sustainedCreateRate() float64 {
 // operation succeeded, by the worker's clock in its row, counted from when
 // the create was due: what a GPT waits for its write to take effect.
 func (m *measurer) succeeded(c *cell) error {
-	if err := m.settle(); err != nil {
+	at, err := m.succeededAt(c)
+	if err != nil {
 		return err
 	}
-	due := make(map[string]time.Time, len(c.out.ok))
+	for _, s := range c.out.ok {
+		if t, ok := at[s.opID]; ok {
+			c.done = append(c.done, t.Sub(s.due))
+		}
+	}
+	slices.Sort(c.done)
+	return nil
+}
+
+// succeededAt waits for the worker to end every operation, then checks that
+// each one the cell's creates were accepted for succeeded (a failure of the
+// cell otherwise) and says when, by the worker's clock in its row.
+func (m *measurer) succeededAt(c *cell) (map[string]time.Time, error) {
+	if err := m.settle(); err != nil {
+		return nil, err
+	}
 	ids := make([]string, 0, len(c.out.ok))
 	for _, s := range c.out.ok {
-		due[s.opID] = s.due
 		ids = append(ids, s.opID)
 	}
 	rows, err := m.pool.Query(m.ctx, `SELECT id, status, updated_at FROM custom_gpt_operations WHERE id = ANY($1)`, ids)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer rows.Close()
+	at := make(map[string]time.Time, len(ids))
 	seen := 0
 	for rows.Next() {
 		var (
 			id, status string
-			at         time.Time
+			when       time.Time
 		)
-		if err := rows.Scan(&id, &status, &at); err != nil {
-			return err
+		if err := rows.Scan(&id, &status, &when); err != nil {
+			return nil, err
 		}
 		seen++
 		if status != "succeeded" {
 			c.out.fail("operation "+status, id)
 			continue
 		}
-		c.done = append(c.done, at.Sub(due[id]))
+		at[id] = when
 	}
 	if err := rows.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	if missing := len(ids) - seen; missing > 0 {
 		c.out.fail("accepted operation not in Postgres", fmt.Sprint(missing))
 	}
-	slices.Sort(c.done)
-	return nil
+	return at, nil
 }

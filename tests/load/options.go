@@ -14,7 +14,7 @@ type options struct {
 	SearchRate   float64       // arrivals per second of the fixed-rate search row
 	CreateRate   float64       // arrivals per second of the create → succeeded row
 	MaxInFlight  int           // open-loop requests outstanding at most (then sends are late, and it shows)
-	Seed         int           // memories in the scope searched
+	Seed         int           // memories in each scope searched (the API key's, the end user's)
 	Scopes       int           // applications (API keys, so memory scopes) the creates go round
 	Nginx        bool          // measure through nginx
 	InstallNginx bool          // apt-get install it when missing
@@ -39,7 +39,7 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.Float64Var(&o.SearchRate, "search-rate", o.SearchRate, "searches per second of the fixed-rate row")
 	fs.Float64Var(&o.CreateRate, "create-rate", o.CreateRate, "creates per second of the create → succeeded row")
 	fs.IntVar(&o.MaxInFlight, "max-inflight", o.MaxInFlight, "open-loop requests outstanding at most; later ones are sent late and their latency counts from when they were due")
-	fs.IntVar(&o.Seed, "seed", o.Seed, "memories stored in the searched scope before the search rows")
+	fs.IntVar(&o.Seed, "seed", o.Seed, "memories stored in each searched scope (the API key's, the end user's) before the search rows")
 	fs.IntVar(&o.Scopes, "scopes", o.Scopes, "applications the creates go round, one memory scope each: the writes of one scope take effect one after another")
 	fs.BoolVar(&o.Nginx, "nginx", o.Nginx, "measure through nginx too")
 	fs.BoolVar(&o.InstallNginx, "install-nginx", o.InstallNginx, "install nginx with apt-get when it is missing (sudo unless root)")

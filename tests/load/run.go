@@ -119,10 +119,26 @@ func run(ctx context.Context, opts options, out io.Writer) (_ *report, err error
 	}
 	st.push("database pool", func() error { pool.Close(); return nil })
 
-	sc := appScope(a.appID)
-	say("seeding %d memories", opts.Seed)
-	if err := seed(ctx, bank, sc, opts.Seed); err != nil {
+	say("signing the end user in: authorization code with PKCE, through the sign-in and consent pages")
+	if err := a.signIn(ctx); err != nil {
 		return nil, err
+	}
+	if err := a.checkBudgets(ctx); err != nil {
+		return nil, err
+	}
+	sc, err := scopeOf(a.appID, "")
+	if err != nil {
+		return nil, err
+	}
+	userScope, err := scopeOf(a.appID, a.user.id)
+	if err != nil {
+		return nil, err
+	}
+	say("seeding %d memories in the API key's scope and %[1]d in the end user's", opts.Seed)
+	for _, s := range []scope{sc, userScope} {
+		if err := seed(ctx, bank, s, opts.Seed); err != nil {
+			return nil, err
+		}
 	}
 
 	m := &measurer{ctx: ctx, opts: opts, pool: pool, report: r, say: say, procs: []procGroup{
@@ -137,7 +153,7 @@ func run(ctx context.Context, opts options, out io.Writer) (_ *report, err error
 	m.procs = append(m.procs,
 		procGroup{cpuPostgres, func() []int { return postgresBackends(ctx, pool, db.name) }},
 		procGroup{cpuRedis, func() []int { return redisPIDs(ctx) }})
-	if err := m.measureAll(bank, proxy, a, sc); err != nil {
+	if err := m.measureAll(bank, proxy, a, sc, userScope); err != nil {
 		return nil, err
 	}
 
