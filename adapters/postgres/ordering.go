@@ -14,15 +14,26 @@ import (
 
 // Writes of one scope take effect in the order they were accepted (their seq).
 // A write whose turn has not come sets its command aside (waiting) and the
-// write before it sends that command again when it ends. Both sides first lock
-// the scope's row, each in a statement of its own, so that the look at the
+// write before it hands it the turn when it ends. Both sides first take the
+// scope's turn lock, each in a statement of its own, so that the look at the
 // scope's pending writes runs after the other side committed: no write can end
 // unseen between a later write's check and its marking itself waiting.
+//
+// The turn lock is a transaction-scoped advisory lock on the scope, not its
+// row in custom_gpt_scopes: accepting a write locks that row to take the next
+// seq, and while the API accepts at its max a batch of accepts holds it
+// nearly all the time, so a worker waiting for the row stored a handful of
+// writes a second. The worker sides need only exclude each other. Two scopes
+// whose keys collide share a lock, which costs only waiting.
 
-// lockScope holds op's scope until the transaction ends.
+// scopeTurnLocks is the first key of every scope's turn lock: the two-key
+// advisory locks do not overlap the one-key ones (goose's migration lock).
+const scopeTurnLocks = 0x63677074 // "cgpt"
+
+// lockScope holds op's scope's turn until the transaction ends.
 func lockScope(ctx context.Context, tx pgx.Tx, op *operation.Operation) error {
-	_, err := tx.Exec(ctx, `SELECT 1 FROM custom_gpt_scopes WHERE app_id = $1 AND end_user = $2 FOR UPDATE`,
-		op.AppID(), op.EndUser())
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(format('%s:%s:%s', length($2::text), $2::text, $3::text)))`,
+		scopeTurnLocks, op.AppID(), op.EndUser())
 	if err != nil {
 		return fmt.Errorf("lock scope: %w", err)
 	}
@@ -30,7 +41,11 @@ func lockScope(ctx context.Context, tx pgx.Tx, op *operation.Operation) error {
 }
 
 // waitForEarlier tells whether a write of op's scope accepted before op is
-// still pending, and records the answer as op's waiting flag.
+// still pending, and records the answer as op's waiting flag. A transaction
+// that only marks its write waiting commits without waiting for the disk, so
+// it holds the turn lock for less: should Postgres itself crash before the
+// mark is flushed, the write is not handed the turn, and LostCommands sends
+// its command again after CUSTOM_GPT_RESEND_AFTER.
 func waitForEarlier(ctx context.Context, tx pgx.Tx, op *operation.Operation) (bool, error) {
 	if err := lockScope(ctx, tx, op); err != nil {
 		return false, err
@@ -42,7 +57,8 @@ func waitForEarlier(ctx context.Context, tx pgx.Tx, op *operation.Operation) (bo
 		mark AS (
 			UPDATE custom_gpt_operations o SET waiting = earlier.pending FROM earlier
 			WHERE o.id = $4 AND o.waiting <> earlier.pending)
-		SELECT pending FROM earlier`, op.AppID(), op.EndUser(), op.Seq(), op.ID()).Scan(&earlier)
+		SELECT pending, CASE WHEN pending THEN set_config('synchronous_commit', 'off', true) END
+		FROM earlier`, op.AppID(), op.EndUser(), op.Seq(), op.ID()).Scan(&earlier, nil)
 	if err != nil {
 		return false, fmt.Errorf("look for earlier writes: %w", err)
 	}
