@@ -26,6 +26,7 @@ type measurer struct {
 	report *report
 	procs  []procGroup
 	say    func(string, ...any)
+	prof   *profiler // nil unless -profile
 }
 
 // measureAll runs every cell: sc is the API key's scope, user the end
@@ -118,9 +119,16 @@ func (m *measurer) cell(row, col string, load func(time.Duration) *outcome) erro
 	if m.opts.Warmup > 0 {
 		load(m.opts.Warmup)
 	}
+	profiled := func() error { return nil }
+	if col == colAdapter {
+		profiled = m.prof.during(m.ctx, m.report.rowLabel(row), m.opts.Duration)
+	}
 	before, wall := m.cpu(), time.Now()
 	out := load(m.opts.Duration)
 	if err := m.ctx.Err(); err != nil {
+		return err
+	}
+	if err := profiled(); err != nil {
 		return err
 	}
 	after, elapsed := m.cpu(), time.Since(wall)

@@ -106,6 +106,13 @@ func run(ctx context.Context, opts options, out io.Writer) (_ *report, err error
 	}
 	a := &adapter{bin: bin, url: "http://" + httpAddr,
 		env: adapterEnv(db.url, prefix, bank.url, bank.key, httpAddr, workerAddr)}
+	var prof *profiler
+	if opts.Profile != "" {
+		if prof, err = newProfiler(opts.Profile, workerAddr); err != nil {
+			return nil, err
+		}
+		a.env = append(a.env, "CUSTOM_GPT_ADMIN_ADDR="+strings.TrimPrefix(prof.targets["api"], "http://"))
+	}
 	say("migrating, registering the application, starting api and worker")
 	if err := a.setUp(ctx, opts.Scopes); err != nil {
 		return nil, err
@@ -141,7 +148,7 @@ func run(ctx context.Context, opts options, out io.Writer) (_ *report, err error
 		}
 	}
 
-	m := &measurer{ctx: ctx, opts: opts, pool: pool, report: r, say: say, procs: []procGroup{
+	m := &measurer{ctx: ctx, opts: opts, pool: pool, report: r, say: say, prof: prof, procs: []procGroup{
 		{"load generator", func() []int { return []int{os.Getpid()} }},
 		{"fake mem0", func() []int { return []int{bank.pid()} }},
 		{"api", func() []int { return []int{a.api.pid()} }},
