@@ -69,6 +69,30 @@ func insertAudit(ctx context.Context, tx pgx.Tx, e audit.Entry) error {
 	return nil
 }
 
+// insertAudits writes entries with one COPY: a batch of reads' entries
+// (TxGroup), or of refusals (AuditBatcher), costs the database one statement.
+func insertAudits(ctx context.Context, db interface {
+	CopyFrom(context.Context, pgx.Identifier, []string, pgx.CopyFromSource) (int64, error)
+}, entries []audit.Entry) error {
+	rows := make([][]any, len(entries))
+	for i, e := range entries {
+		var opID *string
+		if e.OperationID != "" {
+			opID = &e.OperationID
+		}
+		rows[i] = []any{e.AppID, e.EndUser, string(e.Action), string(e.Status), e.RequestID, opID, e.Detail, e.OccurredAt, nullTime(e.CompletedAt),
+			e.CorrelationID, channelOf(e)}
+	}
+	_, err := db.CopyFrom(ctx, pgx.Identifier{"custom_gpt_audit_entries"},
+		[]string{"app_id", "end_user", "action", "status", "request_id", "operation_id", "detail", "occurred_at", "completed_at",
+			"correlation_id", "channel"},
+		pgx.CopyFromRows(rows))
+	if err != nil {
+		return fmt.Errorf("insert audit entries: %w", err)
+	}
+	return nil
+}
+
 // completeAudit moves the operation's pending entry to its terminal status. The
 // status guard makes a second completion a no-op instead of a second outcome.
 func completeAudit(ctx context.Context, tx pgx.Tx, operationID string, status audit.Status, detail string, at time.Time) error {

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -155,18 +154,5 @@ func (b *AuditBatcher) flush(ctx context.Context) int {
 }
 
 func (b *AuditBatcher) write(ctx context.Context, batch []audit.Entry) error {
-	rows := make([][]any, len(batch))
-	for i, e := range batch {
-		var opID *string
-		if e.OperationID != "" {
-			opID = &e.OperationID
-		}
-		rows[i] = []any{e.AppID, e.EndUser, string(e.Action), string(e.Status), e.RequestID, opID, e.Detail, e.OccurredAt, nullTime(e.CompletedAt),
-			e.CorrelationID, channelOf(e)}
-	}
-	_, err := b.pool.CopyFrom(ctx, pgx.Identifier{"custom_gpt_audit_entries"},
-		[]string{"app_id", "end_user", "action", "status", "request_id", "operation_id", "detail", "occurred_at", "completed_at",
-			"correlation_id", "channel"},
-		pgx.CopyFromRows(rows))
-	return err
+	return insertAudits(ctx, b.pool, batch)
 }

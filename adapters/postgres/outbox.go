@@ -42,44 +42,71 @@ func NewOutbox(topics events.Topics, marshaler cqrs.CommandEventMarshaler, logge
 	return &Outbox{topics: topics, marshaler: marshaler, logger: logger}
 }
 
-// publish writes event to the outbox through tx. The forwarder envelope keeps
-// the real destination stream, so one table serves every event.
+// publish writes event to the outbox inside tx.
 func (o *Outbox) publish(ctx context.Context, tx pgx.Tx, event any) error {
+	return o.publishAll(tx, []outboxEvent{{ctx: ctx, event: event}})
+}
+
+// outboxEvent is an event with the context it was published in: its
+// correlation id goes with it.
+type outboxEvent struct {
+	ctx   context.Context
+	event any
+}
+
+// publishAll writes events to the outbox inside tx, enveloped for Watermill's
+// forwarder (the envelope keeps the real destination stream, so one table
+// serves every event), in one statement per topic, so that a batch of reads (see
+// TxGroup) costs a statement, not one per read. Each event keeps its order
+// among those of its topic.
+func (o *Outbox) publishAll(tx pgx.Tx, evs []outboxEvent) error {
 	pub, err := wsql.NewPublisher(wsql.TxFromPgx(tx), wsql.PublisherConfig{SchemaAdapter: outboxSchema}, o.logger)
 	if err != nil {
 		return err
 	}
-	bus, err := cqrs.NewEventBusWithConfig(
-		forwarder.NewPublisher(pub, forwarder.PublisherConfig{ForwarderTopic: o.topics.Outbox()}),
-		cqrs.EventBusConfig{
-			GeneratePublishTopic: func(p cqrs.GenerateEventPublishTopicParams) (string, error) {
-				return o.topics.Event(p.EventName), nil
-			},
-			// Metadata set here travels in the forwarder envelope to every
-			// transport, so each sees the same CloudEvent attributes.
-			OnPublish: func(p cqrs.OnEventSendParams) error {
-				if id := events.CorrelationID(p.Message.Context()); id != "" {
-					middleware.SetCorrelationID(id, p.Message)
-				}
-				attrs, err := events.CloudEventAttributes(p.Message.UUID, o.topics.Source(), p.EventName, p.Event)
-				if err != nil {
-					return err
-				}
-				for k, v := range attrs {
-					p.Message.Metadata.Set(k, v)
-				}
-				return nil
-			},
-			Marshaler: o.marshaler,
-			Logger:    o.logger,
-		})
-	if err != nil {
-		return err
+	out := forwarder.NewPublisher(pub, forwarder.PublisherConfig{ForwarderTopic: o.topics.Outbox()})
+	var (
+		topics  []string
+		byTopic = map[string][]*message.Message{}
+	)
+	for _, ev := range evs {
+		topic, msg, err := o.message(ev)
+		if err != nil {
+			return err
+		}
+		if _, seen := byTopic[topic]; !seen {
+			topics = append(topics, topic)
+		}
+		byTopic[topic] = append(byTopic[topic], msg)
 	}
-	if err := bus.Publish(ctx, event); err != nil {
-		return fmt.Errorf("publish %s to outbox: %w", events.Name(event), err)
+	for _, topic := range topics {
+		if err := out.Publish(topic, byTopic[topic]...); err != nil {
+			return fmt.Errorf("publish to outbox %s: %w", topic, err)
+		}
 	}
 	return nil
+}
+
+// message is ev as Watermill's CQRS event bus would publish it: marshalled,
+// with its correlation id and its CloudEvents attributes, on its event's topic.
+func (o *Outbox) message(ev outboxEvent) (string, *message.Message, error) {
+	name := o.marshaler.Name(ev.event)
+	msg, err := o.marshaler.Marshal(ev.event)
+	if err != nil {
+		return "", nil, fmt.Errorf("marshal %s: %w", name, err)
+	}
+	msg.SetContext(ev.ctx)
+	if id := events.CorrelationID(ev.ctx); id != "" {
+		middleware.SetCorrelationID(id, msg)
+	}
+	attrs, err := events.CloudEventAttributes(msg.UUID, o.topics.Source(), name, ev.event)
+	if err != nil {
+		return "", nil, err
+	}
+	for k, v := range attrs {
+		msg.Metadata.Set(k, v)
+	}
+	return o.topics.Event(name), msg, nil
 }
 
 // ForwarderConfig tunes the relay from the outbox table to Redis.
