@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
@@ -52,6 +53,7 @@ func TestTxGroupCommitsReadsTogether(t *testing.T) {
 	g, pool := newTxGroup(t, postgres.TxGroupConfig{Writers: 2})
 	const reads = 400
 	results := concurrently(reads, func(i int) error {
+		ctx := events.WithCorrelationID(ctx, fmt.Sprintf("corr-%d", i))
 		err := g.RecordRead(ctx, readEntry(i), &events.MemoriesSearched{Version: 1, RequestID: fmt.Sprintf("req-%d", i)})
 		if err != nil {
 			return err
@@ -80,6 +82,19 @@ func TestTxGroupCommitsReadsTogether(t *testing.T) {
 	}
 	if b := g.Batches(); b >= reads {
 		t.Errorf("%d reads took %d transactions: nothing was grouped", reads, b)
+	}
+	// Written together, each event still carries its own read's correlation
+	// id (in the forwarder's envelope: the event base64 beside its metadata).
+	var matched int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM custom_gpt_outbox o,
+		LATERAL (SELECT o.payload::jsonb AS envelope) e,
+		LATERAL (SELECT convert_from(decode(e.envelope ->> 'payload', 'base64'), 'UTF8')::jsonb AS event) v
+		WHERE 'corr-' || substr(v.event ->> 'request_id', 5) = e.envelope -> 'metadata' ->> $1`,
+		middleware.CorrelationIDMetadataKey).Scan(&matched); err != nil {
+		t.Fatal(err)
+	}
+	if matched != reads {
+		t.Errorf("%d of %d events carry their own read's correlation id", matched, reads)
 	}
 }
 
