@@ -66,7 +66,8 @@ const (
 )
 
 // seedScope fills scope with n memories in the bank and in the registry, then
-// vacuums and analyzes both tables, as autovacuum would have by then.
+// vacuums and analyzes both tables, as autovacuum would have by then: how a
+// search reads its matches depends on the statistics of the words.
 func seedScope(tb testing.TB, pool *pgxpool.Pool, scope memory.Scope, n int) {
 	tb.Helper()
 	ctx := context.Background()
