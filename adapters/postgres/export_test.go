@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 )
 
 // MigrateTo applies migrations up to version, to test what a later one does
@@ -21,6 +23,12 @@ func MigrateTo(ctx context.Context, pool *pgxpool.Pool, version int64) error {
 // SigningKeyPlace is what a private key is sealed for, to store keys the way
 // the store does.
 var SigningKeyPlace = signingKeyPlace
+
+// SearchRanking searches as Search does, ranking the newest candidates
+// matches, so a test can pass that bound with a few memories.
+func (b *EmbeddedMemoryBank) SearchRanking(ctx context.Context, scope memory.Scope, q memory.Query, candidates int) ([]memory.Hit, error) {
+	return b.search(ctx, scope, q, candidates)
+}
 
 // Batches tells how many shared transactions the group has run.
 func (g *TxGroup) Batches() int { return int(g.batches.Load()) }

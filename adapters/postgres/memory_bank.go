@@ -109,21 +109,44 @@ func (b *EmbeddedMemoryBank) FindByOperation(ctx context.Context, scope memory.S
 	return ids, rows.Err()
 }
 
+// searchCandidates is how many matches a search ranks at most, the newest:
+// ranking costs about 5 µs a memory, and the words of a common query are in
+// nearly every memory of a scope (all of them ranked took 400 ms at 100,000;
+// BENCHMARKS.md).
+const searchCandidates = 1000
+
+// embeddedSearch ranks the newest matches of any word of $3, then reads the
+// texts of the best only. It is planned for each search's words (see
+// custom_gpt_any_word): a plan kept for any words would read every match of
+// common ones, or scan the whole scope for rare ones.
+const embeddedSearch = `
+	SELECT m.id::text, m.content, m.metadata, m.created_at, best.rank
+	FROM (
+		SELECT id, created_at, ts_rank_cd(document, custom_gpt_any_word($3), 32) AS rank
+		FROM (
+			SELECT id, created_at, document FROM custom_gpt_embedded_memories
+			WHERE agent_id = $1 AND user_id = $2 AND document @@ custom_gpt_any_word($3)
+			ORDER BY created_at DESC, id DESC
+			LIMIT $5) AS newest
+		ORDER BY rank DESC, created_at DESC
+		LIMIT $4) AS best
+	JOIN custom_gpt_embedded_memories m ON m.id = best.id
+	ORDER BY best.rank DESC, best.created_at DESC`
+
 // Search matches any word of the query (OR of its stemmed lexemes) and ranks
 // with ts_rank_cd normalised by rank/(rank+1), which keeps relevance in 0..1.
+// Where more than searchCandidates memories of the scope match, the older ones
+// are left unranked: words fewer memories share still find them.
 func (b *EmbeddedMemoryBank) Search(ctx context.Context, scope memory.Scope, q memory.Query) ([]memory.Hit, error) {
-	rows, err := b.pool.Query(ctx, `
-		WITH q AS (
-			-- The lexemes are stemmed already: cast them straight to a tsquery,
-			-- because stemming a stem again can change it.
-			SELECT coalesce(string_agg(quote_literal(lexeme), ' | '), '')::tsquery AS query
-			FROM unnest(tsvector_to_array(to_tsvector('english', $3))) AS lexeme
-		)
-		SELECT m.id::text, m.content, m.metadata, m.created_at, ts_rank_cd(m.document, q.query, 32) AS rank
-		FROM custom_gpt_embedded_memories m, q
-		WHERE m.agent_id = $1 AND m.user_id = $2 AND m.document @@ q.query
-		ORDER BY rank DESC, m.created_at DESC
-		LIMIT $4`, scope.AgentID(), scope.UserID(), q.Text, q.Limit)
+	return b.search(ctx, scope, q, searchCandidates)
+}
+
+// search ranks the newest candidates matches of q in scope.
+func (b *EmbeddedMemoryBank) search(ctx context.Context, scope memory.Scope, q memory.Query, candidates int) ([]memory.Hit, error) {
+	// Not prepared: Postgres plans each search with its words (one round
+	// trip still, and no statement cache it depends on).
+	rows, err := b.pool.Query(ctx, embeddedSearch, pgx.QueryExecModeExec,
+		scope.AgentID(), scope.UserID(), q.Text, q.Limit, candidates)
 	if err != nil {
 		return nil, embeddedUnavailable(err)
 	}
