@@ -30,5 +30,5 @@ func (b *EmbeddedMemoryBank) SearchRanking(ctx context.Context, scope memory.Sco
 	return b.search(ctx, scope, q, candidates)
 }
 
-// Batches tells how many shared transactions the group has run.
+// Batches tells how many shared transactions the group has committed.
 func (g *TxGroup) Batches() int { return int(g.batches.Load()) }

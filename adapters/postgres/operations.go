@@ -71,15 +71,9 @@ func insertOperation(ctx context.Context, tx pgx.Tx, op *operation.Operation, cm
 		return fmt.Errorf("place operation in its scope: %w", err)
 	}
 	op.Sequence(seq)
-	var name *string
-	var payload []byte
-	if cmd != nil {
-		n := events.Name(cmd)
-		name = &n
-		var err error
-		if payload, err = json.Marshal(cmd); err != nil {
-			return fmt.Errorf("insert operation: %w", err)
-		}
+	name, payload, err := keptCommand(cmd)
+	if err != nil {
+		return fmt.Errorf("insert operation: %w", err)
 	}
 	_, err = tx.Exec(ctx, `INSERT INTO custom_gpt_operations (`+opColumns+`, command_name, command)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
@@ -90,6 +84,19 @@ func insertOperation(ctx context.Context, tx pgx.Tx, op *operation.Operation, cm
 		return fmt.Errorf("insert operation: %w", err)
 	}
 	return nil
+}
+
+// keptCommand is cmd as its operation's row keeps it: its name and JSON; nil
+// for none.
+func keptCommand(cmd any) (name *string, payload []byte, err error) {
+	if cmd == nil {
+		return nil, nil, nil
+	}
+	n := events.Name(cmd)
+	if payload, err = json.Marshal(cmd); err != nil {
+		return nil, nil, err
+	}
+	return &n, payload, nil
 }
 
 func saveOperation(ctx context.Context, tx pgx.Tx, op *operation.Operation) error {

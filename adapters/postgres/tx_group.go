@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
 )
@@ -30,7 +32,7 @@ type TxGroup struct {
 	mu     sync.Mutex
 	queued []*pendingUnit
 
-	batches atomic.Int64 // for tests: how many shared transactions ran
+	batches atomic.Int64 // for tests: how many shared transactions committed
 }
 
 // TxGroupConfig bounds the batches; zero values take the defaults.
@@ -49,6 +51,9 @@ type pendingUnit struct {
 	// read, when the unit records a read, is what fn writes: a batch of
 	// reads alone is written in two statements instead of two per unit.
 	read *readRecord
+	// accept, when the unit accepts an operation, is what fn writes: a
+	// batch of accepts alone is written in a handful of statements.
+	accept *command.Accepted
 }
 
 // readRecord is a read's audit entry and event (RecordRead).
@@ -141,7 +146,6 @@ func (g *TxGroup) run(batch []*pendingUnit) {
 }
 
 func (g *TxGroup) shared(batch []*pendingUnit) error {
-	g.batches.Add(1)
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
 	pgtx, err := g.single.pool.Begin(ctx)
@@ -149,14 +153,27 @@ func (g *TxGroup) shared(batch []*pendingUnit) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer func() { _ = pgtx.Rollback(context.Background()) }() // no-op after commit
+	if err := g.write(ctx, pgtx, batch); err != nil {
+		return err
+	}
+	if err := pgtx.Commit(ctx); err != nil {
+		return err
+	}
+	g.batches.Add(1)
+	return nil
+}
+
+// write writes the batch: reads alone, or accepts alone, in a few
+// statements; anything else a unit at a time.
+func (g *TxGroup) write(ctx context.Context, pgtx pgx.Tx, batch []*pendingUnit) error {
 	if reads, ok := readsOf(ctx, batch); ok {
 		if err := insertAudits(ctx, pgtx, reads.entries); err != nil {
 			return err
 		}
-		if err := g.single.outbox.publishAll(pgtx, reads.events); err != nil {
-			return err
-		}
-		return pgtx.Commit(ctx)
+		return g.single.outbox.publishAll(pgtx, reads.events)
+	}
+	if accepts, ok := acceptsOf(batch); ok {
+		return writeAccepts(ctx, pgtx, accepts)
 	}
 	t := &tx{tx: pgtx, outbox: g.single.outbox}
 	for _, p := range batch {
@@ -166,7 +183,7 @@ func (g *TxGroup) shared(batch []*pendingUnit) error {
 			return err
 		}
 	}
-	return pgtx.Commit(ctx)
+	return nil
 }
 
 // valuesOf is Context with the values of another context.

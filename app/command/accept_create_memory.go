@@ -21,7 +21,7 @@ type AcceptCreateMemoryHandler decorator.CommandHandler[AcceptCreateMemory]
 
 type acceptCreateMemoryHandler struct{ accepter }
 
-func NewAcceptCreateMemoryHandler(tx Transactor, sender CommandSender, log *slog.Logger, m *decorator.Metrics) AcceptCreateMemoryHandler {
+func NewAcceptCreateMemoryHandler(tx AcceptStore, sender CommandSender, log *slog.Logger, m *decorator.Metrics) AcceptCreateMemoryHandler {
 	return decorator.ApplyCommandDecorators[AcceptCreateMemory](acceptCreateMemoryHandler{accepter{tx, sender}}, log, m)
 }
 

@@ -23,7 +23,7 @@ type acceptDeleteMemoryHandler struct {
 	registry Registry
 }
 
-func NewAcceptDeleteMemoryHandler(tx Transactor, sender CommandSender, registry Registry, log *slog.Logger, m *decorator.Metrics) AcceptDeleteMemoryHandler {
+func NewAcceptDeleteMemoryHandler(tx AcceptStore, sender CommandSender, registry Registry, log *slog.Logger, m *decorator.Metrics) AcceptDeleteMemoryHandler {
 	return decorator.ApplyCommandDecorators[AcceptDeleteMemory](acceptDeleteMemoryHandler{accepter{tx, sender}, registry}, log, m)
 }
 

@@ -16,7 +16,7 @@ type AcceptForgetMemoriesHandler decorator.CommandHandler[AcceptForgetMemories]
 
 type acceptForgetMemoriesHandler struct{ accepter }
 
-func NewAcceptForgetMemoriesHandler(tx Transactor, sender CommandSender, log *slog.Logger, m *decorator.Metrics) AcceptForgetMemoriesHandler {
+func NewAcceptForgetMemoriesHandler(tx AcceptStore, sender CommandSender, log *slog.Logger, m *decorator.Metrics) AcceptForgetMemoriesHandler {
 	return decorator.ApplyCommandDecorators[AcceptForgetMemories](acceptForgetMemoriesHandler{accepter{tx, sender}}, log, m)
 }
 

@@ -20,7 +20,7 @@ type acceptCase struct {
 	name   string
 	kind   operation.Kind
 	action audit.Action
-	accept func(tx command.Transactor, s command.CommandSender) error
+	accept func(tx command.AcceptStore, s command.CommandSender) error
 	// check inspects the sent command; it returns its operation id and accepted_at.
 	check func(t *testing.T, cmd any) (string, time.Time)
 }
@@ -28,7 +28,7 @@ type acceptCase struct {
 var lifecycleAccepts = []acceptCase{
 	{
 		name: "update", kind: operation.KindUpdateMemory, action: audit.ActionUpdateMemory,
-		accept: func(tx command.Transactor, s command.CommandSender) error {
+		accept: func(tx command.AcceptStore, s command.CommandSender) error {
 			return command.NewAcceptUpdateMemoryHandler(tx, s, ownsAll{}, nil, nil).Handle(context.Background(), command.AcceptUpdateMemory{
 				Acceptance: command.Acceptance{OperationID: "op-1", AppID: "app-1", EndUser: "user-1", RequestID: "req-1"}, MemoryID: "mem-9", Content: "likes oolong",
 			})
@@ -47,7 +47,7 @@ var lifecycleAccepts = []acceptCase{
 	},
 	{
 		name: "delete", kind: operation.KindDeleteMemory, action: audit.ActionDeleteMemory,
-		accept: func(tx command.Transactor, s command.CommandSender) error {
+		accept: func(tx command.AcceptStore, s command.CommandSender) error {
 			return command.NewAcceptDeleteMemoryHandler(tx, s, ownsAll{}, nil, nil).Handle(context.Background(), command.AcceptDeleteMemory{
 				Acceptance: command.Acceptance{OperationID: "op-1", AppID: "app-1", EndUser: "user-1", RequestID: "req-1"}, MemoryID: "mem-9",
 			})
@@ -65,7 +65,7 @@ var lifecycleAccepts = []acceptCase{
 	},
 	{
 		name: "forget", kind: operation.KindForgetMemories, action: audit.ActionForgetMemories,
-		accept: func(tx command.Transactor, s command.CommandSender) error {
+		accept: func(tx command.AcceptStore, s command.CommandSender) error {
 			return command.NewAcceptForgetMemoriesHandler(tx, s, nil, nil).Handle(context.Background(), command.AcceptForgetMemories{
 				Acceptance: command.Acceptance{OperationID: "op-1", AppID: "app-1", EndUser: "user-1", RequestID: "req-1"},
 			})
@@ -237,30 +237,30 @@ func TestAcceptLifecycle_invalidMemoryIDOrOperation(t *testing.T) {
 	long := strings.Repeat("m", memory.MaxIDChars+1)
 	tests := []struct {
 		name   string
-		accept func(command.Transactor, command.CommandSender) error
+		accept func(command.AcceptStore, command.CommandSender) error
 		field  string
 	}{
-		{"update without memory id", func(tx command.Transactor, s command.CommandSender) error {
+		{"update without memory id", func(tx command.AcceptStore, s command.CommandSender) error {
 			return command.NewAcceptUpdateMemoryHandler(tx, s, ownsAll{}, nil, nil).Handle(context.Background(),
 				command.AcceptUpdateMemory{Acceptance: command.Acceptance{OperationID: "op-1", AppID: "app-1"}, Content: "x"})
 		}, "memory_id"},
-		{"update with an absurd memory id", func(tx command.Transactor, s command.CommandSender) error {
+		{"update with an absurd memory id", func(tx command.AcceptStore, s command.CommandSender) error {
 			return command.NewAcceptUpdateMemoryHandler(tx, s, ownsAll{}, nil, nil).Handle(context.Background(),
 				command.AcceptUpdateMemory{Acceptance: command.Acceptance{OperationID: "op-1", AppID: "app-1"}, MemoryID: long, Content: "x"})
 		}, "memory_id"},
-		{"delete without memory id", func(tx command.Transactor, s command.CommandSender) error {
+		{"delete without memory id", func(tx command.AcceptStore, s command.CommandSender) error {
 			return command.NewAcceptDeleteMemoryHandler(tx, s, ownsAll{}, nil, nil).Handle(context.Background(),
 				command.AcceptDeleteMemory{Acceptance: command.Acceptance{OperationID: "op-1", AppID: "app-1"}})
 		}, "memory_id"},
-		{"delete with a memory id that is not UTF-8", func(tx command.Transactor, s command.CommandSender) error {
+		{"delete with a memory id that is not UTF-8", func(tx command.AcceptStore, s command.CommandSender) error {
 			return command.NewAcceptDeleteMemoryHandler(tx, s, ownsAll{}, nil, nil).Handle(context.Background(),
 				command.AcceptDeleteMemory{Acceptance: command.Acceptance{OperationID: "op-1", AppID: "app-1"}, MemoryID: "\xff"})
 		}, "memory_id"},
-		{"delete without operation id", func(tx command.Transactor, s command.CommandSender) error {
+		{"delete without operation id", func(tx command.AcceptStore, s command.CommandSender) error {
 			return command.NewAcceptDeleteMemoryHandler(tx, s, ownsAll{}, nil, nil).Handle(context.Background(),
 				command.AcceptDeleteMemory{Acceptance: command.Acceptance{AppID: "app-1"}, MemoryID: "mem-1"})
 		}, "operation_id"},
-		{"forget without application", func(tx command.Transactor, s command.CommandSender) error {
+		{"forget without application", func(tx command.AcceptStore, s command.CommandSender) error {
 			return command.NewAcceptForgetMemoriesHandler(tx, s, nil, nil).Handle(context.Background(),
 				command.AcceptForgetMemories{Acceptance: command.Acceptance{OperationID: "op-1"}})
 		}, "operation_id"},

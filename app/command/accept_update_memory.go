@@ -24,7 +24,7 @@ type acceptUpdateMemoryHandler struct {
 	registry Registry
 }
 
-func NewAcceptUpdateMemoryHandler(tx Transactor, sender CommandSender, registry Registry, log *slog.Logger, m *decorator.Metrics) AcceptUpdateMemoryHandler {
+func NewAcceptUpdateMemoryHandler(tx AcceptStore, sender CommandSender, registry Registry, log *slog.Logger, m *decorator.Metrics) AcceptUpdateMemoryHandler {
 	return decorator.ApplyCommandDecorators[AcceptUpdateMemory](acceptUpdateMemoryHandler{accepter{tx, sender}, registry}, log, m)
 }
 

@@ -768,3 +768,9 @@ func (s *fakeSender) commands() []any {
 type ownsAll struct{ command.Registry }
 
 func (ownsAll) Owns(context.Context, memory.Scope, string) (bool, error) { return true, nil }
+
+// Accept commits what an accept writes in a transaction of its own
+// (command.AcceptStore).
+func (db *fakeDB) Accept(ctx context.Context, a command.Accepted) error {
+	return db.InTx(ctx, func(ctx context.Context, tx command.Tx) error { return a.Write(ctx, tx) })
+}

@@ -31,9 +31,40 @@ type Acceptance struct {
 	Reply *idempotency.Completion
 }
 
+// Accepted is what accepting an operation writes, all or nothing: the pending
+// operation with its kept command, its audit entry and, when the request
+// carries an Idempotency-Key, its reply.
+type Accepted struct {
+	Operation *operation.Operation
+	Command   events.Command
+	Entry     audit.Entry
+	Reply     *idempotency.Completion
+}
+
+// Write writes a through tx.
+func (a Accepted) Write(ctx context.Context, tx Tx) error {
+	if err := tx.InsertOperation(ctx, a.Operation, a.Command); err != nil {
+		return err
+	}
+	if err := tx.InsertAudit(ctx, a.Entry); err != nil {
+		return err
+	}
+	if a.Reply == nil {
+		return nil
+	}
+	return tx.CompleteIdempotency(ctx, *a.Reply)
+}
+
+// AcceptStore commits what an accept writes. A store may commit many
+// accepts together (group commit), each in fewer statements than Write
+// runs, as long as each returns only once its own writes are committed.
+type AcceptStore interface {
+	Accept(ctx context.Context, a Accepted) error
+}
+
 // accepter is what every accept use case shares: it writes and queues.
 type accepter struct {
-	tx     Transactor
+	tx     AcceptStore
 	sender CommandSender
 }
 
@@ -58,21 +89,10 @@ func (a accepter) accept(ctx context.Context, p Acceptance, command func(events.
 	if err != nil {
 		return err
 	}
-	err = a.tx.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		if err := tx.InsertOperation(ctx, op, cmd); err != nil {
-			return err
-		}
-		if err := tx.InsertAudit(ctx, audit.Entry{
-			AppID: p.AppID, EndUser: p.EndUser, Action: kind.Action, Status: audit.StatusPending,
-			RequestID: p.RequestID, OperationID: p.OperationID, OccurredAt: now, CorrelationID: events.CorrelationID(ctx), Channel: events.Channel(ctx),
-		}); err != nil {
-			return err
-		}
-		if p.Reply == nil {
-			return nil
-		}
-		return tx.CompleteIdempotency(ctx, *p.Reply)
-	})
+	err = a.tx.Accept(ctx, Accepted{Operation: op, Command: cmd, Reply: p.Reply, Entry: audit.Entry{
+		AppID: p.AppID, EndUser: p.EndUser, Action: kind.Action, Status: audit.StatusPending,
+		RequestID: p.RequestID, OperationID: p.OperationID, OccurredAt: now, CorrelationID: events.CorrelationID(ctx), Channel: events.Channel(ctx),
+	}})
 	if errors.Is(err, idempotency.ErrLockLost) {
 		// Another request took the key over (this one was presumed dead): it
 		// does the work, this one must not.
