@@ -226,12 +226,29 @@ func (it wireItem) hit(meta map[string]any) memory.Hit {
 }
 
 // rawString returns a JSON string's value, a number's literal, or "" for anything else.
+// plainString reads a JSON string without escapes, most of what mem0 sends,
+// without decoding it: raw comes from a document json already validated, so
+// it holds no control characters, and valid UTF-8 reads as json would read it.
+func plainString(raw json.RawMessage) (string, bool) {
+	if len(raw) < 2 || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	inner := raw[1 : len(raw)-1]
+	if bytes.IndexByte(inner, '\\') >= 0 || bytes.IndexByte(inner, '"') >= 0 || !utf8.Valid(inner) {
+		return "", false
+	}
+	return string(inner), true
+}
+
 func rawString(raw json.RawMessage) string {
 	if len(raw) == 0 {
 		return ""
 	}
 	switch c := raw[0]; {
 	case c == '"':
+		if s, ok := plainString(raw); ok {
+			return s
+		}
 		var s string
 		if json.Unmarshal(raw, &s) == nil {
 			return s

@@ -246,3 +246,20 @@ func TestDecodeChanges(t *testing.T) {
 		t.Error("truncated history decoded without error")
 	}
 }
+
+// plainString reads every string it takes as encoding/json does, and leaves
+// the others (escapes, invalid UTF-8) to it.
+func TestPlainStringReadsAsJSONDoes(t *testing.T) {
+	for _, raw := range []string{`""`, `"prefers aisle seats"`, `"café ☕"`, `"a\"b"`, `"tab\tand\\n"`, `"\u00e9"`,
+		"\"\xff\xfe\"", `"unterminated`, `"`, `"2026-12-06T21:49:47Z"`} {
+		got, ok := plainString(json.RawMessage(raw))
+		var want string
+		err := json.Unmarshal([]byte(raw), &want)
+		if ok && (err != nil || got != want) {
+			t.Errorf("plainString(%s) = %q, json reads %q (%v)", raw, got, want, err)
+		}
+		if wantPlain := err == nil && !strings.ContainsAny(raw[1:len(raw)-1], "\\\"") && utf8.ValidString(raw); ok != wantPlain {
+			t.Errorf("plainString(%s) took it: %v, want %v", raw, ok, wantPlain)
+		}
+	}
+}
