@@ -206,7 +206,7 @@ func (c *Client) roundTrip(ctx context.Context, method, path string, body []byte
 		return nil, 0, transportError(ctx, callCtx, err)
 	}
 	defer resp.Body.Close()
-	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
+	data, readErr := readBody(resp)
 	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
 	if !ok {
 		// The status decides; a body cut short only loses the explanation.
@@ -219,4 +219,28 @@ func (c *Client) roundTrip(ctx context.Context, method, path string, body []byte
 		return nil, resp.StatusCode, &memory.BankError{StatusCode: resp.StatusCode, Reason: "response too large"}
 	}
 	return data, resp.StatusCode, nil
+}
+
+// readBody reads up to maxBodyBytes+1 of resp's body, into one buffer of the
+// announced length when there is one, rather than one grown by doubling.
+func readBody(resp *http.Response) ([]byte, error) {
+	limited := io.LimitReader(resp.Body, maxBodyBytes+1)
+	n := resp.ContentLength
+	if n <= 0 || n > maxBodyBytes {
+		return io.ReadAll(limited)
+	}
+	buf := make([]byte, 0, n+1) // +1: the read that finds the end needs no growth
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // longer than announced
+		}
+		m, err := limited.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
