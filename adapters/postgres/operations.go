@@ -22,15 +22,29 @@ func NewOperationRepository(pool *pgxpool.Pool) *OperationRepository {
 const opColumns = `id, app_id, end_user, kind, status, memory_ids, removed, failure, attempts, lease_until, created_at, updated_at, seq, note, bank_event`
 
 func (r *OperationRepository) Get(ctx context.Context, id string) (*operation.Operation, error) {
-	return getOperation(ctx, r.pool, id, false)
+	return getOperation(ctx, r.pool, id, lockNone)
 }
+
+// How getOperation reads: without a lock, locking (waiting for another
+// transaction's lock), or locking unless another transaction holds it (then
+// the operation reads as missing).
+type opLock int
+
+const (
+	lockNone opLock = iota
+	lockWait
+	lockSkipLocked
+)
 
 func getOperation(ctx context.Context, q interface {
 	QueryRow(context.Context, string, ...any) pgx.Row
-}, id string, lock bool) (*operation.Operation, error) {
+}, id string, lock opLock) (*operation.Operation, error) {
 	sql := `SELECT ` + opColumns + ` FROM custom_gpt_operations WHERE id = $1`
-	if lock {
+	switch lock {
+	case lockWait:
 		sql += ` FOR UPDATE`
+	case lockSkipLocked:
+		sql += ` FOR UPDATE SKIP LOCKED`
 	}
 	var (
 		s                       operation.Stored

@@ -358,3 +358,43 @@ func unmigratedPool(t *testing.T) *pgxpool.Pool {
 	t.Cleanup(pool.Close)
 	return pool
 }
+
+// TryLockOperation does not wait for an operation another transaction holds:
+// it reads as missing, as one that does not exist; free, it locks it.
+func TestTryLockOperationDoesNotWait(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tr, _ := newTransactor(t)
+	op := acceptOp(t, tr, "held", "", operation.KindCreateMemory)
+	held, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- tr.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
+			if _, err := tx.LockOperation(ctx, op.ID()); err != nil {
+				return err
+			}
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	mustTx(t, tr, func(ctx context.Context, tx command.Tx) error {
+		for _, id := range []string{op.ID(), "missing"} {
+			if got, err := tx.TryLockOperation(ctx, id); got != nil || err != nil {
+				return fmt.Errorf("%s: %v, %v; want nothing", id, got, err)
+			}
+		}
+		return nil
+	})
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mustTx(t, tr, func(ctx context.Context, tx command.Tx) error {
+		if got, err := tx.TryLockOperation(ctx, op.ID()); got == nil || got.ID() != op.ID() || err != nil {
+			return fmt.Errorf("free: %v, %v; want the operation", got, err)
+		}
+		return nil
+	})
+}

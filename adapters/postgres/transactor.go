@@ -119,7 +119,15 @@ func (t *tx) InsertOperation(ctx context.Context, op *operation.Operation, cmd a
 }
 
 func (t *tx) LockOperation(ctx context.Context, id string) (*operation.Operation, error) {
-	return getOperation(ctx, t.tx, id, true)
+	return getOperation(ctx, t.tx, id, lockWait)
+}
+
+func (t *tx) TryLockOperation(ctx context.Context, id string) (*operation.Operation, error) {
+	op, err := getOperation(ctx, t.tx, id, lockSkipLocked)
+	if errs.KindOf(err) == errs.KindNotFound {
+		return nil, nil
+	}
+	return op, err
 }
 
 func (t *tx) SaveOperation(ctx context.Context, op *operation.Operation) error {

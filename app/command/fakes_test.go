@@ -305,6 +305,15 @@ func (tx *fakeTx) LockOperation(_ context.Context, id string) (*operation.Operat
 	return cloneOp(op), nil
 }
 
+// TryLockOperation: the fake runs one transaction at a time, so nothing
+// else ever holds an operation.
+func (tx *fakeTx) TryLockOperation(ctx context.Context, id string) (*operation.Operation, error) {
+	if _, ok := tx.ops[id]; !ok {
+		return nil, nil
+	}
+	return tx.LockOperation(ctx, id)
+}
+
 func (tx *fakeTx) SaveOperation(_ context.Context, op *operation.Operation) error {
 	if _, ok := tx.ops[op.ID()]; !ok {
 		return fmt.Errorf("save operation %s: no such row", op.ID())

@@ -81,9 +81,10 @@ func RetryAfter(err error) time.Duration {
 
 // claimed is what an attempt knows of its operation.
 type claimed struct {
-	attempt   int    // from 1; above 1 an earlier attempt may have done the work
-	seq       int64  // the operation's place among its scope's writes
-	bankEvent string // work the Memory Bank is still doing for an earlier attempt
+	operationID string
+	attempt     int    // from 1; above 1 an earlier attempt may have done the work
+	seq         int64  // the operation's place among its scope's writes
+	bankEvent   string // work the Memory Bank is still doing for an earlier attempt
 }
 
 // succeed ends a succeeded operation inside the completion transaction: it moves
@@ -140,7 +141,10 @@ func (r runner) run(ctx context.Context, cmd events.Command, work attemptFunc) e
 		}
 		return err
 	}
-	c, err := r.claim(ctx, h.OperationID)
+	c, ok := claimedFor(ctx, h.OperationID)
+	if !ok {
+		c, err = r.claim(ctx, h.OperationID)
+	}
 	switch {
 	case errors.Is(err, operation.ErrTerminal), errors.Is(err, errWaiting):
 		return nil
@@ -207,7 +211,7 @@ func (r runner) claim(ctx context.Context, id string) (claimed, error) {
 		if err := op.Claim(time.Now(), r.cfg.Lease); err != nil {
 			return err
 		}
-		c = claimed{attempt: op.Attempts(), seq: op.Seq(), bankEvent: op.BankEvent()}
+		c = claimed{operationID: id, attempt: op.Attempts(), seq: op.Seq(), bankEvent: op.BankEvent()}
 		return tx.SaveOperation(ctx, op)
 	})
 	if err == nil && waiting {

@@ -86,6 +86,9 @@ type Tx interface {
 	// LockOperation reads an operation and locks it until the transaction ends;
 	// errs.KindNotFound when it does not exist.
 	LockOperation(ctx context.Context, id string) (*operation.Operation, error)
+	// TryLockOperation is LockOperation without waiting: nil, and no error,
+	// when another transaction holds the operation (or it does not exist).
+	TryLockOperation(ctx context.Context, id string) (*operation.Operation, error)
 	SaveOperation(ctx context.Context, op *operation.Operation) error
 	InsertAudit(ctx context.Context, e audit.Entry) error
 	// CompleteAudit moves the pending entry of an operation to its terminal status.

@@ -68,42 +68,89 @@ func TakeTurns[C any](t *Turns, h decorator.CommandHandler[C]) {
 type chainKey struct{}
 
 // chain carries the turn a write handed over back to the loop that runs them.
-type chain struct{ next any }
+type chain struct {
+	next    any
+	claimed *claimed // next's claim, when the write before it claimed it
+	ran     int      // writes run so far
+	until   time.Time
+}
+
+// claimedKey carries, to the attempt of a write handed its turn, the claim
+// the write before it made for it.
+type claimedKey struct{}
+
+func withClaimed(ctx context.Context, c claimed) context.Context {
+	return context.WithValue(ctx, claimedKey{}, c)
+}
+
+// claimedFor is the claim made for operation id's attempt, if one was.
+func claimedFor(ctx context.Context, id string) (claimed, bool) {
+	c, ok := ctx.Value(claimedKey{}).(claimed)
+	return c, ok && c.operationID == id
+}
+
+// willRun tells whether cmd, handed its turn in ctx, would be run here rather
+// than sent: the write that ends may then claim it for the chain.
+func (t *Turns) willRun(ctx context.Context, cmd any) bool {
+	if _, ok := t.handlers[events.Name(cmd)]; !ok || ctx.Err() != nil {
+		return false
+	}
+	c, ok := ctx.Value(chainKey{}).(*chain)
+	return !ok || (c.ran < t.most && time.Now().Before(c.until))
+}
 
 // Send hands the turn to cmd. Inside a chain it only notes cmd for the loop
 // that runs the chain, so a chain is a loop, not a recursion; otherwise it
 // starts a chain here, or sends cmd to its stream when no handler takes it.
 func (t *Turns) Send(ctx context.Context, cmd any) error {
+	pre, hasClaim := ctx.Value(claimedKey{}).(claimed)
+	if h, ok := cmd.(events.Command); !ok || h.CommandHeader().OperationID != pre.operationID {
+		hasClaim = false // ctx carries the claim of the write that ended, not of cmd
+	}
 	if c, ok := ctx.Value(chainKey{}).(*chain); ok {
-		c.next = cmd
+		c.next, c.claimed = cmd, nil
+		if hasClaim {
+			c.claimed = &pre
+		}
 		return nil
 	}
 	if _, ok := t.handlers[events.Name(cmd)]; !ok {
 		return t.sender.Send(context.WithoutCancel(ctx), cmd)
 	}
-	t.run(ctx, cmd)
+	first := &chain{next: cmd}
+	if hasClaim {
+		first.claimed = &pre
+	}
+	t.run(context.WithValue(ctx, claimedKey{}, nil), first)
 	return nil
 }
 
-// run runs the chain that starts with cmd until no write waits for its turn,
-// or the chain reached its bounds.
-func (t *Turns) run(ctx context.Context, cmd any) {
-	c := &chain{}
+// run runs the chain that starts with c.next until no write waits for its
+// turn, or the chain reached its bounds. A write the one before it claimed
+// for the chain is always run: willRun said it would be.
+func (t *Turns) run(ctx context.Context, c *chain) {
 	ctx = context.WithValue(ctx, chainKey{}, c)
-	until := time.Now().Add(t.within)
-	for n := 0; cmd != nil; n++ {
+	c.until = time.Now().Add(t.within)
+	for cmd := c.next; cmd != nil; cmd = c.next {
 		handle, ok := t.handlers[events.Name(cmd)]
-		if !ok || n >= t.most || ctx.Err() != nil || time.Now().After(until) {
+		if !ok || (c.claimed == nil && (c.ran >= t.most || ctx.Err() != nil || time.Now().After(c.until))) {
 			break
 		}
-		c.next = nil
-		if err := handle(ctx, cmd); err != nil {
-			break // a "not yet" or a failure: the stream retries it
+		runCtx := ctx
+		if c.claimed != nil {
+			runCtx = withClaimed(ctx, *c.claimed)
 		}
-		cmd = c.next
+		c.next, c.claimed = nil, nil
+		c.ran++
+		if err := handle(runCtx, cmd); err != nil {
+			// A "not yet" or a failure: the stream retries it (a claim made
+			// for it was released or kept by its attempt, as for any attempt).
+			c.next = cmd
+			break
+		}
 	}
-	if cmd != nil {
+	if c.next != nil {
 		// A lost send is found again by LostCommands: the write keeps its command.
-		_ = t.sender.Send(context.WithoutCancel(ctx), cmd)
+		_ = t.sender.Send(context.WithoutCancel(ctx), c.next)
 	}
 }

@@ -46,8 +46,9 @@ func TestTurns_theEndingWriteRunsTheWaitingOnesInOrder(t *testing.T) {
 		t.Fatalf("the first write: %v", err)
 	}
 	for _, c := range cs {
-		if st := db.operation(c.OperationID).Status(); st != operation.StatusSucceeded {
-			t.Errorf("%s ended %s, want succeeded", c.OperationID, st)
+		// Claimed once each: the waiting ones by the transaction that ended the write before.
+		if op := db.operation(c.OperationID); op.Status() != operation.StatusSucceeded || op.Attempts() != 1 {
+			t.Errorf("%s ended %s after %d attempts, want succeeded after 1", c.OperationID, op.Status(), op.Attempts())
 		}
 	}
 	if sent := db.sender().commands(); len(sent) != 0 {
@@ -82,6 +83,13 @@ func TestTurns_aChainStopsAtItsBoundAndSendsTheRest(t *testing.T) {
 	sent := db.sender().commands()
 	if len(sent) != 1 || sent[0].(*events.CreateMemory).OperationID != cs[3].OperationID {
 		t.Fatalf("sent %v, want the fourth write's command", sent)
+	}
+	// Not claimed for a chain that would not run it: delivered, it runs at once.
+	if err := creates.Handle(context.Background(), *sent[0].(*events.CreateMemory)); err != nil {
+		t.Fatalf("the fourth write, delivered: %v", err)
+	}
+	if st := db.operation(cs[3].OperationID).Status(); st != operation.StatusSucceeded {
+		t.Fatalf("the fourth write, delivered, ended %s", st)
 	}
 }
 
