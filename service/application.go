@@ -98,7 +98,7 @@ func NewApplication(d Deps) app.Application {
 			DeleteMemory:         deletes,
 			ForgetMemories:       forgets,
 			PurgeForgotten:       command.NewPurgeForgottenHandler(dl, l, m),
-			FailOperation:        command.NewFailOperationHandler(tx, turns, l, m),
+			FailOperation:        command.NewFailOperationHandler(tx, turns, worker, l, m),
 			AdmitRequest:         command.NewAdmitRequestHandler(redis.NewAPIBudgets(limiter), cfg.RateLimits, l, m),
 			RecordRateLimited:    command.NewRecordRateLimitedHandler(in.Refusals, l, m),
 			AuthenticateAdmin: command.NewAuthenticateAdminHandler(cfg.AdminToken, redis.NewFailureBudget(limiter, adminFailureLimit),

@@ -25,8 +25,11 @@ type FailOperationHandler decorator.CommandHandler[FailOperation]
 
 type failOperationHandler struct{ runner runner }
 
-func NewFailOperationHandler(tx Transactor, sender CommandSender, log *slog.Logger, m *decorator.Metrics) FailOperationHandler {
-	return decorator.ApplyCommandDecorators[FailOperation](failOperationHandler{runner: newRunner(tx, sender, WorkerConfig{})}, log, m)
+// NewFailOperationHandler takes the worker's configuration: ending an
+// operation may claim the next write of its scope for the worker to run (see
+// Turns), under the lease the worker's handlers use.
+func NewFailOperationHandler(tx Transactor, sender CommandSender, cfg WorkerConfig, log *slog.Logger, m *decorator.Metrics) FailOperationHandler {
+	return decorator.ApplyCommandDecorators[FailOperation](failOperationHandler{runner: newRunner(tx, sender, cfg)}, log, m)
 }
 
 // Handle leaves an operation alone while another delivery of its command holds

@@ -19,7 +19,7 @@ func TestFailOperation_failsPendingOperation(t *testing.T) {
 
 	db := newFakeDB()
 	accept(t, db, "op-1", "app-1", "user-1")
-	h := command.NewFailOperationHandler(db, db.sender(), nil, nil)
+	h := command.NewFailOperationHandler(db, db.sender(), command.WorkerConfig{}, nil, nil)
 
 	err := h.Handle(context.Background(), command.FailOperation{OperationID: "op-1", RequestID: "req-op-1", Reason: "503 x5"})
 	if err != nil {
@@ -60,7 +60,7 @@ func TestFailOperation_terminalOperationUnchanged(t *testing.T) {
 	eventsBefore := db.published()
 	auditBefore := db.auditsOf("op-1")
 
-	h := command.NewFailOperationHandler(db, db.sender(), nil, nil)
+	h := command.NewFailOperationHandler(db, db.sender(), command.WorkerConfig{}, nil, nil)
 	if err := h.Handle(context.Background(), command.FailOperation{OperationID: "op-1", Reason: "late poison"}); err != nil {
 		t.Fatalf("Handle = %v, want nil", err)
 	}
@@ -82,7 +82,7 @@ func TestFailOperation_unknownOperation(t *testing.T) {
 	t.Parallel()
 
 	db := newFakeDB()
-	h := command.NewFailOperationHandler(db, db.sender(), nil, nil)
+	h := command.NewFailOperationHandler(db, db.sender(), command.WorkerConfig{}, nil, nil)
 
 	if err := h.Handle(context.Background(), command.FailOperation{OperationID: "missing", Reason: "x"}); err != nil {
 		t.Fatalf("Handle = %v, want nil", err)
@@ -98,7 +98,7 @@ func TestFailOperation_commitFailureIsRetried(t *testing.T) {
 	db := newFakeDB()
 	accept(t, db, "op-1", "app-1", "")
 	db.beforeCommit = func(*fakeTx) error { return errCommit }
-	h := command.NewFailOperationHandler(db, db.sender(), nil, nil)
+	h := command.NewFailOperationHandler(db, db.sender(), command.WorkerConfig{}, nil, nil)
 
 	if err := h.Handle(context.Background(), command.FailOperation{OperationID: "op-1"}); !errors.Is(err, errCommit) {
 		t.Fatalf("Handle = %v, want the commit failure", err)
@@ -120,7 +120,7 @@ func TestFailOperation_leasedOperationIsLeftAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.putOperation(op)
-	h := command.NewFailOperationHandler(db, db.sender(), nil, nil)
+	h := command.NewFailOperationHandler(db, db.sender(), command.WorkerConfig{}, nil, nil)
 
 	if err := h.Handle(context.Background(), command.FailOperation{OperationID: "op-1"}); !errors.Is(err, operation.ErrLeased) {
 		t.Fatalf("Handle = %v, want ErrLeased", err)
@@ -189,7 +189,7 @@ func TestFailOperation_everyKindGetsItsOwnFailureEvent(t *testing.T) {
 			t.Parallel()
 			db := newFakeDB()
 			tt.accept(t, db)
-			h := command.NewFailOperationHandler(db, db.sender(), nil, nil)
+			h := command.NewFailOperationHandler(db, db.sender(), command.WorkerConfig{}, nil, nil)
 
 			err := h.Handle(context.Background(), command.FailOperation{
 				OperationID: "op-1", RequestID: "req-op-1", MemoryID: tt.memoryID, Reason: "503 x5",

@@ -107,7 +107,7 @@ func TestOrder_replayedCreateOlderThanAForgetIsSuperseded(t *testing.T) {
 	ctx := context.Background()
 
 	// The create exhausts its retries and is parked; the forget then runs.
-	if err := command.NewFailOperationHandler(db, db.sender(), nil, nil).Handle(ctx, command.FailOperation{
+	if err := command.NewFailOperationHandler(db, db.sender(), command.WorkerConfig{}, nil, nil).Handle(ctx, command.FailOperation{
 		OperationID: "op-create", Reason: "the Memory Bank was down",
 	}); err != nil {
 		t.Fatal(err)

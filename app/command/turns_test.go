@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
@@ -125,5 +126,36 @@ func TestTurns_aFailedAttemptInTheChainGoesToTheStream(t *testing.T) {
 		if st := db.operation(c.OperationID).Status(); st != operation.StatusSucceeded {
 			t.Errorf("%s ended %s, want succeeded", c.OperationID, st)
 		}
+	}
+}
+
+// A parked write, failed, hands the turn on: the next write is claimed for the
+// chain under the worker's lease, so an attempt that keeps its lease (mem0
+// left it unanswered) holds the write no longer than any attempt would.
+func TestTurns_aWriteClaimedForTheChainHasTheWorkersLease(t *testing.T) {
+	t.Parallel()
+
+	db, bank := newFakeDB(), newFakeBank()
+	cfg := command.WorkerConfig{Lease: 2 * time.Second}
+	turns := command.NewTurns(db.sender(), 0, 0)
+	creates := command.NewCreateMemoryHandler(db, turns, bank, db, cfg, nil, nil)
+	command.TakeTurns(turns, creates)
+	cs := waitingCreates(t, db, creates, 2)
+	bank.addErrs = []error{&memory.BankError{Transient: true, Reason: "timeout",
+		Err: fmt.Errorf("%w: %w", memory.ErrNoAnswer, context.DeadlineExceeded)}}
+
+	start := time.Now()
+	if err := command.NewFailOperationHandler(db, turns, cfg, nil, nil).Handle(context.Background(), command.FailOperation{
+		OperationID: cs[0].OperationID, Reason: "parked",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	next := db.operation(cs[1].OperationID)
+	if next.Status() != operation.StatusPending || next.Attempts() != 1 {
+		t.Fatalf("the next write is %s after %d attempts, want pending after 1", next.Status(), next.Attempts())
+	}
+	if until := next.LeaseUntil(); until.Before(start) || until.After(start.Add(cfg.Lease+time.Second)) {
+		t.Fatalf("the next write is leased until %v, %v after the start; want within the worker's lease of %v",
+			until, until.Sub(start), cfg.Lease)
 	}
 }
