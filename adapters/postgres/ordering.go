@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -86,6 +87,35 @@ func nextWaiting(ctx context.Context, tx pgx.Tx, op *operation.Operation) (any, 
 		return nil, fmt.Errorf("look for the next write: %w", err)
 	}
 	return decodeKeptCommand(*name, payload)
+}
+
+// strandedNext looks at the pending write of op's scope that comes next after
+// op (command.Tx.StrandedNext).
+func strandedNext(ctx context.Context, tx pgx.Tx, op *operation.Operation, now time.Time) (any, bool, error) {
+	if err := lockScope(ctx, tx, op); err != nil {
+		return nil, false, err
+	}
+	var (
+		waiting bool
+		lease   pgtime
+		name    *string
+		payload []byte
+	)
+	err := tx.QueryRow(ctx, `SELECT waiting, lease_until, command_name, command FROM custom_gpt_operations
+		WHERE app_id = $1 AND end_user = $2 AND seq > $3 AND status = 'pending'
+		ORDER BY seq LIMIT 1`, op.AppID(), op.EndUser(), op.Seq()).Scan(&waiting, &lease, &name, &payload)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, fmt.Errorf("look at the next write: %w", err)
+	case now.Before(lease.t()):
+		return nil, true, nil
+	case (!waiting && lease.t().IsZero()) || name == nil || payload == nil:
+		return nil, false, nil // its own delivery is still to come
+	}
+	cmd, err := decodeKeptCommand(*name, payload)
+	return cmd, false, err
 }
 
 // decodeKeptCommand rebuilds a command kept in its operation's row.

@@ -166,6 +166,10 @@ func (t *tx) NextWaiting(ctx context.Context, op *operation.Operation) (any, err
 	return nextWaiting(ctx, t.tx, op)
 }
 
+func (t *tx) StrandedNext(ctx context.Context, op *operation.Operation, now time.Time) (any, bool, error) {
+	return strandedNext(ctx, t.tx, op, now)
+}
+
 func (t *tx) RegisterMemories(ctx context.Context, op *operation.Operation, ids []string, at time.Time) error {
 	return registerMemories(ctx, t.tx, op, ids, at)
 }

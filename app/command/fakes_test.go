@@ -362,7 +362,33 @@ func (tx *fakeTx) WaitForEarlier(_ context.Context, op *operation.Operation) (bo
 
 // NextWaiting mirrors the adapter: the kept command of the next pending write
 // of op's scope, when it is waiting.
-func (tx *fakeTx) NextWaiting(_ context.Context, op *operation.Operation) (any, error) {
+func (tx *fakeTx) NextWaiting(ctx context.Context, op *operation.Operation) (any, error) {
+	return tx.next(op, true), nil
+}
+
+func (tx *fakeTx) StrandedNext(_ context.Context, op *operation.Operation, now time.Time) (any, bool, error) {
+	next := tx.nextOp(op)
+	switch {
+	case next == nil:
+		return nil, false, nil
+	case now.Before(next.LeaseUntil()):
+		return nil, true, nil
+	case tx.waiting[next.ID()] || !next.LeaseUntil().IsZero():
+		return tx.kept[next.ID()], false, nil
+	}
+	return nil, false, nil
+}
+
+func (tx *fakeTx) next(op *operation.Operation, onlyWaiting bool) any {
+	next := tx.nextOp(op)
+	if next == nil || (onlyWaiting && !tx.waiting[next.ID()]) {
+		return nil
+	}
+	return tx.kept[next.ID()]
+}
+
+// nextOp is the pending write of op's scope that comes next after op.
+func (tx *fakeTx) nextOp(op *operation.Operation) *operation.Operation {
 	var next *operation.Operation
 	for _, o := range tx.ops {
 		if o.AppID() == op.AppID() && o.EndUser() == op.EndUser() && o.Seq() > op.Seq() && !o.IsTerminal() &&
@@ -370,10 +396,7 @@ func (tx *fakeTx) NextWaiting(_ context.Context, op *operation.Operation) (any, 
 			next = o
 		}
 	}
-	if next == nil || !tx.waiting[next.ID()] {
-		return nil, nil
-	}
-	return tx.kept[next.ID()], nil
+	return next
 }
 
 func (tx *fakeTx) RegisterMemories(_ context.Context, op *operation.Operation, ids []string, at time.Time) error {

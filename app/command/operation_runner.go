@@ -146,7 +146,9 @@ func (r runner) run(ctx context.Context, cmd events.Command, work attemptFunc) e
 		c, err = r.claim(ctx, h.OperationID)
 	}
 	switch {
-	case errors.Is(err, operation.ErrTerminal), errors.Is(err, errWaiting):
+	case errors.Is(err, operation.ErrTerminal):
+		return r.resume(ctx, h.OperationID)
+	case errors.Is(err, errWaiting):
 		return nil
 	case errors.Is(err, ErrOrphanCommand) && time.Since(h.AcceptedAt) > r.cfg.OrphanAfter:
 		return nil // its operation never committed: nothing may be done
@@ -181,6 +183,38 @@ func (r runner) run(ctx context.Context, cmd events.Command, work attemptFunc) e
 	default:
 		return r.fail(ctx, cmd, failureOf(err))
 	}
+}
+
+// resume hands the turn on again from a write that has ended, whose command
+// came back. A worker running a chain of turns from a write (see Turns) holds
+// that write's command unacknowledged until the chain ends, so the command
+// comes back when that worker died, maybe holding the next write, whose own
+// delivery was acknowledged when it stepped aside. While an attempt holds the
+// next write's lease, the command is asked to come back later (that attempt
+// may be alive); once nobody would run that write otherwise, its command is
+// sent again. If this fails, LostCommands resends the write later.
+func (r runner) resume(ctx context.Context, id string) error {
+	var (
+		next    any
+		running bool
+	)
+	err := r.tx.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		op, err := tx.LockOperation(ctx, id)
+		if err != nil {
+			return err
+		}
+		next, running, err = tx.StrandedNext(ctx, op, time.Now())
+		return err
+	})
+	switch {
+	case err != nil:
+		return nil //nolint:nilerr // the ended write is done; LostCommands covers the next
+	case running:
+		return operation.ErrLeased
+	case next != nil:
+		_ = r.sender.Send(ctx, next)
+	}
+	return nil
 }
 
 // errWaiting marks a write that stepped aside for an earlier write of its scope.

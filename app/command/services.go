@@ -116,6 +116,11 @@ type Tx interface {
 	// NextWaiting returns the kept command of the write of op's scope that
 	// comes right after op, when that one is pending and waiting; nil otherwise.
 	NextWaiting(ctx context.Context, op *operation.Operation) (any, error)
+	// StrandedNext looks at the pending write of op's scope that comes next
+	// after op: running says an attempt holds its lease now; cmd is its kept
+	// command when nobody would run it otherwise (it waits for a turn, or the
+	// lease of its last attempt ran out); both empty when it needs nothing.
+	StrandedNext(ctx context.Context, op *operation.Operation, now time.Time) (cmd any, running bool, err error)
 
 	// RegisterMemories records ids as memories of op's scope that op stored.
 	RegisterMemories(ctx context.Context, op *operation.Operation, ids []string, at time.Time) error

@@ -159,3 +159,46 @@ func TestTurns_aWriteClaimedForTheChainHasTheWorkersLease(t *testing.T) {
 			until, until.Sub(start), cfg.Lease)
 	}
 }
+
+// A worker that dies in a chain of turns leaves the write it was running
+// leased, with no delivery of its own (that was acknowledged when it stepped
+// aside). The chain's first command comes back to another worker: it waits
+// while the lease may still be a live attempt's, then hands the stranded
+// write its turn again, and the scope goes on.
+func TestTurns_theCommandOfADeadChainResumesIt(t *testing.T) {
+	t.Parallel()
+
+	db, bank := newFakeDB(), newFakeBank()
+	cfg := command.WorkerConfig{Lease: 200 * time.Millisecond}
+	turns := command.NewTurns(db.sender(), 0, 0)
+	creates := command.NewCreateMemoryHandler(db, turns, bank, db, cfg, nil, nil)
+	command.TakeTurns(turns, creates)
+	cs := waitingCreates(t, db, creates, 3)
+	// The chain's attempt at the second write is left unanswered, and the
+	// worker dies before it sends that write anywhere.
+	bank.addErrs = []error{nil, &memory.BankError{Transient: true, Reason: "timeout",
+		Err: fmt.Errorf("%w: %w", memory.ErrNoAnswer, context.DeadlineExceeded)}}
+	if err := creates.Handle(context.Background(), cs[0]); err != nil {
+		t.Fatal(err)
+	}
+	db.sender().sent = nil // lost with the worker
+
+	// The first write's command, back: the second write's lease is held.
+	err := creates.Handle(context.Background(), cs[0])
+	if !command.IsRetryLater(err) {
+		t.Fatalf("the first write's command, back while the lease holds: %v, want a retry later", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for command.IsRetryLater(err) && time.Now().Before(deadline) {
+		err = creates.Handle(context.Background(), cs[0])
+	}
+	if err != nil {
+		t.Fatalf("the first write's command, back after the lease: %v", err)
+	}
+	// Handed the turn again, here: the stranded write runs, then the next.
+	for _, c := range cs {
+		if st := db.operation(c.OperationID).Status(); st != operation.StatusSucceeded {
+			t.Errorf("%s ended %s, want succeeded", c.OperationID, st)
+		}
+	}
+}
