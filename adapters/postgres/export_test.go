@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 
+	"github.com/ThreeDotsLabs/watermill"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
@@ -32,3 +33,6 @@ func (b *EmbeddedMemoryBank) SearchRanking(ctx context.Context, scope memory.Sco
 
 // Batches tells how many shared transactions the group has committed.
 func (g *TxGroup) Batches() int { return int(g.batches.Load()) }
+
+// RelayLogger is the logger the outbox relay's subscriber logs through.
+func RelayLogger(l watermill.LoggerAdapter) watermill.LoggerAdapter { return relayLogger{l} }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
@@ -121,6 +123,9 @@ func NewForwarder(pool *pgxpool.Pool, out message.Publisher, topics events.Topic
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 100 * time.Millisecond
 	}
+	if logger == nil {
+		logger = watermill.NopLogger{}
+	}
 	sub, err := wsql.NewSubscriber(wsql.BeginnerFromPgx(pool), wsql.SubscriberConfig{
 		ConsumerGroup:    "forwarder",
 		PollInterval:     cfg.PollInterval,
@@ -129,7 +134,7 @@ func NewForwarder(pool *pgxpool.Pool, out message.Publisher, topics events.Topic
 		SchemaAdapter:    outboxSchema,
 		OffsetsAdapter:   outboxOffsets,
 		InitializeSchema: false,
-	}, logger)
+	}, relayLogger{logger})
 	if err != nil {
 		return nil, fmt.Errorf("outbox subscriber: %w", err)
 	}
@@ -151,4 +156,23 @@ func PruneOutbox(ctx context.Context, pool *pgxpool.Pool, retention time.Duratio
 		return 0, fmt.Errorf("prune outbox: %w", err)
 	}
 	return tag.RowsAffected(), nil
+}
+
+// relayLogger is the forwarder's subscriber's logger. Stopping cancels the
+// subscriber's poll mid-query, pgx then closes the connection under the
+// poll's transaction, and watermill-sql logs the commit that follows as an
+// error: routine at every stop, so it comes out at DEBUG. A connection the
+// server closed also fails the next poll's begin, which stays an error.
+type relayLogger struct{ watermill.LoggerAdapter }
+
+func (l relayLogger) Error(msg string, err error, fields watermill.LogFields) {
+	if msg == "could not commit tx for querying message" && errors.Is(err, pgconn.ErrConnClosed) {
+		l.Debug(msg, fields.Add(watermill.LogFields{"error": err}))
+		return
+	}
+	l.LoggerAdapter.Error(msg, err, fields)
+}
+
+func (l relayLogger) With(fields watermill.LogFields) watermill.LoggerAdapter {
+	return relayLogger{l.LoggerAdapter.With(fields)}
 }
