@@ -132,19 +132,23 @@ func (r *MemoryRegistry) Page(ctx context.Context, scope memory.Scope, page memo
 	if err != nil {
 		return nil, "", err
 	}
-	var (
-		afterTime *time.Time
-		afterID   *string
-	)
-	if from != nil {
-		afterTime, afterID = &from.CreatedAt, &from.ID
-	}
 	size := page.Size()
-	rows, err := r.pool.Query(ctx, `SELECT memory_id, operation_id, created_at FROM custom_gpt_memories
-		WHERE app_id = $1 AND end_user = $2
-		  AND ($3::timestamptz IS NULL OR (created_at, memory_id) < ($3::timestamptz, $4::text))
-		ORDER BY created_at DESC, memory_id DESC
-		LIMIT $5`, scope.AppID(), scope.EndUser(), afterTime, afterID, size+1)
+	// The first page and the others are two statements: one condition for
+	// both ("no cursor, or below it") would let a plan Postgres keeps for
+	// any cursor read every memory above the page, so deep pages would cost
+	// more than the first.
+	var rows pgx.Rows
+	if from == nil {
+		rows, err = r.pool.Query(ctx, `SELECT memory_id, operation_id, created_at FROM custom_gpt_memories
+			WHERE app_id = $1 AND end_user = $2
+			ORDER BY created_at DESC, memory_id DESC
+			LIMIT $3`, scope.AppID(), scope.EndUser(), size+1)
+	} else {
+		rows, err = r.pool.Query(ctx, `SELECT memory_id, operation_id, created_at FROM custom_gpt_memories
+			WHERE app_id = $1 AND end_user = $2 AND (created_at, memory_id) < ($3, $4)
+			ORDER BY created_at DESC, memory_id DESC
+			LIMIT $5`, scope.AppID(), scope.EndUser(), from.CreatedAt, from.ID, size+1)
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("page memories: %w", err)
 	}
