@@ -66,55 +66,60 @@ func waitForEarlier(ctx context.Context, tx pgx.Tx, op *operation.Operation) (bo
 	return earlier, nil
 }
 
+// pendingWrite is the pending write that comes next in a scope, as the write
+// before it sees it when it ends (nextWaiting) or when its command comes back
+// (strandedNext).
+type pendingWrite struct {
+	waiting bool
+	lease   pgtime
+	name    *string
+	payload []byte
+}
+
+// nextPending takes op's scope's turn lock, then reads the pending write of
+// op's scope that comes next after op; found is false when there is none.
+func nextPending(ctx context.Context, tx pgx.Tx, op *operation.Operation) (w pendingWrite, found bool, err error) {
+	if err := lockScope(ctx, tx, op); err != nil {
+		return w, false, err
+	}
+	err = tx.QueryRow(ctx, `SELECT waiting, lease_until, command_name, command FROM custom_gpt_operations
+		WHERE app_id = $1 AND end_user = $2 AND seq > $3 AND status = 'pending'
+		ORDER BY seq LIMIT 1`, op.AppID(), op.EndUser(), op.Seq()).Scan(&w.waiting, &w.lease, &w.name, &w.payload)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return w, false, nil
+	}
+	if err != nil {
+		return w, false, fmt.Errorf("look for the next write: %w", err)
+	}
+	return w, true, nil
+}
+
+// kept tells whether the write's row keeps its command.
+func (w pendingWrite) kept() bool { return w.name != nil && w.payload != nil }
+
 // nextWaiting returns the kept command of the write of op's scope that comes
 // next after op, when it is pending and waiting; nil otherwise.
 func nextWaiting(ctx context.Context, tx pgx.Tx, op *operation.Operation) (any, error) {
-	if err := lockScope(ctx, tx, op); err != nil {
+	w, found, err := nextPending(ctx, tx, op)
+	if err != nil || !found || !w.waiting || !w.kept() {
 		return nil, err
 	}
-	var (
-		waiting bool
-		name    *string
-		payload []byte
-	)
-	err := tx.QueryRow(ctx, `SELECT waiting, command_name, command FROM custom_gpt_operations
-		WHERE app_id = $1 AND end_user = $2 AND seq > $3 AND status = 'pending'
-		ORDER BY seq LIMIT 1`, op.AppID(), op.EndUser(), op.Seq()).Scan(&waiting, &name, &payload)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && (!waiting || name == nil || payload == nil)) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("look for the next write: %w", err)
-	}
-	return decodeKeptCommand(*name, payload)
+	return decodeKeptCommand(*w.name, w.payload)
 }
 
 // strandedNext looks at the pending write of op's scope that comes next after
 // op (command.Tx.StrandedNext).
 func strandedNext(ctx context.Context, tx pgx.Tx, op *operation.Operation, now time.Time) (any, bool, error) {
-	if err := lockScope(ctx, tx, op); err != nil {
-		return nil, false, err
-	}
-	var (
-		waiting bool
-		lease   pgtime
-		name    *string
-		payload []byte
-	)
-	err := tx.QueryRow(ctx, `SELECT waiting, lease_until, command_name, command FROM custom_gpt_operations
-		WHERE app_id = $1 AND end_user = $2 AND seq > $3 AND status = 'pending'
-		ORDER BY seq LIMIT 1`, op.AppID(), op.EndUser(), op.Seq()).Scan(&waiting, &lease, &name, &payload)
+	w, found, err := nextPending(ctx, tx, op)
 	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return nil, false, nil
-	case err != nil:
-		return nil, false, fmt.Errorf("look at the next write: %w", err)
-	case now.Before(lease.t()):
+	case err != nil || !found:
+		return nil, false, err
+	case now.Before(w.lease.t()):
 		return nil, true, nil
-	case (!waiting && lease.t().IsZero()) || name == nil || payload == nil:
+	case (!w.waiting && w.lease.t().IsZero()) || !w.kept():
 		return nil, false, nil // its own delivery is still to come
 	}
-	cmd, err := decodeKeptCommand(*name, payload)
+	cmd, err := decodeKeptCommand(*w.name, w.payload)
 	return cmd, false, err
 }
 
