@@ -68,10 +68,11 @@ func writeAccepts(ctx context.Context, tx pgx.Tx, accepts []command.Accepted) er
 // insertOperations writes only what a new operation has.
 var errNotNew = errors.New("not a new operation")
 
-// insertOperations writes new operations with their kept commands, as
-// insertOperation does one by one: each takes the next place among its
-// scope's writes, in the order given. The places of all the scopes are taken
-// in one statement, scopes sorted, so two batches never lock scopes in
+// insertOperations writes new operations with their kept commands: each
+// takes the next place among its scope's writes, in the order given. Taking
+// places locks the scopes' rows until commit, so places follow the order in
+// which the accepting transactions commit. The places of all the scopes are
+// taken in one statement, scopes sorted, so two batches never lock scopes in
 // opposite orders.
 func insertOperations(ctx context.Context, tx pgx.Tx, ops []*operation.Operation, cmds []any) error {
 	type scope struct{ app, user string }

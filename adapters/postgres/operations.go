@@ -72,32 +72,11 @@ func getOperation(ctx context.Context, q interface {
 	return operation.UnmarshalFromDatabase(s), nil
 }
 
-// insertOperation writes op with the command queued for it, kept until op
-// ends (cmd nil keeps none), after taking the next place among the writes of
-// its scope. Taking it locks the scope's row until commit, so places follow
-// the order in which the accepting transactions commit.
+// insertOperation writes the new operation op with the command queued for
+// it, kept until op ends (cmd nil keeps none), after taking the next place
+// among the writes of its scope: insertOperations of one.
 func insertOperation(ctx context.Context, tx pgx.Tx, op *operation.Operation, cmd any) error {
-	var seq int64
-	err := tx.QueryRow(ctx, `INSERT INTO custom_gpt_scopes AS s (app_id, end_user, last_seq) VALUES ($1, $2, 1)
-		ON CONFLICT (app_id, end_user) DO UPDATE SET last_seq = s.last_seq + 1
-		RETURNING last_seq`, op.AppID(), op.EndUser()).Scan(&seq)
-	if err != nil {
-		return fmt.Errorf("place operation in its scope: %w", err)
-	}
-	op.Sequence(seq)
-	name, payload, err := keptCommand(cmd)
-	if err != nil {
-		return fmt.Errorf("insert operation: %w", err)
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO custom_gpt_operations (`+opColumns+`, command_name, command)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
-		op.ID(), op.AppID(), op.EndUser(), string(op.Kind()), string(op.Status()), nonNil(op.MemoryIDs()), op.Removed(),
-		failureJSON(op.Failure()), op.Attempts(), nullTime(op.LeaseUntil()), op.CreatedAt(), op.UpdatedAt(),
-		op.Seq(), op.Note(), nullString(op.BankEvent()), name, payload)
-	if err != nil {
-		return fmt.Errorf("insert operation: %w", err)
-	}
-	return nil
+	return insertOperations(ctx, tx, []*operation.Operation{op}, []any{cmd})
 }
 
 // keptCommand is cmd as its operation's row keeps it: its name and JSON; nil
