@@ -115,7 +115,8 @@ func claimNext(ctx context.Context, tx Tx, cmd any, lease time.Duration) (*claim
 	if err := tx.SaveOperation(ctx, op); err != nil {
 		return nil, err
 	}
-	return &claimed{operationID: op.ID(), attempt: op.Attempts(), seq: op.Seq(), bankEvent: op.BankEvent()}, nil
+	c := claimOf(op)
+	return &c, nil
 }
 
 // failWith ends op as failed, completes its audit entry and publishes the

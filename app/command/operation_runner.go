@@ -87,6 +87,11 @@ type claimed struct {
 	bankEvent   string // work the Memory Bank is still doing for an earlier attempt
 }
 
+// claimOf is what the attempt that just claimed op knows of it.
+func claimOf(op *operation.Operation) claimed {
+	return claimed{operationID: op.ID(), attempt: op.Attempts(), seq: op.Seq(), bankEvent: op.BankEvent()}
+}
+
 // succeed ends a succeeded operation inside the completion transaction: it moves
 // op to its terminal state, writes the registry, and returns the event to publish.
 type succeed func(ctx context.Context, tx Tx, op *operation.Operation, now time.Time) (event any, err error)
@@ -245,7 +250,7 @@ func (r runner) claim(ctx context.Context, id string) (claimed, error) {
 		if err := op.Claim(time.Now(), r.cfg.Lease); err != nil {
 			return err
 		}
-		c = claimed{operationID: id, attempt: op.Attempts(), seq: op.Seq(), bankEvent: op.BankEvent()}
+		c = claimOf(op)
 		return tx.SaveOperation(ctx, op)
 	})
 	if err == nil && waiting {

@@ -103,25 +103,21 @@ func (t *Turns) willRun(ctx context.Context, cmd any) bool {
 // that runs the chain, so a chain is a loop, not a recursion; otherwise it
 // starts a chain here, or sends cmd to its stream when no handler takes it.
 func (t *Turns) Send(ctx context.Context, cmd any) error {
-	pre, hasClaim := ctx.Value(claimedKey{}).(claimed)
-	if h, ok := cmd.(events.Command); !ok || h.CommandHeader().OperationID != pre.operationID {
-		hasClaim = false // ctx carries the claim of the write that ended, not of cmd
+	var claim *claimed
+	if h, ok := cmd.(events.Command); ok {
+		// ctx may carry the claim of the write that ended instead of cmd's.
+		if c, ok := claimedFor(ctx, h.CommandHeader().OperationID); ok {
+			claim = &c
+		}
 	}
 	if c, ok := ctx.Value(chainKey{}).(*chain); ok {
-		c.next, c.claimed = cmd, nil
-		if hasClaim {
-			c.claimed = &pre
-		}
+		c.next, c.claimed = cmd, claim
 		return nil
 	}
 	if _, ok := t.handlers[events.Name(cmd)]; !ok {
 		return t.sender.Send(context.WithoutCancel(ctx), cmd)
 	}
-	first := &chain{next: cmd}
-	if hasClaim {
-		first.claimed = &pre
-	}
-	t.run(context.WithValue(ctx, claimedKey{}, nil), first)
+	t.run(context.WithValue(ctx, claimedKey{}, nil), &chain{next: cmd, claimed: claim})
 	return nil
 }
 
