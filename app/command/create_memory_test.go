@@ -269,8 +269,7 @@ func TestCreateMemory_transientErrorReleasesLease(t *testing.T) {
 func TestCreateMemory_unansweredCallKeepsLease(t *testing.T) {
 	t.Parallel()
 	db, bank := newFakeDB(), newFakeBank()
-	unanswered := &memory.BankError{Transient: true, Reason: "timeout", Err: fmt.Errorf("%w: %w", memory.ErrNoAnswer, context.DeadlineExceeded)}
-	bank.addErrs = []error{unanswered}
+	bank.addErrs = []error{errUnanswered()}
 	c := accept(t, db, "op-1", "app-1", "")
 	h := command.NewCreateMemoryHandler(db, db.sender(), bank, db, command.WorkerConfig{Lease: time.Hour}, nil, nil)
 

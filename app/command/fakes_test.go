@@ -806,3 +806,9 @@ func (ownsAll) Owns(context.Context, memory.Scope, string) (bool, error) { retur
 func (db *fakeDB) Accept(ctx context.Context, a command.Accepted) error {
 	return db.InTx(ctx, func(ctx context.Context, tx command.Tx) error { return a.Write(ctx, tx) })
 }
+
+// errUnanswered is a Memory Bank call that got no answer: it may have been
+// carried out.
+func errUnanswered() error {
+	return &memory.BankError{Transient: true, Reason: "timeout", Err: fmt.Errorf("%w: %w", memory.ErrNoAnswer, context.DeadlineExceeded)}
+}

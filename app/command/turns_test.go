@@ -12,6 +12,16 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 )
 
+// chainedCreates is a create handler whose writes hand a scope's turn over
+// in chains of at most most writes (zero: the default).
+func chainedCreates(most int, cfg command.WorkerConfig) (*fakeDB, *fakeBank, *command.Turns, command.CreateMemoryHandler) {
+	db, bank := newFakeDB(), newFakeBank()
+	turns := command.NewTurns(db.sender(), most, 0)
+	creates := command.NewCreateMemoryHandler(db, turns, bank, db, cfg, nil, nil)
+	command.TakeTurns(turns, creates)
+	return db, bank, turns, creates
+}
+
 // waitingCreates accepts n creates in one scope and delivers all but the
 // first, which each find an earlier write pending and step aside.
 func waitingCreates(t *testing.T, db *fakeDB, h command.CreateMemoryHandler, n int) []events.CreateMemory {
@@ -37,10 +47,7 @@ func waitingCreates(t *testing.T, db *fakeDB, h command.CreateMemoryHandler, n i
 func TestTurns_theEndingWriteRunsTheWaitingOnesInOrder(t *testing.T) {
 	t.Parallel()
 
-	db, bank := newFakeDB(), newFakeBank()
-	turns := command.NewTurns(db.sender(), 0, 0)
-	creates := command.NewCreateMemoryHandler(db, turns, bank, db, command.WorkerConfig{}, nil, nil)
-	command.TakeTurns(turns, creates)
+	db, bank, _, creates := chainedCreates(0, command.WorkerConfig{})
 	cs := waitingCreates(t, db, creates, 5)
 
 	if err := creates.Handle(context.Background(), cs[0]); err != nil {
@@ -66,10 +73,7 @@ func TestTurns_theEndingWriteRunsTheWaitingOnesInOrder(t *testing.T) {
 func TestTurns_aChainStopsAtItsBoundAndSendsTheRest(t *testing.T) {
 	t.Parallel()
 
-	db, bank := newFakeDB(), newFakeBank()
-	turns := command.NewTurns(db.sender(), 2, 0)
-	creates := command.NewCreateMemoryHandler(db, turns, bank, db, command.WorkerConfig{}, nil, nil)
-	command.TakeTurns(turns, creates)
+	db, _, _, creates := chainedCreates(2, command.WorkerConfig{})
 	cs := waitingCreates(t, db, creates, 4)
 
 	if err := creates.Handle(context.Background(), cs[0]); err != nil {
@@ -99,10 +103,7 @@ func TestTurns_aChainStopsAtItsBoundAndSendsTheRest(t *testing.T) {
 func TestTurns_aFailedAttemptInTheChainGoesToTheStream(t *testing.T) {
 	t.Parallel()
 
-	db, bank := newFakeDB(), newFakeBank()
-	turns := command.NewTurns(db.sender(), 0, 0)
-	creates := command.NewCreateMemoryHandler(db, turns, bank, db, command.WorkerConfig{}, nil, nil)
-	command.TakeTurns(turns, creates)
+	db, bank, _, creates := chainedCreates(0, command.WorkerConfig{})
 	cs := waitingCreates(t, db, creates, 3)
 	bank.addErrs = []error{nil, &memory.BankError{Transient: true, StatusCode: 503, Reason: "unavailable"}}
 
@@ -135,14 +136,10 @@ func TestTurns_aFailedAttemptInTheChainGoesToTheStream(t *testing.T) {
 func TestTurns_aWriteClaimedForTheChainHasTheWorkersLease(t *testing.T) {
 	t.Parallel()
 
-	db, bank := newFakeDB(), newFakeBank()
 	cfg := command.WorkerConfig{Lease: 2 * time.Second}
-	turns := command.NewTurns(db.sender(), 0, 0)
-	creates := command.NewCreateMemoryHandler(db, turns, bank, db, cfg, nil, nil)
-	command.TakeTurns(turns, creates)
+	db, bank, turns, creates := chainedCreates(0, cfg)
 	cs := waitingCreates(t, db, creates, 2)
-	bank.addErrs = []error{&memory.BankError{Transient: true, Reason: "timeout",
-		Err: fmt.Errorf("%w: %w", memory.ErrNoAnswer, context.DeadlineExceeded)}}
+	bank.addErrs = []error{errUnanswered()}
 
 	start := time.Now()
 	if err := command.NewFailOperationHandler(db, turns, cfg, nil, nil).Handle(context.Background(), command.FailOperation{
@@ -168,16 +165,12 @@ func TestTurns_aWriteClaimedForTheChainHasTheWorkersLease(t *testing.T) {
 func TestTurns_theCommandOfADeadChainResumesIt(t *testing.T) {
 	t.Parallel()
 
-	db, bank := newFakeDB(), newFakeBank()
 	cfg := command.WorkerConfig{Lease: 200 * time.Millisecond}
-	turns := command.NewTurns(db.sender(), 0, 0)
-	creates := command.NewCreateMemoryHandler(db, turns, bank, db, cfg, nil, nil)
-	command.TakeTurns(turns, creates)
+	db, bank, _, creates := chainedCreates(0, cfg)
 	cs := waitingCreates(t, db, creates, 3)
 	// The chain's attempt at the second write is left unanswered, and the
 	// worker dies before it sends that write anywhere.
-	bank.addErrs = []error{nil, &memory.BankError{Transient: true, Reason: "timeout",
-		Err: fmt.Errorf("%w: %w", memory.ErrNoAnswer, context.DeadlineExceeded)}}
+	bank.addErrs = []error{nil, errUnanswered()}
 	if err := creates.Handle(context.Background(), cs[0]); err != nil {
 		t.Fatal(err)
 	}
