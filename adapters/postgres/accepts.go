@@ -138,13 +138,9 @@ func insertOperations(ctx context.Context, tx pgx.Tx, ops []*operation.Operation
 			string(op.Kind()), string(op.Status()), op.Note()
 		seqs[i], created[i], updated[i] = op.Seq(), op.CreatedAt(), op.UpdatedAt()
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO custom_gpt_operations
+	return execLater(ctx, tx, "insert operations", `INSERT INTO custom_gpt_operations
 		(id, app_id, end_user, kind, status, created_at, updated_at, seq, note, command_name, command)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
 			$7::timestamptz[], $8::bigint[], $9::text[], $10::text[], $11::bytea[])`,
 		ids, opApps, opUsers, kinds, statuses, created, updated, seqs, notes, names, payloads)
-	if err != nil {
-		return fmt.Errorf("insert operations: %w", err)
-	}
-	return nil
 }

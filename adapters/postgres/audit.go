@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
@@ -69,39 +70,43 @@ func insertAudit(ctx context.Context, tx pgx.Tx, e audit.Entry) error {
 	return nil
 }
 
-// insertAudits writes entries with one COPY: a batch of reads' entries
-// (TxGroup), or of refusals (AuditBatcher), costs the database one statement.
+// insertAudits writes entries in one statement: a batch of reads' entries
+// (TxGroup), of accepts', or of refusals (AuditBatcher), costs the database
+// one insert, and in a pipeTx no round trip of its own (execLater).
 func insertAudits(ctx context.Context, db interface {
-	CopyFrom(context.Context, pgx.Identifier, []string, pgx.CopyFromSource) (int64, error)
+	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
 }, entries []audit.Entry) error {
-	rows := make([][]any, len(entries))
+	n := len(entries)
+	var (
+		apps, users, actions, statuses, requests, details, correlations, channels = make([]string, n), make([]string, n),
+			make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		ops       = make([]*string, n)
+		occurred  = make([]time.Time, n)
+		completed = make([]*time.Time, n)
+	)
 	for i, e := range entries {
-		var opID *string
 		if e.OperationID != "" {
-			opID = &e.OperationID
+			ops[i] = &e.OperationID
 		}
-		rows[i] = []any{e.AppID, e.EndUser, string(e.Action), string(e.Status), e.RequestID, opID, e.Detail, e.OccurredAt, nullTime(e.CompletedAt),
-			e.CorrelationID, channelOf(e)}
+		if !e.CompletedAt.IsZero() {
+			completed[i] = &e.CompletedAt
+		}
+		apps[i], users[i], actions[i], statuses[i], requests[i], details[i] = e.AppID, e.EndUser, string(e.Action),
+			string(e.Status), e.RequestID, e.Detail
+		occurred[i], correlations[i], channels[i] = e.OccurredAt, e.CorrelationID, channelOf(e)
 	}
-	_, err := db.CopyFrom(ctx, pgx.Identifier{"custom_gpt_audit_entries"},
-		[]string{"app_id", "end_user", "action", "status", "request_id", "operation_id", "detail", "occurred_at", "completed_at",
-			"correlation_id", "channel"},
-		pgx.CopyFromRows(rows))
-	if err != nil {
-		return fmt.Errorf("insert audit entries: %w", err)
-	}
-	return nil
+	return execLater(ctx, db, "insert audit entries", `INSERT INTO custom_gpt_audit_entries
+		(app_id, end_user, action, status, request_id, operation_id, detail, occurred_at, completed_at, correlation_id, channel)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+			$8::timestamptz[], $9::timestamptz[], $10::text[], $11::text[])`,
+		apps, users, actions, statuses, requests, ops, details, occurred, completed, correlations, channels)
 }
 
 // completeAudit moves the operation's pending entry to its terminal status. The
 // status guard makes a second completion a no-op instead of a second outcome.
 func completeAudit(ctx context.Context, tx pgx.Tx, operationID string, status audit.Status, detail string, at time.Time) error {
-	_, err := tx.Exec(ctx, `UPDATE custom_gpt_audit_entries SET status = $2, detail = $3, completed_at = $4
+	return execLater(ctx, tx, "complete audit entry", `UPDATE custom_gpt_audit_entries SET status = $2, detail = $3, completed_at = $4
 		WHERE operation_id = $1 AND status = 'pending'`, operationID, string(status), truncate(detail, 1000), at)
-	if err != nil {
-		return fmt.Errorf("complete audit entry: %w", err)
-	}
-	return nil
 }
 
 // reopenAudit moves the operation's failed entry back to pending, so the

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/ThreeDotsLabs/watermill"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
@@ -36,3 +37,21 @@ func (g *TxGroup) Batches() int { return int(g.batches.Load()) }
 
 // RelayLogger is the logger the outbox relay's subscriber logs through.
 func RelayLogger(l watermill.LoggerAdapter) watermill.LoggerAdapter { return relayLogger{l} }
+
+// ExecLater is execLater: a statement that goes out with the next one read.
+var ExecLater = execLater
+
+// InPipe runs fn in a transaction that spends fewer round trips (pipeTx),
+// as Transactor.InTx does, and commits it when fn returns nil.
+func InPipe(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
+	tx, err := beginPipe(ctx, pool)
+	if err != nil {
+		return err
+	}
+	defer tx.release()
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}

@@ -93,7 +93,7 @@ func keptCommand(cmd any) (name *string, payload []byte, err error) {
 }
 
 func saveOperation(ctx context.Context, tx pgx.Tx, op *operation.Operation) error {
-	_, err := tx.Exec(ctx, `UPDATE custom_gpt_operations
+	return execLater(ctx, tx, "save operation", `UPDATE custom_gpt_operations
 		SET status = $2, memory_ids = $3, removed = $4, failure = $5, attempts = $6, lease_until = $7, updated_at = $8,
 			note = $9, bank_event = $10,
 			command = CASE WHEN $2 = 'pending' THEN command END,
@@ -102,10 +102,6 @@ func saveOperation(ctx context.Context, tx pgx.Tx, op *operation.Operation) erro
 		WHERE id = $1`,
 		op.ID(), string(op.Status()), nonNil(op.MemoryIDs()), op.Removed(), failureJSON(op.Failure()), op.Attempts(),
 		nullTime(op.LeaseUntil()), op.UpdatedAt(), op.Note(), nullString(op.BankEvent()))
-	if err != nil {
-		return fmt.Errorf("save operation: %w", err)
-	}
-	return nil
 }
 
 func failureJSON(f *operation.Failure) []byte {

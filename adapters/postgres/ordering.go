@@ -31,14 +31,11 @@ import (
 // advisory locks do not overlap the one-key ones (goose's migration lock).
 const scopeTurnLocks = 0x63677074 // "cgpt"
 
-// lockScope holds op's scope's turn until the transaction ends.
+// lockScope holds op's scope's turn until the transaction ends. In a pipeTx
+// the lock goes out with the look that follows it, still a statement before it.
 func lockScope(ctx context.Context, tx pgx.Tx, op *operation.Operation) error {
-	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(format('%s:%s:%s', length($2::text), $2::text, $3::text)))`,
+	return execLater(ctx, tx, "lock scope", `SELECT pg_advisory_xact_lock($1, hashtext(format('%s:%s:%s', length($2::text), $2::text, $3::text)))`,
 		scopeTurnLocks, op.AppID(), op.EndUser())
-	if err != nil {
-		return fmt.Errorf("lock scope: %w", err)
-	}
-	return nil
 }
 
 // waitForEarlier tells whether a write of op's scope accepted before op is

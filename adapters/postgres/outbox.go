@@ -62,7 +62,7 @@ type outboxEvent struct {
 // TxGroup) costs a statement, not one per read. Each event keeps its order
 // among those of its topic.
 func (o *Outbox) publishAll(tx pgx.Tx, evs []outboxEvent) error {
-	pub, err := wsql.NewPublisher(wsql.TxFromPgx(tx), wsql.PublisherConfig{SchemaAdapter: outboxSchema}, o.logger)
+	pub, err := wsql.NewPublisher(wsql.TxFromPgx(laterExecs{tx}), wsql.PublisherConfig{SchemaAdapter: outboxSchema}, o.logger)
 	if err != nil {
 		return err
 	}
@@ -87,6 +87,14 @@ func (o *Outbox) publishAll(tx pgx.Tx, evs []outboxEvent) error {
 		}
 	}
 	return nil
+}
+
+// laterExecs is tx for Watermill's SQL publisher, which reads nothing back from
+// its inserts: they go out with the transaction's next statement (execLater).
+type laterExecs struct{ pgx.Tx }
+
+func (l laterExecs) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	return pgconn.CommandTag{}, execLater(ctx, l.Tx, "insert into the outbox", sql, args...)
 }
 
 // message is ev as Watermill's CQRS event bus would publish it: marshalled,

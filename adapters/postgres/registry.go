@@ -25,15 +25,11 @@ func registerMemories(ctx context.Context, tx pgx.Tx, op *operation.Operation, i
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO custom_gpt_memories AS m (memory_id, app_id, end_user, operation_id, seq, written_seq, created_at)
+	return execLater(ctx, tx, "register memories", `INSERT INTO custom_gpt_memories AS m (memory_id, app_id, end_user, operation_id, seq, written_seq, created_at)
 		SELECT id, $2, $3, $4, $5, $5, $6 FROM unnest($1::text[]) AS id
 		ON CONFLICT (memory_id) DO UPDATE SET written_seq = greatest(m.written_seq, EXCLUDED.written_seq)
 		WHERE m.app_id = EXCLUDED.app_id AND m.end_user = EXCLUDED.end_user`,
 		ids, op.AppID(), op.EndUser(), op.ID(), op.Seq(), at)
-	if err != nil {
-		return fmt.Errorf("register memories: %w", err)
-	}
-	return nil
 }
 
 // unregisterMemories drops ids from op's scope: deleted memories.

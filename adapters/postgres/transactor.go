@@ -62,10 +62,11 @@ func notNow(err error) bool {
 }
 
 func (t *Transactor) inTx(ctx context.Context, fn func(ctx context.Context, tx command.Tx) error) error {
-	pgtx, err := t.pool.Begin(ctx)
+	pgtx, err := beginPipe(ctx, t.pool)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	defer pgtx.release()
 	defer func() { _ = pgtx.Rollback(context.WithoutCancel(ctx)) }() // no-op after commit
 	if err := fn(ctx, &tx{tx: pgtx, outbox: t.outbox}); err != nil {
 		return err

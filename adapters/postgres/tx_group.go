@@ -148,10 +148,11 @@ func (g *TxGroup) run(batch []*pendingUnit) {
 func (g *TxGroup) shared(batch []*pendingUnit) error {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
-	pgtx, err := g.single.pool.Begin(ctx)
+	pgtx, err := beginPipe(ctx, g.single.pool)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	defer pgtx.release()
 	defer func() { _ = pgtx.Rollback(context.Background()) }() // no-op after commit
 	if err := g.write(ctx, pgtx, batch); err != nil {
 		return err
