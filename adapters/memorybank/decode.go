@@ -2,7 +2,6 @@ package memorybank
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/segmentio/encoding/json"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 )
@@ -183,7 +184,7 @@ func (it wireItem) metadata() map[string]any {
 	if len(it.Metadata) == 0 || it.Metadata[0] != '{' {
 		return nil
 	}
-	var m map[string]any
+	m := make(map[string]any, 8) // into a nil map the decoder makes one of 64
 	if json.Unmarshal(it.Metadata, &m) != nil {
 		return nil
 	}
