@@ -2,6 +2,7 @@ package memorybank
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -260,6 +261,41 @@ func TestPlainStringReadsAsJSONDoes(t *testing.T) {
 		}
 		if wantPlain := err == nil && !strings.ContainsAny(raw[1:len(raw)-1], "\\\"") && utf8.ValidString(raw); ok != wantPlain {
 			t.Errorf("plainString(%s) took it: %v, want %v", raw, ok, wantPlain)
+		}
+	}
+}
+
+// searchAnswer is what mem0's OSS server answers to a search with limit 10:
+// ten memories, each with our tags, scored, timestamped.
+func searchAnswer() []byte {
+	var b strings.Builder
+	b.WriteString(`{"results":[`)
+	for i := range 10 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"id":"5b7e2a1c-3d4f-4e5a-8b9c-0d1e2f3a4b%02d","memory":"The user prefers window seats on long flights, number %d",`+
+			`"hash":"6f1ed002ab5595859014ebf0951522d9","metadata":{"custom_gpt_app_id":"app_123","custom_gpt_conversation_id":"c1","topic":"travel"},`+
+			`"score":0.8%d,"created_at":"2026-11-26T10:00:00.123456-08:00","updated_at":null,"user_id":"app_123","agent_id":null,"run_id":null}`, i, i, i)
+	}
+	b.WriteString(`]}`)
+	return []byte(b.String())
+}
+
+// BenchmarkDecodeSearchAnswer is the CPU api spends reading a search's answer
+// (the Memory Bank call's share of the search path; see BENCHMARKS.md).
+func BenchmarkDecodeSearchAnswer(b *testing.B) {
+	body := searchAnswer()
+	b.ReportAllocs()
+	for b.Loop() {
+		items, err := decodeItems(body)
+		if err != nil || len(items) != 10 {
+			b.Fatalf("%d items, %v", len(items), err)
+		}
+		for _, it := range items {
+			if h := it.hit(it.metadata()); h.ID == "" || h.Content == "" {
+				b.Fatal("a hit without id or content")
+			}
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 )
 
@@ -54,4 +55,18 @@ func InPipe(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) erro
 		return err
 	}
 	return tx.Commit(ctx)
+}
+
+// InPlainTx runs fn as command.Tx in a pgx transaction that sends every
+// statement on its own (what InTx did before pipeTx), to measure the difference.
+func (t *Transactor) InPlainTx(ctx context.Context, fn func(context.Context, command.Tx) error) error {
+	pgtx, err := t.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = pgtx.Rollback(context.WithoutCancel(ctx)) }()
+	if err := fn(ctx, &tx{tx: pgtx, outbox: t.outbox}); err != nil {
+		return err
+	}
+	return pgtx.Commit(ctx)
 }

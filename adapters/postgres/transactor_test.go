@@ -18,7 +18,7 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/pgtest"
 )
 
-func newTransactor(t *testing.T) (*postgres.Transactor, *pgxpool.Pool) {
+func newTransactor(t testing.TB) (*postgres.Transactor, *pgxpool.Pool) {
 	t.Helper()
 	pool, _ := pgtest.NewPool(t)
 	_, hash := application.NewAPIKey()
