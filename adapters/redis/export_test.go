@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill"
 	goredis "github.com/redis/go-redis/v9"
 )
 
@@ -12,3 +13,6 @@ import (
 func NewGroupHook(health *ConsumerHealth, log *slog.Logger, block time.Duration) goredis.Hook {
 	return newGroupHook(health, log, block)
 }
+
+// SubscriberLogger is the logger NewSubscriber gives watermill-redisstream.
+func SubscriberLogger(l watermill.LoggerAdapter) watermill.LoggerAdapter { return subscriberLogger{l} }

@@ -47,6 +47,9 @@ func NewSubscriber(opts *Options, cfg SubscriberConfig, logger watermill.LoggerA
 	if claimInterval < 100*time.Millisecond {
 		claimInterval = 100 * time.Millisecond
 	}
+	if logger == nil {
+		logger = watermill.NopLogger{}
+	}
 	client := NewClient(opts)
 	hook := newGroupHook(cfg.Health, cfg.Log, subscriberBlockTime)
 	client.AddHook(hook)
@@ -63,7 +66,7 @@ func NewSubscriber(opts *Options, cfg SubscriberConfig, logger watermill.LoggerA
 		NackResendSleep:               cfg.NackResendSleep,
 		BlockTime:                     subscriberBlockTime,
 		DisableIndefiniteInitialBlock: true,
-	}, logger)
+	}, subscriberLogger{logger})
 }
 
 // forgetOnClose is a subscriber's client that takes its consumers out of the
