@@ -32,6 +32,24 @@ func pipeRows(t *testing.T, pool *pgxpool.Pool) int {
 	return n
 }
 
+// wantRefused checks that a transaction failed, with the Postgres error code
+// (when not "") and naming what (when not ""), and wrote no row.
+func wantRefused(t *testing.T, pool *pgxpool.Pool, err error, code, what string) {
+	t.Helper()
+	var pgErr *pgconn.PgError
+	switch {
+	case err == nil:
+		t.Fatal("the transaction committed")
+	case code != "" && (!errors.As(err, &pgErr) || pgErr.Code != code):
+		t.Fatalf("want SQLSTATE %s, got %v", code, err)
+	case !strings.Contains(err.Error(), what):
+		t.Fatalf("the error does not name %q: %v", what, err)
+	}
+	if n := pipeRows(t, pool); n != 0 {
+		t.Fatalf("%d rows written by a transaction that failed", n)
+	}
+}
+
 func TestPipeStatementsSentLaterTakeEffectInOrder(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -71,25 +89,14 @@ func TestPipeFailureOfALaterStatementFailsTheNextAndWritesNothing(t *testing.T) 
 		var one int
 		return tx.QueryRow(ctx, `SELECT 1`).Scan(&one)
 	})
-	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) || pgErr.Code != "23505" || !strings.Contains(err.Error(), "the duplicate") {
-		t.Fatalf("want the duplicate's unique violation, named, got %v", err)
-	}
-	if n := pipeRows(t, pool); n != 0 {
-		t.Fatalf("%d rows written by a failed transaction", n)
-	}
+	wantRefused(t, pool, err, "23505", "the duplicate")
 
 	// Failing at COMMIT: the same, and the connection is clean again.
 	err = postgres.InPipe(ctx, pool, func(tx pgx.Tx) error {
 		_ = postgres.ExecLater(ctx, tx, "insert", `INSERT INTO pipe_rows VALUES (1)`)
 		return postgres.ExecLater(ctx, tx, "the duplicate", `INSERT INTO pipe_rows VALUES (1)`)
 	})
-	if !errors.As(err, &pgErr) || pgErr.Code != "23505" {
-		t.Fatalf("commit: want the unique violation, got %v", err)
-	}
-	if n := pipeRows(t, pool); n != 0 {
-		t.Fatalf("%d rows written by a transaction whose commit failed", n)
-	}
+	wantRefused(t, pool, err, "23505", "the duplicate")
 }
 
 func TestPipeCommitOfAFailedTransactionIsRefused(t *testing.T) {
@@ -103,13 +110,7 @@ func TestPipeCommitOfAFailedTransactionIsRefused(t *testing.T) {
 		_, _ = tx.Exec(ctx, `SELECT 1/0`) // a caller that ignores the failure
 		return nil
 	})
-	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) || pgErr.Code != "22012" {
-		t.Fatalf("want the commit refused for the division by zero, got %v", err)
-	}
-	if n := pipeRows(t, pool); n != 0 {
-		t.Fatalf("%d rows written by a failed transaction", n)
-	}
+	wantRefused(t, pool, err, "22012", "")
 }
 
 func TestPipeNoRowIsNoFailure(t *testing.T) {
@@ -170,10 +171,5 @@ func TestPipeBatchThatCouldNotBeSentCannotCommit(t *testing.T) {
 		_ = tx.QueryRow(ctx, `SELECT $1::int`, make(chan int)).Scan(&n)
 		return postgres.ExecLater(ctx, tx, "insert", `INSERT INTO pipe_rows VALUES (2)`)
 	})
-	if err == nil {
-		t.Fatal("committed a transaction that lost a statement")
-	}
-	if n := pipeRows(t, pool); n != 0 {
-		t.Fatalf("%d rows written by a transaction that lost a statement", n)
-	}
+	wantRefused(t, pool, err, "", "")
 }
