@@ -44,29 +44,10 @@ var ExecLater = execLater
 
 // InPipe runs fn in a transaction that spends fewer round trips (pipeTx),
 // as Transactor.InTx does, and commits it when fn returns nil.
-func InPipe(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
-	tx, err := beginPipe(ctx, pool)
-	if err != nil {
-		return err
-	}
-	defer tx.release()
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
-}
+var InPipe = inPipe
 
 // InPlainTx runs fn as command.Tx in a pgx transaction that sends every
 // statement on its own (what InTx did before pipeTx), to measure the difference.
 func (t *Transactor) InPlainTx(ctx context.Context, fn func(context.Context, command.Tx) error) error {
-	pgtx, err := t.pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = pgtx.Rollback(context.WithoutCancel(ctx)) }()
-	if err := fn(ctx, &tx{tx: pgtx, outbox: t.outbox}); err != nil {
-		return err
-	}
-	return pgtx.Commit(ctx)
+	return pgx.BeginFunc(ctx, t.pool, func(pgtx pgx.Tx) error { return fn(ctx, &tx{tx: pgtx, outbox: t.outbox}) })
 }

@@ -29,13 +29,23 @@ type pipeTx struct {
 
 var _ pgx.Tx = (*pipeTx)(nil)
 
-// beginPipe takes a connection for a transaction that begins with its first statement.
-func beginPipe(ctx context.Context, pool *pgxpool.Pool) (*pipeTx, error) {
+// inPipe runs fn in a pipeTx on a connection of pool, and commits it when fn
+// returns nil; otherwise, or if the commit fails, it rolls it back.
+func inPipe(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("begin: %w", err)
 	}
-	return &pipeTx{conn: conn}, nil
+	p := &pipeTx{conn: conn}
+	defer p.release()
+	defer func() { _ = p.Rollback(context.WithoutCancel(ctx)) }() // no-op after commit
+	if err := fn(p); err != nil {
+		return err
+	}
+	if err := p.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
 }
 
 // execLater runs sql in db; in a pipeTx it goes out with the next statement

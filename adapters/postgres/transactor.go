@@ -62,19 +62,7 @@ func notNow(err error) bool {
 }
 
 func (t *Transactor) inTx(ctx context.Context, fn func(ctx context.Context, tx command.Tx) error) error {
-	pgtx, err := beginPipe(ctx, t.pool)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer pgtx.release()
-	defer func() { _ = pgtx.Rollback(context.WithoutCancel(ctx)) }() // no-op after commit
-	if err := fn(ctx, &tx{tx: pgtx, outbox: t.outbox}); err != nil {
-		return err
-	}
-	if err := pgtx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+	return inPipe(ctx, t.pool, func(pgtx pgx.Tx) error { return fn(ctx, &tx{tx: pgtx, outbox: t.outbox}) })
 }
 
 // answered tells a failure that needs no ping to rule the database out: it

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -148,20 +147,11 @@ func (g *TxGroup) run(batch []*pendingUnit) {
 func (g *TxGroup) shared(batch []*pendingUnit) error {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
-	pgtx, err := beginPipe(ctx, g.single.pool)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+	err := inPipe(ctx, g.single.pool, func(pgtx pgx.Tx) error { return g.write(ctx, pgtx, batch) })
+	if err == nil {
+		g.batches.Add(1)
 	}
-	defer pgtx.release()
-	defer func() { _ = pgtx.Rollback(context.Background()) }() // no-op after commit
-	if err := g.write(ctx, pgtx, batch); err != nil {
-		return err
-	}
-	if err := pgtx.Commit(ctx); err != nil {
-		return err
-	}
-	g.batches.Add(1)
-	return nil
+	return err
 }
 
 // write writes the batch: reads alone, or accepts alone, in a few
