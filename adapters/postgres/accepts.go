@@ -38,8 +38,8 @@ func acceptsOf(batch []*pendingUnit) (accepts []command.Accepted, ok bool) {
 
 // writeAccepts writes what accepts write, as Accepted.Write would one by one:
 // the operations in two statements (their places, then their rows), the
-// audit entries in one COPY, and each Idempotency-Key's reply, when there is
-// one, in a statement of its own.
+// audit entries in one, and each Idempotency-Key's reply, when there is one,
+// in a statement of its own.
 func writeAccepts(ctx context.Context, tx pgx.Tx, accepts []command.Accepted) error {
 	ops := make([]*operation.Operation, len(accepts))
 	cmds := make([]any, len(accepts))

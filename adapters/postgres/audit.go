@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
@@ -54,28 +53,15 @@ func (r *AuditRepository) List(ctx context.Context, f audit.Filter) ([]audit.Ent
 	return out, nil
 }
 
+// insertAudit writes one entry: insertAudits of one.
 func insertAudit(ctx context.Context, tx pgx.Tx, e audit.Entry) error {
-	var opID *string
-	if e.OperationID != "" {
-		opID = &e.OperationID
-	}
-	_, err := tx.Exec(ctx, `INSERT INTO custom_gpt_audit_entries
-		(app_id, end_user, action, status, request_id, operation_id, detail, occurred_at, completed_at, correlation_id, channel)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		e.AppID, e.EndUser, string(e.Action), string(e.Status), e.RequestID, opID, e.Detail, e.OccurredAt, nullTime(e.CompletedAt),
-		e.CorrelationID, channelOf(e))
-	if err != nil {
-		return fmt.Errorf("insert audit entry: %w", err)
-	}
-	return nil
+	return insertAudits(ctx, tx, []audit.Entry{e})
 }
 
 // insertAudits writes entries in one statement: a batch of reads' entries
 // (TxGroup), of accepts', or of refusals (AuditBatcher), costs the database
 // one insert, and in a pipeTx no round trip of its own (execLater).
-func insertAudits(ctx context.Context, db interface {
-	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
-}, entries []audit.Entry) error {
+func insertAudits(ctx context.Context, db execer, entries []audit.Entry) error {
 	n := len(entries)
 	var (
 		apps, users, actions, statuses, requests, details, correlations, channels = make([]string, n), make([]string, n),

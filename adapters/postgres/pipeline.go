@@ -51,9 +51,7 @@ func inPipe(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) erro
 // execLater runs sql in db; in a pipeTx it goes out with the next statement
 // that is read, or with COMMIT. Only for statements whose failure fails the
 // transaction and whose result says nothing more: label names it in the error.
-func execLater(ctx context.Context, db interface {
-	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
-}, label, sql string, args ...any) error {
+func execLater(ctx context.Context, db execer, label, sql string, args ...any) error {
 	if p, ok := db.(*pipeTx); ok && !p.done {
 		p.later(label, sql, args...)
 		return nil
