@@ -226,7 +226,6 @@ func (it wireItem) hit(meta map[string]any) memory.Hit {
 	}
 }
 
-// rawString returns a JSON string's value, a number's literal, or "" for anything else.
 // plainString reads a JSON string without escapes, most of what mem0 sends,
 // without decoding it: raw comes from a document json already validated, so
 // it holds no control characters, and valid UTF-8 reads as json would read it.
@@ -241,6 +240,7 @@ func plainString(raw json.RawMessage) (string, bool) {
 	return string(inner), true
 }
 
+// rawString returns a JSON string's value, a number's literal, or "" for anything else.
 func rawString(raw json.RawMessage) string {
 	if len(raw) == 0 {
 		return ""

@@ -218,7 +218,6 @@ func (r *batchRows) Err() error {
 
 // CopyFrom and SendBatch send what waits first: their answers are read as
 // they come, outside a batch.
-
 func (p *pipeTx) CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, rows pgx.CopyFromSource) (int64, error) {
 	if err := p.roundTrip(ctx, nil); err != nil {
 		return 0, err
