@@ -9,6 +9,7 @@ import (
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/stoplog"
 )
 
 // MigrateTo applies migrations up to version, to test what a later one does
@@ -37,7 +38,9 @@ func (b *EmbeddedMemoryBank) SearchRanking(ctx context.Context, scope memory.Sco
 func (g *TxGroup) Batches() int { return int(g.batches.Load()) }
 
 // RelayLogger is the logger the outbox relay's subscriber logs through.
-func RelayLogger(l watermill.LoggerAdapter) watermill.LoggerAdapter { return relayLogger{l} }
+func RelayLogger(l watermill.LoggerAdapter) watermill.LoggerAdapter {
+	return stoplog.Logger{LoggerAdapter: l, Stopping: relayStopping}
+}
 
 // ExecLater is execLater: a statement that goes out with the next one read.
 var ExecLater = execLater

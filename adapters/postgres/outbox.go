@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/stoplog"
 )
 
 const (
@@ -142,7 +143,7 @@ func NewForwarder(pool *pgxpool.Pool, out message.Publisher, topics events.Topic
 		SchemaAdapter:    outboxSchema,
 		OffsetsAdapter:   outboxOffsets,
 		InitializeSchema: false,
-	}, relayLogger{logger})
+	}, stoplog.Logger{LoggerAdapter: logger, Stopping: relayStopping})
 	if err != nil {
 		return nil, fmt.Errorf("outbox subscriber: %w", err)
 	}
@@ -166,21 +167,11 @@ func PruneOutbox(ctx context.Context, pool *pgxpool.Pool, retention time.Duratio
 	return tag.RowsAffected(), nil
 }
 
-// relayLogger is the forwarder's subscriber's logger. Stopping cancels the
-// subscriber's poll mid-query, pgx then closes the connection under the
-// poll's transaction, and watermill-sql logs the commit that follows as an
-// error: routine at every stop, so it comes out at DEBUG. A connection the
-// server closed also fails the next poll's begin, which stays an error.
-type relayLogger struct{ watermill.LoggerAdapter }
-
-func (l relayLogger) Error(msg string, err error, fields watermill.LogFields) {
-	if msg == "could not commit tx for querying message" && errors.Is(err, pgconn.ErrConnClosed) {
-		l.Debug(msg, fields.Add(watermill.LogFields{"error": err}))
-		return
-	}
-	l.LoggerAdapter.Error(msg, err, fields)
-}
-
-func (l relayLogger) With(fields watermill.LogFields) watermill.LoggerAdapter {
-	return relayLogger{l.LoggerAdapter.With(fields)}
+// relayStopping tells what the forwarder's subscriber logs at every stop.
+// Stopping cancels the subscriber's poll mid-query, pgx then closes the
+// connection under the poll's transaction, and watermill-sql logs the commit
+// that follows as an error. A connection the server closed also fails the
+// next poll's begin, which stays an error.
+func relayStopping(msg string, err error) bool {
+	return msg == "could not commit tx for querying message" && errors.Is(err, pgconn.ErrConnClosed)
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill"
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/stoplog"
 )
 
 // NewGroupHook is the hook NewSubscriber puts on its client, for tests that
@@ -15,4 +17,6 @@ func NewGroupHook(health *ConsumerHealth, log *slog.Logger, block time.Duration)
 }
 
 // SubscriberLogger is the logger NewSubscriber gives watermill-redisstream.
-func SubscriberLogger(l watermill.LoggerAdapter) watermill.LoggerAdapter { return subscriberLogger{l} }
+func SubscriberLogger(l watermill.LoggerAdapter) watermill.LoggerAdapter {
+	return stoplog.Logger{LoggerAdapter: l, Stopping: subscriberStopping}
+}

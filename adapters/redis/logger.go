@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"sync"
 
-	"github.com/ThreeDotsLabs/watermill"
 	goredis "github.com/redis/go-redis/v9"
 )
 
@@ -26,22 +25,12 @@ func (p slogPrinter) Printf(ctx context.Context, format string, v ...any) {
 	p.log.DebugContext(ctx, fmt.Sprintf(format, v...), "component", "go-redis")
 }
 
-// subscriberLogger is a stream subscriber's logger. On Close,
-// watermill-redisstream cancels its reads and closes its client without
+// subscriberStopping tells what a stream subscriber logs when it stops. On
+// Close, watermill-redisstream cancels its reads and closes its client without
 // waiting for its claim loop, which may be inside a call then: the call fails
 // with a cancelled context or a closed client, and the library logs that as an
-// error. Only a stop does either, so those come out at DEBUG; a Redis that
-// fails a call for any other reason is still an error.
-type subscriberLogger struct{ watermill.LoggerAdapter }
-
-func (l subscriberLogger) Error(msg string, err error, fields watermill.LogFields) {
-	if errors.Is(err, context.Canceled) || errors.Is(err, goredis.ErrClosed) {
-		l.Debug(msg, fields.Add(watermill.LogFields{"error": err}))
-		return
-	}
-	l.LoggerAdapter.Error(msg, err, fields)
-}
-
-func (l subscriberLogger) With(fields watermill.LogFields) watermill.LoggerAdapter {
-	return subscriberLogger{l.LoggerAdapter.With(fields)}
+// error. Only a stop does either; a Redis that fails a call for any other
+// reason is still an error.
+func subscriberStopping(_ string, err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, goredis.ErrClosed)
 }

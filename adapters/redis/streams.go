@@ -10,6 +10,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/stoplog"
 )
 
 // NewPublisher publishes to streams. maxLen 0 keeps every entry: commands must
@@ -66,7 +68,7 @@ func NewSubscriber(opts *Options, cfg SubscriberConfig, logger watermill.LoggerA
 		NackResendSleep:               cfg.NackResendSleep,
 		BlockTime:                     subscriberBlockTime,
 		DisableIndefiniteInitialBlock: true,
-	}, subscriberLogger{logger})
+	}, stoplog.Logger{LoggerAdapter: logger, Stopping: subscriberStopping})
 }
 
 // forgetOnClose is a subscriber's client that takes its consumers out of the
