@@ -84,6 +84,8 @@ type Queries struct {
 	MemoryHistory      query.MemoryHistoryHandler
 	GetOperation       query.GetOperationHandler
 	ListAudit          query.ListAuditHandler
+	// VerifyAudit walks the audit's hash chains, for `audit verify`.
+	VerifyAudit query.VerifyAuditHandler
 
 	WebhookDeliveries query.WebhookDeliveriesHandler
 

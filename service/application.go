@@ -140,6 +140,7 @@ func NewApplication(d Deps) app.Application {
 			MemoryHistory:      query.NewMemoryHistoryHandler(reg, bank, reads, l, m),
 			GetOperation:       query.NewGetOperationHandler(postgres.NewOperationRepository(in.Pool), l, m),
 			ListAudit:          query.NewListAuditHandler(postgres.NewAuditRepository(in.Pool), l, m),
+			VerifyAudit:        query.NewVerifyAuditHandler(postgres.NewAuditRepository(in.Pool), l, m),
 			WebhookDeliveries:  query.NewWebhookDeliveriesHandler(endpoints, l, m),
 			ListApps:           query.NewListAppsHandler(apps, cfg.RateLimits, l, m),
 			ClientsOfApp:       query.NewClientsOfAppHandler(apps, postgres.NewOAuthStore(in.Pool), l, m),

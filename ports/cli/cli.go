@@ -133,6 +133,7 @@ func commands() *node {
 		usersCommand(),
 		keysCommand(),
 		dlqCommand(),
+		auditCommand(),
 		healthcheckCommand(),
 	)
 }

@@ -101,4 +101,10 @@ func TestDeadLettersListAndReplay(t *testing.T) {
 	if out, err := e.RunCLI("dlq", "replay", "--all"); err != nil || strings.TrimSpace(out) != "[]" {
 		t.Fatalf("replaying an empty list: %q %v", out, err)
 	}
+	// Each replay reopened an ended entry and ended it again: each change is
+	// a link of its own (4 failures, 3 reopens, 3 successes), and the chain holds.
+	outcomes, err := auditVerify(t, e, "--app", app.AppID)
+	if err != nil || len(outcomes) != 1 || !outcomes[0].Intact || outcomes[0].Links != 10 {
+		t.Fatalf("audit verify after the replays: %+v %v", outcomes, err)
+	}
 }

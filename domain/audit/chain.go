@@ -1,0 +1,160 @@
+package audit
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"strconv"
+)
+
+// Each application's entries form a hash chain, appended by the database in
+// the transaction that writes them (migration 00020): a link whenever an
+// entry is written in a terminal status or its status changes, so an entry's
+// latest link hashes its current content. Verifying recomputes every hash
+// here, from the columns, not with the database's own functions.
+
+// HashSize is the size of a content hash and of a link's hash (SHA-256).
+const HashSize = sha256.Size
+
+// genesis is what an application's first link follows.
+var genesis [HashSize]byte
+
+// contentFormat names the bytes ContentHash hashes; a new format would need
+// a new name, so old links stay checkable.
+const contentFormat = "custom_gpt_audit/1"
+
+// ContentHash is the hash of e as its link records it: every column, each as
+// its byte length, ':' and its text, or '~' when NULL (no operation, not
+// completed), times as microseconds since the epoch. It must agree with the
+// SQL function custom_gpt_audit_content.
+func ContentHash(e Entry) [HashSize]byte {
+	var b bytes.Buffer
+	b.WriteString(contentFormat)
+	field := func(s string) {
+		b.WriteString(strconv.Itoa(len(s)))
+		b.WriteByte(':')
+		b.WriteString(s)
+	}
+	null := func() { b.WriteByte('~') }
+	field(strconv.FormatInt(e.ID, 10))
+	field(e.AppID)
+	field(e.EndUser)
+	field(string(e.Action))
+	field(string(e.Status))
+	field(e.RequestID)
+	if e.OperationID == "" {
+		null()
+	} else {
+		field(e.OperationID)
+	}
+	field(e.Detail)
+	field(strconv.FormatInt(e.OccurredAt.UnixMicro(), 10))
+	if e.CompletedAt.IsZero() {
+		null()
+	} else {
+		field(strconv.FormatInt(e.CompletedAt.UnixMicro(), 10))
+	}
+	field(e.CorrelationID)
+	field(e.Channel)
+	return sha256.Sum256(b.Bytes())
+}
+
+// LinkHash is the hash of a link whose entry's content hashes to content,
+// following the link whose hash is prev.
+func LinkHash(prev, content [HashSize]byte) [HashSize]byte {
+	return sha256.Sum256(append(prev[:], content[:]...))
+}
+
+// Link is one link of an application's chain, as stored.
+type Link struct {
+	Seq         int64
+	EntryID     int64
+	ContentHash []byte
+	Hash        []byte
+}
+
+// Head is the last link of an application's chain, as stored apart from it.
+type Head struct {
+	Seq  int64
+	Hash []byte
+}
+
+// Break is where an application's audit trail stops matching its chain.
+type Break struct {
+	AppID   string
+	Seq     int64 // the link at fault; 0 when the entry has none
+	EntryID int64 // the entry at fault; 0 when the link names none
+	Reason  string
+}
+
+func (b *Break) Error() string {
+	switch {
+	case b.EntryID != 0 && b.Seq != 0:
+		return fmt.Sprintf("app %s: entry %d (link %d) %s", b.AppID, b.EntryID, b.Seq, b.Reason)
+	case b.EntryID != 0:
+		return fmt.Sprintf("app %s: entry %d %s", b.AppID, b.EntryID, b.Reason)
+	}
+	return fmt.Sprintf("app %s: link %d %s", b.AppID, b.Seq, b.Reason)
+}
+
+// ChainCheck walks one application's chain, link by link in order.
+type ChainCheck struct {
+	app   string
+	seq   int64
+	prev  [HashSize]byte
+	links int64
+}
+
+func NewChainCheck(appID string) *ChainCheck { return &ChainCheck{app: appID, prev: genesis} }
+
+// Links is how many links checked out so far.
+func (c *ChainCheck) Links() int64 { return c.links }
+
+// Next checks the next link. current is the entry the link names as it is
+// now (nil when it is gone); latest says whether no later link names it, in
+// which case its content must still be what the link hashed.
+func (c *ChainCheck) Next(l Link, current *Entry, latest bool) *Break {
+	broken := func(reason string) *Break {
+		return &Break{AppID: c.app, Seq: l.Seq, EntryID: l.EntryID, Reason: reason}
+	}
+	if l.Seq != c.seq+1 {
+		return &Break{AppID: c.app, Seq: c.seq + 1, Reason: fmt.Sprintf("is missing (the chain goes on at link %d)", l.Seq)}
+	}
+	content, ok := hashOf(l.ContentHash)
+	if !ok {
+		return broken("has a content hash of the wrong size")
+	}
+	want := LinkHash(c.prev, content)
+	if !bytes.Equal(l.Hash, want[:]) {
+		return broken("does not follow the link before it: the chain was edited")
+	}
+	switch {
+	case current == nil:
+		return broken("was deleted")
+	case current.AppID != c.app:
+		return broken("was moved to another application")
+	case latest && ContentHash(*current) != content:
+		return broken("was changed after it was written")
+	}
+	c.seq, c.prev = l.Seq, want
+	c.links++
+	return nil
+}
+
+// End checks that the chain ends where its head says: links removed from the
+// end would otherwise go unseen.
+func (c *ChainCheck) End(h Head) *Break {
+	if h.Seq != c.seq || !bytes.Equal(h.Hash, c.prev[:]) {
+		return &Break{AppID: c.app, Seq: c.seq + 1, Reason: fmt.Sprintf("is missing: the chain's head is at link %d, its links end at %d", h.Seq, c.seq)}
+	}
+	return nil
+}
+
+func hashOf(b []byte) ([HashSize]byte, bool) {
+	var h [HashSize]byte
+	if len(b) != HashSize {
+		return h, false
+	}
+	copy(h[:], b)
+	return h, true
+}

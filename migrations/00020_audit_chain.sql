@@ -1,0 +1,141 @@
+-- +goose Up
+-- Each application's audit entries form a hash chain, so an entry edited or
+-- removed with SQL is found by `audit verify`. A link is appended whenever an
+-- entry is written in a terminal status or its status changes (pending ->
+-- succeeded or failed, and a replay's failed -> pending): an entry's latest
+-- link hashes its current content. A link's hash is sha256(previous link's
+-- hash || the entry's content hash); an application's first link follows 32
+-- zero bytes. Triggers write the links in the transaction that writes the
+-- entry, whatever code writes it, at no extra round trip.
+CREATE TABLE custom_gpt_audit_chain (
+    app_id       text   NOT NULL,
+    seq          bigint NOT NULL,
+    entry_id     bigint NOT NULL,
+    content_hash bytea  NOT NULL,
+    hash         bytea  NOT NULL,
+    PRIMARY KEY (app_id, seq)
+);
+CREATE INDEX custom_gpt_audit_chain_entry ON custom_gpt_audit_chain (entry_id, seq DESC);
+
+-- The last link of each application's chain: the row whose lock orders the
+-- appends, and what a truncated chain is checked against.
+CREATE TABLE custom_gpt_audit_chain_heads (
+    app_id text   PRIMARY KEY,
+    seq    bigint NOT NULL,
+    hash   bytea  NOT NULL
+);
+
+-- The content of an entry as its link hashes it (format 1): every column,
+-- each as its byte length, ':' and its text, or '~' for NULL; times as
+-- microseconds since the epoch. domain/audit.ContentHash computes the same
+-- bytes; a test holds the two together.
+-- +goose StatementBegin
+CREATE FUNCTION custom_gpt_audit_field(v text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN v IS NULL THEN '~' ELSE octet_length(v)::text || ':' || v END
+$$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE FUNCTION custom_gpt_audit_content(e custom_gpt_audit_entries) RETURNS bytea
+LANGUAGE sql STABLE AS $$
+    SELECT sha256(convert_to('custom_gpt_audit/1' ||
+        custom_gpt_audit_field(e.id::text) ||
+        custom_gpt_audit_field(e.app_id) ||
+        custom_gpt_audit_field(e.end_user) ||
+        custom_gpt_audit_field(e.action) ||
+        custom_gpt_audit_field(e.status) ||
+        custom_gpt_audit_field(e.request_id) ||
+        custom_gpt_audit_field(nullif(e.operation_id, '')) ||
+        custom_gpt_audit_field(e.detail) ||
+        custom_gpt_audit_field((extract(epoch FROM e.occurred_at) * 1000000)::bigint::text) ||
+        custom_gpt_audit_field((extract(epoch FROM e.completed_at) * 1000000)::bigint::text) ||
+        custom_gpt_audit_field(e.correlation_id) ||
+        custom_gpt_audit_field(e.channel), 'UTF8'))
+$$;
+-- +goose StatementEnd
+
+-- Appends a link per entry: apps, ids and contents (their content hashes)
+-- side by side, ordered by application, then id, so that concurrent
+-- statements lock the heads in one order. Each application's head is locked
+-- once, and all links written in one insert.
+-- +goose StatementBegin
+CREATE FUNCTION custom_gpt_audit_chain_append(apps text[], ids bigint[], contents bytea[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    app    text;
+    s      bigint;
+    h      bytea;
+    seqs   bigint[] := '{}';
+    hashes bytea[]  := '{}';
+BEGIN
+    FOR i IN 1 .. coalesce(array_length(ids, 1), 0) LOOP
+        IF app IS DISTINCT FROM apps[i] THEN
+            IF app IS NOT NULL THEN
+                UPDATE custom_gpt_audit_chain_heads SET seq = s, hash = h WHERE app_id = app;
+            END IF;
+            app := apps[i];
+            INSERT INTO custom_gpt_audit_chain_heads (app_id, seq, hash)
+                VALUES (app, 0, decode(repeat('00', 32), 'hex')) ON CONFLICT (app_id) DO NOTHING;
+            SELECT hd.seq, hd.hash INTO s, h FROM custom_gpt_audit_chain_heads hd WHERE hd.app_id = app FOR UPDATE;
+        END IF;
+        s := s + 1;
+        h := sha256(h || contents[i]);
+        seqs[i] := s;
+        hashes[i] := h;
+    END LOOP;
+    IF app IS NOT NULL THEN
+        UPDATE custom_gpt_audit_chain_heads SET seq = s, hash = h WHERE app_id = app;
+        INSERT INTO custom_gpt_audit_chain (app_id, seq, entry_id, content_hash, hash)
+            SELECT * FROM unnest(apps, seqs, ids, contents, hashes);
+    END IF;
+END
+$$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE FUNCTION custom_gpt_audit_chain_inserted() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM custom_gpt_audit_chain_append(array_agg(n.app_id ORDER BY n.app_id, n.id), array_agg(n.id ORDER BY n.app_id, n.id),
+        array_agg(custom_gpt_audit_content(n::custom_gpt_audit_entries) ORDER BY n.app_id, n.id))
+    FROM new_entries n WHERE n.status <> 'pending';
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE FUNCTION custom_gpt_audit_chain_updated() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM custom_gpt_audit_chain_append(array_agg(n.app_id ORDER BY n.app_id, n.id), array_agg(n.id ORDER BY n.app_id, n.id),
+        array_agg(custom_gpt_audit_content(n::custom_gpt_audit_entries) ORDER BY n.app_id, n.id))
+    FROM new_entries n JOIN old_entries o ON o.id = n.id WHERE n.status <> o.status;
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+
+CREATE TRIGGER custom_gpt_audit_chain_insert AFTER INSERT ON custom_gpt_audit_entries
+    REFERENCING NEW TABLE AS new_entries
+    FOR EACH STATEMENT EXECUTE FUNCTION custom_gpt_audit_chain_inserted();
+CREATE TRIGGER custom_gpt_audit_chain_update AFTER UPDATE ON custom_gpt_audit_entries
+    REFERENCING OLD TABLE AS old_entries NEW TABLE AS new_entries
+    FOR EACH STATEMENT EXECUTE FUNCTION custom_gpt_audit_chain_updated();
+
+-- Entries written before the chain existed are chained now, in id order.
+SELECT custom_gpt_audit_chain_append(array_agg(e.app_id ORDER BY e.app_id, e.id), array_agg(e.id ORDER BY e.app_id, e.id),
+    array_agg(custom_gpt_audit_content(e) ORDER BY e.app_id, e.id))
+FROM custom_gpt_audit_entries e WHERE e.status <> 'pending';
+
+-- +goose Down
+DROP TRIGGER custom_gpt_audit_chain_update ON custom_gpt_audit_entries;
+DROP TRIGGER custom_gpt_audit_chain_insert ON custom_gpt_audit_entries;
+DROP FUNCTION custom_gpt_audit_chain_updated();
+DROP FUNCTION custom_gpt_audit_chain_inserted();
+DROP FUNCTION custom_gpt_audit_chain_append(text[], bigint[], bytea[]);
+DROP FUNCTION custom_gpt_audit_content(custom_gpt_audit_entries);
+DROP FUNCTION custom_gpt_audit_field(text);
+DROP TABLE custom_gpt_audit_chain_heads;
+DROP TABLE custom_gpt_audit_chain;
