@@ -18,12 +18,19 @@ type AuditRepository struct{ pool *pgxpool.Pool }
 func NewAuditRepository(pool *pgxpool.Pool) *AuditRepository { return &AuditRepository{pool: pool} }
 
 func (r *AuditRepository) List(ctx context.Context, f audit.Filter) ([]audit.Entry, error) {
+	order, after := "DESC", "<"
+	if f.OldestFirst {
+		order, after = "ASC", ">"
+	}
 	rows, err := r.pool.Query(ctx, `
 		SELECT id, app_id, end_user, action, status, request_id, coalesce(operation_id, ''), detail, occurred_at, completed_at,
 			correlation_id, channel
 		FROM custom_gpt_audit_entries
-		WHERE ($1 = '' OR app_id = $1) AND ($2 = 0 OR id < $2)
-		ORDER BY id DESC LIMIT $3`, f.AppID, f.AfterID, f.Limit)
+		WHERE ($1 = '' OR app_id = $1) AND ($2 = 0 OR id `+after+` $2)
+			AND ($4 = '' OR end_user = $4) AND ($5 = '' OR action = $5) AND ($6 = '' OR status = $6)
+			AND ($7::timestamptz IS NULL OR occurred_at >= $7) AND ($8::timestamptz IS NULL OR occurred_at < $8)
+		ORDER BY id `+order+` LIMIT $3`, f.AppID, f.AfterID, f.Limit,
+		f.EndUser, string(f.Action), string(f.Status), nullTime(f.Since), nullTime(f.Until))
 	if unencodable(err) {
 		return nil, nil // an app id Postgres cannot hold has no entries
 	}

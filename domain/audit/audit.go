@@ -59,13 +59,27 @@ type Entry struct {
 	Channel string
 }
 
-// Filter selects a page of entries, newest first. AfterID is the cursor: only
-// entries with a smaller id are returned.
+// Filter selects a page of entries, newest first unless OldestFirst. AfterID
+// is the cursor: only entries after it in that order are returned. Empty
+// fields select everything.
 type Filter struct {
 	AppID   string
-	Limit   int
-	AfterID int64
+	EndUser string
+	Action  Action
+	Status  Status
+	// Since and Until bound occurred_at: Since <= occurred_at < Until.
+	Since, Until time.Time
+	Limit        int
+	AfterID      int64
+	OldestFirst  bool
 }
+
+// Actions is every action an entry may record.
+var Actions = []Action{ActionSearch, ActionCreateMemory, ActionListMemories, ActionExportMemories, ActionGetMemory,
+	ActionMemoryHistory, ActionUpdateMemory, ActionDeleteMemory, ActionForgetMemories, ActionRateLimited, ActionAdminAuth}
+
+// Statuses is every status an entry may have.
+var Statuses = []Status{StatusPending, StatusSucceeded, StatusFailed}
 
 // Repository reads the audit trail; writes go through the unit of work.
 type Repository interface {

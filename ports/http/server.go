@@ -134,6 +134,7 @@ func (s *Server) mountAdmin(r chi.Router) {
 	r.Route("/admin/v1", func(r chi.Router) {
 		r.Use(s.adminOnly)
 		r.Get("/audit", s.listAudit)
+		r.Get("/audit/export", s.exportAudit)
 	})
 }
 
