@@ -55,6 +55,20 @@ LANGUAGE sql STABLE AS $$
 $$;
 -- +goose StatementEnd
 
+-- Appends one link: one statement, the head's row locked by its upsert.
+-- +goose StatementBegin
+CREATE FUNCTION custom_gpt_audit_chain_link(app text, id bigint, content bytea) RETURNS void
+LANGUAGE sql AS $$
+    WITH head AS (
+        INSERT INTO custom_gpt_audit_chain_heads AS hd (app_id, seq, hash)
+            VALUES (app, 1, sha256(decode(repeat('00', 32), 'hex') || content))
+            ON CONFLICT (app_id) DO UPDATE SET seq = hd.seq + 1, hash = sha256(hd.hash || content)
+            RETURNING hd.seq, hd.hash)
+    INSERT INTO custom_gpt_audit_chain (app_id, seq, entry_id, content_hash, hash)
+        SELECT app, head.seq, id, content, head.hash FROM head
+$$;
+-- +goose StatementEnd
+
 -- Appends a link per entry: apps, ids and contents (their content hashes)
 -- side by side, ordered by application, then id, so that concurrent
 -- statements lock the heads in one order. Each application's head is locked
@@ -69,6 +83,10 @@ DECLARE
     seqs   bigint[] := '{}';
     hashes bytea[]  := '{}';
 BEGIN
+    IF array_length(ids, 1) = 1 THEN
+        PERFORM custom_gpt_audit_chain_link(apps[1], ids[1], contents[1]);
+        RETURN;
+    END IF;
     FOR i IN 1 .. coalesce(array_length(ids, 1), 0) LOOP
         IF app IS DISTINCT FROM apps[i] THEN
             IF app IS NOT NULL THEN
@@ -105,13 +123,13 @@ END
 $$;
 -- +goose StatementEnd
 
+-- An entry's status changes one row at a time (an operation's end, a
+-- replay's reopen): a row trigger, called only when the status changed.
 -- +goose StatementBegin
 CREATE FUNCTION custom_gpt_audit_chain_updated() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM custom_gpt_audit_chain_append(array_agg(n.app_id ORDER BY n.app_id, n.id), array_agg(n.id ORDER BY n.app_id, n.id),
-        array_agg(custom_gpt_audit_content(n::custom_gpt_audit_entries) ORDER BY n.app_id, n.id))
-    FROM new_entries n JOIN old_entries o ON o.id = n.id WHERE n.status <> o.status;
+    PERFORM custom_gpt_audit_chain_link(NEW.app_id, NEW.id, custom_gpt_audit_content(NEW));
     RETURN NULL;
 END
 $$;
@@ -121,8 +139,7 @@ CREATE TRIGGER custom_gpt_audit_chain_insert AFTER INSERT ON custom_gpt_audit_en
     REFERENCING NEW TABLE AS new_entries
     FOR EACH STATEMENT EXECUTE FUNCTION custom_gpt_audit_chain_inserted();
 CREATE TRIGGER custom_gpt_audit_chain_update AFTER UPDATE ON custom_gpt_audit_entries
-    REFERENCING OLD TABLE AS old_entries NEW TABLE AS new_entries
-    FOR EACH STATEMENT EXECUTE FUNCTION custom_gpt_audit_chain_updated();
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION custom_gpt_audit_chain_updated();
 
 -- Entries written before the chain existed are chained now, in id order.
 SELECT custom_gpt_audit_chain_append(array_agg(e.app_id ORDER BY e.app_id, e.id), array_agg(e.id ORDER BY e.app_id, e.id),
@@ -135,6 +152,7 @@ DROP TRIGGER custom_gpt_audit_chain_insert ON custom_gpt_audit_entries;
 DROP FUNCTION custom_gpt_audit_chain_updated();
 DROP FUNCTION custom_gpt_audit_chain_inserted();
 DROP FUNCTION custom_gpt_audit_chain_append(text[], bigint[], bytea[]);
+DROP FUNCTION custom_gpt_audit_chain_link(text, bigint, bytea);
 DROP FUNCTION custom_gpt_audit_content(custom_gpt_audit_entries);
 DROP FUNCTION custom_gpt_audit_field(text);
 DROP TABLE custom_gpt_audit_chain_heads;
