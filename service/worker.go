@@ -39,7 +39,7 @@ func (s *Service) RunWorker(ctx context.Context) error {
 		Concurrency: cfg.WorkerConcurrency, NackSleep: 500 * time.Millisecond,
 		HoldBack: min(cfg.BreakerOpenTimeout, cfg.WorkerClaimIdle/2),
 		Retry:    messaging.RetryConfig{MaxRetries: cfg.RetryMax, InitialInterval: cfg.RetryInitial, MaxInterval: cfg.RetryMaxInterval},
-		HardStop: hardStop, Grace: cfg.ShutdownGrace,
+		HardStop: hardStop, Grace: cfg.ShutdownGrace, Registerer: in.Registry,
 	}
 	poisonPub, err := redis.NewPublisher(in.RedisOptions, 0, wlog)
 	if err != nil {

@@ -3,7 +3,6 @@ package messaging
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"time"
 
@@ -67,15 +66,9 @@ func RunWebhookDispatcher(ctx context.Context, cfg DispatcherConfig, h command.D
 		Name: "custom_gpt_webhook_deliveries_total",
 		Help: "Webhook delivery attempts by what they did to their delivery (succeeded, retrying, failed, gone).",
 	}, []string{"outcome"})
-	if cfg.Registerer != nil {
-		if err := cfg.Registerer.Register(outcomes); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if errors.As(err, &are) { // a second worker in one process
-				outcomes = are.ExistingCollector.(*prometheus.CounterVec)
-			} else {
-				return err
-			}
-		}
+	outcomes, err := register(cfg.Registerer, outcomes)
+	if err != nil {
+		return err
 	}
 	for _, o := range []webhook.Outcome{webhook.OutcomeSucceeded, webhook.OutcomeRetrying, webhook.OutcomeFailed, webhook.OutcomeGone} {
 		outcomes.WithLabelValues(string(o))
