@@ -21,12 +21,10 @@ import (
 // each event stream for webhooks, apart from every other subscriber.
 const scheduleWebhooksHandler = "ScheduleWebhooks"
 
-// NewWebhookRouter consumes the events sent to webhooks, the outcomes of
-// every kind of operation, and queues a delivery for each, when its
-// application has a webhook. Reads are left out: they are frequent and say
-// nothing an application does not already know.
+// NewWebhookRouter consumes the events sent to webhooks (webhookEvents) and
+// queues a delivery for each, when its application has a webhook.
 func NewWebhookRouter(cfg Config, application app.Application, logger watermill.LoggerAdapter) (*message.Router, error) {
-	return newEventRouter(cfg, logger, scheduleWebhooksHandler, events.Outcomes(), func(name string) message.NoPublishHandlerFunc {
+	return newEventRouter(cfg, logger, scheduleWebhooksHandler, webhookEvents(), func(name string) message.NoPublishHandlerFunc {
 		return scheduleWebhook(application, name, logger)
 	})
 }
