@@ -25,6 +25,9 @@ import (
 // at most CUSTOM_GPT_SHUTDOWN_GRACE, before it returns.
 func (s *Service) RunWorker(ctx context.Context) error {
 	cfg, in := s.cfg, s.infra
+	if err := registerWorkerMetrics(in, cfg, s.log); err != nil {
+		return err
+	}
 	wlog := messaging.NewLogger(s.log)
 	hardStop, stopNow := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopNow()
