@@ -1,13 +1,13 @@
 package service
 
 import (
-	"errors"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/promreg"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/messaging"
 )
 
@@ -27,7 +27,7 @@ func registerWorkerMetrics(in *Infrastructure, cfg Config, log *slog.Logger) err
 		postgres.NewBacklogMetrics(in.Pool, 0, log),
 	} {
 		// A second worker of one process (component tests) finds them there.
-		if err := in.Registry.Register(c); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
+		if _, err := promreg.Register(in.Registry, c); err != nil {
 			return err
 		}
 	}

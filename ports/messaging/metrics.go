@@ -1,12 +1,12 @@
 package messaging
 
 import (
-	"errors"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/promreg"
 )
 
 // How the handling of an operation's command ended, as the "outcome" label
@@ -41,10 +41,10 @@ func newOperationMetrics(reg prometheus.Registerer) (*operationMetrics, error) {
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
 	}, []string{"kind", "outcome"})
 	var err error
-	if handled, err = register(reg, handled); err != nil {
+	if handled, err = promreg.Register(reg, handled); err != nil {
 		return nil, err
 	}
-	if duration, err = register(reg, duration); err != nil {
+	if duration, err = promreg.Register(reg, duration); err != nil {
 		return nil, err
 	}
 	// Every kind's series exists from the start, so a rate over it is 0
@@ -69,20 +69,4 @@ func (m *operationMetrics) observe(kind string, start time.Time, err error) {
 	}
 	m.handled.WithLabelValues(kind, outcome).Inc()
 	m.duration.WithLabelValues(kind, outcome).Observe(time.Since(start).Seconds())
-}
-
-// register adds c to reg, or returns the collector already registered there
-// in its place: two workers in one process (component tests) share it.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	if reg == nil {
-		return c, nil
-	}
-	err := reg.Register(c)
-	var already prometheus.AlreadyRegisteredError
-	if errors.As(err, &already) {
-		if existing, ok := already.ExistingCollector.(C); ok {
-			return existing, nil
-		}
-	}
-	return c, err
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/webhook"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/promreg"
 )
 
 // scheduleWebhooksHandler is stable: it names the consumer group that reads
@@ -64,7 +65,7 @@ func RunWebhookDispatcher(ctx context.Context, cfg DispatcherConfig, h command.D
 		Name: "custom_gpt_webhook_deliveries_total",
 		Help: "Webhook delivery attempts by what they did to their delivery (succeeded, retrying, failed, gone).",
 	}, []string{"outcome"})
-	outcomes, err := register(cfg.Registerer, outcomes)
+	outcomes, err := promreg.Register(cfg.Registerer, outcomes)
 	if err != nil {
 		return err
 	}
