@@ -36,7 +36,6 @@ type StreamMetrics struct {
 	client  goredis.UniversalClient
 	cfg     StreamMetricsConfig
 	log     *scrapelog.Log
-	now     func() time.Time
 	length  *prometheus.Desc
 	pending *prometheus.Desc
 	oldest  *prometheus.Desc
@@ -51,7 +50,7 @@ func NewStreamMetrics(client goredis.UniversalClient, cfg StreamMetricsConfig) *
 		cfg.Timeout = 2 * time.Second
 	}
 	return &StreamMetrics{
-		client: client, cfg: cfg, log: scrapelog.New(cfg.Log, "custom_gpt_stream_*"), now: time.Now,
+		client: client, cfg: cfg, log: scrapelog.New(cfg.Log, "custom_gpt_stream_*"),
 		length: prometheus.NewDesc("custom_gpt_stream_length",
 			"Entries in a Redis stream the worker reads (XLEN). Command streams are trimmed of what was acknowledged; "+
 				"event streams are capped (CUSTOM_GPT_EVENT_STREAM_MAXLEN).", []string{"stream"}, nil),
@@ -87,7 +86,7 @@ func (m *StreamMetrics) Collect(ch chan<- prometheus.Metric) {
 		pending[i] = pipe.XPending(ctx, sg.Stream, sg.Group)
 	}
 	_, _ = pipe.Exec(ctx) // each command keeps its own error
-	now := m.now()
+	now := time.Now()
 
 	var out []prometheus.Metric
 	for _, s := range streams {
