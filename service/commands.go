@@ -11,6 +11,7 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/promreg"
 )
 
 // commandQueue queues each command once its operation committed, and notes
@@ -49,11 +50,7 @@ func newCommandQueue(bus *redis.CommandBus, entries *postgres.CommandEntries, lo
 		Name: "custom_gpt_commands_unqueued_total",
 		Help: "Commands of committed operations that could not be queued in Redis at once; each is sent again from its operation's copy.",
 	})
-	if err := reg.Register(failed); err != nil {
-		if are, ok := err.(prometheus.AlreadyRegisteredError); ok {
-			failed = are.ExistingCollector.(prometheus.Counter)
-		}
-	}
+	failed, _ = promreg.Register(reg, failed)
 	return &commandQueue{bus: bus, entries: entries, log: log, failed: failed}
 }
 

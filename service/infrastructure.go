@@ -83,7 +83,6 @@ func Connect(ctx context.Context, cfg Config, log *slog.Logger) (_ *Infrastructu
 	// Refused requests are audited in batches: a flood of 429s costs a few
 	// commits a second, not one per request.
 	in.Refusals = postgres.NewAuditBatcher(in.Pool, postgres.AuditBatchConfig{}, log, in.Registry)
-	registerDeadLetterDepth(in.Registry, in.deadLetters(cfg))
 	return in, nil
 }
 
@@ -182,21 +181,4 @@ func paceForWorkers(cfg Config, in *Infrastructure) (MemoryBank, error) {
 		return nil, err
 	}
 	return client.Paced(t), nil
-}
-
-// registerDeadLetterDepth exports the poison stream's length (XLEN, O(1)) on
-// every scrape.
-func registerDeadLetterDepth(reg prometheus.Registerer, dl *redis.DeadLetters) {
-	_ = reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "custom_gpt_dead_letters",
-		Help: "Commands parked on the poison stream, waiting for a replay (dlq replay) or their retention to end.",
-	}, func() float64 {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		n, err := dl.Depth(ctx)
-		if err != nil {
-			return -1
-		}
-		return float64(n)
-	}))
 }

@@ -25,6 +25,9 @@ import (
 // at most CUSTOM_GPT_SHUTDOWN_GRACE, before it returns.
 func (s *Service) RunWorker(ctx context.Context) error {
 	cfg, in := s.cfg, s.infra
+	if err := registerWorkerMetrics(in, cfg, s.log); err != nil {
+		return err
+	}
 	wlog := messaging.NewLogger(s.log)
 	hardStop, stopNow := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopNow()
@@ -39,7 +42,7 @@ func (s *Service) RunWorker(ctx context.Context) error {
 		Concurrency: cfg.WorkerConcurrency, NackSleep: 500 * time.Millisecond,
 		HoldBack: min(cfg.BreakerOpenTimeout, cfg.WorkerClaimIdle/2),
 		Retry:    messaging.RetryConfig{MaxRetries: cfg.RetryMax, InitialInterval: cfg.RetryInitial, MaxInterval: cfg.RetryMaxInterval},
-		HardStop: hardStop, Grace: cfg.ShutdownGrace,
+		HardStop: hardStop, Grace: cfg.ShutdownGrace, Registerer: in.Registry,
 	}
 	poisonPub, err := redis.NewPublisher(in.RedisOptions, 0, wlog)
 	if err != nil {

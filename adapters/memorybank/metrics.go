@@ -7,6 +7,7 @@ import (
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/promreg"
 )
 
 const (
@@ -82,13 +83,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		Help: "Circuit breaker in front of the Memory Bank: 0 closed, 1 half-open, 2 open.",
 	})
 	var err error
-	if requests, err = register(reg, requests); err != nil {
+	if requests, err = promreg.Register(reg, requests); err != nil {
 		return nil, err
 	}
-	if duration, err = register(reg, duration); err != nil {
+	if duration, err = promreg.Register(reg, duration); err != nil {
 		return nil, err
 	}
-	if state, err = register(reg, state); err != nil {
+	if state, err = promreg.Register(reg, state); err != nil {
 		return nil, err
 	}
 	forOp := func(op string) *opMetrics {
@@ -108,22 +109,4 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		get: forOp(opGet), update: forOp(opUpdate), delete: forOp(opDelete), deleteAll: forOp(opDeleteAll), history: forOp(opHistory),
 		breakerState: state,
 	}, nil
-}
-
-// register adds c to reg, reusing a collector already registered there so that two
-// clients (or a restarted component test) can share one registry.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	if reg == nil {
-		return c, nil
-	}
-	if err := reg.Register(c); err != nil {
-		var already prometheus.AlreadyRegisteredError
-		if errors.As(err, &already) {
-			if existing, ok := already.ExistingCollector.(C); ok {
-				return existing, nil
-			}
-		}
-		return c, err
-	}
-	return c, nil
 }

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/promreg"
 )
 
 // Pacer admits one request to the Memory Bank, blocking until it may be sent;
@@ -150,16 +151,16 @@ func newThrottleMetrics(reg prometheus.Registerer) (*throttleMetrics, error) {
 		}),
 	}
 	var err error
-	if m.inFlight, err = register(reg, m.inFlight); err != nil {
+	if m.inFlight, err = promreg.Register(reg, m.inFlight); err != nil {
 		return nil, err
 	}
-	if m.throttled, err = register(reg, m.throttled); err != nil {
+	if m.throttled, err = promreg.Register(reg, m.throttled); err != nil {
 		return nil, err
 	}
-	if m.throttledSeconds, err = register(reg, m.throttledSeconds); err != nil {
+	if m.throttledSeconds, err = promreg.Register(reg, m.throttledSeconds); err != nil {
 		return nil, err
 	}
-	if m.budgetErrors, err = register(reg, m.budgetErrors); err != nil {
+	if m.budgetErrors, err = promreg.Register(reg, m.budgetErrors); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -51,6 +51,11 @@ func NewSender(cfg Config) *Sender {
 	if cfg.Registerer != nil {
 		cfg.Registerer.MustRegister(s.duration)
 	}
+	// Every result's series exists from the start, so a rate over it is 0
+	// rather than absent until the first attempt.
+	for _, result := range []string{"2xx", "3xx", "4xx", "5xx", "error"} {
+		s.duration.WithLabelValues(result)
+	}
 	return s
 }
 

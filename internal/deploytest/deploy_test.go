@@ -1,6 +1,7 @@
 // Package deploytest checks the deployment and developer-workflow files at the
-// repository root (compose.yaml, Dockerfile, Taskfile.yml, .ci/run) so that
-// edits which break them are caught by `go test ./...`.
+// repository root (compose.yaml and what it mounts from deploy/, Dockerfile,
+// Taskfile.yml, .ci/run) so that edits which break them are caught by
+// `go test ./...`.
 package deploytest
 
 import (
@@ -44,8 +45,8 @@ func readRepoFile(t *testing.T, name string) []byte {
 }
 
 // loadCompose loads compose.yaml the way `docker compose` would, with env as
-// the interpolation environment.
-func loadCompose(t *testing.T, env map[string]string) (*types.Project, error) {
+// the interpolation environment and profiles enabled.
+func loadCompose(t *testing.T, env map[string]string, profiles ...string) (*types.Project, error) {
 	t.Helper()
 	root, err := filepath.Abs(repoRoot)
 	if err != nil {
@@ -61,6 +62,7 @@ func loadCompose(t *testing.T, env map[string]string) (*types.Project, error) {
 	}
 	return loader.LoadWithContext(context.Background(), details, func(o *loader.Options) {
 		o.SetProjectName("custom-gpt-adapter", true)
+		o.Profiles = profiles
 	})
 }
 

@@ -40,6 +40,11 @@ func newRateLimitMetrics(reg prometheus.Registerer) *rateLimitMetrics {
 	if reg != nil {
 		reg.MustRegister(m.limited, m.errors)
 	}
+	// Each budget's series exists from the start, so a rate over it is 0
+	// rather than absent until the first refusal.
+	for _, b := range []command.Budget{command.BudgetApp, command.BudgetUser} {
+		m.limited.WithLabelValues(string(b))
+	}
 	return m
 }
 

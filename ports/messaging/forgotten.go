@@ -19,8 +19,7 @@ const purgeForgottenHandler = "PurgeForgotten"
 // NewForgottenRouter purges, after each successful forget or delete, the
 // copies of the forgotten text the service keeps outside the Memory Bank.
 func NewForgottenRouter(cfg Config, application app.Application, logger watermill.LoggerAdapter) (*message.Router, error) {
-	names := []string{events.Name(events.MemoriesForgotten{}), events.Name(events.MemoryDeleted{})}
-	return newEventRouter(cfg, logger, purgeForgottenHandler, names, func(name string) message.NoPublishHandlerFunc {
+	return newEventRouter(cfg, logger, purgeForgottenHandler, forgottenEvents(), func(name string) message.NoPublishHandlerFunc {
 		return purgeForgotten(application, name, logger)
 	})
 }

@@ -15,8 +15,12 @@ import (
 func TestEveryKindIsRun(t *testing.T) {
 	t.Parallel()
 
+	m, err := newOperationMetrics(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var routed []string
-	for _, h := range commandHandlers(app.Application{}.Commands, "1") {
+	for _, h := range commandHandlers(app.Application{}.Commands, "1", m) {
 		name := events.Name(h.NewCommand())
 		if h.HandlerName() != name+".1" {
 			t.Errorf("handler %q runs %s", h.HandlerName(), name)

@@ -13,6 +13,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/components/cqrs"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
@@ -38,6 +39,8 @@ type Config struct {
 	// Keep it below ClaimIdle, or another consumer claims the held command.
 	HoldBack time.Duration
 	Retry    RetryConfig
+	// Registerer receives the worker's metrics; nil keeps them unregistered.
+	Registerer prometheus.Registerer
 }
 
 // RetryConfig bounds in-process retries before a command goes to the poison stream.
@@ -51,6 +54,10 @@ type RetryConfig struct {
 // retried with exponential backoff and jitter; one that still fails is moved to
 // the poison stream, where NewPoisonRouter ends its operation.
 func NewCommandRouter(cfg Config, application app.Application, poison message.Publisher, logger watermill.LoggerAdapter) (*message.Router, error) {
+	metrics, err := newOperationMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
 	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: closeTimeout(cfg)}, logger)
 	if err != nil {
 		return nil, err
@@ -109,7 +116,7 @@ func NewCommandRouter(cfg Config, application app.Application, poison message.Pu
 	// Concurrency consumers on each command stream, all in the stream's one group.
 	concurrency := max(cfg.Concurrency, 1)
 	for i := 1; i <= concurrency; i++ {
-		if err := processor.AddHandlers(commandHandlers(application.Commands, strconv.Itoa(i))...); err != nil {
+		if err := processor.AddHandlers(commandHandlers(application.Commands, strconv.Itoa(i), metrics)...); err != nil {
 			return nil, err
 		}
 	}

@@ -3,7 +3,6 @@ package messaging
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"time"
 
@@ -16,18 +15,17 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/webhook"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/promreg"
 )
 
 // scheduleWebhooksHandler is stable: it names the consumer group that reads
 // each event stream for webhooks, apart from every other subscriber.
 const scheduleWebhooksHandler = "ScheduleWebhooks"
 
-// NewWebhookRouter consumes the events sent to webhooks, the outcomes of
-// every kind of operation, and queues a delivery for each, when its
-// application has a webhook. Reads are left out: they are frequent and say
-// nothing an application does not already know.
+// NewWebhookRouter consumes the events sent to webhooks (webhookEvents) and
+// queues a delivery for each, when its application has a webhook.
 func NewWebhookRouter(cfg Config, application app.Application, logger watermill.LoggerAdapter) (*message.Router, error) {
-	return newEventRouter(cfg, logger, scheduleWebhooksHandler, events.Outcomes(), func(name string) message.NoPublishHandlerFunc {
+	return newEventRouter(cfg, logger, scheduleWebhooksHandler, webhookEvents(), func(name string) message.NoPublishHandlerFunc {
 		return scheduleWebhook(application, name, logger)
 	})
 }
@@ -67,15 +65,9 @@ func RunWebhookDispatcher(ctx context.Context, cfg DispatcherConfig, h command.D
 		Name: "custom_gpt_webhook_deliveries_total",
 		Help: "Webhook delivery attempts by what they did to their delivery (succeeded, retrying, failed, gone).",
 	}, []string{"outcome"})
-	if cfg.Registerer != nil {
-		if err := cfg.Registerer.Register(outcomes); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if errors.As(err, &are) { // a second worker in one process
-				outcomes = are.ExistingCollector.(*prometheus.CounterVec)
-			} else {
-				return err
-			}
-		}
+	outcomes, err := promreg.Register(cfg.Registerer, outcomes)
+	if err != nil {
+		return err
 	}
 	for _, o := range []webhook.Outcome{webhook.OutcomeSucceeded, webhook.OutcomeRetrying, webhook.OutcomeFailed, webhook.OutcomeGone} {
 		outcomes.WithLabelValues(string(o))
