@@ -47,20 +47,26 @@ func readRepoFile(t *testing.T, name string) []byte {
 // the interpolation environment.
 func loadCompose(t *testing.T, env map[string]string) (*types.Project, error) {
 	t.Helper()
+	return loadComposeFiles(t, env, "compose.yaml")
+}
+
+// loadComposeFiles loads compose files the way `docker compose -f A -f B`
+// would: each later file overrides the earlier ones.
+func loadComposeFiles(t *testing.T, env map[string]string, names ...string) (*types.Project, error) {
+	t.Helper()
 	root, err := filepath.Abs(repoRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
-	details := types.ConfigDetails{
-		WorkingDir: root,
-		ConfigFiles: []types.ConfigFile{{
-			Filename: filepath.Join(root, "compose.yaml"),
-			Content:  readRepoFile(t, "compose.yaml"),
-		}},
-		Environment: env,
+	details := types.ConfigDetails{WorkingDir: root, Environment: env}
+	for _, name := range names {
+		details.ConfigFiles = append(details.ConfigFiles, types.ConfigFile{
+			Filename: filepath.Join(root, name),
+			Content:  readRepoFile(t, name),
+		})
 	}
 	return loader.LoadWithContext(context.Background(), details, func(o *loader.Options) {
-		o.SetProjectName("custom-gpt-adapter", true)
+		o.SetProjectName("custom-gpt-adapter", false)
 	})
 }
 
