@@ -433,7 +433,11 @@ func TestCIRunsTaskTest(t *testing.T) {
 	if !strings.Contains(ci, "\ngo tool task test\n") {
 		t.Error(".ci/run does not run `go tool task test` (CI must run the documented test command)")
 	}
-	for _, name := range []string{".ci/run", "scripts/ensure-services.sh"} {
+	// The documented restore drill runs in CI, so it keeps working.
+	if !strings.Contains(ci, "\nbash scripts/restore-drill.sh\n") {
+		t.Error(".ci/run does not run scripts/restore-drill.sh")
+	}
+	for _, name := range []string{".ci/run", "scripts/ensure-services.sh", "scripts/restore-drill.sh"} {
 		fi, err := os.Stat(filepath.Join(repoRoot, name))
 		if err != nil {
 			t.Fatal(err)
