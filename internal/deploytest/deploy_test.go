@@ -48,20 +48,27 @@ func readRepoFile(t *testing.T, name string) []byte {
 // the interpolation environment and profiles enabled.
 func loadCompose(t *testing.T, env map[string]string, profiles ...string) (*types.Project, error) {
 	t.Helper()
+	return loadComposeFiles(t, env, []string{"compose.yaml"}, profiles...)
+}
+
+// loadComposeFiles loads compose files the way `docker compose -f A -f B`
+// would (each later file overrides the earlier ones), with profiles enabled.
+func loadComposeFiles(t *testing.T, env map[string]string, names []string, profiles ...string) (*types.Project, error) {
+	t.Helper()
 	root, err := filepath.Abs(repoRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
-	details := types.ConfigDetails{
-		WorkingDir: root,
-		ConfigFiles: []types.ConfigFile{{
-			Filename: filepath.Join(root, "compose.yaml"),
-			Content:  readRepoFile(t, "compose.yaml"),
-		}},
-		Environment: env,
+	details := types.ConfigDetails{WorkingDir: root, Environment: env}
+	for _, name := range names {
+		details.ConfigFiles = append(details.ConfigFiles, types.ConfigFile{
+			Filename: filepath.Join(root, name),
+			Content:  readRepoFile(t, name),
+		})
 	}
 	return loader.LoadWithContext(context.Background(), details, func(o *loader.Options) {
-		o.SetProjectName("custom-gpt-adapter", true)
+		// Not imperative: a file that names its project (compose.dev.yaml) keeps it.
+		o.SetProjectName("custom-gpt-adapter", false)
 		o.Profiles = profiles
 	})
 }
@@ -429,7 +436,11 @@ func TestCIRunsTaskTest(t *testing.T) {
 	if !strings.Contains(ci, "\ngo tool task test\n") {
 		t.Error(".ci/run does not run `go tool task test` (CI must run the documented test command)")
 	}
-	for _, name := range []string{".ci/run", "scripts/ensure-services.sh"} {
+	// The documented restore drill runs in CI, so it keeps working.
+	if !strings.Contains(ci, "\nbash scripts/restore-drill.sh\n") {
+		t.Error(".ci/run does not run scripts/restore-drill.sh")
+	}
+	for _, name := range []string{".ci/run", "scripts/ensure-services.sh", "scripts/restore-drill.sh"} {
 		fi, err := os.Stat(filepath.Join(repoRoot, name))
 		if err != nil {
 			t.Fatal(err)

@@ -6,11 +6,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net/url"
 	"os"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
@@ -36,7 +38,7 @@ func NewURL(t testing.TB) string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	name := "custom_gpt_test_" + hex.EncodeToString(b[:])
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	conn, err := connectServer(ctx, cfg)
 	if err != nil {
 		t.Fatalf("connect to test postgres (is it running?): %v", err)
 	}
@@ -61,6 +63,21 @@ func NewURL(t testing.TB) string {
 	}
 	u.Path = "/" + name
 	return u.String()
+}
+
+// connectServer connects to the database of ServerURL, creating it first
+// when the server has none such: a server fresh from its package or from
+// compose.dev.yaml holds only postgres (and custom_gpt).
+func connectServer(ctx context.Context, cfg *pgx.ConnConfig) (*pgx.Conn, error) {
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	var pgErr *pgconn.PgError
+	if err == nil || !errors.As(err, &pgErr) || pgErr.Code != "3D000" { // database does not exist
+		return conn, err
+	}
+	if err := postgres.EnsureDatabase(ctx, ServerURL()); err != nil {
+		return nil, err
+	}
+	return pgx.ConnectConfig(ctx, cfg)
 }
 
 // NewPool returns a pool on a new, migrated database.
