@@ -55,7 +55,7 @@ func migrate(ctx context.Context, databaseURL string) (int, error) {
 	if err := postgres.EnsureDatabase(ctx, databaseURL); err != nil {
 		return 0, fmt.Errorf("CUSTOM_GPT_DATABASE_URL: %w", err)
 	}
-	pool, err := postgres.Connect(ctx, databaseURL, 2)
+	pool, err := postgres.Connect(ctx, databaseURL, 2, nil)
 	if err != nil {
 		return 0, fmt.Errorf("CUSTOM_GPT_DATABASE_URL: %w", err)
 	}

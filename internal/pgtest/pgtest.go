@@ -67,7 +67,7 @@ func NewURL(t testing.TB) string {
 func NewPool(t testing.TB) (*pgxpool.Pool, string) {
 	t.Helper()
 	dbURL := NewURL(t)
-	pool, err := postgres.Connect(context.Background(), dbURL, 10)
+	pool, err := postgres.Connect(context.Background(), dbURL, 10, nil)
 	if err != nil {
 		t.Fatalf("connect: %v", err)
 	}
