@@ -80,6 +80,7 @@ func Connect(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) 
 	if in.RedisOptions, err = redis.ParseURL(cfg.RedisURL, cfg.RedisMode); err != nil {
 		return nil, err
 	}
+	in.RedisOptions = in.RedisOptions.WithTracer(in.Tracer)
 	in.Redis = redis.NewClient(in.RedisOptions)
 	if in.Bank, err = openMemoryBank(cfg, in); err != nil {
 		return nil, err
@@ -161,7 +162,7 @@ func openMemoryBank(cfg Config, in *Infrastructure) (MemoryBank, error) {
 	}
 	return memorybank.New(memorybank.Config{
 		BaseURL: cfg.MemoryBankURL, Flavor: cfg.MemoryBankFlavor, APIKey: cfg.MemoryBankAPIKey,
-		Timeout: cfg.MemoryBankTimeout, Infer: cfg.MemoryBankInfer, Registerer: in.Registry,
+		Timeout: cfg.MemoryBankTimeout, Infer: cfg.MemoryBankInfer, Registerer: in.Registry, Tracer: in.Tracer,
 		Breaker: memorybank.BreakerConfig{ConsecutiveFailures: uint32(cfg.BreakerFailures), OpenTimeout: cfg.BreakerOpenTimeout},
 	})
 }

@@ -7,6 +7,7 @@
 package tracing
 
 import (
+	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
@@ -39,3 +40,12 @@ func Or(tp trace.TracerProvider) trace.TracerProvider {
 
 // Tracer is the tracer of the service's own spans, from tp (no-op when nil).
 func Tracer(tp trace.TracerProvider) trace.Tracer { return Or(tp).Tracer(scope) }
+
+// End ends span, marking it failed when err is not nil.
+func End(span trace.Span, err error) {
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.End()
+}
