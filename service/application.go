@@ -16,6 +16,7 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/webhook"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/jwt"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/tracing"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/messaging"
 )
 
@@ -78,6 +79,9 @@ func NewApplication(d Deps) app.Application {
 	// The worker's handlers hand a scope's turn over by running the next
 	// waiting write themselves (command.Turns), so each takes turns once built.
 	turns := command.NewTurns(cmds, 0, 0)
+	if h := tracing.Handover(in.Tracer); h != nil {
+		turns.MarkHandovers(h)
+	}
 	creates := command.NewCreateMemoryHandler(tx, turns, workerBank, reg, worker, l, m)
 	updates := command.NewUpdateMemoryHandler(tx, turns, workerBank, reg, worker, l, m)
 	deletes := command.NewDeleteMemoryHandler(tx, turns, workerBank, reg, worker, l, m)

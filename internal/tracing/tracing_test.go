@@ -144,3 +144,22 @@ func TestWarnHandlerSaysItOnceAMinute(t *testing.T) {
 		t.Fatalf("want one warning, got %q", buf.String())
 	}
 }
+
+func TestHandoverIsATraceOfItsOwnLinkedToTheWriteBefore(t *testing.T) {
+	rec, tp := recorder()
+	if Handover(nil) != nil {
+		t.Fatal("no handover without tracing")
+	}
+	before, span := Tracer(tp).Start(context.Background(), "process commands")
+	ctx, ended := Handover(tp)(before, "CreateMemory")
+	ended(errors.New("not yet"))
+	span.End()
+	turn := rec.Ended()[0]
+	if turn.Name() != "turn CreateMemory" || turn.Parent().IsValid() || turn.SpanContext().TraceID() == span.SpanContext().TraceID() ||
+		len(turn.Links()) != 1 || turn.Links()[0].SpanContext.SpanID() != span.SpanContext().SpanID() {
+		t.Fatalf("turn span %q parent %v links %v", turn.Name(), turn.Parent(), turn.Links())
+	}
+	if trace.SpanContextFromContext(ctx).SpanID() != turn.SpanContext().SpanID() || turn.Status().Code.String() != "Error" {
+		t.Fatalf("the write runs in %v, status %v", trace.SpanContextFromContext(ctx), turn.Status())
+	}
+}
