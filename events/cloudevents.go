@@ -13,6 +13,15 @@ const (
 	CETime            = "ce_time"
 	CESubject         = "ce_subject"
 	CEDataContentType = "ce_datacontenttype"
+	// CETraceParent is CloudEvents' distributed tracing extension: the W3C
+	// traceparent of the span the event was made in, set once and never
+	// changed, so every consumer can find where the event came from. The
+	// message's own "traceparent" (TraceParent), beside it, is the hop's: it
+	// names the span that last passed the message on.
+	CETraceParent = "ce_traceparent"
+	// TraceParent is the W3C traceparent of the span that last sent the
+	// message: a consumer's span is its child. Commands carry it too.
+	TraceParent = "traceparent"
 )
 
 // CloudEventType is the CloudEvent type of the event named name, and whether

@@ -51,7 +51,8 @@ LANGUAGE sql STABLE AS $$
         custom_gpt_audit_field((extract(epoch FROM e.occurred_at) * 1000000)::bigint::text) ||
         custom_gpt_audit_field((extract(epoch FROM e.completed_at) * 1000000)::bigint::text) ||
         custom_gpt_audit_field(e.correlation_id) ||
-        custom_gpt_audit_field(e.channel), 'UTF8'))
+        custom_gpt_audit_field(e.channel) ||
+        custom_gpt_audit_field(e.trace_id), 'UTF8'))
 $$;
 -- +goose StatementEnd
 

@@ -45,6 +45,7 @@ func (s *Service) httpConfig() porthttp.Config {
 		Registerer:   s.infra.Registry,
 		Logger:       s.log,
 		StreamPrefix: s.cfg.StreamPrefix,
+		Tracer:       s.infra.Tracer,
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/webhook"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/jwt"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/tracing"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/messaging"
 )
 
@@ -43,11 +44,11 @@ func NewApplication(d Deps) app.Application {
 	topics := cfg.topics()
 	// Commands are queued after their operation commits, each as one stream
 	// entry the operation notes (see ResendLostCommands).
-	bus := redis.NewCommandBus(redis.NewCommandPublisher(in.Redis), topics, events.Marshaler)
+	bus := redis.NewCommandBus(redis.NewCommandPublisher(in.Redis), topics, events.Marshaler).WithTracer(in.Tracer)
 	cmds := newCommandQueue(bus, postgres.NewCommandEntries(in.Pool), l, in.Registry)
 	in.commands = cmds
 	outbox := postgres.NewOutbox(topics, events.Marshaler, messaging.NewLogger(l))
-	tx := postgres.NewTransactor(in.Pool, outbox)
+	tx := postgres.NewTransactor(in.Pool, outbox).WithTracer(in.Tracer)
 	// Reads are audited, and writes accepted, many per transaction (group
 	// commit), each answered once its own rows are committed. Accepts lock
 	// their scopes' rows, in any order: one batch of them runs at a time.
@@ -72,12 +73,15 @@ func NewApplication(d Deps) app.Application {
 	}
 	endpoints := postgres.NewWebhookRepository(in.Pool, in.Keyring)
 	sender := webhooksender.NewSender(webhooksender.Config{
-		Timeout: cfg.Webhooks.Timeout, AllowPrivate: cfg.Webhooks.AllowPrivate, Registerer: in.Registry,
+		Timeout: cfg.Webhooks.Timeout, AllowPrivate: cfg.Webhooks.AllowPrivate, Registerer: in.Registry, Tracer: in.Tracer,
 	})
 
 	// The worker's handlers hand a scope's turn over by running the next
 	// waiting write themselves (command.Turns), so each takes turns once built.
 	turns := command.NewTurns(cmds, 0, 0)
+	if h := tracing.Handover(in.Tracer); h != nil {
+		turns.MarkHandovers(h)
+	}
 	creates := command.NewCreateMemoryHandler(tx, turns, workerBank, reg, worker, l, m)
 	updates := command.NewUpdateMemoryHandler(tx, turns, workerBank, reg, worker, l, m)
 	deletes := command.NewDeleteMemoryHandler(tx, turns, workerBank, reg, worker, l, m)

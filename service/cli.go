@@ -11,7 +11,15 @@ import (
 
 // CLI is the command line's wiring (a cli.Wiring): the configuration read
 // from getenv, and how to migrate and connect with it.
-func CLI(getenv func(string) string) (cli.Setup, error) {
+func CLI(getenv func(string) string) (cli.Setup, error) { return CLIWith()(getenv) }
+
+// CLIWith is CLI whose services are built with opts: component tests give
+// the service they drive through the command line a tracer of their own.
+func CLIWith(opts ...Option) cli.Wiring {
+	return func(getenv func(string) string) (cli.Setup, error) { return setup(getenv, opts) }
+}
+
+func setup(getenv func(string) string, opts []Option) (cli.Setup, error) {
 	cfg, err := LoadConfig(getenv)
 	if err != nil {
 		return cli.Setup{}, err
@@ -24,7 +32,7 @@ func CLI(getenv func(string) string) (cli.Setup, error) {
 		AutoMigrate: cfg.AutoMigrate,
 		Migrate:     func(ctx context.Context) (int, error) { return migrate(ctx, cfg.DatabaseURL) },
 		Connect: func(ctx context.Context, log *slog.Logger) (cli.Runtime, error) {
-			s, err := New(ctx, cfg, log)
+			s, err := New(ctx, cfg, log, opts...)
 			if err != nil {
 				return nil, err
 			}
@@ -55,7 +63,7 @@ func migrate(ctx context.Context, databaseURL string) (int, error) {
 	if err := postgres.EnsureDatabase(ctx, databaseURL); err != nil {
 		return 0, fmt.Errorf("CUSTOM_GPT_DATABASE_URL: %w", err)
 	}
-	pool, err := postgres.Connect(ctx, databaseURL, 2)
+	pool, err := postgres.Connect(ctx, databaseURL, 2, nil)
 	if err != nil {
 		return 0, fmt.Errorf("CUSTOM_GPT_DATABASE_URL: %w", err)
 	}

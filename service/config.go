@@ -66,6 +66,9 @@ type Config struct {
 	Edge               Edge       // trusted proxies, the admin listener
 	Secrets            Secrets    // keys that encrypt the secrets kept in Postgres
 	OAuthGuards        OAuthGuards
+	// Tracing sends traces to the OTLP endpoint of the OTEL_* variables
+	// (loadTracing); off, no span is made at all.
+	Tracing bool
 }
 
 var streamPrefixRE = regexp.MustCompile(`^[A-Za-z0-9_\-.]{1,64}$`)
@@ -118,6 +121,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.Edge = loadEdge(&p)
 	c.Secrets = loadSecrets(&p)
 	c.OAuthGuards = loadOAuthGuards(&p)
+	c.Tracing = loadTracing(&p)
 	c.validate(&p)
 	return c, errors.Join(p.errs...)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	goredis "github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/memorybank"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
@@ -46,19 +47,23 @@ type Infrastructure struct {
 	Registry     *prometheus.Registry
 	Consumers    *redis.ConsumerHealth  // the worker's consumers, for readiness
 	Refusals     *postgres.AuditBatcher // audit entries of rate-limited requests, written in batches
-	commands     *commandQueue          // set by NewApplication
+	// Tracer makes the spans of every request and message: the no-op
+	// provider when tracing is off (tracing.On tells).
+	Tracer      trace.TracerProvider
+	stopTracing func(context.Context) error // flushes the spans still buffered; nil: nothing to flush
+	commands    *commandQueue               // set by NewApplication
 }
 
 // Connect opens what cfg names. A process without a secrets key stops before
 // it connects to anything; an unmigrated database is refused unless
 // cfg.AutoMigrate is set.
-func Connect(ctx context.Context, cfg Config, log *slog.Logger) (_ *Infrastructure, err error) {
+func Connect(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (_ *Infrastructure, err error) {
 	in := &Infrastructure{Registry: prometheus.NewRegistry(), Consumers: redis.NewConsumerHealth(0)}
 	in.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if in.Keyring, err = openKeyring(cfg, log); err != nil {
 		return nil, err
 	}
-	if in.Pool, err = openDatabase(ctx, cfg); err != nil {
+	if in.Tracer, in.stopTracing, err = openTracing(ctx, cfg, optionsOf(opts).tracer); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -66,12 +71,16 @@ func Connect(ctx context.Context, cfg Config, log *slog.Logger) (_ *Infrastructu
 			in.Close()
 		}
 	}()
+	if in.Pool, err = openDatabase(ctx, cfg, in.Tracer); err != nil {
+		return nil, err
+	}
 	if err := prepareSecrets(ctx, in.Pool, in.Keyring, log); err != nil {
 		return nil, err
 	}
 	if in.RedisOptions, err = redis.ParseURL(cfg.RedisURL, cfg.RedisMode); err != nil {
 		return nil, err
 	}
+	in.RedisOptions = in.RedisOptions.WithTracer(in.Tracer)
 	in.Redis = redis.NewClient(in.RedisOptions)
 	if in.Bank, err = openMemoryBank(cfg, in); err != nil {
 		return nil, err
@@ -100,20 +109,29 @@ func (in *Infrastructure) Close() {
 	if in.Pool != nil {
 		in.Pool.Close()
 	}
+	if in.stopTracing != nil {
+		// Last: the spans of everything above are flushed too.
+		ctx, cancel := context.WithTimeout(context.Background(), tracingFlushTimeout)
+		defer cancel()
+		_ = in.stopTracing(ctx) // its failures went to otel's error handler already
+	}
 }
+
+// tracingFlushTimeout bounds the export of the last spans at a stop.
+const tracingFlushTimeout = 5 * time.Second
 
 // deadLetters is the poison stream, read through the process's own Redis client.
 func (in *Infrastructure) deadLetters(cfg Config) *redis.DeadLetters {
 	return redis.NewDeadLetters(in.Redis, cfg.topics().Poison())
 }
 
-func openDatabase(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
+func openDatabase(ctx context.Context, cfg Config, tp trace.TracerProvider) (*pgxpool.Pool, error) {
 	if cfg.AutoMigrate {
 		if err := postgres.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
 			return nil, fmt.Errorf("CUSTOM_GPT_DATABASE_URL: %w", err)
 		}
 	}
-	pool, err := postgres.Connect(ctx, cfg.DatabaseURL, cfg.DatabaseMaxConns)
+	pool, err := postgres.Connect(ctx, cfg.DatabaseURL, cfg.DatabaseMaxConns, tp)
 	if err != nil {
 		return nil, fmt.Errorf("CUSTOM_GPT_DATABASE_URL: %w", err)
 	}
@@ -143,7 +161,7 @@ func openMemoryBank(cfg Config, in *Infrastructure) (MemoryBank, error) {
 	}
 	return memorybank.New(memorybank.Config{
 		BaseURL: cfg.MemoryBankURL, Flavor: cfg.MemoryBankFlavor, APIKey: cfg.MemoryBankAPIKey,
-		Timeout: cfg.MemoryBankTimeout, Infer: cfg.MemoryBankInfer, Registerer: in.Registry,
+		Timeout: cfg.MemoryBankTimeout, Infer: cfg.MemoryBankInfer, Registerer: in.Registry, Tracer: in.Tracer,
 		Breaker: memorybank.BreakerConfig{ConsecutiveFailures: uint32(cfg.BreakerFailures), OpenTimeout: cfg.BreakerOpenTimeout},
 	})
 }

@@ -11,9 +11,12 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/query"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/tracing"
 )
 
 // Service is one running instance: API, worker, or both.
@@ -31,7 +34,16 @@ type Service struct {
 type Option func(*options)
 
 type options struct {
-	now func() time.Time
+	now    func() time.Time
+	tracer trace.TracerProvider // see WithTracerProvider
+}
+
+func optionsOf(opts []Option) options {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
 }
 
 // WithClock makes the webhook scheduler and dispatcher read time from now,
@@ -41,13 +53,14 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // New connects to what cfg names and builds the application. It refuses an
 // unmigrated database unless cfg.AutoMigrate is set.
 func New(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*Service, error) {
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
-	in, err := Connect(ctx, cfg, log)
+	o := optionsOf(opts)
+	in, err := Connect(ctx, cfg, log, opts...)
 	if err != nil {
 		return nil, err
+	}
+	if tracing.On(in.Tracer) {
+		// Each line logged inside a request or a message names its trace.
+		log = slog.New(tracing.LogHandler(log.Handler()))
 	}
 	tokens := NewTokenVerifier(cfg, in)
 	a := NewApplication(Deps{Config: cfg, Infra: in, Tokens: tokens, Log: log, Now: o.now})

@@ -16,6 +16,7 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/tracing"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/messaging"
 )
 
@@ -43,6 +44,7 @@ func (s *Service) RunWorker(ctx context.Context) error {
 		HoldBack: min(cfg.BreakerOpenTimeout, cfg.WorkerClaimIdle/2),
 		Retry:    messaging.RetryConfig{MaxRetries: cfg.RetryMax, InitialInterval: cfg.RetryInitial, MaxInterval: cfg.RetryMaxInterval},
 		HardStop: hardStop, Grace: cfg.ShutdownGrace, Registerer: in.Registry,
+		Tracer: in.Tracer,
 	}
 	poisonPub, err := redis.NewPublisher(in.RedisOptions, 0, wlog)
 	if err != nil {
@@ -62,7 +64,8 @@ func (s *Service) RunWorker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fwd, err := postgres.NewForwarder(in.Pool, eventPub, cfg.topics(), postgres.ForwarderConfig{PollInterval: cfg.OutboxPollInterval}, wlog)
+	// The relay continues each event's trace (tracing.Relay).
+	fwd, err := postgres.NewForwarder(in.Pool, tracing.Relay(eventPub, in.Tracer), cfg.topics(), postgres.ForwarderConfig{PollInterval: cfg.OutboxPollInterval}, wlog)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/tracing"
 )
 
 // Flavor selects which mem0 API the Memory Bank speaks.
@@ -52,6 +55,9 @@ type Config struct {
 	Breaker BreakerConfig
 	// Registerer receives the custom_gpt_memory_bank_* metrics; nil keeps them unregistered.
 	Registerer prometheus.Registerer
+	// Tracer makes each call made inside a trace a client span, whose
+	// traceparent goes to the Memory Bank; nil: none.
+	Tracer trace.TracerProvider
 }
 
 // Validate reports the first setting that cannot work, naming its environment variable.
@@ -99,4 +105,5 @@ func (c *Config) setDefaults() {
 	if c.HTTPClient == nil {
 		c.HTTPClient = newHTTPClient()
 	}
+	c.HTTPClient = tracing.Client(c.HTTPClient, c.Tracer, "memory-bank")
 }

@@ -24,7 +24,7 @@ func (r *AuditRepository) List(ctx context.Context, f audit.Filter) ([]audit.Ent
 	}
 	rows, err := r.pool.Query(ctx, `
 		SELECT id, app_id, end_user, action, status, request_id, coalesce(operation_id, ''), detail, occurred_at, completed_at,
-			correlation_id, channel
+			correlation_id, channel, trace_id
 		FROM custom_gpt_audit_entries
 		WHERE ($1 = '' OR app_id = $1) AND ($2 = 0 OR id `+after+` $2)
 			AND ($4 = '' OR end_user = $4) AND ($5 = '' OR action = $5) AND ($6 = '' OR status = $6)
@@ -46,7 +46,7 @@ func (r *AuditRepository) List(ctx context.Context, f audit.Filter) ([]audit.Ent
 			occurred, complete pgtime
 		)
 		if err := rows.Scan(&e.ID, &e.AppID, &e.EndUser, &action, &status, &e.RequestID, &e.OperationID, &e.Detail, &occurred, &complete,
-			&e.CorrelationID, &e.Channel); err != nil {
+			&e.CorrelationID, &e.Channel, &e.TraceID); err != nil {
 			return nil, fmt.Errorf("scan audit: %w", err)
 		}
 		e.Action, e.Status, e.OccurredAt, e.CompletedAt = audit.Action(action), audit.Status(status), occurred.t(), complete.t()
@@ -71,8 +71,9 @@ func insertAudit(ctx context.Context, tx pgx.Tx, e audit.Entry) error {
 func insertAudits(ctx context.Context, db execer, entries []audit.Entry) error {
 	n := len(entries)
 	var (
-		apps, users, actions, statuses, requests, details, correlations, channels = make([]string, n), make([]string, n),
-			make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		apps, users, actions, statuses, requests, details, correlations, channels, traces = make([]string, n), make([]string, n),
+			make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n),
+			make([]string, n)
 		ops       = make([]*string, n)
 		occurred  = make([]time.Time, n)
 		completed = make([]*time.Time, n)
@@ -86,13 +87,13 @@ func insertAudits(ctx context.Context, db execer, entries []audit.Entry) error {
 		}
 		apps[i], users[i], actions[i], statuses[i], requests[i], details[i] = e.AppID, e.EndUser, string(e.Action),
 			string(e.Status), e.RequestID, e.Detail
-		occurred[i], correlations[i], channels[i] = e.OccurredAt, e.CorrelationID, channelOf(e)
+		occurred[i], correlations[i], channels[i], traces[i] = e.OccurredAt, e.CorrelationID, channelOf(e), e.TraceID
 	}
 	return execLater(ctx, db, "insert audit entries", `INSERT INTO custom_gpt_audit_entries
-		(app_id, end_user, action, status, request_id, operation_id, detail, occurred_at, completed_at, correlation_id, channel)
+		(app_id, end_user, action, status, request_id, operation_id, detail, occurred_at, completed_at, correlation_id, channel, trace_id)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-			$8::timestamptz[], $9::timestamptz[], $10::text[], $11::text[])`,
-		apps, users, actions, statuses, requests, ops, details, occurred, completed, correlations, channels)
+			$8::timestamptz[], $9::timestamptz[], $10::text[], $11::text[], $12::text[])`,
+		apps, users, actions, statuses, requests, ops, details, occurred, completed, correlations, channels, traces)
 }
 
 // completeAudit moves the operation's pending entry to its terminal status. The

@@ -43,7 +43,7 @@ func (r *AuditRepository) WalkChain(ctx context.Context, appID string, fn func(l
 				WHERE l.entry_id = c.entry_id AND l.app_id = c.app_id AND l.seq > c.seq),
 			e.id IS NOT NULL, coalesce(e.app_id, ''), coalesce(e.end_user, ''), coalesce(e.action, ''), coalesce(e.status, ''),
 			coalesce(e.request_id, ''), coalesce(e.operation_id, ''), coalesce(e.detail, ''), e.occurred_at, e.completed_at,
-			coalesce(e.correlation_id, ''), coalesce(e.channel, '')
+			coalesce(e.correlation_id, ''), coalesce(e.channel, ''), coalesce(e.trace_id, '')
 		FROM custom_gpt_audit_chain c LEFT JOIN custom_gpt_audit_entries e ON e.id = c.entry_id
 		WHERE c.app_id = $1 ORDER BY c.seq`, appID)
 	if err != nil {
@@ -59,7 +59,7 @@ func (r *AuditRepository) WalkChain(ctx context.Context, appID string, fn func(l
 			occurred, complete pgtime
 		)
 		if err := rows.Scan(&l.Seq, &l.EntryID, &l.ContentHash, &l.Hash, &latest, &exists, &e.AppID, &e.EndUser, &action, &status,
-			&e.RequestID, &e.OperationID, &e.Detail, &occurred, &complete, &e.CorrelationID, &e.Channel); err != nil {
+			&e.RequestID, &e.OperationID, &e.Detail, &occurred, &complete, &e.CorrelationID, &e.Channel, &e.TraceID); err != nil {
 			return head, fmt.Errorf("read the audit chain: %w", err)
 		}
 		var current *audit.Entry

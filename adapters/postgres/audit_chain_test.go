@@ -30,7 +30,8 @@ func TestAuditContentHashAgreesWithTheDatabase(t *testing.T) {
 	entries := []audit.Entry{
 		{AppID: "app-1", Action: audit.ActionSearch, Status: audit.StatusSucceeded, RequestID: "r1", OccurredAt: at, CompletedAt: at},
 		{AppID: "app-1", EndUser: "ünïcødé 🙂", Action: audit.ActionCreateMemory, Status: audit.StatusPending, RequestID: "r2",
-			OperationID: "op-2", Detail: "12:34:", OccurredAt: at.Add(time.Microsecond), CorrelationID: "client-chosen", Channel: "mcp"},
+			OperationID: "op-2", Detail: "12:34:", OccurredAt: at.Add(time.Microsecond), CorrelationID: "client-chosen", Channel: "mcp",
+			TraceID: "4bf92f3577b34da6a3ce929d0e0e4736"},
 		{AppID: "app-2", EndUser: "1:a", Action: audit.ActionRateLimited, Status: audit.StatusFailed, RequestID: "3:r",
 			Detail: "the app budget is spent", OccurredAt: at.Add(-time.Hour), CompletedAt: at},
 	}
@@ -147,7 +148,7 @@ func TestAuditChainHoldsUnderConcurrentWriters(t *testing.T) {
 func TestAuditChainMigrationChainsEarlierEntries(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool, err := postgres.Connect(ctx, pgtest.NewURL(t), 4)
+	pool, err := postgres.Connect(ctx, pgtest.NewURL(t), 4, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,22 +7,31 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/exaring/otelpgx"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/tracing"
 )
 
 // Connect opens a pool; it does not fail when Postgres is down, so /readyz can
-// report it and the pool reconnects by itself when Postgres returns.
-func Connect(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
+// report it and the pool reconnects by itself when Postgres returns. With a
+// recording tp, each statement, batch and wait for a connection made inside
+// a trace is a span of it (otelpgx makes none outside one, so background
+// polls cost nothing); the statements' text is kept, never their arguments.
+func Connect(ctx context.Context, url string, maxConns int32, tp trace.TracerProvider) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
 	}
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns
+	}
+	if tracing.On(tp) {
+		cfg.ConnConfig.Tracer = otelpgx.NewTracer(otelpgx.WithTracerProvider(tp))
 	}
 	return pgxpool.NewWithConfig(ctx, cfg)
 }

@@ -30,7 +30,7 @@ func embeddedScope(t *testing.T, app, user string) memory.Scope {
 func TestEmbeddedHistoryMigrationBackfillsAdds(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool, err := postgres.Connect(ctx, pgtest.NewURL(t), 4)
+	pool, err := postgres.Connect(ctx, pgtest.NewURL(t), 4, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

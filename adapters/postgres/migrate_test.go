@@ -12,7 +12,7 @@ import (
 func TestMigrateIsRequiredAndIdempotent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool, err := postgres.Connect(ctx, pgtest.NewURL(t), 4)
+	pool, err := postgres.Connect(ctx, pgtest.NewURL(t), 4, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/stoplog"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/tracing"
 )
 
 const (
@@ -33,8 +34,9 @@ var (
 
 // Outbox publishes events inside a caller's transaction: each event is a row in
 // custom_gpt_outbox, visible to the forwarder only once the transaction commits.
-// Each carries its correlation id and CloudEvent attributes (events.CE*) in its
-// metadata; the CloudEvent source is the stream prefix's (Topics.Source).
+// Each carries its correlation id, CloudEvent attributes (events.CE*) and,
+// inside a trace, the trace context in its metadata; the CloudEvent source is
+// the stream prefix's (Topics.Source).
 type Outbox struct {
 	topics    events.Topics
 	marshaler cqrs.CommandEventMarshaler
@@ -116,6 +118,13 @@ func (o *Outbox) message(ev outboxEvent) (string, *message.Message, error) {
 	}
 	for k, v := range attrs {
 		msg.Metadata.Set(k, v)
+	}
+	// The event's trace: where it was made (the distributed tracing
+	// extension, kept), and the hop's traceparent, which the relay replaces
+	// with its own span as it passes the event on.
+	if parent := tracing.TraceParent(ev.ctx); parent != "" {
+		msg.Metadata.Set(events.CETraceParent, parent)
+		tracing.Inject(ev.ctx, msg.Metadata)
 	}
 	return o.topics.Event(name), msg, nil
 }

@@ -28,7 +28,7 @@ func TestForwarderRelaysOutOfOrderCommitsOnce(t *testing.T) {
 	_, dbURL := pgtest.NewPool(t)
 	// Enough connections for one round of open transactions and the forwarder.
 	const rounds, width = 5, 12
-	pool, err := postgres.Connect(ctx, dbURL, width+4)
+	pool, err := postgres.Connect(ctx, dbURL, width+4, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -351,7 +351,7 @@ func TestMigrationPlacesOldOperationsAndRegistersTheirMemories(t *testing.T) {
 // unmigratedPool is a pool on a new, empty database.
 func unmigratedPool(t *testing.T) *pgxpool.Pool {
 	t.Helper()
-	pool, err := postgres.Connect(context.Background(), pgtest.NewURL(t), 5)
+	pool, err := postgres.Connect(context.Background(), pgtest.NewURL(t), 5, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

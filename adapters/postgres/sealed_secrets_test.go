@@ -206,7 +206,7 @@ func TestRewrapSecrets(t *testing.T) {
 func TestEncryptPlaintextSecretsFromBefore(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool, err := postgres.Connect(ctx, pgtest.NewURL(t), 4)
+	pool, err := postgres.Connect(ctx, pgtest.NewURL(t), 4, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,12 +9,14 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/idempotency"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/tracing"
 )
 
 // Transactor is the unit of work: operations, audit entries and outbox events
@@ -22,18 +24,35 @@ import (
 type Transactor struct {
 	pool   *pgxpool.Pool
 	outbox *Outbox
+	tracer trace.Tracer // nil: no spans (WithTracer)
 }
 
 func NewTransactor(pool *pgxpool.Pool, outbox *Outbox) *Transactor {
 	return &Transactor{pool: pool, outbox: outbox}
 }
 
+// WithTracer makes each transaction a span of tp, whose statements
+// (otelpgx's spans) are its children, and each group commit of a TxGroup
+// over t a span linked to the requests it served. A provider that records
+// nothing adds nothing.
+func (t *Transactor) WithTracer(tp trace.TracerProvider) *Transactor {
+	if tracing.On(tp) {
+		t.tracer = tracing.Tracer(tp)
+	}
+	return t
+}
+
 // InTx commits when fn returns nil and checks the commit's own error: a commit
 // that fails means nothing happened. A database that is out of reach, or that
 // answered "not now", is reported as command.ErrStoreUnavailable, so a worker
 // waits for it instead of spending a command's retries.
-func (t *Transactor) InTx(ctx context.Context, fn func(ctx context.Context, tx command.Tx) error) error {
-	err := t.inTx(ctx, fn)
+func (t *Transactor) InTx(ctx context.Context, fn func(ctx context.Context, tx command.Tx) error) (err error) {
+	if t.tracer != nil {
+		var span trace.Span
+		ctx, span = t.tracer.Start(ctx, "postgres.transaction")
+		defer func() { tracing.End(span, err) }()
+	}
+	err = t.inTx(ctx, fn)
 	if err == nil || ctx.Err() != nil {
 		return err
 	}

@@ -7,9 +7,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/tracing"
 )
 
 // TxGroup runs the units of work of many requests in one transaction: group
@@ -144,10 +146,19 @@ func (g *TxGroup) run(batch []*pendingUnit) {
 	}
 }
 
-func (g *TxGroup) shared(batch []*pendingUnit) error {
+func (g *TxGroup) shared(batch []*pendingUnit) (err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
-	err := inPipe(ctx, g.single.pool, func(pgtx pgx.Tx) error { return g.write(ctx, pgtx, batch) })
+	if tr := g.single.tracer; tr != nil {
+		members := make([]context.Context, len(batch))
+		for i, p := range batch {
+			members[i] = p.ctx
+		}
+		var span trace.Span
+		ctx, span = tracing.StartBatch(ctx, tr, "postgres.group_commit", members)
+		defer func() { tracing.End(span, err) }()
+	}
+	err = inPipe(ctx, g.single.pool, func(pgtx pgx.Tx) error { return g.write(ctx, pgtx, batch) })
 	if err == nil {
 		g.batches.Add(1)
 	}

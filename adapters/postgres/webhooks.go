@@ -157,29 +157,29 @@ func (r *WebhookRepository) RemoveEndpoint(ctx context.Context, appID string) er
 	return nil
 }
 
-const deliveryColumns = `id, endpoint_id, app_id, event_id, event_type, body, status, attempts, scheduled_attempts, next_attempt_at, failure, created_at, updated_at`
+const deliveryColumns = `id, endpoint_id, app_id, event_id, event_type, body, status, attempts, scheduled_attempts, next_attempt_at, failure, created_at, updated_at, traceparent`
 
 func scanDelivery(row pgx.Row, extra ...any) (*webhook.Delivery, error) {
 	var (
-		id, endpointID, appID, eventID, eventType, status, failure string
-		body                                                       []byte
-		attempts, scheduled                                        int
-		next, created, updated                                     pgtime
+		id, endpointID, appID, eventID, eventType, status, failure, trace string
+		body                                                              []byte
+		attempts, scheduled                                               int
+		next, created, updated                                            pgtime
 	)
-	dest := append([]any{&id, &endpointID, &appID, &eventID, &eventType, &body, &status, &attempts, &scheduled, &next, &failure, &created, &updated}, extra...)
+	dest := append([]any{&id, &endpointID, &appID, &eventID, &eventType, &body, &status, &attempts, &scheduled, &next, &failure, &created, &updated, &trace}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
 	return webhook.UnmarshalDeliveryFromDatabase(id, endpointID, appID, eventID, eventType, body, webhook.DeliveryStatus(status),
-		attempts, scheduled, next.t(), failure, created.t(), updated.t()), nil
+		attempts, scheduled, next.t(), failure, created.t(), updated.t(), trace), nil
 }
 
 func (r *WebhookRepository) AddDelivery(ctx context.Context, d *webhook.Delivery) (bool, error) {
 	tag, err := r.pool.Exec(ctx, `INSERT INTO custom_gpt_webhook_deliveries (`+deliveryColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 		ON CONFLICT (endpoint_id, event_id) DO NOTHING`,
 		d.ID(), d.EndpointID(), d.AppID(), d.EventID(), d.EventType(), d.Body(), string(d.Status()), d.Attempts(),
-		d.ScheduledAttempts(), nullTime(d.NextAttemptAt()), d.Failure(), d.CreatedAt(), d.UpdatedAt())
+		d.ScheduledAttempts(), nullTime(d.NextAttemptAt()), d.Failure(), d.CreatedAt(), d.UpdatedAt(), d.Trace())
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23503" { // the endpoint was removed meanwhile
 		return false, nil

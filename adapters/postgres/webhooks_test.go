@@ -45,7 +45,7 @@ func newWebhookFixture(t *testing.T) (*postgres.WebhookRepository, *webhook.Endp
 func addDelivery(t *testing.T, repo *postgres.WebhookRepository, e *webhook.Endpoint, id, eventID string, now time.Time) bool {
 	t.Helper()
 	body, _ := webhook.Payload("custom_gpt.memory.created", now, json.RawMessage(`{"app_id":"app-1"}`))
-	d, err := webhook.NewDelivery(id, e, eventID, "custom_gpt.memory.created", body, now)
+	d, err := webhook.NewDelivery(id, e, eventID, "custom_gpt.memory.created", body, "", now)
 	if err != nil {
 		t.Fatal(err)
 	}

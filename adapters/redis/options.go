@@ -4,7 +4,11 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/redis/go-redis/extra/redisotel/v9"
 	goredis "github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/tracing"
 )
 
 // Mode is the Redis topology the service talks to. Every part of the service
@@ -27,6 +31,20 @@ type Options struct {
 	single   *goredis.Options
 	sentinel *goredis.FailoverOptions
 	cluster  *goredis.ClusterOptions
+	tracer   trace.TracerProvider // nil: clients make no spans
+}
+
+// WithTracer is o whose clients make a span of each command, or pipeline,
+// sent inside a trace (redisotel); outside one, none, so a subscriber's
+// polling adds nothing. Commands' arguments are left out of the spans: they
+// hold what users wrote.
+func (o *Options) WithTracer(tp trace.TracerProvider) *Options {
+	c := *o
+	c.tracer = nil
+	if tracing.On(tp) {
+		c.tracer = tracing.ChildrenOnly(tp)
+	}
+	return &c
 }
 
 // ParseURL reads a redis:// or rediss:// URL for mode. Sentinel and Cluster
@@ -57,15 +75,21 @@ func ParseURL(url string, mode Mode) (*Options, error) {
 // NewClient opens a client. Watermill's publishers and subscribers close the
 // client they are given, so each of them gets its own.
 func NewClient(o *Options) goredis.UniversalClient {
+	var client goredis.UniversalClient
 	switch o.mode {
 	case ModeSentinel:
 		c := *o.sentinel
-		return goredis.NewFailoverClient(&c)
+		client = goredis.NewFailoverClient(&c)
 	case ModeCluster:
 		c := *o.cluster
-		return goredis.NewClusterClient(&c)
+		client = goredis.NewClusterClient(&c)
 	default:
 		c := *o.single
-		return goredis.NewClient(&c)
+		client = goredis.NewClient(&c)
 	}
+	if o.tracer != nil {
+		// It fails only for a client type it does not know, which NewClient never makes.
+		_ = redisotel.InstrumentTracing(client, redisotel.WithTracerProvider(o.tracer), redisotel.WithDBStatement(false))
+	}
+	return client
 }

@@ -13,9 +13,11 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/outbound"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/webhook"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/tracing"
 )
 
 // Config tunes the sender.
@@ -24,6 +26,9 @@ type Config struct {
 	AllowPrivate bool          // reach loopback and private addresses (local use, tests)
 	UserAgent    string
 	Registerer   prometheus.Registerer // attempt metrics; nil: not registered
+	// Tracer makes each attempt of a traced delivery a client span in its
+	// delivery's trace; nil: none.
+	Tracer trace.TracerProvider
 }
 
 // Sender posts deliveries through outbound's client: it never follows
@@ -40,7 +45,7 @@ func NewSender(cfg Config) *Sender {
 		cfg.UserAgent = "custom-gpt-adapter-webhooks/1"
 	}
 	s := &Sender{
-		client:    outbound.NewClient(outbound.Config{Timeout: cfg.Timeout, AllowPrivate: cfg.AllowPrivate}),
+		client:    tracing.Client(outbound.NewClient(outbound.Config{Timeout: cfg.Timeout, AllowPrivate: cfg.AllowPrivate}), cfg.Tracer, "webhook"),
 		userAgent: cfg.UserAgent,
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "custom_gpt_webhook_attempt_duration_seconds",
@@ -65,6 +70,9 @@ const maxResponseBody = 64 << 10
 // Send makes one attempt. Every outcome is a Result: transport errors are
 // recorded like HTTP failures, not returned.
 func (s *Sender) Send(ctx context.Context, r webhook.Message) webhook.Result {
+	// Sent hours later by a dispatcher that polls, an attempt is still part
+	// of the trace of the event it delivers.
+	ctx = tracing.WithTraceParent(ctx, r.Trace)
 	start := time.Now()
 	res := s.send(ctx, r)
 	res.Duration = time.Since(start)

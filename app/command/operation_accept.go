@@ -92,6 +92,7 @@ func (a accepter) accept(ctx context.Context, p Acceptance, command func(events.
 	err = a.tx.Accept(ctx, Accepted{Operation: op, Command: cmd, Reply: p.Reply, Entry: audit.Entry{
 		AppID: p.AppID, EndUser: p.EndUser, Action: kind.Action, Status: audit.StatusPending,
 		RequestID: p.RequestID, OperationID: p.OperationID, OccurredAt: now, CorrelationID: events.CorrelationID(ctx), Channel: events.Channel(ctx),
+		TraceID: events.TraceID(ctx),
 	}})
 	if errors.Is(err, idempotency.ErrLockLost) {
 		// Another request took the key over (this one was presumed dead): it

@@ -43,6 +43,7 @@ func (h recordRateLimitedHandler) Handle(ctx context.Context, c RecordRateLimite
 		AppID: c.AppID, EndUser: c.EndUser, Action: audit.ActionRateLimited, Status: audit.StatusFailed,
 		RequestID: c.RequestID, Detail: "the " + string(c.Budget) + " budget is spent: " + c.Method + " " + c.Path,
 		OccurredAt: now, CompletedAt: now, CorrelationID: events.CorrelationID(ctx), Channel: events.Channel(ctx),
+		TraceID: events.TraceID(ctx),
 	}
 	return h.log.Append(context.WithoutCancel(ctx), e)
 }

@@ -20,6 +20,9 @@ type ScheduleWebhook struct {
 	AppID      string
 	OccurredAt time.Time
 	Data       json.RawMessage // the event's payload, sent as is
+	// Trace is the W3C traceparent of the event's handling, "" untraced:
+	// the delivery's attempts are sent in its trace.
+	Trace string
 }
 
 type ScheduleWebhookHandler decorator.CommandHandler[ScheduleWebhook]
@@ -59,7 +62,7 @@ func (h scheduleWebhookHandler) Handle(ctx context.Context, c ScheduleWebhook) e
 	if err != nil {
 		return err
 	}
-	d, err := webhook.NewDelivery(h.cfg.NewID(), e, c.EventID, eventType, body, now)
+	d, err := webhook.NewDelivery(h.cfg.NewID(), e, c.EventID, eventType, body, c.Trace, now)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,18 @@ type Turns struct {
 	handlers map[string]func(context.Context, any) error
 	most     int
 	within   time.Duration
+	handover Handover // nil: a write handed its turn runs in the context of the one that ended
 }
+
+// Handover gives a write handed its turn the context it runs in, and what to
+// call with its outcome once it ran: the tracing of the wiring makes it a
+// trace of its own, linked to the write that handed it over, since it
+// belongs to another request than the one whose worker runs it.
+type Handover func(ctx context.Context, command string) (context.Context, func(error))
+
+// MarkHandovers runs each write handed its turn in the context h gives it.
+// Call it while wiring, before any turn is handed over.
+func (t *Turns) MarkHandovers(h Handover) { t.handover = h }
 
 // Defaults of a chain of turns: long enough that a busy scope pays for the
 // stream rarely, short enough that a consumer comes back to its stream often.
@@ -138,7 +149,13 @@ func (t *Turns) run(ctx context.Context, c *chain) {
 		}
 		c.next, c.claimed = nil, nil
 		c.ran++
-		if err := handle(runCtx, cmd); err != nil {
+		ended := func(error) {}
+		if t.handover != nil {
+			runCtx, ended = t.handover(runCtx, events.Name(cmd))
+		}
+		err := handle(runCtx, cmd)
+		ended(err)
+		if err != nil {
 			// A "not yet" or a failure: the stream retries it (a claim made
 			// for it was released or kept by its attempt, as for any attempt).
 			c.next = cmd

@@ -195,3 +195,31 @@ func TestTurns_theCommandOfADeadChainResumesIt(t *testing.T) {
 		}
 	}
 }
+
+// Each write handed its turn runs in the context the handover gives it, and
+// the handover learns how it ended; the write that started the chain does not.
+func TestTurns_eachHandedOverWriteRunsInItsOwnContext(t *testing.T) {
+	t.Parallel()
+	db, bank, turns, creates := chainedCreates(0, command.WorkerConfig{})
+	type marked struct{}
+	var (
+		handedOver []string
+		ended      []error
+		addedIn    []bool // whether each Memory Bank add ran in a handover's context
+	)
+	bank.onAdd = func(ctx context.Context) { addedIn = append(addedIn, ctx.Value(marked{}) != nil) }
+	turns.MarkHandovers(func(ctx context.Context, name string) (context.Context, func(error)) {
+		handedOver = append(handedOver, name)
+		return context.WithValue(ctx, marked{}, true), func(err error) { ended = append(ended, err) }
+	})
+	cs := waitingCreates(t, db, creates, 3)
+	if err := creates.Handle(context.Background(), cs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if len(handedOver) != 2 || handedOver[0] != "CreateMemory" || len(ended) != 2 || ended[0] != nil || ended[1] != nil {
+		t.Fatalf("handovers %v ended %v, want the two waiting creates, each ended well", handedOver, ended)
+	}
+	if len(addedIn) != 3 || addedIn[0] || !addedIn[1] || !addedIn[2] {
+		t.Fatalf("adds ran in a handover's context: %v, want all but the first", addedIn)
+	}
+}

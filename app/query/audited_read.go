@@ -28,6 +28,7 @@ func (r read) finish(ctx context.Context, rec ReadRecorder, readErr error, event
 	entry := audit.Entry{
 		AppID: r.appID, EndUser: r.endUser, Action: r.action, Status: audit.StatusSucceeded,
 		RequestID: r.requestID, OccurredAt: now, CompletedAt: now, CorrelationID: events.CorrelationID(ctx), Channel: events.Channel(ctx),
+		TraceID: events.TraceID(ctx),
 	}
 	if readErr != nil {
 		entry.Status = audit.StatusFailed

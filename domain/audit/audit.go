@@ -57,6 +57,9 @@ type Entry struct {
 	// Channel is the door the call came through: "api" (the REST API) or
 	// "mcp"; empty is stored as "api".
 	Channel string
+	// TraceID is the W3C trace id of the request's trace, "" when it was not
+	// traced.
+	TraceID string
 }
 
 // Filter selects a page of entries, newest first unless OldestFirst. AfterID

@@ -56,6 +56,7 @@ func ContentHash(e Entry) [HashSize]byte {
 	}
 	field(e.CorrelationID)
 	field(e.Channel)
+	field(e.TraceID)
 	return sha256.Sum256(b.Bytes())
 }
 

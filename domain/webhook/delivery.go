@@ -34,6 +34,10 @@ type Delivery struct {
 	failure           string
 	createdAt         time.Time
 	updatedAt         time.Time
+	// trace is the W3C traceparent of the span that scheduled the delivery
+	// (the event's handling), "" when none was traced: every attempt is sent
+	// in that trace.
+	trace string
 }
 
 // Payload is the Standard Webhooks body: the event's CloudEvent type, when
@@ -49,21 +53,22 @@ func Payload(eventType string, occurredAt time.Time, data json.RawMessage) ([]by
 	}{eventType, occurredAt.UTC().Format(time.RFC3339Nano), data})
 }
 
-// NewDelivery schedules event eventID, of eventType, for e, due at once.
-func NewDelivery(id string, e *Endpoint, eventID, eventType string, body []byte, now time.Time) (*Delivery, error) {
+// NewDelivery schedules event eventID, of eventType, for e, due at once;
+// trace is the traceparent its attempts are sent in ("" for none).
+func NewDelivery(id string, e *Endpoint, eventID, eventType string, body []byte, trace string, now time.Time) (*Delivery, error) {
 	if id == "" || eventID == "" || eventType == "" || len(body) == 0 {
 		return nil, errs.Invalid("event_id", "delivery-invalid", "a delivery needs an id, an event id, a type and a body")
 	}
 	return &Delivery{id: id, endpointID: e.ID(), appID: e.AppID(), eventID: eventID, eventType: eventType, body: body,
-		status: DeliveryPending, nextAttemptAt: now, createdAt: now, updatedAt: now}, nil
+		trace: trace, status: DeliveryPending, nextAttemptAt: now, createdAt: now, updatedAt: now}, nil
 }
 
 // UnmarshalDeliveryFromDatabase rebuilds a delivery from storage; adapters only.
 func UnmarshalDeliveryFromDatabase(id, endpointID, appID, eventID, eventType string, body []byte, status DeliveryStatus,
-	attempts, scheduledAttempts int, nextAttemptAt time.Time, failure string, createdAt, updatedAt time.Time) *Delivery {
+	attempts, scheduledAttempts int, nextAttemptAt time.Time, failure string, createdAt, updatedAt time.Time, trace string) *Delivery {
 	return &Delivery{id: id, endpointID: endpointID, appID: appID, eventID: eventID, eventType: eventType, body: body,
 		status: status, attempts: attempts, scheduledAttempts: scheduledAttempts, nextAttemptAt: nextAttemptAt,
-		failure: failure, createdAt: createdAt, updatedAt: updatedAt}
+		failure: failure, createdAt: createdAt, updatedAt: updatedAt, trace: trace}
 }
 
 func (d *Delivery) ID() string             { return d.id }
@@ -78,6 +83,7 @@ func (d *Delivery) ScheduledAttempts() int { return d.scheduledAttempts }
 func (d *Delivery) Failure() string        { return d.failure }
 func (d *Delivery) CreatedAt() time.Time   { return d.createdAt }
 func (d *Delivery) UpdatedAt() time.Time   { return d.updatedAt }
+func (d *Delivery) Trace() string          { return d.trace }
 
 // NextAttemptAt is when the schedule tries again; zero once the delivery has
 // ended.
@@ -186,11 +192,12 @@ type Message struct {
 	Timestamp time.Time
 	Signature string // webhook-signature
 	Body      []byte
+	Trace     string // the traceparent the attempt is sent in, "" for none
 }
 
 // Message signs the delivery for e as sent at now, with every secret that
 // signs then.
 func (d *Delivery) Message(e *Endpoint, now time.Time) Message {
-	return Message{URL: e.URL(), ID: d.eventID, Timestamp: now, Body: d.body,
+	return Message{URL: e.URL(), ID: d.eventID, Timestamp: now, Body: d.body, Trace: d.trace,
 		Signature: SignatureHeader(e.SigningSecrets(now), d.eventID, now, d.body)}
 }

@@ -147,7 +147,7 @@ func newTestDelivery(t *testing.T) (*Delivery, *Endpoint, time.Time) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := NewDelivery("d", e, "ev", "custom_gpt.memory.created", body, now)
+	d, err := NewDelivery("d", e, "ev", "custom_gpt.memory.created", body, "", now)
 	if err != nil {
 		t.Fatal(err)
 	}

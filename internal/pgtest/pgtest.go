@@ -84,7 +84,7 @@ func connectServer(ctx context.Context, cfg *pgx.ConnConfig) (*pgx.Conn, error) 
 func NewPool(t testing.TB) (*pgxpool.Pool, string) {
 	t.Helper()
 	dbURL := NewURL(t)
-	pool, err := postgres.Connect(context.Background(), dbURL, 10)
+	pool, err := postgres.Connect(context.Background(), dbURL, 10, nil)
 	if err != nil {
 		t.Fatalf("connect: %v", err)
 	}

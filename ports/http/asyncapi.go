@@ -148,10 +148,21 @@ func eventMetadata(topics events.Topics) obj {
 					"(GET /api/v1/operations/{id}), memories/<memory_id> for a read of one memory, " +
 					"apps/<app_id> for a search or a list."},
 			events.CEDataContentType: obj{"const": events.DataContentType},
+			events.CETraceParent: obj{"type": "string", "pattern": traceParentPattern,
+				"description": "CloudEvents' distributed tracing extension: the W3C traceparent of the span the " +
+					"event was made in (the request's or the worker's). Set once, never changed; only when " +
+					"the service traces."},
+			events.TraceParent: obj{"type": "string", "pattern": traceParentPattern,
+				"description": "W3C traceparent of the span that put the entry on the stream (the outbox's " +
+					"relay): a consumer's span continues the trace as its child. Only when the service traces."},
+			"tracestate": str("W3C tracestate beside traceparent, when the trace has one."),
 		},
 		"additionalProperties": obj{"type": "string"},
 	}
 }
+
+// traceParentPattern is a W3C traceparent: version, trace id, parent span id, flags.
+const traceParentPattern = "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
 
 const asyncAPIDescription = `Events of custom-gpt-adapter for other services, on Redis streams.
 
@@ -170,7 +181,11 @@ and ` + "`XACK`" + ` each entry once handled. After a restart, first read your o
 Streams are trimmed to about CUSTOM_GPT_EVENT_STREAM_MAXLEN entries.
 
 **At least once.** The service relays events from a transactional outbox at least once, and
-your group delivers again what you did not acknowledge: deduplicate on ce_id.`
+your group delivers again what you did not acknowledge: deduplicate on ce_id.
+
+**Traces.** When the service traces (OpenTelemetry), an entry's metadata carries ` + "`traceparent`" + `
+(W3C Trace Context: start your consumer span as its child to continue the request's trace)
+and ` + "`ce_traceparent`" + `, the CloudEvents distributed tracing extension: where the event was made.`
 
 // serveAsyncAPI serves the rendered document.
 func serveAsyncAPI(body []byte) http.HandlerFunc {

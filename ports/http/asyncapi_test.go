@@ -100,6 +100,16 @@ func TestAsyncAPIDocument(t *testing.T) {
 		if err := headers.Validate(md); err != nil {
 			t.Errorf("%s: the headers schema refuses the published metadata: %v", et.Name, err)
 		}
+		const traced = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+		md[events.CETraceParent], md[events.TraceParent] = traced, traced
+		if err := headers.Validate(md); err != nil {
+			t.Errorf("%s: the headers schema refuses a traced event's metadata: %v", et.Name, err)
+		}
+		md[events.CETraceParent] = "not-a-traceparent"
+		if headers.Validate(md) == nil {
+			t.Errorf("%s: the headers schema accepts a malformed ce_traceparent", et.Name)
+		}
+		md[events.CETraceParent] = traced
 		md[events.CEType] = "custom_gpt.something.else"
 		if headers.Validate(md) == nil {
 			t.Errorf("%s: the headers schema accepts another event's type", et.Name)
@@ -142,7 +152,8 @@ func jsonValue(t *testing.T, v any) any {
 // A subscriber reading the document learns the entry layout and how to follow
 // a stream.
 func TestAsyncAPIDescriptionNamesTheEntryFields(t *testing.T) {
-	for _, s := range []string{"_watermill_message_uuid", "`payload`", "`metadata`", "XGROUP CREATE", "XREADGROUP", "XACK", "ce_id"} {
+	for _, s := range []string{"_watermill_message_uuid", "`payload`", "`metadata`", "XGROUP CREATE", "XREADGROUP", "XACK", "ce_id",
+		"`traceparent`", "`ce_traceparent`"} {
 		if !strings.Contains(asyncAPIDescription, s) {
 			t.Errorf("the description does not mention %s", s)
 		}

@@ -29,6 +29,8 @@ type auditEntry struct {
 	CorrelationID string `json:"correlation_id,omitempty"`
 	// Channel: "api" (the REST API) or "mcp".
 	Channel string `json:"channel"`
+	// TraceID: the request's trace (W3C trace id), when it was traced.
+	TraceID string `json:"trace_id,omitempty"`
 }
 
 type auditPage struct {
@@ -97,6 +99,7 @@ func auditEntryOf(e audit.Entry) auditEntry {
 		ID: strconv.FormatInt(e.ID, 10), AppID: e.AppID, EndUser: e.EndUser, Operation: string(e.Action), Status: string(e.Status),
 		RequestID: e.RequestID, OperationID: e.OperationID, OccurredAt: e.OccurredAt,
 		CompletedAt: timeOrNil(e.CompletedAt), Detail: e.Detail, CorrelationID: e.CorrelationID, Channel: e.Channel,
+		TraceID: e.TraceID,
 	}
 }
 

@@ -17,10 +17,12 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/idempotency"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/tracing"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/ports/internal/request"
 )
 
@@ -48,6 +50,9 @@ type Config struct {
 	// StreamPrefix names the event streams /asyncapi.json describes
 	// (CUSTOM_GPT_STREAM_PREFIX).
 	StreamPrefix string
+	// Tracer makes each request's server span; nil or the no-op provider
+	// installs no tracing at all.
+	Tracer trace.TracerProvider
 }
 
 // Server holds the HTTP port's dependencies.
@@ -93,7 +98,7 @@ func NewHandler(a app.Application, cfg Config) http.Handler {
 	if !cfg.AdminElsewhere {
 		s.mountAdmin(r)
 	}
-	return r
+	return traced(cfg, r)
 }
 
 // NewAdminHandler serves the admin API and the metrics on a listener of their
@@ -106,7 +111,7 @@ func NewAdminHandler(a app.Application, cfg Config) http.Handler {
 	r.Get("/readyz", s.readyz)
 	s.mountAdmin(r)
 	mountPprof(r)
-	return r
+	return traced(cfg, r)
 }
 
 // newRouter is a router with what every listener does first: the client's
@@ -115,6 +120,9 @@ func NewAdminHandler(a app.Application, cfg Config) http.Handler {
 func newRouter(cfg Config, more ...func(http.Handler) http.Handler) chi.Router {
 	r := chi.NewRouter()
 	r.Use(clientAddress(cfg.Proxies), request.WithID, recoverer(cfg.Logger))
+	if tracing.On(cfg.Tracer) {
+		r.Use(nameByRoute)
+	}
 	r.Use(more...)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		problems.Write(w, r, http.StatusNotFound, "not-found", "", "no such resource")

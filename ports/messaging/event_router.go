@@ -18,6 +18,7 @@ func newEventRouter(cfg Config, logger watermill.LoggerAdapter, group string, na
 	if err != nil {
 		return nil, err
 	}
+	traceMessages(cfg, router)
 	router.AddMiddleware(
 		middleware.Recoverer,
 		middleware.Retry{

@@ -23,6 +23,7 @@ func NewPoisonRouter(cfg Config, application app.Application, logger watermill.L
 	if err != nil {
 		return nil, err
 	}
+	traceMessages(cfg, router)
 	router.AddMiddleware(middleware.Recoverer)
 	sub, err := cfg.Subscribe(Subscription{
 		ConsumerGroup: cfg.Topics.ConsumerGroup(poisonHandlerName),

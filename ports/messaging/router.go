@@ -14,10 +14,12 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/tracing"
 )
 
 // Config tunes the worker.
@@ -41,6 +43,18 @@ type Config struct {
 	Retry    RetryConfig
 	// Registerer receives the worker's metrics; nil keeps them unregistered.
 	Registerer prometheus.Registerer
+	// Tracer makes each message's handling a consumer span, the child of the
+	// span that sent it; nil or the no-op provider: none.
+	Tracer trace.TracerProvider
+}
+
+// traceMessages makes the router's work on each message a consumer span, when
+// tracing is on. Added first, it wraps every other middleware: retries and
+// the hold-back of a "not yet" are part of the message's handling.
+func traceMessages(cfg Config, router *message.Router) {
+	if tracing.On(cfg.Tracer) {
+		router.AddMiddleware(tracing.Consume(cfg.Tracer))
+	}
 }
 
 // RetryConfig bounds in-process retries before a command goes to the poison stream.
@@ -71,6 +85,7 @@ func NewCommandRouter(cfg Config, application app.Application, poison message.Pu
 	if err != nil {
 		return nil, err
 	}
+	traceMessages(cfg, router)
 	// Order matters: the poison queue wraps the retry, so only a command that
 	// exhausted its retries is parked; a command that cannot be read is failed
 	// inside the retry, which never sees it.

@@ -16,6 +16,7 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/webhook"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/promreg"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/tracing"
 )
 
 // scheduleWebhooksHandler is stable: it names the consumer group that reads
@@ -46,6 +47,7 @@ func scheduleWebhook(a app.Application, name string, logger watermill.LoggerAdap
 		ctx := events.WithCorrelationID(msg.Context(), middleware.MessageCorrelationID(msg))
 		return a.Commands.ScheduleWebhook.Handle(ctx, command.ScheduleWebhook{
 			EventID: msg.UUID, EventName: name, AppID: head.AppID, OccurredAt: head.OccurredAt, Data: json.RawMessage(msg.Payload),
+			Trace: tracing.TraceParent(ctx),
 		})
 	}
 }

@@ -60,7 +60,12 @@ func runChild(role string) int {
 
 // Run runs one command line in this process, as the binary would.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	return cli.Run(ctx, args, cli.Env{Getenv: getenv, Stdin: os.Stdin, Stdout: stdout, Stderr: stderr}, service.CLI)
+	return runWith(ctx, args, getenv, stdout, stderr, nil)
+}
+
+// runWith is Run with services built with opts.
+func runWith(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, opts []service.Option) error {
+	return cli.Run(ctx, args, cli.Env{Getenv: getenv, Stdin: os.Stdin, Stdout: stdout, Stderr: stderr}, service.CLIWith(opts...))
 }
 
 // newLogger is the logger of a process, for services the tests build themselves.

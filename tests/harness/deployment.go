@@ -25,6 +25,7 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/mem0test"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/pgtest"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/service"
 )
 
 const AdminToken = "test-admin-token-0123456789"
@@ -38,6 +39,9 @@ type Deployment struct {
 	db   *pgxpool.Pool
 	// Logs, when set, keeps every log line of the processes started.
 	Logs *LogLines
+	// Options build the services of the commands it runs in this process
+	// (a tracer provider of the test's own, say).
+	Options []service.Option
 }
 
 // LogLines keeps log lines, for tests of what a process logs.
@@ -147,7 +151,7 @@ func (e *Deployment) ForTest(t testing.TB) *Deployment {
 // Cli runs one command to completion and returns its stdout.
 func (e *Deployment) RunCLI(args ...string) (string, error) {
 	var out, errOut bytes.Buffer
-	err := Run(context.Background(), args, e.Getenv, &out, &errOut)
+	err := runWith(context.Background(), args, e.Getenv, &out, &errOut, e.Options)
 	if err != nil {
 		return out.String(), fmt.Errorf("%w (stderr: %s)", err, errOut.String())
 	}
@@ -172,7 +176,7 @@ func (e *Deployment) StartCancellable(cmd string) (stop, cancel func()) {
 	logs := &lockedWriter{t: e.T, keep: e.Logs}
 	go func() {
 		defer close(exited)
-		runErr = Run(ctx, []string{cmd}, e.Getenv, io.Discard, logs)
+		runErr = runWith(ctx, []string{cmd}, e.Getenv, io.Discard, logs, e.Options)
 	}()
 	var once sync.Once
 	stop = func() {
