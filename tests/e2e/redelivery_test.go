@@ -88,7 +88,12 @@ func TestWorkerStoppedBeforeCommitStoresOnce(t *testing.T) {
 	first, cancelFirst := e.With(map[string]string{"CUSTOM_GPT_SHUTDOWN_GRACE": "1ms"}).StartCancellable("worker")
 	e.Bank.AfterAdd(func() {
 		e.Bank.AfterAdd(nil)
-		cancelFirst() // the worker is told to stop before it hears the answer
+		// The worker is told to stop, and the answer held until it has: its
+		// grace (1 ms) ends, its call is cut, and it never hears the answer.
+		// Sent at once, the answer could reach it within the grace, and it
+		// would commit the outcome itself.
+		cancelFirst()
+		first()
 	})
 	code, _, body := e.Call("POST", "/api/v1/memories", app.APIKey, map[string]any{"content": "survive the crash"})
 	if code != http.StatusAccepted {
@@ -96,7 +101,7 @@ func TestWorkerStoppedBeforeCommitStoresOnce(t *testing.T) {
 	}
 	opID := body["operation_id"].(string)
 	e.Eventually("the Memory Bank holds the memory", func() bool { return e.Bank.Count() == 1 })
-	first() // wait until the first worker has stopped
+	first() // the first worker has stopped (the hook waited for it)
 	if got := e.OperationStatus(app.APIKey, opID); got != "pending" {
 		t.Fatalf("the stopped worker finished the operation (%s): the test did not stop it before its commit", got)
 	}
