@@ -17,29 +17,10 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/application"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/metricstest"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/pgtest"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
 )
-
-// gauges gathers reg and returns every gauge by name{label=value,...}.
-func gauges(t *testing.T, reg *prometheus.Registry) map[string]float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			var labels []string
-			for _, l := range m.GetLabel() {
-				labels = append(labels, l.GetName()+"="+l.GetValue())
-			}
-			out[mf.GetName()+"{"+strings.Join(labels, ",")+"}"] = m.GetGauge().GetValue()
-		}
-	}
-	return out
-}
 
 // Events the forwarder has not relayed show as outbox lag, aged from their
 // commit, until it relays them; pending operations show by kind, aged from
@@ -56,7 +37,7 @@ func TestBacklogMetrics(t *testing.T) {
 	}
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(postgres.NewBacklogMetrics(pool, 0, nil))
-	if got := gauges(t, reg); got["custom_gpt_outbox_unforwarded{}"] != 0 || len(got) != 2+2*len(events.Kinds()) {
+	if got := metricstest.Gauges(t, reg); got["custom_gpt_outbox_unforwarded{}"] != 0 || len(got) != 2+2*len(events.Kinds()) {
 		t.Fatalf("an empty database: %v", got)
 	}
 
@@ -87,7 +68,7 @@ func TestBacklogMetrics(t *testing.T) {
 		('op-c', 'app-1', '', 'create_memory', 'succeeded', '{}', now() - interval '1000 seconds', now()),
 		('op-d', 'app-1', '', 'forget_memories', 'failed', '{}', now() - interval '1000 seconds', now())`)
 
-	got := gauges(t, reg)
+	got := metricstest.Gauges(t, reg)
 	for name, want := range map[string]float64{
 		"custom_gpt_outbox_unforwarded{}":                                        3,
 		"custom_gpt_operations_pending{kind=create_memory}":                      1,
@@ -113,7 +94,7 @@ func TestBacklogMetrics(t *testing.T) {
 	runForwarder(t, ctx, pool, topics, 10*time.Millisecond)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		got = gauges(t, reg)
+		got = metricstest.Gauges(t, reg)
 		if got["custom_gpt_outbox_unforwarded{}"] == 0 && got["custom_gpt_outbox_oldest_unforwarded_age_seconds{}"] == 0 {
 			break
 		}
@@ -143,7 +124,7 @@ func TestBacklogMetricsWhilePostgresIsAway(t *testing.T) {
 		slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	for range 2 {
 		start := time.Now()
-		if got := gauges(t, reg); len(got) != 0 {
+		if got := metricstest.Gauges(t, reg); len(got) != 0 {
 			t.Errorf("exported %v", got)
 		}
 		if d := time.Since(start); d > 3*time.Second {

@@ -13,29 +13,9 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/redis"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/metricstest"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
 )
-
-// gauges gathers reg and returns every gauge by name{label=value,...}, the
-// labels in the order of their names.
-func gauges(t *testing.T, reg *prometheus.Registry) map[string]float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			var values []string
-			for _, l := range m.GetLabel() {
-				values = append(values, l.GetName()+"="+l.GetValue())
-			}
-			out[mf.GetName()+"{"+strings.Join(values, ",")+"}"] = m.GetGauge().GetValue()
-		}
-	}
-	return out
-}
 
 // A group with an entry delivered and not acknowledged shows it pending, aged
 // from when it was added; the stream's length counts what was not delivered
@@ -95,7 +75,7 @@ func testStreamMetrics(t *testing.T, client goredis.UniversalClient, prefix stri
 		}
 	}
 
-	got := gauges(t, reg)
+	got := metricstest.Gauges(t, reg)
 	age := got["custom_gpt_stream_oldest_pending_age_seconds{group="+group+",stream="+commands+"}"]
 	if age < 89 || age > 120 {
 		t.Errorf("oldest pending age %v, want about 90s", age)
@@ -120,7 +100,7 @@ func testStreamMetrics(t *testing.T, client goredis.UniversalClient, prefix stri
 	if err := client.XAck(ctx, commands, group, old).Err(); err != nil {
 		t.Fatal(err)
 	}
-	got = gauges(t, reg)
+	got = metricstest.Gauges(t, reg)
 	if p, a := got["custom_gpt_stream_pending{group="+group+",stream="+commands+"}"], got["custom_gpt_stream_oldest_pending_age_seconds{group="+group+",stream="+commands+"}"]; p != 0 || a != 0 {
 		t.Errorf("after the ack: pending %v, age %v", p, a)
 	}
@@ -144,14 +124,14 @@ func TestStreamMetricsWhileRedisIsDown(t *testing.T) {
 		Streams: []redis.StreamGroup{{"test.poison", "test.FailPoisoned"}}, DeadLetters: "test.poison",
 		Timeout: time.Second, Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}))
-	if got := gauges(t, reg); len(got) != 4 {
+	if got := metricstest.Gauges(t, reg); len(got) != 4 {
 		t.Fatalf("with Redis up: %v", got)
 	}
 
 	srv.Kill()
 	for range 3 {
 		start := time.Now()
-		if got := gauges(t, reg); len(got) != 0 {
+		if got := metricstest.Gauges(t, reg); len(got) != 0 {
 			t.Errorf("with Redis down: %v", got)
 		}
 		if d := time.Since(start); d > 3*time.Second {
@@ -160,7 +140,7 @@ func TestStreamMetricsWhileRedisIsDown(t *testing.T) {
 	}
 	srv.Start()
 	eventually(t, 20*time.Second, "the metrics are back", func() (bool, any) {
-		got := gauges(t, reg)
+		got := metricstest.Gauges(t, reg)
 		return len(got) == 4, fmt.Sprint(got)
 	})
 
