@@ -15,7 +15,8 @@ CREATE TABLE custom_gpt_audit_chain (
     hash         bytea  NOT NULL,
     PRIMARY KEY (app_id, seq)
 );
-CREATE INDEX custom_gpt_audit_chain_entry ON custom_gpt_audit_chain (entry_id, seq DESC);
+-- No index on entry_id: every audited call writes a link, and only `audit
+-- verify` looks links up by entry, a whole application's at a time.
 
 -- The last link of each application's chain: the row whose lock orders the
 -- appends, and what a truncated chain is checked against.

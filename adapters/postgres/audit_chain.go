@@ -39,8 +39,7 @@ func (r *AuditRepository) WalkChain(ctx context.Context, appID string, fn func(l
 	}
 	rows, err := r.pool.Query(ctx, `
 		SELECT c.seq, c.entry_id, c.content_hash, c.hash,
-			NOT EXISTS (SELECT 1 FROM custom_gpt_audit_chain l
-				WHERE l.entry_id = c.entry_id AND l.app_id = c.app_id AND l.seq > c.seq),
+			c.seq = max(c.seq) OVER (PARTITION BY c.entry_id),
 			e.id IS NOT NULL, coalesce(e.app_id, ''), coalesce(e.end_user, ''), coalesce(e.action, ''), coalesce(e.status, ''),
 			coalesce(e.request_id, ''), coalesce(e.operation_id, ''), coalesce(e.detail, ''), e.occurred_at, e.completed_at,
 			coalesce(e.correlation_id, ''), coalesce(e.channel, ''), coalesce(e.trace_id, '')
