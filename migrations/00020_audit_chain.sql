@@ -4,26 +4,39 @@
 -- entry is written in a terminal status or its status changes (pending ->
 -- succeeded or failed, and a replay's failed -> pending): an entry's latest
 -- link hashes its current content. A link's hash is sha256(previous link's
--- hash || the entry's content hash); an application's first link follows 32
--- zero bytes. Triggers write the links in the transaction that writes the
--- entry, whatever code writes it, at no extra round trip.
+-- hash || the entry's content hash); a chain's first link follows 32 zero
+-- bytes. Triggers write the links in the transaction that writes the entry,
+-- whatever code writes it, at no extra round trip.
+--
+-- Each application has 8 chains, its lanes: a transaction appends to the
+-- lane of its connection (backend pid mod 8) and holds that lane's head until
+-- it commits. With one chain, transactions writing entries of one application
+-- (the group commit's parallel writers, the workers' completions) would wait
+-- for each other's commit one at a time.
 CREATE TABLE custom_gpt_audit_chain (
-    app_id       text   NOT NULL,
-    seq          bigint NOT NULL,
-    entry_id     bigint NOT NULL,
-    content_hash bytea  NOT NULL,
-    hash         bytea  NOT NULL,
-    PRIMARY KEY (app_id, seq)
+    app_id       text     NOT NULL,
+    lane         smallint NOT NULL,
+    seq          bigint   NOT NULL,
+    entry_id     bigint   NOT NULL,
+    content_hash bytea    NOT NULL,
+    hash         bytea    NOT NULL,
+    -- The order links were written in, across lanes: an entry's links are
+    -- written one after another (its row is locked to change it), so its
+    -- latest link is the one with the highest id.
+    id           bigserial,
+    PRIMARY KEY (app_id, lane, seq)
 );
--- No index on entry_id: every audited call writes a link, and only `audit
--- verify` looks links up by entry, a whole application's at a time.
+-- No index on entry_id or id: every audited call writes a link, and only
+-- `audit verify` looks links up by entry, a whole application's at a time.
 
--- The last link of each application's chain: the row whose lock orders the
--- appends, and what a truncated chain is checked against.
+-- The last link of each chain: the row whose lock orders the appends, and
+-- what a chain cut short is checked against.
 CREATE TABLE custom_gpt_audit_chain_heads (
-    app_id text   PRIMARY KEY,
-    seq    bigint NOT NULL,
-    hash   bytea  NOT NULL
+    app_id text     NOT NULL,
+    lane   smallint NOT NULL,
+    seq    bigint   NOT NULL,
+    hash   bytea    NOT NULL,
+    PRIMARY KEY (app_id, lane)
 );
 
 -- The content of an entry as its link hashes it (format 1): every column,
@@ -34,6 +47,16 @@ CREATE TABLE custom_gpt_audit_chain_heads (
 CREATE FUNCTION custom_gpt_audit_field(v text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN v IS NULL THEN '~' ELSE octet_length(v)::text || ':' || v END
+$$;
+-- +goose StatementEnd
+
+-- Microseconds since the epoch, exactly: before PostgreSQL 14 extract returns
+-- a double, too short for them whole, so whole seconds and the microseconds
+-- within them are taken apart.
+-- +goose StatementBegin
+CREATE FUNCTION custom_gpt_audit_micros(t timestamptz) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT extract(epoch FROM date_trunc('second', t))::bigint * 1000000 + extract(microseconds FROM t)::bigint % 1000000
 $$;
 -- +goose StatementEnd
 
@@ -49,8 +72,8 @@ LANGUAGE sql STABLE AS $$
         custom_gpt_audit_field(e.request_id) ||
         custom_gpt_audit_field(nullif(e.operation_id, '')) ||
         custom_gpt_audit_field(e.detail) ||
-        custom_gpt_audit_field((extract(epoch FROM e.occurred_at) * 1000000)::bigint::text) ||
-        custom_gpt_audit_field((extract(epoch FROM e.completed_at) * 1000000)::bigint::text) ||
+        custom_gpt_audit_field(custom_gpt_audit_micros(e.occurred_at)::text) ||
+        custom_gpt_audit_field(custom_gpt_audit_micros(e.completed_at)::text) ||
         custom_gpt_audit_field(e.correlation_id) ||
         custom_gpt_audit_field(e.channel) ||
         custom_gpt_audit_field(e.trace_id), 'UTF8'))
@@ -62,12 +85,12 @@ $$;
 CREATE FUNCTION custom_gpt_audit_chain_link(app text, id bigint, content bytea) RETURNS void
 LANGUAGE sql AS $$
     WITH head AS (
-        INSERT INTO custom_gpt_audit_chain_heads AS hd (app_id, seq, hash)
-            VALUES (app, 1, sha256(decode(repeat('00', 32), 'hex') || content))
-            ON CONFLICT (app_id) DO UPDATE SET seq = hd.seq + 1, hash = sha256(hd.hash || content)
-            RETURNING hd.seq, hd.hash)
-    INSERT INTO custom_gpt_audit_chain (app_id, seq, entry_id, content_hash, hash)
-        SELECT app, head.seq, id, content, head.hash FROM head
+        INSERT INTO custom_gpt_audit_chain_heads AS hd (app_id, lane, seq, hash)
+            VALUES (app, pg_backend_pid() % 8, 1, sha256(decode(repeat('00', 32), 'hex') || content))
+            ON CONFLICT (app_id, lane) DO UPDATE SET seq = hd.seq + 1, hash = sha256(hd.hash || content)
+            RETURNING hd.lane, hd.seq, hd.hash)
+    INSERT INTO custom_gpt_audit_chain (app_id, lane, seq, entry_id, content_hash, hash)
+        SELECT app, head.lane, head.seq, id, content, head.hash FROM head
 $$;
 -- +goose StatementEnd
 
@@ -79,6 +102,7 @@ $$;
 CREATE FUNCTION custom_gpt_audit_chain_append(apps text[], ids bigint[], contents bytea[]) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
+    my_lane smallint := pg_backend_pid() % 8;
     app    text;
     s      bigint;
     h      bytea;
@@ -92,12 +116,13 @@ BEGIN
     FOR i IN 1 .. coalesce(array_length(ids, 1), 0) LOOP
         IF app IS DISTINCT FROM apps[i] THEN
             IF app IS NOT NULL THEN
-                UPDATE custom_gpt_audit_chain_heads SET seq = s, hash = h WHERE app_id = app;
+                UPDATE custom_gpt_audit_chain_heads hd SET seq = s, hash = h WHERE hd.app_id = app AND hd.lane = my_lane;
             END IF;
             app := apps[i];
-            INSERT INTO custom_gpt_audit_chain_heads (app_id, seq, hash)
-                VALUES (app, 0, decode(repeat('00', 32), 'hex')) ON CONFLICT (app_id) DO NOTHING;
-            SELECT hd.seq, hd.hash INTO s, h FROM custom_gpt_audit_chain_heads hd WHERE hd.app_id = app FOR UPDATE;
+            INSERT INTO custom_gpt_audit_chain_heads AS hd (app_id, lane, seq, hash)
+                VALUES (app, my_lane, 0, decode(repeat('00', 32), 'hex')) ON CONFLICT (app_id, lane) DO NOTHING;
+            SELECT hd.seq, hd.hash INTO s, h FROM custom_gpt_audit_chain_heads hd
+                WHERE hd.app_id = app AND hd.lane = my_lane FOR UPDATE;
         END IF;
         s := s + 1;
         h := sha256(h || contents[i]);
@@ -105,9 +130,9 @@ BEGIN
         hashes[i] := h;
     END LOOP;
     IF app IS NOT NULL THEN
-        UPDATE custom_gpt_audit_chain_heads SET seq = s, hash = h WHERE app_id = app;
-        INSERT INTO custom_gpt_audit_chain (app_id, seq, entry_id, content_hash, hash)
-            SELECT * FROM unnest(apps, seqs, ids, contents, hashes);
+        UPDATE custom_gpt_audit_chain_heads hd SET seq = s, hash = h WHERE hd.app_id = app AND hd.lane = my_lane;
+        INSERT INTO custom_gpt_audit_chain (app_id, lane, seq, entry_id, content_hash, hash)
+            SELECT u_app, my_lane, u_seq, u_id, u_content, u_hash FROM unnest(apps, seqs, ids, contents, hashes) AS u(u_app, u_seq, u_id, u_content, u_hash);
     END IF;
 END
 $$;
@@ -157,5 +182,6 @@ DROP FUNCTION custom_gpt_audit_chain_append(text[], bigint[], bytea[]);
 DROP FUNCTION custom_gpt_audit_chain_link(text, bigint, bytea);
 DROP FUNCTION custom_gpt_audit_content(custom_gpt_audit_entries);
 DROP FUNCTION custom_gpt_audit_field(text);
+DROP FUNCTION custom_gpt_audit_micros(timestamptz);
 DROP TABLE custom_gpt_audit_chain_heads;
 DROP TABLE custom_gpt_audit_chain;

@@ -27,26 +27,33 @@ func (r *AuditRepository) ChainApps(ctx context.Context) ([]string, error) {
 	return apps, nil
 }
 
-// WalkChain calls fn with each link of the application's chain in order, the
-// entry it names as it is now (nil when it is gone) and whether it is that
-// entry's latest link; it stops at fn's first error. It returns the chain's
-// head (zero when the application has none).
-func (r *AuditRepository) WalkChain(ctx context.Context, appID string, fn func(l audit.Link, current *audit.Entry, latest bool) error) (audit.Head, error) {
-	var head audit.Head
-	err := r.pool.QueryRow(ctx, `SELECT seq, hash FROM custom_gpt_audit_chain_heads WHERE app_id = $1`, appID).Scan(&head.Seq, &head.Hash)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return head, fmt.Errorf("read the audit chain's head: %w", err)
+// WalkChain calls fn with each link of the application's chains, lane by
+// lane and in order, the entry it names as it is now (nil when it is gone)
+// and whether it is that entry's latest link; it stops at fn's first error.
+// It returns the chains' heads.
+func (r *AuditRepository) WalkChain(ctx context.Context, appID string, fn func(l audit.Link, current *audit.Entry, latest bool) error) ([]audit.Head, error) {
+	rows, err := r.pool.Query(ctx, `SELECT lane, seq, hash FROM custom_gpt_audit_chain_heads WHERE app_id = $1 ORDER BY lane`, appID)
+	if err != nil {
+		return nil, fmt.Errorf("read the audit chains' heads: %w", err)
 	}
-	rows, err := r.pool.Query(ctx, `
-		SELECT c.seq, c.entry_id, c.content_hash, c.hash,
-			c.seq = max(c.seq) OVER (PARTITION BY c.entry_id),
+	heads, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (audit.Head, error) {
+		var h audit.Head
+		return h, row.Scan(&h.Lane, &h.Seq, &h.Hash)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the audit chains' heads: %w", err)
+	}
+	rows, err = r.pool.Query(ctx, `
+		SELECT c.lane, c.seq, c.entry_id, c.content_hash, c.hash,
+			c.id = max(c.id) OVER (PARTITION BY c.entry_id),
 			e.id IS NOT NULL, coalesce(e.app_id, ''), coalesce(e.end_user, ''), coalesce(e.action, ''), coalesce(e.status, ''),
 			coalesce(e.request_id, ''), coalesce(e.operation_id, ''), coalesce(e.detail, ''), e.occurred_at, e.completed_at,
 			coalesce(e.correlation_id, ''), coalesce(e.channel, ''), coalesce(e.trace_id, '')
 		FROM custom_gpt_audit_chain c LEFT JOIN custom_gpt_audit_entries e ON e.id = c.entry_id
-		WHERE c.app_id = $1 ORDER BY c.seq`, appID)
+		WHERE c.app_id = $1
+		ORDER BY c.lane, c.seq`, appID)
 	if err != nil {
-		return head, fmt.Errorf("read the audit chain: %w", err)
+		return heads, fmt.Errorf("read the audit chain: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -57,9 +64,9 @@ func (r *AuditRepository) WalkChain(ctx context.Context, appID string, fn func(l
 			action, status     string
 			occurred, complete pgtime
 		)
-		if err := rows.Scan(&l.Seq, &l.EntryID, &l.ContentHash, &l.Hash, &latest, &exists, &e.AppID, &e.EndUser, &action, &status,
+		if err := rows.Scan(&l.Lane, &l.Seq, &l.EntryID, &l.ContentHash, &l.Hash, &latest, &exists, &e.AppID, &e.EndUser, &action, &status,
 			&e.RequestID, &e.OperationID, &e.Detail, &occurred, &complete, &e.CorrelationID, &e.Channel, &e.TraceID); err != nil {
-			return head, fmt.Errorf("read the audit chain: %w", err)
+			return heads, fmt.Errorf("read the audit chain: %w", err)
 		}
 		var current *audit.Entry
 		if exists {
@@ -67,13 +74,13 @@ func (r *AuditRepository) WalkChain(ctx context.Context, appID string, fn func(l
 			current = &e
 		}
 		if err := fn(l, current, latest); err != nil {
-			return head, err
+			return heads, err
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return head, fmt.Errorf("read the audit chain: %w", err)
+		return heads, fmt.Errorf("read the audit chain: %w", err)
 	}
-	return head, nil
+	return heads, nil
 }
 
 // FirstUnchained is the application's first entry in a terminal status that no

@@ -42,7 +42,7 @@ type AppChain struct {
 // AuditChains reads the chains the database appends (adapters/postgres).
 type AuditChains interface {
 	ChainApps(ctx context.Context) ([]string, error)
-	WalkChain(ctx context.Context, appID string, fn func(l audit.Link, current *audit.Entry, latest bool) error) (audit.Head, error)
+	WalkChain(ctx context.Context, appID string, fn func(l audit.Link, current *audit.Entry, latest bool) error) ([]audit.Head, error)
 	FirstUnchained(ctx context.Context, appID string) (entryID int64, found bool, err error)
 }
 
@@ -73,25 +73,56 @@ func (h verifyAuditHandler) Handle(ctx context.Context, q VerifyAudit) (AuditVer
 	return v, nil
 }
 
-// verify checks one chain link by link, then its head, then that every
-// entry in a terminal status has a link.
+// verify checks each of the application's chains (its lanes) link by link,
+// then against its head, then that every entry in a terminal status has a
+// link.
 func (h verifyAuditHandler) verify(ctx context.Context, app string) (AppChain, error) {
-	check := audit.NewChainCheck(app)
-	head, err := h.chains.WalkChain(ctx, app, func(l audit.Link, current *audit.Entry, latest bool) error {
-		if b := check.Next(l, current, latest); b != nil {
+	var lanes [audit.Lanes]*audit.ChainCheck
+	lane := func(n int) *audit.ChainCheck {
+		if n < 0 || n >= audit.Lanes {
+			return nil
+		}
+		if lanes[n] == nil {
+			lanes[n] = audit.NewChainCheck(app, n)
+		}
+		return lanes[n]
+	}
+	heads, err := h.chains.WalkChain(ctx, app, func(l audit.Link, current *audit.Entry, latest bool) error {
+		c := lane(l.Lane)
+		if c == nil {
+			return &audit.Break{AppID: app, Lane: l.Lane, Seq: l.Seq, EntryID: l.EntryID, Reason: "is in a lane that does not exist"}
+		}
+		if b := c.Next(l, current, latest); b != nil {
 			return b
 		}
 		return nil
 	})
-	out := AppChain{AppID: app, Links: check.Links()}
+	out := AppChain{AppID: app}
+	for _, c := range lanes {
+		if c != nil {
+			out.Links += c.Links()
+		}
+	}
 	if errors.As(err, &out.Break) {
 		return out, nil
 	}
 	if err != nil {
 		return out, err
 	}
-	if out.Break = check.End(head); out.Break != nil {
-		return out, nil
+	// Every lane with links ends at its head; a head without links is a
+	// chain whose links were all removed.
+	ends := map[int]audit.Head{}
+	for _, hd := range heads {
+		ends[hd.Lane] = hd
+	}
+	for n := range audit.Lanes {
+		hd, headed := ends[n]
+		if lanes[n] == nil && !headed {
+			continue
+		}
+		if out.Break = lane(n).End(hd); out.Break != nil {
+			return out, nil
+		}
 	}
 	id, found, err := h.chains.FirstUnchained(ctx, app)
 	if err != nil {

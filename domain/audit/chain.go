@@ -66,16 +66,24 @@ func LinkHash(prev, content [HashSize]byte) [HashSize]byte {
 	return sha256.Sum256(append(prev[:], content[:]...))
 }
 
-// Link is one link of an application's chain, as stored.
+// Lanes is how many chains each application has: a transaction appends to
+// one of them, so transactions of one application do not wait for each
+// other's commit to chain their entries.
+const Lanes = 8
+
+// Link is one link of one of an application's chains (its lane), as stored.
 type Link struct {
+	Lane        int
 	Seq         int64
 	EntryID     int64
 	ContentHash []byte
 	Hash        []byte
 }
 
-// Head is the last link of an application's chain, as stored apart from it.
+// Head is the last link of one of an application's chains, as stored apart
+// from it.
 type Head struct {
+	Lane int
 	Seq  int64
 	Hash []byte
 }
@@ -83,7 +91,8 @@ type Head struct {
 // Break is where an application's audit trail stops matching its chain.
 type Break struct {
 	AppID   string
-	Seq     int64 // the link at fault; 0 when the entry has none
+	Lane    int
+	Seq     int64 // the link at fault, in its lane; 0 when the entry has none
 	EntryID int64 // the entry at fault; 0 when the link names none
 	Reason  string
 }
@@ -91,22 +100,26 @@ type Break struct {
 func (b *Break) Error() string {
 	switch {
 	case b.EntryID != 0 && b.Seq != 0:
-		return fmt.Sprintf("app %s: entry %d (link %d) %s", b.AppID, b.EntryID, b.Seq, b.Reason)
+		return fmt.Sprintf("app %s: entry %d (lane %d, link %d) %s", b.AppID, b.EntryID, b.Lane, b.Seq, b.Reason)
 	case b.EntryID != 0:
 		return fmt.Sprintf("app %s: entry %d %s", b.AppID, b.EntryID, b.Reason)
 	}
-	return fmt.Sprintf("app %s: link %d %s", b.AppID, b.Seq, b.Reason)
+	return fmt.Sprintf("app %s: lane %d, link %d %s", b.AppID, b.Lane, b.Seq, b.Reason)
 }
 
-// ChainCheck walks one application's chain, link by link in order.
+// ChainCheck walks one chain of an application (one lane), link by link in
+// order.
 type ChainCheck struct {
 	app   string
+	lane  int
 	seq   int64
 	prev  [HashSize]byte
 	links int64
 }
 
-func NewChainCheck(appID string) *ChainCheck { return &ChainCheck{app: appID, prev: genesis} }
+func NewChainCheck(appID string, lane int) *ChainCheck {
+	return &ChainCheck{app: appID, lane: lane, prev: genesis}
+}
 
 // Links is how many links checked out so far.
 func (c *ChainCheck) Links() int64 { return c.links }
@@ -116,10 +129,10 @@ func (c *ChainCheck) Links() int64 { return c.links }
 // which case its content must still be what the link hashed.
 func (c *ChainCheck) Next(l Link, current *Entry, latest bool) *Break {
 	broken := func(reason string) *Break {
-		return &Break{AppID: c.app, Seq: l.Seq, EntryID: l.EntryID, Reason: reason}
+		return &Break{AppID: c.app, Lane: c.lane, Seq: l.Seq, EntryID: l.EntryID, Reason: reason}
 	}
 	if l.Seq != c.seq+1 {
-		return &Break{AppID: c.app, Seq: c.seq + 1, Reason: fmt.Sprintf("is missing (the chain goes on at link %d)", l.Seq)}
+		return &Break{AppID: c.app, Lane: c.lane, Seq: c.seq + 1, Reason: fmt.Sprintf("is missing (the chain goes on at link %d)", l.Seq)}
 	}
 	content, ok := hashOf(l.ContentHash)
 	if !ok {
@@ -146,7 +159,7 @@ func (c *ChainCheck) Next(l Link, current *Entry, latest bool) *Break {
 // end would otherwise go unseen.
 func (c *ChainCheck) End(h Head) *Break {
 	if h.Seq != c.seq || !bytes.Equal(h.Hash, c.prev[:]) {
-		return &Break{AppID: c.app, Seq: c.seq + 1, Reason: fmt.Sprintf("is missing: the chain's head is at link %d, its links end at %d", h.Seq, c.seq)}
+		return &Break{AppID: c.app, Lane: c.lane, Seq: c.seq + 1, Reason: fmt.Sprintf("is missing: the chain's head is at link %d, its links end at %d", h.Seq, c.seq)}
 	}
 	return nil
 }

@@ -53,7 +53,7 @@ func TestChainCheckFindsTheFirstMismatch(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			check := audit.NewChainCheck("app-1")
+			check := audit.NewChainCheck("app-1", 0)
 			var got *audit.Break
 			for i, l := range c.links {
 				if got = check.Next(l, c.current[i], true); got != nil {
@@ -77,7 +77,7 @@ func TestChainCheckComparesAnEntryWithItsLatestLinkOnly(t *testing.T) {
 	failed := e
 	failed.Status = audit.StatusFailed
 	links := chainOf([]audit.Entry{failed, e})
-	check := audit.NewChainCheck("app-1")
+	check := audit.NewChainCheck("app-1", 0)
 	if b := check.Next(links[0], &e, false); b != nil {
 		t.Fatal(b)
 	}
