@@ -80,20 +80,6 @@ LANGUAGE sql STABLE AS $$
 $$;
 -- +goose StatementEnd
 
--- Appends one link: one statement, the head's row locked by its upsert.
--- +goose StatementBegin
-CREATE FUNCTION custom_gpt_audit_chain_link(app text, id bigint, content bytea) RETURNS void
-LANGUAGE sql AS $$
-    WITH head AS (
-        INSERT INTO custom_gpt_audit_chain_heads AS hd (app_id, lane, seq, hash)
-            VALUES (app, pg_backend_pid() % 8, 1, sha256(decode(repeat('00', 32), 'hex') || content))
-            ON CONFLICT (app_id, lane) DO UPDATE SET seq = hd.seq + 1, hash = sha256(hd.hash || content)
-            RETURNING hd.lane, hd.seq, hd.hash)
-    INSERT INTO custom_gpt_audit_chain (app_id, lane, seq, entry_id, content_hash, hash)
-        SELECT app, head.lane, head.seq, id, content, head.hash FROM head
-$$;
--- +goose StatementEnd
-
 -- Appends a link per entry: apps, ids and contents (their content hashes)
 -- side by side, ordered by application, then id, so that concurrent
 -- statements lock the heads in one order. Each application's head is locked
@@ -109,10 +95,6 @@ DECLARE
     seqs   bigint[] := '{}';
     hashes bytea[]  := '{}';
 BEGIN
-    IF array_length(ids, 1) = 1 THEN
-        PERFORM custom_gpt_audit_chain_link(apps[1], ids[1], contents[1]);
-        RETURN;
-    END IF;
     FOR i IN 1 .. coalesce(array_length(ids, 1), 0) LOOP
         IF app IS DISTINCT FROM apps[i] THEN
             IF app IS NOT NULL THEN
@@ -138,13 +120,32 @@ END
 $$;
 -- +goose StatementEnd
 
+-- A statement's entries, chained. Most statements write one entry (a search's
+-- batch is often one search): its link is one statement, the head's row
+-- locked by its upsert; more go through custom_gpt_audit_chain_append.
 -- +goose StatementBegin
 CREATE FUNCTION custom_gpt_audit_chain_inserted() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    apps     text[];
+    ids      bigint[];
+    contents bytea[];
 BEGIN
-    PERFORM custom_gpt_audit_chain_append(array_agg(n.app_id ORDER BY n.app_id, n.id), array_agg(n.id ORDER BY n.app_id, n.id),
-        array_agg(custom_gpt_audit_content(n::custom_gpt_audit_entries) ORDER BY n.app_id, n.id))
-    FROM new_entries n WHERE n.status <> 'pending';
+    SELECT array_agg(n.app_id ORDER BY n.app_id, n.id), array_agg(n.id ORDER BY n.app_id, n.id),
+        array_agg(custom_gpt_audit_content(n::custom_gpt_audit_entries) ORDER BY n.app_id, n.id)
+        INTO apps, ids, contents
+        FROM new_entries n WHERE n.status <> 'pending';
+    IF array_length(ids, 1) = 1 THEN
+        WITH head AS (
+            INSERT INTO custom_gpt_audit_chain_heads AS hd (app_id, lane, seq, hash)
+                VALUES (apps[1], pg_backend_pid() % 8, 1, sha256(decode(repeat('00', 32), 'hex') || contents[1]))
+                ON CONFLICT (app_id, lane) DO UPDATE SET seq = hd.seq + 1, hash = sha256(hd.hash || contents[1])
+                RETURNING hd.lane, hd.seq, hd.hash)
+        INSERT INTO custom_gpt_audit_chain (app_id, lane, seq, entry_id, content_hash, hash)
+            SELECT apps[1], head.lane, head.seq, ids[1], contents[1], head.hash FROM head;
+    ELSIF ids IS NOT NULL THEN
+        PERFORM custom_gpt_audit_chain_append(apps, ids, contents);
+    END IF;
     RETURN NULL;
 END
 $$;
@@ -155,8 +156,16 @@ $$;
 -- +goose StatementBegin
 CREATE FUNCTION custom_gpt_audit_chain_updated() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    content bytea := custom_gpt_audit_content(NEW);
 BEGIN
-    PERFORM custom_gpt_audit_chain_link(NEW.app_id, NEW.id, custom_gpt_audit_content(NEW));
+    WITH head AS (
+        INSERT INTO custom_gpt_audit_chain_heads AS hd (app_id, lane, seq, hash)
+            VALUES (NEW.app_id, pg_backend_pid() % 8, 1, sha256(decode(repeat('00', 32), 'hex') || content))
+            ON CONFLICT (app_id, lane) DO UPDATE SET seq = hd.seq + 1, hash = sha256(hd.hash || content)
+            RETURNING hd.lane, hd.seq, hd.hash)
+    INSERT INTO custom_gpt_audit_chain (app_id, lane, seq, entry_id, content_hash, hash)
+        SELECT NEW.app_id, head.lane, head.seq, NEW.id, content, head.hash FROM head;
     RETURN NULL;
 END
 $$;
@@ -179,7 +188,6 @@ DROP TRIGGER custom_gpt_audit_chain_insert ON custom_gpt_audit_entries;
 DROP FUNCTION custom_gpt_audit_chain_updated();
 DROP FUNCTION custom_gpt_audit_chain_inserted();
 DROP FUNCTION custom_gpt_audit_chain_append(text[], bigint[], bytea[]);
-DROP FUNCTION custom_gpt_audit_chain_link(text, bigint, bytea);
 DROP FUNCTION custom_gpt_audit_content(custom_gpt_audit_entries);
 DROP FUNCTION custom_gpt_audit_field(text);
 DROP FUNCTION custom_gpt_audit_micros(timestamptz);
