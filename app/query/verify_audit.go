@@ -74,55 +74,25 @@ func (h verifyAuditHandler) Handle(ctx context.Context, q VerifyAudit) (AuditVer
 }
 
 // verify checks each of the application's chains (its lanes) link by link,
-// then against its head, then that every entry in a terminal status has a
+// then against its heads, then that every entry in a terminal status has a
 // link.
 func (h verifyAuditHandler) verify(ctx context.Context, app string) (AppChain, error) {
-	var lanes [audit.Lanes]*audit.ChainCheck
-	lane := func(n int) *audit.ChainCheck {
-		if n < 0 || n >= audit.Lanes {
-			return nil
-		}
-		if lanes[n] == nil {
-			lanes[n] = audit.NewChainCheck(app, n)
-		}
-		return lanes[n]
-	}
+	check := audit.NewChainCheck(app)
 	heads, err := h.chains.WalkChain(ctx, app, func(l audit.Link, current *audit.Entry, latest bool) error {
-		c := lane(l.Lane)
-		if c == nil {
-			return &audit.Break{AppID: app, Lane: l.Lane, Seq: l.Seq, EntryID: l.EntryID, Reason: "is in a lane that does not exist"}
-		}
-		if b := c.Next(l, current, latest); b != nil {
+		if b := check.Next(l, current, latest); b != nil {
 			return b
 		}
 		return nil
 	})
-	out := AppChain{AppID: app}
-	for _, c := range lanes {
-		if c != nil {
-			out.Links += c.Links()
-		}
-	}
+	out := AppChain{AppID: app, Links: check.Links()}
 	if errors.As(err, &out.Break) {
 		return out, nil
 	}
 	if err != nil {
 		return out, err
 	}
-	// Every lane with links ends at its head; a head without links is a
-	// chain whose links were all removed.
-	ends := map[int]audit.Head{}
-	for _, hd := range heads {
-		ends[hd.Lane] = hd
-	}
-	for n := range audit.Lanes {
-		hd, headed := ends[n]
-		if lanes[n] == nil && !headed {
-			continue
-		}
-		if out.Break = lane(n).End(hd); out.Break != nil {
-			return out, nil
-		}
+	if out.Break = check.End(heads); out.Break != nil {
+		return out, nil
 	}
 	id, found, err := h.chains.FirstUnchained(ctx, app)
 	if err != nil {

@@ -107,9 +107,72 @@ func (b *Break) Error() string {
 	return fmt.Sprintf("app %s: lane %d, link %d %s", b.AppID, b.Lane, b.Seq, b.Reason)
 }
 
-// ChainCheck walks one chain of an application (one lane), link by link in
-// order.
+// ChainCheck walks an application's chains: each link, lane by lane and in
+// order (Next), then the heads they must end at (End).
 type ChainCheck struct {
+	app   string
+	lanes [Lanes]*laneCheck
+}
+
+func NewChainCheck(appID string) *ChainCheck { return &ChainCheck{app: appID} }
+
+// Links is how many links checked out so far.
+func (c *ChainCheck) Links() int64 {
+	var n int64
+	for _, l := range c.lanes {
+		if l != nil {
+			n += l.links
+		}
+	}
+	return n
+}
+
+// lane is the walk of lane n, begun when first asked for; nil when no such
+// lane exists.
+func (c *ChainCheck) lane(n int) *laneCheck {
+	if n < 0 || n >= Lanes {
+		return nil
+	}
+	if c.lanes[n] == nil {
+		c.lanes[n] = &laneCheck{app: c.app, lane: n, prev: genesis}
+	}
+	return c.lanes[n]
+}
+
+// Next checks the next link of its lane. current is the entry the link names
+// as it is now (nil when it is gone); latest says whether no later link, in
+// any lane, names it, in which case its content must still be what the link
+// hashed.
+func (c *ChainCheck) Next(l Link, current *Entry, latest bool) *Break {
+	lc := c.lane(l.Lane)
+	if lc == nil {
+		return &Break{AppID: c.app, Lane: l.Lane, Seq: l.Seq, EntryID: l.EntryID, Reason: "is in a lane that does not exist"}
+	}
+	return lc.next(l, current, latest)
+}
+
+// End checks that every lane ends where its head says: links removed from
+// the end would otherwise go unseen, and a head whose lane has no links left
+// had them all removed.
+func (c *ChainCheck) End(heads []Head) *Break {
+	ends := map[int]Head{}
+	for _, h := range heads {
+		ends[h.Lane] = h
+	}
+	for n := range Lanes {
+		h, headed := ends[n]
+		if c.lanes[n] == nil && !headed {
+			continue
+		}
+		if b := c.lane(n).end(h); b != nil {
+			return b
+		}
+	}
+	return nil
+}
+
+// laneCheck walks one lane's chain.
+type laneCheck struct {
 	app   string
 	lane  int
 	seq   int64
@@ -117,49 +180,37 @@ type ChainCheck struct {
 	links int64
 }
 
-func NewChainCheck(appID string, lane int) *ChainCheck {
-	return &ChainCheck{app: appID, lane: lane, prev: genesis}
+func (c *laneCheck) broken(seq, entryID int64, reason string) *Break {
+	return &Break{AppID: c.app, Lane: c.lane, Seq: seq, EntryID: entryID, Reason: reason}
 }
 
-// Links is how many links checked out so far.
-func (c *ChainCheck) Links() int64 { return c.links }
-
-// Next checks the next link. current is the entry the link names as it is
-// now (nil when it is gone); latest says whether no later link names it, in
-// which case its content must still be what the link hashed.
-func (c *ChainCheck) Next(l Link, current *Entry, latest bool) *Break {
-	broken := func(reason string) *Break {
-		return &Break{AppID: c.app, Lane: c.lane, Seq: l.Seq, EntryID: l.EntryID, Reason: reason}
-	}
+func (c *laneCheck) next(l Link, current *Entry, latest bool) *Break {
 	if l.Seq != c.seq+1 {
-		return &Break{AppID: c.app, Lane: c.lane, Seq: c.seq + 1, Reason: fmt.Sprintf("is missing (the chain goes on at link %d)", l.Seq)}
+		return c.broken(c.seq+1, 0, fmt.Sprintf("is missing (the chain goes on at link %d)", l.Seq))
 	}
 	content, ok := hashOf(l.ContentHash)
 	if !ok {
-		return broken("has a content hash of the wrong size")
+		return c.broken(l.Seq, l.EntryID, "has a content hash of the wrong size")
 	}
 	want := LinkHash(c.prev, content)
-	if !bytes.Equal(l.Hash, want[:]) {
-		return broken("does not follow the link before it: the chain was edited")
-	}
 	switch {
+	case !bytes.Equal(l.Hash, want[:]):
+		return c.broken(l.Seq, l.EntryID, "does not follow the link before it: the chain was edited")
 	case current == nil:
-		return broken("was deleted")
+		return c.broken(l.Seq, l.EntryID, "was deleted")
 	case current.AppID != c.app:
-		return broken("was moved to another application")
+		return c.broken(l.Seq, l.EntryID, "was moved to another application")
 	case latest && ContentHash(*current) != content:
-		return broken("was changed after it was written")
+		return c.broken(l.Seq, l.EntryID, "was changed after it was written")
 	}
 	c.seq, c.prev = l.Seq, want
 	c.links++
 	return nil
 }
 
-// End checks that the chain ends where its head says: links removed from the
-// end would otherwise go unseen.
-func (c *ChainCheck) End(h Head) *Break {
+func (c *laneCheck) end(h Head) *Break {
 	if h.Seq != c.seq || !bytes.Equal(h.Hash, c.prev[:]) {
-		return &Break{AppID: c.app, Lane: c.lane, Seq: c.seq + 1, Reason: fmt.Sprintf("is missing: the chain's head is at link %d, its links end at %d", h.Seq, c.seq)}
+		return c.broken(c.seq+1, 0, fmt.Sprintf("is missing: the chain's head is at link %d, its links end at %d", h.Seq, c.seq))
 	}
 	return nil
 }

@@ -53,7 +53,7 @@ func TestChainCheckFindsTheFirstMismatch(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			check := audit.NewChainCheck("app-1", 0)
+			check := audit.NewChainCheck("app-1")
 			var got *audit.Break
 			for i, l := range c.links {
 				if got = check.Next(l, c.current[i], true); got != nil {
@@ -77,17 +77,49 @@ func TestChainCheckComparesAnEntryWithItsLatestLinkOnly(t *testing.T) {
 	failed := e
 	failed.Status = audit.StatusFailed
 	links := chainOf([]audit.Entry{failed, e})
-	check := audit.NewChainCheck("app-1", 0)
+	check := audit.NewChainCheck("app-1")
 	if b := check.Next(links[0], &e, false); b != nil {
 		t.Fatal(b)
 	}
 	if b := check.Next(links[1], &e, true); b != nil {
 		t.Fatal(b)
 	}
-	if b := check.End(audit.Head{Seq: 2, Hash: links[1].Hash}); b != nil {
+	if b := check.End([]audit.Head{{Seq: 2, Hash: links[1].Hash}}); b != nil {
 		t.Fatal(b)
 	}
-	if b := check.End(audit.Head{Seq: 3, Hash: links[1].Hash}); b == nil || !strings.Contains(b.Reason, "head is at link 3") {
+	if b := check.End([]audit.Head{{Seq: 3, Hash: links[1].Hash}}); b == nil || !strings.Contains(b.Reason, "head is at link 3") {
 		t.Fatalf("a head past the last link: %v", b)
+	}
+}
+
+// Each lane is a chain of its own: links of two lanes interleave freely, a
+// lane that does not exist is refused, and a head whose lane lost all its
+// links is found.
+func TestChainCheckKeepsLanesApart(t *testing.T) {
+	entries := sampleEntries()
+	a, b := chainOf(entries[:2]), chainOf(entries[2:])
+	for i := range b {
+		b[i].Lane = 5
+	}
+	check := audit.NewChainCheck("app-1")
+	for _, step := range []struct {
+		l audit.Link
+		e audit.Entry
+	}{{a[0], entries[0]}, {b[0], entries[2]}, {a[1], entries[1]}} {
+		if br := check.Next(step.l, &step.e, true); br != nil {
+			t.Fatalf("interleaved lanes: %v", br)
+		}
+	}
+	heads := []audit.Head{{Lane: 0, Seq: 2, Hash: a[1].Hash}, {Lane: 5, Seq: 1, Hash: b[0].Hash}}
+	if br := check.End(heads); br != nil || check.Links() != 3 {
+		t.Fatalf("end of two lanes: %v, %d links", br, check.Links())
+	}
+	if br := check.End(append(heads, audit.Head{Lane: 3, Seq: 4})); br == nil || br.Lane != 3 {
+		t.Fatalf("a head whose lane has no links: %v", br)
+	}
+	odd := a[0]
+	odd.Lane = audit.Lanes
+	if br := audit.NewChainCheck("app-1").Next(odd, &entries[0], true); br == nil || !strings.Contains(br.Reason, "lane that does not exist") {
+		t.Fatalf("a link in lane %d: %v", audit.Lanes, br)
 	}
 }
