@@ -24,8 +24,7 @@ import (
 func TestAuditContentHashAgreesWithTheDatabase(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool, _ := pgtest.NewPool(t)
-	tr := postgres.NewTransactor(pool, postgres.NewOutbox(events.Topics{Prefix: redistest.Prefix(t)}, events.Marshaler, nil))
+	tr, pool := newTransactor(t)
 	at := time.Date(2026, 12, 7, 3, 4, 5, 123456000, time.UTC)
 	entries := []audit.Entry{
 		{AppID: "app-1", Action: audit.ActionSearch, Status: audit.StatusSucceeded, RequestID: "r1", OccurredAt: at, CompletedAt: at},

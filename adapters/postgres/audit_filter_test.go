@@ -8,9 +8,6 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/pgtest"
-	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/redistest"
 )
 
 // Each filter of the audit listing selects exactly the entries it names, on
@@ -19,8 +16,7 @@ import (
 func TestAuditListFilters(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool, _ := pgtest.NewPool(t)
-	tr := postgres.NewTransactor(pool, postgres.NewOutbox(events.Topics{Prefix: redistest.Prefix(t)}, events.Marshaler, nil))
+	tr, pool := newTransactor(t)
 	t0 := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
 	type row struct {
 		app, user string
