@@ -37,6 +37,8 @@ func (b *EmbeddedMemoryBank) SearchRanking(ctx context.Context, scope memory.Sco
 // Batches tells how many shared transactions the group has committed.
 func (g *TxGroup) Batches() int { return int(g.batches.Load()) }
 
+func (g *TxGroup) Commits() int { return int(g.commits.Load()) }
+
 // RelayLogger is the logger the outbox relay's subscriber logs through.
 func RelayLogger(l watermill.LoggerAdapter) watermill.LoggerAdapter {
 	return stoplog.Logger{LoggerAdapter: l, Stopping: relayStopping}

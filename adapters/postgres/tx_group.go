@@ -34,6 +34,7 @@ type TxGroup struct {
 	queued []*pendingUnit
 
 	batches atomic.Int64 // for tests: how many shared transactions committed
+	commits atomic.Int64 // for benchmarks: how many transactions committed, shared or not
 }
 
 // TxGroupConfig bounds the batches; zero values take the defaults.
@@ -133,6 +134,7 @@ func (g *TxGroup) take() []*pendingUnit {
 func (g *TxGroup) run(batch []*pendingUnit) {
 	if len(batch) > 1 {
 		if err := g.shared(batch); err == nil {
+			g.commits.Add(1)
 			for _, p := range batch {
 				p.done <- nil
 			}
@@ -141,8 +143,12 @@ func (g *TxGroup) run(batch []*pendingUnit) {
 	}
 	for _, p := range batch {
 		ctx, cancel := context.WithTimeout(p.ctx, batchTimeout)
-		p.done <- g.single.InTx(ctx, p.fn)
+		err := g.single.InTx(ctx, p.fn)
 		cancel()
+		if err == nil {
+			g.commits.Add(1)
+		}
+		p.done <- err
 	}
 }
 

@@ -21,7 +21,7 @@ import (
 )
 
 // newTxGroup is a group over a database of its own.
-func newTxGroup(t *testing.T, cfg postgres.TxGroupConfig) (*postgres.TxGroup, *pgxpool.Pool) {
+func newTxGroup(t testing.TB, cfg postgres.TxGroupConfig) (*postgres.TxGroup, *pgxpool.Pool) {
 	t.Helper()
 	pool, _ := pgtest.NewPool(t)
 	outbox := postgres.NewOutbox(events.Topics{Prefix: redistest.Prefix(t)}, events.Marshaler, nil)
