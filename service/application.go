@@ -52,7 +52,12 @@ func NewApplication(d Deps) app.Application {
 	// Reads are audited, and writes accepted, many per transaction (group
 	// commit), each answered once its own rows are committed. Accepts lock
 	// their scopes' rows, in any order: one batch of them runs at a time.
-	reads := postgres.NewTxGroup(tx, postgres.TxGroupConfig{Writers: 4})
+	// Reads lock only their audit chain's lane, but one writer at a time
+	// too: the reads arriving during a commit then share the next, so the
+	// chain's and the commit's fixed costs are paid once per batch
+	// (BenchmarkRecordRead: 8 callers, 4.5 reads a commit and 0.21 ms of CPU
+	// each against 1.5 and 0.45 ms with four writers, and no slower).
+	reads := postgres.NewTxGroup(tx, postgres.TxGroupConfig{Writers: 1})
 	accepts := postgres.NewTxGroup(tx, postgres.TxGroupConfig{Writers: 1})
 	reg := postgres.NewMemoryRegistry(in.Pool)
 	dl := in.deadLetters(cfg)

@@ -22,7 +22,7 @@ import (
 // fixed part (the chain's head, the flush) is paid.
 func BenchmarkRecordRead(b *testing.B) {
 	for _, writers := range []int{1, 2, 4} {
-		for _, callers := range []int{2, 32} {
+		for _, callers := range []int{2, 8, 32} {
 			b.Run(fmt.Sprintf("writers=%d/callers=%d", writers, callers), func(b *testing.B) {
 				g, _ := newTxGroup(b, postgres.TxGroupConfig{Writers: writers})
 				ctx := context.Background()
