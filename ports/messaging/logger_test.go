@@ -67,3 +67,21 @@ func TestLoggerShowsWatermillInfoAtDebug(t *testing.T) {
 		t.Errorf("logged %q at INFO", out.String())
 	}
 }
+
+// A TRACE line reaches a handler that wants it, with its fields, and no other.
+func TestLoggerShowsTraceOnlyToATraceHandler(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: watermill.LevelTrace}))
+	messaging.NewLogger(log).With(watermill.LogFields{"topic": "t"}).Trace("Received message", watermill.LogFields{"msg_uuid": "u"})
+	if line := out.String(); !strings.Contains(line, "Received message") || !strings.Contains(line, "msg_uuid=u") || !strings.Contains(line, "topic=t") {
+		t.Errorf("logged %q, want the trace line with its fields", line)
+	}
+
+	out.Reset()
+	debug := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	messaging.NewLogger(debug).Trace("Received message", nil)
+	if out.Len() != 0 {
+		t.Errorf("logged %q at DEBUG", out.String())
+	}
+}
