@@ -74,6 +74,14 @@ var errNotNew = errors.New("not a new operation")
 // which the accepting transactions commit. The places of all the scopes are
 // taken in one statement, scopes sorted, so two batches never lock scopes in
 // opposite orders.
+//
+// An operation placed behind a pending write of its scope is written waiting
+// (op.Behind), as the worker would mark it on reading its command: that
+// write hands it the turn when it ends. The scopes' turn locks are taken
+// first, the ones an ending write holds while it looks for the next, so an
+// ending write either sees the new operation or has ended before the look
+// for a pending one; that look is a statement of its own, whose snapshot
+// follows the locks.
 func insertOperations(ctx context.Context, tx pgx.Tx, ops []*operation.Operation, cmds []any) error {
 	type scope struct{ app, user string }
 	counts := map[scope]int64{}
@@ -94,24 +102,33 @@ func insertOperations(ctx context.Context, tx pgx.Tx, ops []*operation.Operation
 	for i, s := range scopes {
 		apps[i], users[i], ns[i] = s.app, s.user, counts[s]
 	}
-	rows, err := tx.Query(ctx, `INSERT INTO custom_gpt_scopes AS s (app_id, end_user, last_seq)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
-		ON CONFLICT (app_id, end_user) DO UPDATE SET last_seq = s.last_seq + excluded.last_seq
-		RETURNING app_id, end_user, last_seq`, apps, users, ns)
+	if err := lockScopes(ctx, tx, apps, users); err != nil {
+		return err
+	}
+	rows, err := tx.Query(ctx, `WITH placed AS (
+			INSERT INTO custom_gpt_scopes AS s (app_id, end_user, last_seq)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+			ON CONFLICT (app_id, end_user) DO UPDATE SET last_seq = s.last_seq + excluded.last_seq
+			RETURNING app_id, end_user, last_seq)
+		SELECT p.app_id, p.end_user, p.last_seq, EXISTS (SELECT 1 FROM custom_gpt_operations o
+			WHERE o.app_id = p.app_id AND o.end_user = p.end_user AND o.status = 'pending')
+		FROM placed p`, apps, users, ns)
 	if err != nil {
 		return fmt.Errorf("place operations in their scopes: %w", err)
 	}
 	next := make(map[scope]int64, len(scopes)) // each scope's first place in this batch
+	pending := make(map[scope]bool, len(scopes))
 	for rows.Next() {
 		var (
 			s    scope
 			last int64
+			busy bool
 		)
-		if err := rows.Scan(&s.app, &s.user, &last); err != nil {
+		if err := rows.Scan(&s.app, &s.user, &last, &busy); err != nil {
 			rows.Close()
 			return fmt.Errorf("place operations in their scopes: %w", err)
 		}
-		next[s] = last - counts[s] + 1
+		next[s], pending[s] = last-counts[s]+1, busy
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("place operations in their scopes: %w", err)
@@ -126,6 +143,7 @@ func insertOperations(ctx context.Context, tx pgx.Tx, ops []*operation.Operation
 		updated  = make([]time.Time, n)
 		names    = make([]*string, n)
 		payloads = make([][]byte, n)
+		waiting  = make([]bool, n)
 	)
 	for i, op := range ops {
 		s := scope{op.AppID(), op.EndUser()}
@@ -134,13 +152,18 @@ func insertOperations(ctx context.Context, tx pgx.Tx, ops []*operation.Operation
 		if names[i], payloads[i], err = keptCommand(cmds[i]); err != nil {
 			return fmt.Errorf("insert operation %s: %w", op.ID(), err)
 		}
+		// Only a kept command can be handed over; the ones after it in
+		// this batch are behind it in any case.
+		waiting[i] = pending[s] && names[i] != nil
+		op.PlaceBehind(waiting[i])
+		pending[s] = true
 		ids[i], opApps[i], opUsers[i], kinds[i], statuses[i], notes[i] = op.ID(), op.AppID(), op.EndUser(),
 			string(op.Kind()), string(op.Status()), op.Note()
 		seqs[i], created[i], updated[i] = op.Seq(), op.CreatedAt(), op.UpdatedAt()
 	}
 	return execLater(ctx, tx, "insert operations", `INSERT INTO custom_gpt_operations
-		(id, app_id, end_user, kind, status, created_at, updated_at, seq, note, command_name, command)
+		(id, app_id, end_user, kind, status, created_at, updated_at, seq, note, command_name, command, waiting)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
-			$7::timestamptz[], $8::bigint[], $9::text[], $10::text[], $11::bytea[])`,
-		ids, opApps, opUsers, kinds, statuses, created, updated, seqs, notes, names, payloads)
+			$7::timestamptz[], $8::bigint[], $9::text[], $10::text[], $11::bytea[], $12::boolean[])`,
+		ids, opApps, opUsers, kinds, statuses, created, updated, seqs, notes, names, payloads, waiting)
 }

@@ -38,6 +38,15 @@ func lockScope(ctx context.Context, tx pgx.Tx, op *operation.Operation) error {
 		scopeTurnLocks, op.AppID(), op.EndUser())
 }
 
+// lockScopes takes the turn locks of the scopes apps[i], users[i], in the
+// order given (sorted, so that two transactions never take two of them in
+// opposite orders).
+func lockScopes(ctx context.Context, tx pgx.Tx, apps, users []string) error {
+	return execLater(ctx, tx, "lock scopes", `SELECT pg_advisory_xact_lock($1, hashtext(format('%s:%s:%s', length(a), a, u)))
+		FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS s(a, u, i) ORDER BY i`,
+		scopeTurnLocks, apps, users)
+}
+
 // waitForEarlier tells whether a write of op's scope accepted before op is
 // still pending, and records the answer as op's waiting flag. A transaction
 // that only marks its write waiting commits without waiting for the disk, so

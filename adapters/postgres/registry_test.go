@@ -12,6 +12,7 @@ import (
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
+	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/audit"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/errs"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/memory"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/domain/operation"
@@ -231,17 +232,27 @@ func TestRegistryTellsAWriteAboutTheOthers(t *testing.T) {
 	}
 }
 
-// A write that finds an earlier one pending marks itself waiting; when the
-// earlier one ends it hands over the turn with the waiting write's command.
-// Raced a hundred times: the hand-over is never lost.
+// A write whose command reaches a worker while an earlier one is pending
+// marks itself waiting; when the earlier one ends it hands over the turn with
+// the waiting write's command. Raced a hundred times: the hand-over is never
+// lost. (A write accepted behind a pending one is written waiting and its
+// command not queued; it is delivered anyway after a resend, or when a
+// replay reopened an earlier write: here it is accepted first, and the
+// earlier write placed before it.)
 func TestWaitingWriteIsAlwaysHandedTheTurn(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	tr, _ := newTransactor(t)
+	tr, pool := newTransactor(t)
 	for round := range 100 {
 		user := fmt.Sprintf("user-%d", round)
-		first := acceptOp(t, tr, "first-"+user, user, operation.KindCreateMemory)
 		second := acceptOp(t, tr, "second-"+user, user, operation.KindCreateMemory)
+		first := acceptOp(t, tr, "first-"+user, user, operation.KindCreateMemory)
+		if _, err := pool.Exec(ctx, `UPDATE custom_gpt_operations SET seq = CASE WHEN id = $1 THEN 1 ELSE 2 END, waiting = false
+			WHERE id IN ($1, $2)`, first.ID(), second.ID()); err != nil {
+			t.Fatal(err)
+		}
+		first.Sequence(1)
+		second.Sequence(2)
 		var (
 			waiting  bool
 			next     any
@@ -285,6 +296,109 @@ func TestWaitingWriteIsAlwaysHandedTheTurn(t *testing.T) {
 		}
 		if !waiting && next != nil {
 			t.Fatalf("round %d: the second write runs, and was handed its command too", round)
+		}
+	}
+}
+
+// A write accepted while an earlier one of its scope is pending is written
+// waiting, its command left unqueued, and the earlier one hands it over when
+// it ends. Raced a hundred times against that end: either the new write
+// comes after it (it is not behind, and nobody hands it over), or it is
+// behind and handed over; never behind and forgotten.
+func TestWriteAcceptedBehindAPendingOneIsHandedTheTurn(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tr, _ := newTransactor(t)
+	behindSeen := 0
+	for round := range 100 {
+		user := fmt.Sprintf("user-%d", round)
+		first := acceptOp(t, tr, "first-"+user, user, operation.KindCreateMemory)
+		var (
+			second   *operation.Operation
+			next     any
+			errSec   = make(chan error, 1)
+			errFirst = make(chan error, 1)
+		)
+		go func() {
+			op, err := operation.New("second-"+user, "app-1", user, operation.KindCreateMemory, time.Now().UTC())
+			if err == nil {
+				second = op
+				err = tr.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
+					return tx.InsertOperation(ctx, op, &events.CreateMemory{Header: events.Header{Version: 1, OperationID: op.ID(), AppID: "app-1", EndUser: user}, Draft: memory.Draft{Content: "x"}})
+				})
+			}
+			errSec <- err
+		}()
+		go func() {
+			errFirst <- tr.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
+				op, err := tx.LockOperation(ctx, first.ID())
+				if err != nil {
+					return err
+				}
+				if err := op.Succeed(nil, time.Now()); err != nil {
+					return err
+				}
+				if err := tx.SaveOperation(ctx, op); err != nil {
+					return err
+				}
+				next, err = tx.NextWaiting(ctx, op)
+				return err
+			})
+		}()
+		if err := errors.Join(<-errSec, <-errFirst); err != nil {
+			t.Fatal(err)
+		}
+		handed, _ := next.(*events.CreateMemory)
+		if second.Behind() {
+			behindSeen++
+			if handed == nil || handed.OperationID != second.ID() {
+				t.Fatalf("round %d: the second write was accepted behind the first, which handed over %#v", round, next)
+			}
+		} else if next != nil {
+			t.Fatalf("round %d: the second write was accepted after the first ended, and handed over too", round)
+		}
+	}
+	t.Logf("accepted behind in %d rounds of 100", behindSeen)
+}
+
+// Writes accepted in one statement behind each other: only the first of a
+// scope with nothing pending is queued; the rest wait, each handed over by
+// the one before.
+func TestBatchOfAcceptsQueuesOnlyTheFirstOfAScope(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tr, _ := newTransactor(t)
+	g := postgres.NewTxGroup(tr, postgres.TxGroupConfig{})
+	ops := make([]*operation.Operation, 6)
+	errs := concurrently(len(ops), func(i int) error {
+		user := fmt.Sprintf("user-%d", i%2)
+		op, err := operation.New(fmt.Sprintf("op-%d", i), "app-1", user, operation.KindCreateMemory, time.Now().UTC())
+		if err != nil {
+			return err
+		}
+		ops[i] = op
+		return g.Accept(ctx, command.Accepted{Operation: op,
+			Command: &events.CreateMemory{Header: events.Header{Version: 1, OperationID: op.ID(), AppID: "app-1", EndUser: user}, Draft: memory.Draft{Content: "x"}},
+			Entry:   audit.Entry{AppID: "app-1", EndUser: user, Action: audit.ActionCreateMemory, Status: audit.StatusPending, RequestID: "r", OperationID: op.ID(), OccurredAt: time.Now().UTC()}})
+	})
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	for _, user := range []string{"user-0", "user-1"} {
+		queued := 0
+		for _, op := range ops {
+			if op.EndUser() != user {
+				continue
+			}
+			if op.Behind() != (op.Seq() > 1) {
+				t.Errorf("%s: write %d of its scope accepted behind: %v", op.ID(), op.Seq(), op.Behind())
+			}
+			if !op.Behind() {
+				queued++
+			}
+		}
+		if queued != 1 {
+			t.Errorf("%s: %d writes queued, want the first only", user, queued)
 		}
 	}
 }

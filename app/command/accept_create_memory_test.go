@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -25,19 +26,11 @@ func acceptCreate(a command.Acceptance) command.AcceptCreateMemory {
 // would receive, as the messaging port builds it from the payload.
 func accept(t *testing.T, db *fakeDB, opID, appID, endUser string) events.CreateMemory {
 	t.Helper()
-	sender := &fakeSender{}
-	h := command.NewAcceptCreateMemoryHandler(db, sender, nil, nil)
-	err := h.Handle(context.Background(), acceptCreate(command.Acceptance{
-		OperationID: opID, AppID: appID, EndUser: endUser, RequestID: "req-" + opID,
-	}))
-	if err != nil {
-		t.Fatalf("accept: %v", err)
-	}
-	sent := sender.commands()
-	if len(sent) != 1 {
-		t.Fatalf("accept sent %d commands, want 1", len(sent))
-	}
-	return *sent[0].(*events.CreateMemory)
+	return *sentOne[*events.CreateMemory](t, db, opID, func(s command.CommandSender) error {
+		return command.NewAcceptCreateMemoryHandler(db, s, nil, nil).Handle(context.Background(), acceptCreate(command.Acceptance{
+			OperationID: opID, AppID: appID, EndUser: endUser, RequestID: "req-" + opID,
+		}))
+	})
 }
 
 func TestAcceptCreateMemory_writesAndSends(t *testing.T) {
@@ -297,5 +290,35 @@ func TestAcceptCreateMemory_auditsTheChannel(t *testing.T) {
 		if e := db.auditsOf("op-1"); len(e) != 1 || e[0].Channel != tc.want {
 			t.Errorf("audit = %+v, want one entry of channel %q", e, tc.want)
 		}
+	}
+}
+
+// A create accepted while an earlier write of its scope is pending queues
+// nothing: the earlier write hands it the turn from its kept command. A
+// create of another scope is queued as ever.
+func TestAcceptCreateMemory_behindAPendingWriteQueuesNothing(t *testing.T) {
+	t.Parallel()
+
+	db, sender := newFakeDB(), &fakeSender{}
+	h := command.NewAcceptCreateMemoryHandler(db, sender, nil, nil)
+	ctx := context.Background()
+	for _, a := range []command.Acceptance{
+		{OperationID: "op-1", AppID: "app-1", EndUser: "user-1", RequestID: "req-1"},
+		{OperationID: "op-2", AppID: "app-1", EndUser: "user-1", RequestID: "req-2"},
+		{OperationID: "op-3", AppID: "app-1", EndUser: "user-2", RequestID: "req-3"},
+	} {
+		if err := h.Handle(ctx, acceptCreate(a)); err != nil {
+			t.Fatalf("%s: %v", a.OperationID, err)
+		}
+	}
+	var queued []string
+	for _, c := range sender.commands() {
+		queued = append(queued, c.(*events.CreateMemory).OperationID)
+	}
+	if !slices.Equal(queued, []string{"op-1", "op-3"}) {
+		t.Fatalf("queued %v, want op-1 and op-3", queued)
+	}
+	if kept, _ := db.keptCommand("op-2").(*events.CreateMemory); kept == nil || kept.OperationID != "op-2" {
+		t.Fatalf("op-2 keeps %#v, want its command for the hand-over", db.keptCommand("op-2"))
 	}
 }

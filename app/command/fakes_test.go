@@ -289,6 +289,16 @@ func (tx *fakeTx) InsertOperation(_ context.Context, op *operation.Operation, cm
 	sc.lastSeq++
 	tx.scopes[k] = sc
 	op.Sequence(sc.lastSeq)
+	// As the store does: behind a pending write of the scope, a write with a
+	// kept command waits for its turn.
+	behind := false
+	for _, other := range tx.ops {
+		if scopeKey(other.AppID(), other.EndUser()) == k && !other.IsTerminal() {
+			behind = cmd != nil
+		}
+	}
+	op.PlaceBehind(behind)
+	tx.waiting[op.ID()] = behind
 	tx.ops[op.ID()] = cloneOp(op)
 	if cmd != nil {
 		tx.kept[op.ID()] = cmd

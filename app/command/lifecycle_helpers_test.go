@@ -16,15 +16,23 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/events"
 )
 
-// sentOne runs an accept handler through handle and returns the one command it
-// sent, as *T.
-func sentOne[T any](t *testing.T, handle func(command.CommandSender) error) T {
+// sentOne runs an accept handler through handle and returns the command the
+// worker receives for operation opID, as *T: the one it queued, or, for a
+// write accepted behind a pending one of its scope (queued nothing), the
+// kept command the earlier write hands over.
+func sentOne[T any](t *testing.T, db *fakeDB, opID string, handle func(command.CommandSender) error) T {
 	t.Helper()
 	sender := &fakeSender{}
 	if err := handle(sender); err != nil {
 		t.Fatalf("accept: %v", err)
 	}
 	sent := sender.commands()
+	if op := db.operation(opID); op != nil && op.Behind() {
+		if len(sent) != 0 {
+			t.Fatalf("accept behind a pending write sent %d commands, want none", len(sent))
+		}
+		sent = []any{db.keptCommand(opID)}
+	}
 	if len(sent) != 1 {
 		t.Fatalf("accept sent %d commands, want 1", len(sent))
 	}
@@ -39,7 +47,7 @@ func sentOne[T any](t *testing.T, handle func(command.CommandSender) error) T {
 // worker would receive, as the messaging port builds it from the payload.
 func acceptUpdate(t *testing.T, db *fakeDB, opID, appID, endUser, memoryID, content string) events.UpdateMemory {
 	t.Helper()
-	ev := sentOne[*events.UpdateMemory](t, func(s command.CommandSender) error {
+	ev := sentOne[*events.UpdateMemory](t, db, opID, func(s command.CommandSender) error {
 		return command.NewAcceptUpdateMemoryHandler(db, s, ownsAll{}, nil, nil).Handle(context.Background(), command.AcceptUpdateMemory{
 			Acceptance: command.Acceptance{OperationID: opID, AppID: appID, EndUser: endUser, RequestID: "req-" + opID}, MemoryID: memoryID, Content: content,
 		})
@@ -49,7 +57,7 @@ func acceptUpdate(t *testing.T, db *fakeDB, opID, appID, endUser, memoryID, cont
 
 func acceptDelete(t *testing.T, db *fakeDB, opID, appID, endUser, memoryID string) events.DeleteMemory {
 	t.Helper()
-	ev := sentOne[*events.DeleteMemory](t, func(s command.CommandSender) error {
+	ev := sentOne[*events.DeleteMemory](t, db, opID, func(s command.CommandSender) error {
 		return command.NewAcceptDeleteMemoryHandler(db, s, ownsAll{}, nil, nil).Handle(context.Background(), command.AcceptDeleteMemory{
 			Acceptance: command.Acceptance{OperationID: opID, AppID: appID, EndUser: endUser, RequestID: "req-" + opID}, MemoryID: memoryID,
 		})
@@ -59,7 +67,7 @@ func acceptDelete(t *testing.T, db *fakeDB, opID, appID, endUser, memoryID strin
 
 func acceptForget(t *testing.T, db *fakeDB, opID, appID, endUser string) events.ForgetMemories {
 	t.Helper()
-	ev := sentOne[*events.ForgetMemories](t, func(s command.CommandSender) error {
+	ev := sentOne[*events.ForgetMemories](t, db, opID, func(s command.CommandSender) error {
 		return command.NewAcceptForgetMemoriesHandler(db, s, nil, nil).Handle(context.Background(), command.AcceptForgetMemories{
 			Acceptance: command.Acceptance{OperationID: opID, AppID: appID, EndUser: endUser, RequestID: "req-" + opID},
 		})

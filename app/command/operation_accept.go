@@ -104,6 +104,12 @@ func (a accepter) accept(ctx context.Context, p Acceptance, command func(events.
 		return errs.Unavailable("not-accepted", "the request could not be stored durably; retry later",
 			fmt.Errorf("accept %s: %w", kind.Name, err))
 	}
+	if op.Behind() {
+		// An earlier write of the scope is pending: when it ends it hands
+		// this one its turn from the kept command. Queued, the command would
+		// only be read, found waiting and set aside.
+		return nil
+	}
 	// The sender reports its own failures; the kept copy covers them.
 	_ = a.sender.Send(context.WithoutCancel(ctx), cmd)
 	return nil

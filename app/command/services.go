@@ -81,7 +81,9 @@ type Tx interface {
 	// InsertOperation writes a new operation with the command queued for it:
 	// the command is kept until the operation ends, so that it can be sent
 	// again should the queue lose it (nil keeps none). It places op after
-	// every write of its scope accepted before (op.Seq).
+	// every write of its scope accepted before (op.Seq). When one of those is
+	// still pending and cmd is kept, op is recorded waiting for its turn
+	// (op.Behind): that write hands it over when it ends (NextWaiting).
 	InsertOperation(ctx context.Context, op *operation.Operation, cmd any) error
 	// LockOperation reads an operation and locks it until the transaction ends;
 	// errs.KindNotFound when it does not exist.

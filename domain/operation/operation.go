@@ -76,6 +76,9 @@ type Operation struct {
 	// operation and is still doing (mem0's asynchronous add), so that a later
 	// attempt follows that work instead of asking for it again.
 	bankEvent string
+	// behind is true when, as the store recorded this new operation, an
+	// earlier write of its scope was still pending (see PlaceBehind).
+	behind bool
 }
 
 // Stored is an operation as the store keeps it; adapters only.
@@ -128,6 +131,15 @@ func (o *Operation) BankEvent() string     { return o.bankEvent }
 // Sequence places a new operation among the writes of its scope; the store
 // calls it when it records the operation, from the scope's own counter.
 func (o *Operation) Sequence(seq int64) { o.seq = seq }
+
+// PlaceBehind records, as the store records a new operation, whether an
+// earlier write of its scope is still pending: that write hands this one its
+// turn when it ends, from the command kept with it.
+func (o *Operation) PlaceBehind(behind bool) { o.behind = behind }
+
+// Behind tells whether the new operation was recorded behind a pending write
+// of its scope: its command then needs no queue, the earlier write runs it.
+func (o *Operation) Behind() bool { return o.behind }
 
 // IsTerminal tells whether the operation is finished for good.
 func (o *Operation) IsTerminal() bool { return o.status != StatusPending }
