@@ -81,7 +81,10 @@ var errNotNew = errors.New("not a new operation")
 // first, the ones an ending write holds while it looks for the next, so an
 // ending write either sees the new operation or has ended before the look
 // for a pending one; that look is a statement of its own, whose snapshot
-// follows the locks.
+// follows the locks. A scope whose lock another transaction holds is not
+// looked at: its first new write is queued, as before this was done.
+// Behind an operation of the same batch, an operation waits in any case:
+// that one cannot end before this transaction commits.
 func insertOperations(ctx context.Context, tx pgx.Tx, ops []*operation.Operation, cmds []any) error {
 	type scope struct{ app, user string }
 	counts := map[scope]int64{}
@@ -102,7 +105,7 @@ func insertOperations(ctx context.Context, tx pgx.Tx, ops []*operation.Operation
 	for i, s := range scopes {
 		apps[i], users[i], ns[i] = s.app, s.user, counts[s]
 	}
-	if err := lockScopes(ctx, tx, apps, users); err != nil {
+	if err := tryLockScopes(ctx, tx, apps, users); err != nil {
 		return err
 	}
 	rows, err := tx.Query(ctx, `WITH placed AS (
@@ -110,9 +113,11 @@ func insertOperations(ctx context.Context, tx pgx.Tx, ops []*operation.Operation
 			SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
 			ON CONFLICT (app_id, end_user) DO UPDATE SET last_seq = s.last_seq + excluded.last_seq
 			RETURNING app_id, end_user, last_seq)
-		SELECT p.app_id, p.end_user, p.last_seq, EXISTS (SELECT 1 FROM custom_gpt_operations o
+		SELECT p.app_id, p.end_user, p.last_seq,
+			i_.i = ANY (current_setting('custom_gpt.turns_locked')::bigint[]) AND EXISTS (SELECT 1 FROM custom_gpt_operations o
 			WHERE o.app_id = p.app_id AND o.end_user = p.end_user AND o.status = 'pending')
-		FROM placed p`, apps, users, ns)
+		FROM placed p JOIN unnest($1::text[], $2::text[]) WITH ORDINALITY AS i_(app, usr, i)
+			ON i_.app = p.app_id AND i_.usr = p.end_user`, apps, users, ns)
 	if err != nil {
 		return fmt.Errorf("place operations in their scopes: %w", err)
 	}
@@ -120,15 +125,15 @@ func insertOperations(ctx context.Context, tx pgx.Tx, ops []*operation.Operation
 	pending := make(map[scope]bool, len(scopes))
 	for rows.Next() {
 		var (
-			s    scope
-			last int64
-			busy bool
+			s      scope
+			last   int64
+			behind bool
 		)
-		if err := rows.Scan(&s.app, &s.user, &last, &busy); err != nil {
+		if err := rows.Scan(&s.app, &s.user, &last, &behind); err != nil {
 			rows.Close()
 			return fmt.Errorf("place operations in their scopes: %w", err)
 		}
-		next[s], pending[s] = last-counts[s]+1, busy
+		next[s], pending[s] = last-counts[s]+1, behind
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("place operations in their scopes: %w", err)

@@ -38,12 +38,19 @@ func lockScope(ctx context.Context, tx pgx.Tx, op *operation.Operation) error {
 		scopeTurnLocks, op.AppID(), op.EndUser())
 }
 
-// lockScopes takes the turn locks of the scopes apps[i], users[i], in the
-// order given (sorted, so that two transactions never take two of them in
-// opposite orders).
-func lockScopes(ctx context.Context, tx pgx.Tx, apps, users []string) error {
-	return execLater(ctx, tx, "lock scopes", `SELECT pg_advisory_xact_lock($1, hashtext(format('%s:%s:%s', length(a), a, u)))
-		FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS s(a, u, i) ORDER BY i`,
+// tryLockScopes takes, of the turn locks of the scopes apps[i], users[i],
+// those no other transaction holds, without waiting, and notes the places
+// (from 1) of those it took in the transaction's setting
+// custom_gpt.turns_locked, for the statements that follow: their snapshots
+// are taken after the locks, the statement that takes them cannot see what
+// committed while it took them.
+// An accept waiting for an ending write's commit would hold up every accept
+// of its batch; a scope whose lock is busy is simply not looked at.
+func tryLockScopes(ctx context.Context, tx pgx.Tx, apps, users []string) error {
+	return execLater(ctx, tx, "lock scopes", `SELECT set_config('custom_gpt.turns_locked',
+			coalesce(array_agg(i) FILTER (WHERE pg_try_advisory_xact_lock($1, hashtext(format('%s:%s:%s', length(a), a, u)))),
+				'{}')::text, true)
+		FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS s(a, u, i)`,
 		scopeTurnLocks, apps, users)
 }
 

@@ -361,6 +361,66 @@ func TestWriteAcceptedBehindAPendingOneIsHandedTheTurn(t *testing.T) {
 	t.Logf("accepted behind in %d rounds of 100", behindSeen)
 }
 
+// An accept does not wait for a scope's turn lock: while another transaction
+// holds it (a write ending), a write accepted behind a pending one is queued
+// as any other, and its own delivery finds the earlier write pending.
+func TestWriteAcceptedWhileTheTurnIsBusyIsQueued(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tr, _ := newTransactor(t)
+	first := acceptOp(t, tr, "first", "user-1", operation.KindCreateMemory)
+	holding, release := make(chan struct{}), make(chan struct{})
+	held := make(chan error, 1)
+	go func() {
+		held <- tr.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
+			op, err := tx.LockOperation(ctx, first.ID())
+			if err != nil {
+				return err
+			}
+			if _, err := tx.NextWaiting(ctx, op); err != nil { // takes the scope's turn lock
+				return err
+			}
+			close(holding)
+			<-release
+			return nil
+		})
+	}()
+	<-holding
+	second, _ := operation.New("second", "app-1", "user-1", operation.KindCreateMemory, time.Now().UTC())
+	accepted := make(chan error, 1)
+	go func() {
+		accepted <- tr.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
+			return tx.InsertOperation(ctx, second, &events.CreateMemory{Header: events.Header{Version: 1, OperationID: "second", AppID: "app-1", EndUser: "user-1"}, Draft: memory.Draft{Content: "x"}})
+		})
+	}()
+	select {
+	case err := <-accepted:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the accept waited for the turn lock")
+	}
+	close(release)
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	if second.Behind() {
+		t.Fatal("accepted behind while the turn lock was held")
+	}
+	mustTx(t, tr, func(ctx context.Context, tx command.Tx) error {
+		op, err := tx.LockOperation(ctx, second.ID())
+		if err != nil {
+			return err
+		}
+		waiting, err := tx.WaitForEarlier(ctx, op)
+		if err == nil && !waiting {
+			t.Error("the queued write does not find the first one pending")
+		}
+		return err
+	})
+}
+
 // Writes accepted in one statement behind each other: only the first of a
 // scope with nothing pending is queued; the rest wait, each handed over by
 // the one before.
