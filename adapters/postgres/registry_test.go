@@ -232,6 +232,26 @@ func TestRegistryTellsAWriteAboutTheOthers(t *testing.T) {
 	}
 }
 
+// endAndHandOver ends the write id as succeeded and returns the command it
+// hands the turn to, as the worker's end of a write does.
+func endAndHandOver(ctx context.Context, tr *postgres.Transactor, id string) (next any, err error) {
+	err = tr.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
+		op, err := tx.LockOperation(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := op.Succeed(nil, time.Now()); err != nil {
+			return err
+		}
+		if err := tx.SaveOperation(ctx, op); err != nil {
+			return err
+		}
+		next, err = tx.NextWaiting(ctx, op)
+		return err
+	})
+	return next, err
+}
+
 // A write whose command reaches a worker while an earlier one is pending
 // marks itself waiting; when the earlier one ends it hands over the turn with
 // the waiting write's command. Raced a hundred times: the hand-over is never
@@ -270,20 +290,9 @@ func TestWaitingWriteIsAlwaysHandedTheTurn(t *testing.T) {
 			})
 		}()
 		go func() {
-			errFirst <- tr.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
-				op, err := tx.LockOperation(ctx, first.ID())
-				if err != nil {
-					return err
-				}
-				if err := op.Succeed(nil, time.Now()); err != nil {
-					return err
-				}
-				if err := tx.SaveOperation(ctx, op); err != nil {
-					return err
-				}
-				next, err = tx.NextWaiting(ctx, op)
-				return err
-			})
+			var err error
+			next, err = endAndHandOver(ctx, tr, first.ID())
+			errFirst <- err
 		}()
 		if err := errors.Join(<-errWait, <-errFirst); err != nil {
 			t.Fatal(err)
@@ -330,20 +339,9 @@ func TestWriteAcceptedBehindAPendingOneIsHandedTheTurn(t *testing.T) {
 			errSec <- err
 		}()
 		go func() {
-			errFirst <- tr.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
-				op, err := tx.LockOperation(ctx, first.ID())
-				if err != nil {
-					return err
-				}
-				if err := op.Succeed(nil, time.Now()); err != nil {
-					return err
-				}
-				if err := tx.SaveOperation(ctx, op); err != nil {
-					return err
-				}
-				next, err = tx.NextWaiting(ctx, op)
-				return err
-			})
+			var err error
+			next, err = endAndHandOver(ctx, tr, first.ID())
+			errFirst <- err
 		}()
 		if err := errors.Join(<-errSec, <-errFirst); err != nil {
 			t.Fatal(err)
