@@ -4,6 +4,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"maps"
 	"math"
 	"net/http"
@@ -518,5 +519,27 @@ func TestOSSUnknownRoutesAreReported(t *testing.T) {
 		if got := rec.reported(); len(got) != 1 || !strings.Contains(got[0], "no such route") {
 			t.Errorf("%s: reported %q", path, got)
 		}
+	}
+}
+
+// Answers carry their length, as Starlette's do, however long: a client reads
+// them into one buffer, never a chunked stream.
+func TestOSSAnswersCarryTheirLength(t *testing.T) {
+	t.Parallel()
+	srv, c := ossServer(t)
+	for i := range 40 {
+		addVerbatim(t, c, memorybank.FlavorOSS, map[string]any{"user_id": "u"}, fmt.Sprintf("memory number %d, long enough to make the listing several kilobytes", i))
+	}
+	resp, err := http.Get(srv.URL() + "/memories?user_id=u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(body) < 4096 || resp.ContentLength != int64(len(body)) || len(resp.TransferEncoding) != 0 {
+		t.Errorf("a %d-byte listing came with Content-Length %d, Transfer-Encoding %v", len(body), resp.ContentLength, resp.TransferEncoding)
 	}
 }

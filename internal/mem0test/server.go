@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -347,6 +348,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	for k, v := range rec.Header() {
 		w.Header()[k] = v
+	}
+	// mem0's open-source server answers through FastAPI, whose Starlette
+	// responses carry their Content-Length ("Starlette will automatically
+	// include a Content-Length header", starlette docs/responses.md): its
+	// answers are never chunked, whatever their size. What the platform's
+	// proxies do is not known: its answers keep Go's default (chunked past
+	// 2 KiB), the harder case for a client.
+	if s.flavor == memorybank.FlavorOSS && rec.Body.Len() > 0 {
+		w.Header().Set("Content-Length", strconv.Itoa(rec.Body.Len()))
 	}
 	w.WriteHeader(rec.Code)
 	_, _ = w.Write(rec.Body.Bytes())
