@@ -57,8 +57,9 @@ func NewApplication(d Deps) app.Application {
 	// chain's and the commit's fixed costs are paid once per batch
 	// (BenchmarkRecordRead: 8 callers, 4.5 reads a commit and 0.21 ms of CPU
 	// each against 1.5 and 0.45 ms with four writers, and no slower).
-	reads := postgres.NewTxGroup(tx, postgres.TxGroupConfig{Writers: 1})
-	accepts := postgres.NewTxGroup(tx, postgres.TxGroupConfig{Writers: 1})
+	units := groupCommitUnits(in.Registry)
+	reads := postgres.NewTxGroup(tx, postgres.TxGroupConfig{Writers: 1, Units: units.WithLabelValues("reads")})
+	accepts := postgres.NewTxGroup(tx, postgres.TxGroupConfig{Writers: 1, Units: units.WithLabelValues("accepts")})
 	reg := postgres.NewMemoryRegistry(in.Pool)
 	dl := in.deadLetters(cfg)
 	apps := postgres.NewApplicationRepository(in.Pool)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
@@ -29,6 +30,7 @@ type TxGroup struct {
 	single   *Transactor
 	maxBatch int
 	writers  chan struct{}
+	units    prometheus.Observer // nil: not observed
 
 	mu     sync.Mutex
 	queued []*pendingUnit
@@ -44,6 +46,10 @@ type TxGroupConfig struct {
 	// otherwise wait for each other.
 	Writers  int // default 1
 	MaxBatch int // units per transaction; default 256
+	// Units, when set, observes how many units each committed transaction
+	// held: how much the group commit shares, so how often its fixed costs
+	// (the flush, the audit chain's head) are paid.
+	Units prometheus.Observer
 }
 
 type pendingUnit struct {
@@ -74,7 +80,7 @@ func NewTxGroup(single *Transactor, cfg TxGroupConfig) *TxGroup {
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 256
 	}
-	return &TxGroup{single: single, maxBatch: cfg.MaxBatch, writers: make(chan struct{}, cfg.Writers)}
+	return &TxGroup{single: single, maxBatch: cfg.MaxBatch, writers: make(chan struct{}, cfg.Writers), units: cfg.Units}
 }
 
 // InTx returns once fn's writes are committed, or could not be.
@@ -134,7 +140,7 @@ func (g *TxGroup) take() []*pendingUnit {
 func (g *TxGroup) run(batch []*pendingUnit) {
 	if len(batch) > 1 {
 		if err := g.shared(batch); err == nil {
-			g.commits.Add(1)
+			g.committed(len(batch))
 			for _, p := range batch {
 				p.done <- nil
 			}
@@ -146,9 +152,16 @@ func (g *TxGroup) run(batch []*pendingUnit) {
 		err := g.single.InTx(ctx, p.fn)
 		cancel()
 		if err == nil {
-			g.commits.Add(1)
+			g.committed(1)
 		}
 		p.done <- err
+	}
+}
+
+func (g *TxGroup) committed(units int) {
+	g.commits.Add(1)
+	if g.units != nil {
+		g.units.Observe(float64(units))
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/adapters/postgres"
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/command"
@@ -151,5 +153,31 @@ func TestTxGroupReturnsAUnitsOwnError(t *testing.T) {
 	}
 	if n := count(t, pool, "custom_gpt_audit_entries"); n != units-3 {
 		t.Fatalf("%d audit entries, want %d: a refused unit's writes were kept, or others' lost", n, units-3)
+	}
+}
+
+// Each committed transaction reports how many units it held: their sum is
+// every unit, their count every commit.
+func TestTxGroupObservesUnitsPerCommit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	units := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "units", Buckets: prometheus.ExponentialBuckets(1, 2, 9)})
+	g, _ := newTxGroup(t, postgres.TxGroupConfig{Units: units})
+	const reads = 200
+	if err := errors.Join(concurrently(reads, func(i int) error {
+		return g.RecordRead(ctx, readEntry(i), &events.MemoriesSearched{Version: 1, RequestID: fmt.Sprintf("req-%d", i)})
+	})...); err != nil {
+		t.Fatal(err)
+	}
+	var m dto.Metric
+	if err := units.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	h := m.GetHistogram()
+	if h.GetSampleSum() != reads || h.GetSampleCount() != uint64(g.Commits()) {
+		t.Errorf("observed %v units in %d commits, want %d in %d", h.GetSampleSum(), h.GetSampleCount(), reads, g.Commits())
+	}
+	if h.GetSampleCount() >= reads {
+		t.Errorf("%d commits for %d concurrent reads: nothing was shared", h.GetSampleCount(), reads)
 	}
 }
