@@ -158,8 +158,12 @@ func (g *TxGroup) run(batch []*pendingUnit) {
 	}
 }
 
+// committed counts a transaction that committed units.
 func (g *TxGroup) committed(units int) {
 	g.commits.Add(1)
+	if units > 1 {
+		g.batches.Add(1)
+	}
 	if g.units != nil {
 		g.units.Observe(float64(units))
 	}
@@ -177,11 +181,7 @@ func (g *TxGroup) shared(batch []*pendingUnit) (err error) {
 		ctx, span = tracing.StartBatch(ctx, tr, "postgres.group_commit", members)
 		defer func() { tracing.End(span, err) }()
 	}
-	err = inPipe(ctx, g.single.pool, func(pgtx pgx.Tx) error { return g.write(ctx, pgtx, batch) })
-	if err == nil {
-		g.batches.Add(1)
-	}
-	return err
+	return inPipe(ctx, g.single.pool, func(pgtx pgx.Tx) error { return g.write(ctx, pgtx, batch) })
 }
 
 // write writes the batch: reads alone, or accepts alone, in a few
