@@ -31,12 +31,20 @@ import (
 // advisory locks do not overlap the one-key ones (goose's migration lock).
 const scopeTurnLocks = 0x63677074 // "cgpt"
 
+// turnLockKey is the SQL of a scope's turn lock's second key, app and user
+// being SQL text expressions: whoever takes the lock (an ending write, an
+// accept) must name it alike, or they no longer exclude each other.
+func turnLockKey(app, user string) string {
+	return fmt.Sprintf(`hashtext(format('%%s:%%s:%%s', length(%[1]s), %[1]s, %[2]s))`, app, user)
+}
+
 // lockScope holds op's scope's turn until the transaction ends. In a pipeTx
 // the lock goes out with the look that follows it, still a statement before it.
 func lockScope(ctx context.Context, tx pgx.Tx, op *operation.Operation) error {
-	return execLater(ctx, tx, "lock scope", `SELECT pg_advisory_xact_lock($1, hashtext(format('%s:%s:%s', length($2::text), $2::text, $3::text)))`,
-		scopeTurnLocks, op.AppID(), op.EndUser())
+	return execLater(ctx, tx, "lock scope", lockScopeSQL, scopeTurnLocks, op.AppID(), op.EndUser())
 }
+
+var lockScopeSQL = `SELECT pg_advisory_xact_lock($1, ` + turnLockKey("$2::text", "$3::text") + `)`
 
 // tryLockScopes takes, of the turn locks of the scopes apps[i], users[i],
 // those no other transaction holds, without waiting, and notes the places
@@ -47,12 +55,12 @@ func lockScope(ctx context.Context, tx pgx.Tx, op *operation.Operation) error {
 // An accept waiting for an ending write's commit would hold up every accept
 // of its batch; a scope whose lock is busy is simply not looked at.
 func tryLockScopes(ctx context.Context, tx pgx.Tx, apps, users []string) error {
-	return execLater(ctx, tx, "lock scopes", `SELECT set_config('custom_gpt.turns_locked',
-			coalesce(array_agg(i) FILTER (WHERE pg_try_advisory_xact_lock($1, hashtext(format('%s:%s:%s', length(a), a, u)))),
-				'{}')::text, true)
-		FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS s(a, u, i)`,
-		scopeTurnLocks, apps, users)
+	return execLater(ctx, tx, "lock scopes", tryLockScopesSQL, scopeTurnLocks, apps, users)
 }
+
+var tryLockScopesSQL = `SELECT set_config('custom_gpt.turns_locked',
+		coalesce(array_agg(i) FILTER (WHERE pg_try_advisory_xact_lock($1, ` + turnLockKey("a", "u") + `)), '{}')::text, true)
+	FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS s(a, u, i)`
 
 // waitForEarlier tells whether a write of op's scope accepted before op is
 // still pending, and records the answer as op's waiting flag. A transaction
