@@ -132,12 +132,20 @@ func (m *measurer) cell(row, col string, load func(time.Duration) *outcome) erro
 		return err
 	}
 	after, elapsed := m.cpu(), time.Since(wall)
-	c := &cell{row: row, col: col, out: out, cpu: map[string]float64{}, from: wall, to: wall.Add(elapsed)}
-	for name, used := range after {
-		c.cpu[name] = (used - before[name]).Seconds() / elapsed.Seconds()
-	}
+	c := &cell{row: row, col: col, out: out, from: wall, to: wall.Add(elapsed), cpuAtEnd: after}
+	c.cpu = coresUsed(before, after, elapsed)
 	m.report.cells = append(m.report.cells, c)
 	return nil
+}
+
+// coresUsed is the CPU each process used between two readings of m.cpu, in
+// cores over elapsed.
+func coresUsed(before, after map[string]time.Duration, elapsed time.Duration) map[string]float64 {
+	out := map[string]float64{}
+	for name, used := range after {
+		out[name] = (used - before[name]).Seconds() / elapsed.Seconds()
+	}
+	return out
 }
 
 // cpu is the CPU time of each process so far, and the whole machine's busy time.
@@ -200,7 +208,13 @@ func (m *measurer) backlog() (pending int, relayed bool, err error) {
 // the last operation succeeded.
 func (m *measurer) stored() error {
 	load := m.report.cell(rowCreateMax, colAdapter)
+	// The first seconds of the backlog's storing, as long as a cell's.
+	profiled := m.prof.during(m.ctx, "worker alone", m.opts.Duration)
 	if err := m.settle(); err != nil {
+		return err
+	}
+	drained, drainedCPU := time.Now(), m.cpu()
+	if err := profiled(); err != nil {
 		return err
 	}
 	var (
@@ -216,6 +230,11 @@ func (m *measurer) stored() error {
 		return err
 	}
 	c := &cell{row: rowStored, col: colAdapter, out: newOutcome(), backlog: after}
+	if load.cpuAtEnd != nil {
+		// From the end of the load until the backlog was stored and relayed
+		// (settle polls every 100 ms): the worker alone, with what it drives.
+		c.cpu = coresUsed(load.cpuAtEnd, drainedCPU, drained.Sub(load.to))
+	}
 	c.storedLoaded = float64(during) / load.to.Sub(load.from).Seconds()
 	if last != nil && after > 0 {
 		c.stored = float64(after) / last.Sub(load.to).Seconds()

@@ -56,9 +56,10 @@ const (
 type cell struct {
 	row, col string
 	out      *outcome
-	cpu      map[string]float64 // cores used while measured, by process
-	done     []time.Duration    // create → succeeded, sorted
-	from, to time.Time          // the measured window
+	cpu      map[string]float64       // cores used while measured, by process
+	cpuAtEnd map[string]time.Duration // CPU time of each process when the measurement ended
+	done     []time.Duration          // create → succeeded, sorted
+	from, to time.Time                // the measured window
 	// The worker's memories stored per second, while the API accepted
 	// creates at its max and alone after, and how many it stored alone.
 	storedLoaded, stored float64
@@ -285,7 +286,11 @@ func (r *report) write(w io.Writer) {
 		if c.cpu == nil {
 			continue
 		}
-		line := []string{r.rowLabel(c.row) + ", " + c.col}
+		label := r.rowLabel(c.row) + ", " + c.col
+		if c.row == rowStored {
+			label = fmt.Sprintf("worker alone, storing the backlog (%s)", r.scopes())
+		}
+		line := []string{label}
 		for _, p := range procs {
 			if v, ok := c.cpu[p]; ok {
 				line = append(line, fmt.Sprintf("%.2f", v))
