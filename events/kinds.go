@@ -28,11 +28,16 @@ type Kind struct {
 	// Consequential kinds change what is already stored: a GPT confirms
 	// with its user before it calls them.
 	Consequential bool
+	// Additive kinds only add to a scope: an attempt reads nothing that the
+	// end of an earlier write of the same kind changes, so a worker may run
+	// a run of them one after another and end them all in one transaction.
+	Additive bool
 }
 
 var kinds = []Kind{
 	{
 		Name: operation.KindCreateMemory, Action: audit.ActionCreateMemory, Command: CreateMemory{}, Scope: oauth.ScopeWrite,
+		Additive:  true,
 		Succeeded: event(MemoryCreated{}, "custom_gpt.memory.created", "An operation stored its memory."),
 		Failed: event(MemoryCreationFailed{}, "custom_gpt.memory.creation_failed",
 			"An operation ended without storing its memory."),

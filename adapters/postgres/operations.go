@@ -46,6 +46,43 @@ func getOperation(ctx context.Context, q interface {
 	case lockSkipLocked:
 		sql += ` FOR UPDATE SKIP LOCKED`
 	}
+	op, err := scanOperation(q.QueryRow(ctx, sql, id))
+	if err != nil {
+		return nil, dbError(err, "operation-not-found", "operation")
+	}
+	return op, nil
+}
+
+// lockOperations reads and locks the operations ids, in their scope's order
+// (so that two transactions locking some of the same never deadlock), and
+// returns them in the order of ids: nil for one that does not exist, or,
+// with lockSkipLocked, that another transaction holds.
+func lockOperations(ctx context.Context, tx pgx.Tx, ids []string, lock opLock) ([]*operation.Operation, error) {
+	sql := `SELECT ` + opColumns + ` FROM custom_gpt_operations WHERE id = ANY ($1) ORDER BY app_id, end_user, seq FOR UPDATE`
+	if lock == lockSkipLocked {
+		sql += ` SKIP LOCKED`
+	}
+	rows, err := tx.Query(ctx, sql, ids)
+	if err != nil {
+		return nil, fmt.Errorf("lock operations: %w", err)
+	}
+	found, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*operation.Operation, error) { return scanOperation(row) })
+	if err != nil {
+		return nil, fmt.Errorf("lock operations: %w", err)
+	}
+	byID := make(map[string]*operation.Operation, len(found))
+	for _, op := range found {
+		byID[op.ID()] = op
+	}
+	out := make([]*operation.Operation, len(ids))
+	for i, id := range ids {
+		out[i] = byID[id]
+	}
+	return out, nil
+}
+
+// scanOperation reads a row of opColumns.
+func scanOperation(row pgx.Row) (*operation.Operation, error) {
 	var (
 		s                       operation.Stored
 		kind, status            string
@@ -53,10 +90,10 @@ func getOperation(ctx context.Context, q interface {
 		lease, created, updated pgtime
 		bankEvent               *string
 	)
-	err := q.QueryRow(ctx, sql, id).Scan(&s.ID, &s.AppID, &s.EndUser, &kind, &status, &s.MemoryIDs, &s.Removed, &failure,
+	err := row.Scan(&s.ID, &s.AppID, &s.EndUser, &kind, &status, &s.MemoryIDs, &s.Removed, &failure,
 		&s.Attempts, &lease, &created, &updated, &s.Seq, &s.Note, &bankEvent)
 	if err != nil {
-		return nil, dbError(err, "operation-not-found", "operation")
+		return nil, err
 	}
 	if len(failure) > 0 {
 		s.Failure = new(operation.Failure)

@@ -118,14 +118,37 @@ func nextPending(ctx context.Context, tx pgx.Tx, op *operation.Operation) (w pen
 // kept tells whether the write's row keeps its command.
 func (w pendingWrite) kept() bool { return w.name != nil && w.payload != nil }
 
-// nextWaiting returns the kept command of the write of op's scope that comes
-// next after op, when it is pending and waiting; nil otherwise.
-func nextWaiting(ctx context.Context, tx pgx.Tx, op *operation.Operation) (any, error) {
-	w, found, err := nextPending(ctx, tx, op)
-	if err != nil || !found || !w.waiting || !w.kept() {
+// nextWaiting returns the kept commands of the writes of op's scope that come
+// right after op, in their order, for as long as each is pending, waiting and
+// keeps its command; at most most of them.
+func nextWaiting(ctx context.Context, tx pgx.Tx, op *operation.Operation, most int) ([]any, error) {
+	if err := lockScope(ctx, tx, op); err != nil {
 		return nil, err
 	}
-	return decodeKeptCommand(*w.name, w.payload)
+	rows, err := tx.Query(ctx, `SELECT waiting, command_name, command FROM custom_gpt_operations
+		WHERE app_id = $1 AND end_user = $2 AND seq > $3 AND status = 'pending'
+		ORDER BY seq LIMIT $4`, op.AppID(), op.EndUser(), op.Seq(), max(most, 1))
+	if err != nil {
+		return nil, fmt.Errorf("look for the next writes: %w", err)
+	}
+	writes, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (w pendingWrite, err error) {
+		return w, row.Scan(&w.waiting, &w.name, &w.payload)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("look for the next writes: %w", err)
+	}
+	var cmds []any
+	for _, w := range writes {
+		if !w.waiting || !w.kept() {
+			break
+		}
+		cmd, err := decodeKeptCommand(*w.name, w.payload)
+		if err != nil {
+			return nil, err
+		}
+		cmds = append(cmds, cmd)
+	}
+	return cmds, nil
 }
 
 // strandedNext looks at the pending write of op's scope that comes next after

@@ -68,7 +68,7 @@ func BenchmarkEndOfAWrite(b *testing.B) {
 					if err := tx.SaveOperation(ctx, op); err != nil {
 						return err
 					}
-					_, err = tx.NextWaiting(ctx, op)
+					_, err = tx.NextWaiting(ctx, op, 1)
 					return err
 				})
 				if err != nil {

@@ -246,7 +246,10 @@ func endAndHandOver(ctx context.Context, tr *postgres.Transactor, id string) (ne
 		if err := tx.SaveOperation(ctx, op); err != nil {
 			return err
 		}
-		next, err = tx.NextWaiting(ctx, op)
+		cmds, err := tx.NextWaiting(ctx, op, 1)
+		if len(cmds) > 0 {
+			next = cmds[0]
+		}
 		return err
 	})
 	return next, err
@@ -375,7 +378,7 @@ func TestWriteAcceptedWhileTheTurnIsBusyIsQueued(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if _, err := tx.NextWaiting(ctx, op); err != nil { // takes the scope's turn lock
+			if _, err := tx.NextWaiting(ctx, op, 1); err != nil { // takes the scope's turn lock
 				return err
 			}
 			close(holding)
@@ -531,13 +534,49 @@ func unmigratedPool(t *testing.T) *pgxpool.Pool {
 	return pool
 }
 
-// TryLockOperation does not wait for an operation another transaction holds:
-// it reads as missing, as one that does not exist; free, it locks it.
-func TestTryLockOperationDoesNotWait(t *testing.T) {
+// The end of a write finds the run of writes waiting right after it, in
+// their order, up to the most asked, and stops at the first that does not
+// wait for its turn.
+func TestNextWaitingReturnsTheRunOfWaitingWrites(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tr, pool := newTransactor(t)
+	first := acceptOp(t, tr, "run-0", "run", operation.KindCreateMemory)
+	for i := 1; i <= 4; i++ {
+		if op := acceptOp(t, tr, fmt.Sprintf("run-%d", i), "run", operation.KindCreateMemory); !op.Behind() {
+			t.Fatalf("write %d was not accepted behind the pending first", i)
+		}
+	}
+	if _, err := pool.Exec(ctx, `UPDATE custom_gpt_operations SET waiting = false WHERE id = 'run-4'`); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		most int
+		want []string
+	}{{1, []string{"run-1"}}, {2, []string{"run-1", "run-2"}}, {10, []string{"run-1", "run-2", "run-3"}}} {
+		var got []string
+		mustTx(t, tr, func(ctx context.Context, tx command.Tx) error {
+			cmds, err := tx.NextWaiting(ctx, first, c.most)
+			for _, cmd := range cmds {
+				got = append(got, cmd.(*events.CreateMemory).OperationID)
+			}
+			return err
+		})
+		if !slices.Equal(got, c.want) {
+			t.Errorf("at most %d: %v, want %v", c.most, got, c.want)
+		}
+	}
+}
+
+// TryLockOperations does not wait for an operation another transaction
+// holds: it reads as missing, as one that does not exist; free, it locks it.
+// The answer follows the order asked.
+func TestTryLockOperationsDoesNotWait(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	tr, _ := newTransactor(t)
 	op := acceptOp(t, tr, "held", "", operation.KindCreateMemory)
+	free := acceptOp(t, tr, "free", "", operation.KindCreateMemory)
 	held, release := make(chan struct{}), make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
@@ -552,10 +591,9 @@ func TestTryLockOperationDoesNotWait(t *testing.T) {
 	}()
 	<-held
 	mustTx(t, tr, func(ctx context.Context, tx command.Tx) error {
-		for _, id := range []string{op.ID(), "missing"} {
-			if got, err := tx.TryLockOperation(ctx, id); got != nil || err != nil {
-				return fmt.Errorf("%s: %v, %v; want nothing", id, got, err)
-			}
+		got, err := tx.TryLockOperations(ctx, []string{free.ID(), op.ID(), "missing"})
+		if err != nil || len(got) != 3 || got[0] == nil || got[0].ID() != free.ID() || got[1] != nil || got[2] != nil {
+			return fmt.Errorf("%v, %v; want the free one only, in its place", got, err)
 		}
 		return nil
 	})
@@ -564,8 +602,9 @@ func TestTryLockOperationDoesNotWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustTx(t, tr, func(ctx context.Context, tx command.Tx) error {
-		if got, err := tx.TryLockOperation(ctx, op.ID()); got == nil || got.ID() != op.ID() || err != nil {
-			return fmt.Errorf("free: %v, %v; want the operation", got, err)
+		got, err := tx.TryLockOperations(ctx, []string{op.ID(), free.ID()})
+		if err != nil || len(got) != 2 || got[0] == nil || got[0].ID() != op.ID() || got[1] == nil || got[1].ID() != free.ID() {
+			return fmt.Errorf("free: %v, %v; want both in the order asked", got, err)
 		}
 		return nil
 	})

@@ -130,12 +130,21 @@ func (t *tx) LockOperation(ctx context.Context, id string) (*operation.Operation
 	return getOperation(ctx, t.tx, id, lockWait)
 }
 
-func (t *tx) TryLockOperation(ctx context.Context, id string) (*operation.Operation, error) {
-	op, err := getOperation(ctx, t.tx, id, lockSkipLocked)
-	if errs.KindOf(err) == errs.KindNotFound {
-		return nil, nil
+func (t *tx) LockOperations(ctx context.Context, ids []string) ([]*operation.Operation, error) {
+	ops, err := lockOperations(ctx, t.tx, ids, lockWait)
+	if err != nil {
+		return nil, err
 	}
-	return op, err
+	for i, op := range ops {
+		if op == nil {
+			return nil, fmt.Errorf("lock operations: %w", errs.NotFound("operation-not-found", "operation "+ids[i]))
+		}
+	}
+	return ops, nil
+}
+
+func (t *tx) TryLockOperations(ctx context.Context, ids []string) ([]*operation.Operation, error) {
+	return lockOperations(ctx, t.tx, ids, lockSkipLocked)
 }
 
 func (t *tx) SaveOperation(ctx context.Context, op *operation.Operation) error {
@@ -170,8 +179,8 @@ func (t *tx) WaitForEarlier(ctx context.Context, op *operation.Operation) (bool,
 	return waitForEarlier(ctx, t.tx, op)
 }
 
-func (t *tx) NextWaiting(ctx context.Context, op *operation.Operation) (any, error) {
-	return nextWaiting(ctx, t.tx, op)
+func (t *tx) NextWaiting(ctx context.Context, op *operation.Operation, most int) ([]any, error) {
+	return nextWaiting(ctx, t.tx, op, most)
 }
 
 func (t *tx) StrandedNext(ctx context.Context, op *operation.Operation, now time.Time) (any, bool, error) {

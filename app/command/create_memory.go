@@ -35,7 +35,7 @@ func NewCreateMemoryHandler(tx Transactor, sender CommandSender, bank interface 
 // the add left (with inference on, mem0 may make none or several).
 func (h createMemoryHandler) Handle(ctx context.Context, c events.CreateMemory) error {
 	return h.runner.run(ctx, c, func(ctx context.Context, scope memory.Scope, cl claimed) (succeed, error) {
-		forgot, err := h.registry.ForgotAfter(ctx, scope, cl.seq)
+		forgot, err := forgotAfter(ctx, h.registry, scope, cl.seq)
 		if err != nil {
 			return nil, err
 		}
@@ -68,6 +68,22 @@ func (h createMemoryHandler) Handle(ctx context.Context, c events.CreateMemory) 
 			}, nil
 		}, nil
 	})
+}
+
+// forgotAfter is the registry's ForgotAfter, asked once a run (see Turns):
+// no forget of the scope ends while a run of creates runs (a forget is not
+// additive, and one accepted later waits for the run), so a "no" for one
+// write of the run holds for those after it.
+func forgotAfter(ctx context.Context, registry Registry, scope memory.Scope, seq int64) (bool, error) {
+	ch, _ := ctx.Value(chainKey{}).(*chain)
+	if ch != nil && ch.noForgetAfter != nil && *ch.noForgetAfter <= seq {
+		return false, nil
+	}
+	forgot, err := registry.ForgotAfter(ctx, scope, seq)
+	if err == nil && !forgot && ch != nil {
+		ch.noForgetAfter = &seq
+	}
+	return forgot, err
 }
 
 // store adds the memory, unless an earlier attempt did; it follows an add the

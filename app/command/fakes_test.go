@@ -29,6 +29,7 @@ type fakeDB struct {
 	events    []any
 	nextAudit int64
 	commits   int
+	forgotAsk int                  // ForgotAfter calls
 	kept      map[string]any       // commands of pending operations, by operation id
 	resent    map[string]time.Time // when each kept command was last resent
 	entries   map[string]string    // the stream entry each kept command was queued as
@@ -128,6 +129,7 @@ func (db *fakeDB) LastWrite(_ context.Context, scope memory.Scope, id string) (i
 func (db *fakeDB) ForgotAfter(_ context.Context, scope memory.Scope, seq int64) (bool, error) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
+	db.forgotAsk++
 	return db.scopes[scopeKey(scope.AppID(), scope.EndUser())].forgotSeq > seq, nil
 }
 
@@ -315,13 +317,28 @@ func (tx *fakeTx) LockOperation(_ context.Context, id string) (*operation.Operat
 	return cloneOp(op), nil
 }
 
-// TryLockOperation: the fake runs one transaction at a time, so nothing
-// else ever holds an operation.
-func (tx *fakeTx) TryLockOperation(ctx context.Context, id string) (*operation.Operation, error) {
-	if _, ok := tx.ops[id]; !ok {
-		return nil, nil
+func (tx *fakeTx) LockOperations(ctx context.Context, ids []string) ([]*operation.Operation, error) {
+	ops := make([]*operation.Operation, len(ids))
+	for i, id := range ids {
+		op, err := tx.LockOperation(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		ops[i] = op
 	}
-	return tx.LockOperation(ctx, id)
+	return ops, nil
+}
+
+// TryLockOperations: the fake runs one transaction at a time, so nothing
+// else ever holds an operation.
+func (tx *fakeTx) TryLockOperations(ctx context.Context, ids []string) ([]*operation.Operation, error) {
+	ops := make([]*operation.Operation, len(ids))
+	for i, id := range ids {
+		if _, ok := tx.ops[id]; ok {
+			ops[i], _ = tx.LockOperation(ctx, id)
+		}
+	}
+	return ops, nil
 }
 
 func (tx *fakeTx) SaveOperation(_ context.Context, op *operation.Operation) error {
@@ -370,10 +387,19 @@ func (tx *fakeTx) WaitForEarlier(_ context.Context, op *operation.Operation) (bo
 	return earlier, nil
 }
 
-// NextWaiting mirrors the adapter: the kept command of the next pending write
-// of op's scope, when it is waiting.
-func (tx *fakeTx) NextWaiting(ctx context.Context, op *operation.Operation) (any, error) {
-	return tx.next(op, true), nil
+// NextWaiting mirrors the adapter: the kept commands of the pending writes of
+// op's scope that come next, while each is waiting.
+func (tx *fakeTx) NextWaiting(ctx context.Context, op *operation.Operation, most int) ([]any, error) {
+	var cmds []any
+	for len(cmds) < max(most, 1) {
+		cmd := tx.next(op, true)
+		if cmd == nil {
+			break
+		}
+		cmds = append(cmds, cmd)
+		op = tx.nextOp(op)
+	}
+	return cmds, nil
 }
 
 func (tx *fakeTx) StrandedNext(_ context.Context, op *operation.Operation, now time.Time) (any, bool, error) {

@@ -34,55 +34,114 @@ func (r runner) fail(ctx context.Context, cmd events.Command, f operation.Failur
 	})
 }
 
-// finish is finishOperation, then hands the turn to the next waiting write.
+// ending is an operation to end, and how: fn is applied to it, locked.
+type ending struct {
+	id string
+	fn func(context.Context, Tx, *operation.Operation, time.Time) error
+}
+
+// finish is finishOperations, then hands the turn to the next waiting write.
 // When the worker will run that write itself (a chain of turns, see Turns),
-// the transaction that ends this write also claims the next one, so a busy
-// scope's writes cost one commit less each.
+// the transaction that ends this write also claims the next one, or a run
+// of next ones of an additive kind, so a busy scope's writes cost a commit
+// less each. Inside such a run every write but the last leaves its end to
+// the last one's transaction (see chain.defers): a run of N writes ends in
+// one commit.
 func (r runner) finish(ctx context.Context, id string, fn func(context.Context, Tx, *operation.Operation, time.Time) error) error {
-	var preclaim func(next any) bool
-	if turns, ok := r.sender.(*Turns); ok {
-		preclaim = func(next any) bool { return turns.willRun(ctx, next) }
+	ch, _ := ctx.Value(chainKey{}).(*chain)
+	if ch.defers(id) {
+		ch.deferEnd(ending{id: id, fn: fn}, func(ctx context.Context, ends []ending) error {
+			_, _, err := finishOperations(ctx, r.tx, ends, nil, r.cfg.Lease)
+			return err
+		})
+		return nil
 	}
-	next, c, err := finishOperation(ctx, r.tx, id, fn, preclaim, r.cfg.Lease)
-	if err == nil && next != nil {
-		if c != nil {
-			ctx = withClaimed(ctx, *c)
-		}
+	ends := []ending{{id: id, fn: fn}}
+	if ch != nil && len(ch.deferred) > 0 {
+		ends = append(ch.deferred, ends...)
+		ch.deferred = nil
+	}
+	var claim *runClaim
+	if turns, ok := r.sender.(*Turns); ok {
+		claim = &runClaim{most: turns.maxRun(), take: func(next []any) int { return turns.runLength(ctx, next) }}
+	}
+	next, claims, err := finishOperations(ctx, r.tx, ends, claim, r.cfg.Lease)
+	if err != nil {
+		return err
+	}
+	if ch != nil {
+		ch.unended = nil
+	}
+	if len(next) > 0 {
 		// A lost send is found again by LostCommands: the next write keeps its
 		// command. The sender is Turns, which may run it here: it gets ctx, so
 		// that a chain of turns stops when the worker does.
-		_ = r.sender.Send(ctx, next)
+		run := &claimedRun{cmds: next[:max(len(claims), 1)], claims: claims, release: r.releaseAll}
+		_ = r.sender.Send(context.WithValue(ctx, claimedRunKey{}, run), next[0])
 	}
-	return err
+	return nil
 }
 
-// finishOperation applies fn to the locked operation and saves it, all in one
-// transaction; an operation that another delivery already finished is left
-// alone. It returns the command of the next write of the scope that was
-// waiting for this one, to be sent once the transaction committed. When
-// preclaim says it will be run here, that write is claimed under a lease in
-// the same transaction, and what its attempt needs to know is returned too.
-func finishOperation(ctx context.Context, t Transactor, id string, fn func(context.Context, Tx, *operation.Operation, time.Time) error,
-	preclaim func(next any) bool, lease time.Duration) (next any, c *claimed, err error) {
+// releaseAll gives back the leases of writes claimed for a run that did not
+// run them.
+func (r runner) releaseAll(ctx context.Context, claims []claimed) {
+	for _, c := range claims {
+		r.release(ctx, c.operationID, c.attempt)
+	}
+}
+
+// runClaim says how many of the writes waiting next the transaction that
+// ends a write claims: take(next) of them, next being at most most.
+type runClaim struct {
+	most int
+	take func(next []any) int
+}
+
+// finishOperations applies each ending's fn to its locked operation and
+// saves it, all in one transaction, in order; an operation that another
+// delivery already finished is left alone. It returns the commands of the
+// next writes of the scope that were waiting for the last one, the first to
+// be sent once the transaction committed. When claim takes some of them,
+// they are claimed under a lease in the same transaction, and what their
+// attempts need to know is returned too (for as many as could be claimed).
+func finishOperations(ctx context.Context, t Transactor, ends []ending, claim *runClaim, lease time.Duration) (next []any, claims []claimed, err error) {
 	err = t.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		next, c = nil, nil // a retried transaction starts afresh
-		op, err := tx.LockOperation(ctx, id)
+		next, claims = nil, nil // a retried transaction starts afresh
+		ops, err := lockEnding(ctx, tx, ends)
 		if err != nil {
 			return err
 		}
-		if op.IsTerminal() {
+		now := time.Now().UTC()
+		var last *operation.Operation // the last of ops, when this transaction ends it
+		for i, op := range ops {
+			last = nil
+			if op.IsTerminal() {
+				continue
+			}
+			if err := ends[i].fn(ctx, tx, op, now); err != nil {
+				return err
+			}
+			if err := tx.SaveOperation(ctx, op); err != nil {
+				return err
+			}
+			last = op
+		}
+		if last == nil {
+			// Whoever finished the last one handed the turn over.
 			return operation.ErrTerminal
 		}
-		if err := fn(ctx, tx, op, time.Now().UTC()); err != nil {
+		most := 1
+		if claim != nil {
+			most = claim.most
+		}
+		if next, err = tx.NextWaiting(ctx, last, most); err != nil || len(next) == 0 || claim == nil {
 			return err
 		}
-		if err := tx.SaveOperation(ctx, op); err != nil {
-			return err
+		n := min(claim.take(next), len(next))
+		if n == 0 {
+			return nil
 		}
-		if next, err = tx.NextWaiting(ctx, op); err != nil || next == nil || preclaim == nil || !preclaim(next) {
-			return err
-		}
-		c, err = claimNext(ctx, tx, next, lease)
+		claims, err = claimRun(ctx, tx, next[:n], lease)
 		return err
 	})
 	if errors.Is(err, operation.ErrTerminal) {
@@ -91,32 +150,61 @@ func finishOperation(ctx context.Context, t Transactor, id string, fn func(conte
 	if err != nil {
 		return nil, nil, err
 	}
-	return next, c, nil
+	return next, claims, nil
 }
 
-// claimNext claims the write of cmd, whose turn has come: every write of its
-// scope before it has ended. Nil when it cannot be claimed here (it ended,
-// another transaction holds it, another worker leased it): its command then
-// runs the usual way. It does not wait for the write's row: a worker reading
-// that write's command locks the row before the scope's turn lock, which this
-// transaction holds already.
-func claimNext(ctx context.Context, tx Tx, cmd any, lease time.Duration) (*claimed, error) {
-	h, ok := cmd.(events.Command)
-	if !ok {
+// lockEnding locks the operations of ends, in one statement when there are
+// several.
+func lockEnding(ctx context.Context, tx Tx, ends []ending) ([]*operation.Operation, error) {
+	if len(ends) == 1 {
+		op, err := tx.LockOperation(ctx, ends[0].id)
+		if err != nil {
+			return nil, err
+		}
+		return []*operation.Operation{op}, nil
+	}
+	ids := make([]string, len(ends))
+	for i, e := range ends {
+		ids[i] = e.id
+	}
+	return tx.LockOperations(ctx, ids)
+}
+
+// claimRun claims the writes of cmds, in order: the turn of the first has
+// come (every write of its scope before it has ended), and each of the
+// others follows the one before it. It stops at the first that cannot be
+// claimed here (it ended, another transaction holds it, another worker
+// leased it): that one's command runs the usual way. It does not wait for
+// a write's row: a worker reading that write's command locks the row before
+// the scope's turn lock, which this transaction holds already.
+func claimRun(ctx context.Context, tx Tx, cmds []any, lease time.Duration) ([]claimed, error) {
+	ids := make([]string, 0, len(cmds))
+	for _, cmd := range cmds {
+		h, ok := cmd.(events.Command)
+		if !ok {
+			break
+		}
+		ids = append(ids, h.CommandHeader().OperationID)
+	}
+	if len(ids) == 0 {
 		return nil, nil
 	}
-	op, err := tx.TryLockOperation(ctx, h.CommandHeader().OperationID)
-	if err != nil || op == nil || op.IsTerminal() {
+	ops, err := tx.TryLockOperations(ctx, ids)
+	if err != nil {
 		return nil, err
 	}
-	if err := op.Claim(time.Now(), lease); err != nil {
-		return nil, nil //nolint:nilerr // leased by another attempt: it runs the usual way
+	now := time.Now()
+	var claims []claimed
+	for _, op := range ops {
+		if op == nil || op.Claim(now, lease) != nil {
+			break // ended, or leased by another attempt: it runs the usual way
+		}
+		if err := tx.SaveOperation(ctx, op); err != nil {
+			return nil, err
+		}
+		claims = append(claims, claimOf(op))
 	}
-	if err := tx.SaveOperation(ctx, op); err != nil {
-		return nil, err
-	}
-	c := claimOf(op)
-	return &c, nil
+	return claims, nil
 }
 
 // failWith ends op as failed, completes its audit entry and publishes the

@@ -85,11 +85,20 @@ type claimed struct {
 	attempt     int    // from 1; above 1 an earlier attempt may have done the work
 	seq         int64  // the operation's place among its scope's writes
 	bankEvent   string // work the Memory Bank is still doing for an earlier attempt
+	// The lease taken, from when until when: a write claimed for a run
+	// waits for its turn without renewing it.
+	at, until time.Time
 }
 
 // claimOf is what the attempt that just claimed op knows of it.
 func claimOf(op *operation.Operation) claimed {
-	return claimed{operationID: op.ID(), attempt: op.Attempts(), seq: op.Seq(), bankEvent: op.BankEvent()}
+	return claimed{operationID: op.ID(), attempt: op.Attempts(), seq: op.Seq(), bankEvent: op.BankEvent(),
+		at: op.UpdatedAt(), until: op.LeaseUntil()}
+}
+
+// fresh tells whether less than half the claim's lease has passed.
+func (c claimed) fresh(now time.Time) bool {
+	return now.Before(c.at.Add(c.until.Sub(c.at) / 2))
 }
 
 // succeed ends a succeeded operation inside the completion transaction: it moves

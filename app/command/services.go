@@ -88,9 +88,12 @@ type Tx interface {
 	// LockOperation reads an operation and locks it until the transaction ends;
 	// errs.KindNotFound when it does not exist.
 	LockOperation(ctx context.Context, id string) (*operation.Operation, error)
-	// TryLockOperation is LockOperation without waiting: nil, and no error,
-	// when another transaction holds the operation (or it does not exist).
-	TryLockOperation(ctx context.Context, id string) (*operation.Operation, error)
+	// LockOperations is LockOperation of each of ids, in the order of ids.
+	LockOperations(ctx context.Context, ids []string) ([]*operation.Operation, error)
+	// TryLockOperations is LockOperations without waiting: nil, and no
+	// error, for an operation another transaction holds (or that does not
+	// exist).
+	TryLockOperations(ctx context.Context, ids []string) ([]*operation.Operation, error)
 	SaveOperation(ctx context.Context, op *operation.Operation) error
 	InsertAudit(ctx context.Context, e audit.Entry) error
 	// CompleteAudit moves the pending entry of an operation to its terminal status.
@@ -115,9 +118,10 @@ type Tx interface {
 	// op's command again when it ends (NextWaiting). It holds op's scope until
 	// the transaction ends, so the earlier write cannot end unnoticed meanwhile.
 	WaitForEarlier(ctx context.Context, op *operation.Operation) (bool, error)
-	// NextWaiting returns the kept command of the write of op's scope that
-	// comes right after op, when that one is pending and waiting; nil otherwise.
-	NextWaiting(ctx context.Context, op *operation.Operation) (any, error)
+	// NextWaiting returns the kept commands of the writes of op's scope that
+	// come right after op, in order, for as long as each is pending and
+	// waiting: at most most of them, none when the next is not waiting.
+	NextWaiting(ctx context.Context, op *operation.Operation, most int) ([]any, error)
 	// StrandedNext looks at the pending write of op's scope that comes next
 	// after op: running says an attempt holds its lease now; cmd is its kept
 	// command when nobody would run it otherwise (it waits for a turn, or the

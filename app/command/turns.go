@@ -75,15 +75,58 @@ func TakeTurns[C any](t *Turns, h decorator.CommandHandler[C]) {
 	}
 }
 
+// DefaultMaxRun is how many writes of an additive kind (creates) the
+// transaction that ends a write claims at most, to be run one after another
+// and ended together: long enough that a busy scope's commits are a small
+// share of its writes, short enough that a failure sends few back.
+const DefaultMaxRun = 32
+
+// maxRun is how many waiting writes the end of a write in a chain looks at.
+func (t *Turns) maxRun() int { return DefaultMaxRun }
+
 // chainKey marks a context that runs inside a chain of turns.
 type chainKey struct{}
 
-// chain carries the turn a write handed over back to the loop that runs them.
+// turn is a write handed its turn: its command, and its claim when the write
+// before it claimed it for the chain.
+type turn struct {
+	cmd   any
+	claim *claimed
+}
+
+// chain carries the turns a write handed over back to the loop that runs them.
 type chain struct {
-	next    any
-	claimed *claimed // next's claim, when the write before it claimed it
-	ran     int      // writes run so far
+	queue   []turn // to run, in order
+	ran     int    // writes run so far
 	until   time.Time
+	current string // the operation whose write runs now
+	running any    // and its command
+	// deferred are the ends of the writes of a run that ran before the
+	// current one, left to the transaction that ends the last of the run;
+	// unended are their commands, until a transaction ended them.
+	deferred []ending
+	unended  []any
+	// noForgetAfter, while set, is a place after which no forget of the
+	// scope succeeded, as asked during the current run (see forgotAfter).
+	noForgetAfter *int64
+	flush         func(context.Context, []ending) error // ends deferred on their own
+	release       func(context.Context, []claimed)      // gives back claims of writes not run
+}
+
+// defers tells whether the end of operation id, the write the chain runs
+// now, waits for the end of the write after it: the next write of the run
+// is claimed already, so its attempt runs before this one's end commits.
+// Only writes of an additive kind are claimed in runs (see runLength), whose
+// attempts read nothing an earlier one's end writes.
+func (c *chain) defers(id string) bool {
+	return c != nil && c.current == id && len(c.queue) > 0 && c.queue[0].claim != nil
+}
+
+// deferEnd leaves e to the end of the run.
+func (c *chain) deferEnd(e ending, flush func(context.Context, []ending) error) {
+	c.deferred = append(c.deferred, e)
+	c.unended = append(c.unended, c.running)
+	c.flush = flush
 }
 
 // claimedKey carries, to the attempt of a write handed its turn, the claim
@@ -100,70 +143,191 @@ func claimedFor(ctx context.Context, id string) (claimed, bool) {
 	return c, ok && c.operationID == id
 }
 
-// willRun tells whether cmd, handed its turn in ctx, would be run here rather
-// than sent: the write that ends may then claim it for the chain.
-func (t *Turns) willRun(ctx context.Context, cmd any) bool {
-	if _, ok := t.handlers[events.Name(cmd)]; !ok || ctx.Err() != nil {
-		return false
-	}
-	c, ok := ctx.Value(chainKey{}).(*chain)
-	return !ok || (c.ran < t.most && time.Now().Before(c.until))
+// claimedRunKey carries, with the turn a write hands over, the run of writes
+// its transaction claimed.
+type claimedRunKey struct{}
+
+// claimedRun is what the transaction that ended a write claimed: cmds, the
+// first of them the one handed its turn; claims, for a prefix of cmds; and
+// how to give those back should they not run.
+type claimedRun struct {
+	cmds    []any
+	claims  []claimed
+	release func(context.Context, []claimed)
 }
 
-// Send hands the turn to cmd. Inside a chain it only notes cmd for the loop
-// that runs the chain, so a chain is a loop, not a recursion; otherwise it
-// starts a chain here, or sends cmd to its stream when no handler takes it.
-func (t *Turns) Send(ctx context.Context, cmd any) error {
-	var claim *claimed
-	if h, ok := cmd.(events.Command); ok {
-		// ctx may carry the claim of the write that ended instead of cmd's.
-		if c, ok := claimedFor(ctx, h.CommandHeader().OperationID); ok {
-			claim = &c
+// turns are the turns of the run that starts with cmd, carried by ctx; cmd
+// alone, unclaimed, when ctx carries none for it.
+func runOf(ctx context.Context, cmd any) ([]turn, func(context.Context, []claimed)) {
+	r, _ := ctx.Value(claimedRunKey{}).(*claimedRun)
+	if r == nil || len(r.cmds) == 0 || r.cmds[0] != cmd {
+		return []turn{{cmd: cmd}}, nil
+	}
+	turns := make([]turn, len(r.cmds))
+	for i, c := range r.cmds {
+		turns[i].cmd = c
+		if i < len(r.claims) {
+			turns[i].claim = &r.claims[i]
 		}
 	}
+	return turns, r.release
+}
+
+// runLength is how many of next, the writes waiting after one that ends in
+// ctx, the worker runs here: none when it would send the first to its
+// stream; after the first, the writes that follow it while all are of an
+// additive kind, within the chain's bounds.
+func (t *Turns) runLength(ctx context.Context, next []any) int {
+	if len(next) == 0 || ctx.Err() != nil {
+		return 0
+	}
+	if _, ok := t.handlers[events.Name(next[0])]; !ok {
+		return 0
+	}
+	budget := t.most
 	if c, ok := ctx.Value(chainKey{}).(*chain); ok {
-		c.next, c.claimed = cmd, claim
+		if !time.Now().Before(c.until) {
+			return 0
+		}
+		budget -= c.ran
+	}
+	if budget <= 0 {
+		return 0
+	}
+	n := 1
+	for n < len(next) && n < budget && additive(next[0]) && additive(next[n]) {
+		if _, ok := t.handlers[events.Name(next[n])]; !ok {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+// additive tells whether cmd is the command of an additive kind.
+func additive(cmd any) bool {
+	k, ok := events.KindOfCommand(events.Name(cmd))
+	return ok && k.Additive
+}
+
+// Send hands the turn to cmd, with the run of writes claimed after it if ctx
+// carries one. Inside a chain it only queues them for the loop that runs the
+// chain, so a chain is a loop, not a recursion; otherwise it starts a chain
+// here, or sends cmd to its stream when no handler takes it.
+func (t *Turns) Send(ctx context.Context, cmd any) error {
+	turns, release := runOf(ctx, cmd)
+	if c, ok := ctx.Value(chainKey{}).(*chain); ok {
+		c.queue, c.release, c.noForgetAfter = turns, release, nil
 		return nil
 	}
 	if _, ok := t.handlers[events.Name(cmd)]; !ok {
 		return t.sender.Send(context.WithoutCancel(ctx), cmd)
 	}
-	t.run(context.WithValue(ctx, claimedKey{}, nil), &chain{next: cmd, claimed: claim})
+	ctx = context.WithValue(context.WithValue(ctx, claimedKey{}, nil), claimedRunKey{}, nil)
+	t.run(ctx, &chain{queue: turns, release: release})
 	return nil
 }
 
-// run runs the chain that starts with c.next until no write waits for its
-// turn, or the chain reached its bounds. A write the one before it claimed
-// for the chain is always run: willRun said it would be.
+// run runs the chain's queue until no write waits for its turn, or the chain
+// reached its bounds. A write the one before it claimed for the chain is
+// always run: runLength said it would be.
 func (t *Turns) run(ctx context.Context, c *chain) {
 	ctx = context.WithValue(ctx, chainKey{}, c)
 	c.until = time.Now().Add(t.within)
-	for cmd := c.next; cmd != nil; cmd = c.next {
-		handle, ok := t.handlers[events.Name(cmd)]
-		if !ok || (c.claimed == nil && (c.ran >= t.most || ctx.Err() != nil || time.Now().After(c.until))) {
+	var stopped any // the write whose attempt here failed
+	for len(c.queue) > 0 {
+		next := c.queue[0]
+		handle, ok := t.handlers[events.Name(next.cmd)]
+		if !ok || (next.claim == nil && (c.ran >= t.most || ctx.Err() != nil || time.Now().After(c.until))) {
 			break
 		}
-		runCtx := ctx
-		if c.claimed != nil {
-			runCtx = withClaimed(ctx, *c.claimed)
+		if next.claim != nil && !next.claim.fresh(time.Now()) {
+			// The run's claims have waited half their lease (slow Memory
+			// Bank calls): the rest of it runs unclaimed, each write
+			// claiming itself in its turn.
+			if !t.unclaim(ctx, c) {
+				break
+			}
+			continue
 		}
-		c.next, c.claimed = nil, nil
+		c.queue = c.queue[1:]
+		runCtx := ctx
+		if next.claim != nil {
+			runCtx = withClaimed(ctx, *next.claim)
+		}
+		c.running, c.current = next.cmd, operationOf(next.cmd)
 		c.ran++
 		ended := func(error) {}
 		if t.handover != nil {
-			runCtx, ended = t.handover(runCtx, events.Name(cmd))
+			runCtx, ended = t.handover(runCtx, events.Name(next.cmd))
 		}
-		err := handle(runCtx, cmd)
+		err := handle(runCtx, next.cmd)
 		ended(err)
 		if err != nil {
 			// A "not yet" or a failure: the stream retries it (a claim made
 			// for it was released or kept by its attempt, as for any attempt).
-			c.next = cmd
+			stopped = next.cmd
 			break
 		}
 	}
-	if c.next != nil {
-		// A lost send is found again by LostCommands: the write keeps its command.
-		_ = t.sender.Send(context.WithoutCancel(ctx), c.next)
+	t.settle(context.WithoutCancel(ctx), c, stopped)
+}
+
+// unclaim ends the writes of the run that ran, gives back the claims of
+// those that did not, and queues the first of those, unclaimed: the others
+// wait for their turns again. False when the ends failed.
+func (t *Turns) unclaim(ctx context.Context, c *chain) bool {
+	ctx = context.WithoutCancel(ctx)
+	if len(c.deferred) > 0 {
+		if c.flush(ctx, c.deferred) != nil {
+			return false
+		}
+		c.deferred, c.unended = nil, nil
 	}
+	t.releaseQueued(ctx, c)
+	c.queue, c.noForgetAfter = []turn{{cmd: c.queue[0].cmd}}, nil
+	return true
+}
+
+// releaseQueued gives back the claims of the writes queued.
+func (t *Turns) releaseQueued(ctx context.Context, c *chain) {
+	var claims []claimed
+	for _, q := range c.queue {
+		if q.claim != nil {
+			claims = append(claims, *q.claim)
+		}
+	}
+	if len(claims) > 0 && c.release != nil {
+		c.release(ctx, claims)
+	}
+}
+
+// settle ends what a chain that stopped left: the ends its run deferred,
+// the claims of writes it did not run; and sends to the stream the write
+// whose turn it is then. A lost send is found again by LostCommands: the
+// write keeps its command.
+func (t *Turns) settle(ctx context.Context, c *chain, stopped any) {
+	if len(c.deferred) > 0 && c.flush(ctx, c.deferred) == nil {
+		c.unended = nil
+	}
+	c.deferred = nil
+	t.releaseQueued(ctx, c)
+	send := stopped
+	switch {
+	case len(c.unended) > 0:
+		send = c.unended[0] // its end failed: its retry ends it and hands over
+	case send == nil && len(c.queue) > 0:
+		send = c.queue[0].cmd
+	}
+	if send != nil {
+		_ = t.sender.Send(ctx, send)
+	}
+}
+
+// operationOf is the operation id of cmd, "" for none.
+func operationOf(cmd any) string {
+	if h, ok := cmd.(events.Command); ok {
+		return h.CommandHeader().OperationID
+	}
+	return ""
 }

@@ -3,6 +3,7 @@ package command_test
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -221,5 +222,176 @@ func TestTurns_eachHandedOverWriteRunsInItsOwnContext(t *testing.T) {
 	}
 	if len(addedIn) != 3 || addedIn[0] || !addedIn[1] || !addedIn[2] {
 		t.Fatalf("adds ran in a handover's context: %v, want all but the first", addedIn)
+	}
+}
+
+// storedOrder is the operations whose memories the fake Memory Bank holds,
+// in the order it stored them.
+func storedOrder(b *fakeBank) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var ids []string
+	for _, m := range b.memories {
+		ids = append(ids, m.opID)
+	}
+	return ids
+}
+
+// The end of a write claims the run of creates waiting after it; the run's
+// writes are stored one after another, in order, and end together in the
+// transaction that ends the last of them: a busy scope pays a commit per
+// run, not per write.
+func TestTurns_aRunOfCreatesEndsInOneTransaction(t *testing.T) {
+	t.Parallel()
+
+	db, bank, _, creates := chainedCreates(0, command.WorkerConfig{})
+	cs := waitingCreates(t, db, creates, 6)
+
+	before, asked := db.commits, db.forgotAsk
+	if err := creates.Handle(context.Background(), cs[0]); err != nil {
+		t.Fatalf("the first write: %v", err)
+	}
+	// The first write's claim, its end (which claims the run of five), the run's end.
+	if n := db.commits - before; n != 3 {
+		t.Errorf("%d transactions committed, want 3", n)
+	}
+	// Whether a forget overtook them: asked by the first write, and once for the run.
+	if n := db.forgotAsk - asked; n != 2 {
+		t.Errorf("asked for forgets %d times, want 2", n)
+	}
+	var want []string
+	for _, c := range cs {
+		want = append(want, c.OperationID)
+		if op := db.operation(c.OperationID); op.Status() != operation.StatusSucceeded || op.Attempts() != 1 {
+			t.Errorf("%s ended %s after %d attempts, want succeeded after 1", c.OperationID, op.Status(), op.Attempts())
+		}
+	}
+	if got := storedOrder(bank); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("stored in the order %v, want %v", got, want)
+	}
+	if sent := db.sender().commands(); len(sent) != 0 {
+		t.Errorf("the turns went through the stream: %v", sent)
+	}
+}
+
+// A write of a run whose attempt fails goes to the stream; the writes of
+// the run before it end, and those after it are given back unclaimed, so
+// that they run at once when the failed one has ended.
+func TestTurns_aFailureInARunEndsTheWritesBeforeIt(t *testing.T) {
+	t.Parallel()
+
+	db, bank, _, creates := chainedCreates(0, command.WorkerConfig{})
+	cs := waitingCreates(t, db, creates, 5)
+	bank.addErrs = []error{nil, nil, &memory.BankError{Transient: true, StatusCode: 503, Reason: "unavailable"}}
+
+	if err := creates.Handle(context.Background(), cs[0]); err != nil {
+		t.Fatalf("the first write: %v", err)
+	}
+	for i, st := range []operation.Status{operation.StatusSucceeded, operation.StatusSucceeded, operation.StatusPending, operation.StatusPending, operation.StatusPending} {
+		op := db.operation(cs[i].OperationID)
+		if op.Status() != st {
+			t.Errorf("%s ended %s, want %s", cs[i].OperationID, op.Status(), st)
+		}
+		if st == operation.StatusPending && !op.LeaseUntil().IsZero() {
+			t.Errorf("%s is still leased until %v", cs[i].OperationID, op.LeaseUntil())
+		}
+	}
+	sent := db.sender().commands()
+	if len(sent) != 1 || sent[0].(*events.CreateMemory).OperationID != cs[2].OperationID {
+		t.Fatalf("sent %v, want the third write's command", sent)
+	}
+	if err := creates.Handle(context.Background(), *sent[0].(*events.CreateMemory)); err != nil {
+		t.Fatalf("the third write, redelivered: %v", err)
+	}
+	for _, c := range cs {
+		if st := db.operation(c.OperationID).Status(); st != operation.StatusSucceeded {
+			t.Errorf("%s ended %s, want succeeded", c.OperationID, st)
+		}
+	}
+}
+
+// When the transaction that ends a run fails, none of the run has ended:
+// the first write of the run goes to the stream, and once the run's leases
+// ran out its retry finds what its attempt stored and hands the turn on.
+func TestTurns_aRunWhoseEndFailsGoesBackFromItsFirstWrite(t *testing.T) {
+	t.Parallel()
+
+	cfg := command.WorkerConfig{Lease: 100 * time.Millisecond}
+	db, bank, _, creates := chainedCreates(0, cfg)
+	cs := waitingCreates(t, db, creates, 4)
+	refused := false
+	db.beforeCommit = func(tx *fakeTx) error {
+		if len(tx.newEvents) > 1 && !refused {
+			refused = true
+			return errCommit // the run's end, once
+		}
+		return nil
+	}
+
+	if err := creates.Handle(context.Background(), cs[0]); err != nil {
+		t.Fatalf("the first write: %v", err)
+	}
+	if !refused {
+		t.Fatal("no transaction ended several writes")
+	}
+	for _, c := range cs[1:] {
+		if st := db.operation(c.OperationID).Status(); st != operation.StatusPending {
+			t.Errorf("%s ended %s, want pending: its end was refused", c.OperationID, st)
+		}
+	}
+	sent := db.sender().commands()
+	if len(sent) != 1 || sent[0].(*events.CreateMemory).OperationID != cs[1].OperationID {
+		t.Fatalf("sent %v, want the run's first write's command", sent)
+	}
+	cmd := *sent[0].(*events.CreateMemory)
+	err := creates.Handle(context.Background(), cmd)
+	for deadline := time.Now().Add(5 * time.Second); command.IsRetryLater(err) && time.Now().Before(deadline); {
+		err = creates.Handle(context.Background(), cmd)
+	}
+	if err != nil {
+		t.Fatalf("the run's first write, redelivered: %v", err)
+	}
+	for _, c := range cs {
+		if st := db.operation(c.OperationID).Status(); st != operation.StatusSucceeded {
+			t.Errorf("%s ended %s, want succeeded", c.OperationID, st)
+		}
+	}
+	if n := bank.count(mustScope(t, "app-1", "user-1")); n != len(cs) {
+		t.Errorf("the Memory Bank holds %d memories, want %d: a retry stored one again", n, len(cs))
+	}
+}
+
+// Writes claimed for a run wait for their turns without renewing their
+// leases: when a slow Memory Bank call has spent half of them, the writes
+// run so far end, the rest are given back, and each claims itself in its
+// turn, so no lease runs out under a write still to run.
+func TestTurns_aRunWhoseClaimsGrewOldIsRunUnclaimed(t *testing.T) {
+	t.Parallel()
+
+	cfg := command.WorkerConfig{Lease: 400 * time.Millisecond}
+	db, bank, _, creates := chainedCreates(0, cfg)
+	cs := waitingCreates(t, db, creates, 4)
+	var adds atomic.Int32
+	bank.onAdd = func(context.Context) {
+		if adds.Add(1) == 2 {
+			time.Sleep(cfg.Lease / 2) // the second write's add, the first of the run: slow
+		}
+	}
+
+	if err := creates.Handle(context.Background(), cs[0]); err != nil {
+		t.Fatalf("the first write: %v", err)
+	}
+	wantAttempts := []int{1, 1, 2, 2} // the third and fourth claimed for the run, given back, claimed again
+	for i, c := range cs {
+		op := db.operation(c.OperationID)
+		if op.Status() != operation.StatusSucceeded || op.Attempts() != wantAttempts[i] {
+			t.Errorf("%s ended %s after %d attempts, want succeeded after %d", c.OperationID, op.Status(), op.Attempts(), wantAttempts[i])
+		}
+	}
+	if n := bank.count(mustScope(t, "app-1", "user-1")); n != len(cs) {
+		t.Errorf("the Memory Bank holds %d memories, want %d", n, len(cs))
+	}
+	if sent := db.sender().commands(); len(sent) != 0 {
+		t.Errorf("the turns went through the stream: %v", sent)
 	}
 }
