@@ -89,6 +89,9 @@ func TestWholeRunShort(t *testing.T) {
 	if rep.cell(rowStored, colAdapter) == nil {
 		t.Error("the worker's stored/s is missing")
 	}
+	if c := rep.cell(rowStoredPaused, colAdapter); c == nil || c.backlog == 0 || c.stored <= 0 || len(c.cpu) == 0 {
+		t.Errorf("the worker's stored/s on a backlog accepted while it was stopped is missing: %+v", c)
+	}
 	if rep.rss["api"] == 0 || rep.rss["worker"] == 0 {
 		t.Errorf("peak RSS missing: %v", rep.rss)
 	}

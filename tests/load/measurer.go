@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -86,6 +87,9 @@ func (m *measurer) measureAll(bank *mem0, proxy *nginx, a *adapter, sc, user sco
 		return err
 	}
 	if err := m.stored(); err != nil {
+		return err
+	}
+	if err := m.storedPaused(createAsKey); err != nil {
 		return err
 	}
 	m.report.createRate = m.sustainedCreateRate()
@@ -325,4 +329,63 @@ func (m *measurer) succeededAt(c *cell) (map[string]time.Time, error) {
 		c.out.fail("accepted operation not in Postgres", fmt.Sprint(missing))
 	}
 	return at, nil
+}
+
+// storedPaused measures the worker alone on a backlog it did not see
+// arrive: the worker is stopped (SIGSTOP) while the API accepts creates at
+// its max for a cell's time, then continued, and timed until it stored
+// them all. The backlog left by the max create row is only what the worker
+// could not keep up with, which can be too little to time.
+func (m *measurer) storedPaused(create target) error {
+	if err := m.settle(); err != nil {
+		return err
+	}
+	var worker []int
+	for _, g := range m.procs {
+		if g.name == "worker" {
+			worker = g.pids()
+		}
+	}
+	if len(worker) == 0 {
+		return nil
+	}
+	signal := func(sig syscall.Signal) error {
+		for _, pid := range worker {
+			if err := syscall.Kill(pid, sig); err != nil {
+				return fmt.Errorf("signal the worker: %w", err)
+			}
+		}
+		return nil
+	}
+	m.say("%s, %s", m.report.rowLabel(rowStoredPaused), colAdapter)
+	if err := signal(syscall.SIGSTOP); err != nil {
+		return err
+	}
+	out := closedLoop(m.ctx, create, m.opts.Conns, m.opts.Duration)
+	resumed, before := time.Now(), m.cpu()
+	if err := signal(syscall.SIGCONT); err != nil {
+		return err
+	}
+	if err := m.ctx.Err(); err != nil {
+		return err
+	}
+	if err := m.settle(); err != nil {
+		return err
+	}
+	drained, after := time.Now(), m.cpu()
+	var (
+		n    int
+		last *time.Time
+	)
+	if err := m.pool.QueryRow(m.ctx, `SELECT count(*), max(updated_at) FROM custom_gpt_operations
+		WHERE status = 'succeeded' AND updated_at > $1`, resumed).Scan(&n, &last); err != nil {
+		return err
+	}
+	c := &cell{row: rowStoredPaused, col: colAdapter, out: out, backlog: n,
+		cpu: coresUsed(before, after, drained.Sub(resumed))}
+	if last != nil && n > 0 {
+		c.stored = float64(n) / last.Sub(resumed).Seconds()
+	}
+	m.report.cells = append(m.report.cells, c)
+	return nil
 }

@@ -21,6 +21,7 @@ const (
 	rowCreateMaxUser  = "create max, end user"
 	rowCreateRate     = "create rate"
 	rowStored         = "stored"
+	rowStoredPaused   = "stored, paused"
 
 	colDirect  = "direct"
 	colNginx   = "nginx"
@@ -29,7 +30,7 @@ const (
 
 var (
 	rows = []string{rowSearchMax, rowSearchMaxUser, rowSearchRate, rowSearchRateUser,
-		rowCreateMax, rowCreateMaxUser, rowCreateRate, rowStored}
+		rowCreateMax, rowCreateMaxUser, rowCreateRate, rowStored, rowStoredPaused}
 	columns = []string{colDirect, colNginx, colAdapter}
 	// keyRows are the API key's rows the end user's repeat: the same load,
 	// read the same way and compared with the same direct and nginx cells.
@@ -129,6 +130,8 @@ func (r *report) rowLabel(row string) string {
 		return label
 	case rowStored:
 		return fmt.Sprintf("worker: memories stored per second (%s)", r.scopes())
+	case rowStoredPaused:
+		return fmt.Sprintf("worker alone: a backlog accepted while it was stopped, stored per second (%s)", r.scopes())
 	}
 	return row
 }
@@ -200,6 +203,8 @@ func (r *report) text(c *cell) string {
 		if c.backlog > 0 {
 			parts = append(parts, fmt.Sprintf("%s/s alone (the %s left after)", thousands(c.stored), thousands(float64(c.backlog))))
 		}
+	case rowStoredPaused:
+		parts = append(parts, fmt.Sprintf("**%s/s** (a backlog of %s)", thousands(c.stored), thousands(float64(c.backlog))))
 	}
 	if n := c.out.failed(); n > 0 {
 		parts = append(parts, fmt.Sprintf("**%d failed**", n))
@@ -287,8 +292,11 @@ func (r *report) write(w io.Writer) {
 			continue
 		}
 		label := r.rowLabel(c.row) + ", " + c.col
-		if c.row == rowStored {
+		switch c.row {
+		case rowStored:
 			label = fmt.Sprintf("worker alone, storing the backlog (%s)", r.scopes())
+		case rowStoredPaused:
+			label = fmt.Sprintf("worker alone, storing a backlog accepted while it was stopped (%s)", r.scopes())
 		}
 		line := []string{label}
 		for _, p := range procs {
