@@ -256,18 +256,22 @@ func (m *measurer) stored() error {
 
 // sustainedCreateRate is -create-rate, or less when the adapter just showed
 // it cannot keep up with that: 80 % of the creates it accepted per second at
-// most, and half what the worker stored per second alone (while the API
-// accepts, the two share the CPUs and the worker stores less: in one scope,
-// next to nothing at the API's max). Above what it sustains the backlog, and
-// every latency with it, grows with the length of the run rather than saying
+// most, half what the worker stored per second alone, and 80 % of what it
+// stored while the API accepted at its max (the two share the CPUs, and the
+// worker stores less then). Above what it sustains the backlog, and every
+// latency with it, grows with the length of the run rather than saying
 // anything about the adapter.
 func (m *measurer) sustainedCreateRate() float64 {
 	rate := m.opts.CreateRate
 	if accepted := m.report.cell(rowCreateMax, colAdapter).out.perSecond(); accepted > 0 {
 		rate = min(rate, 0.8*accepted)
 	}
-	if alone := m.report.cell(rowStored, colAdapter).stored; alone > 0 {
-		rate = min(rate, 0.5*alone)
+	stored := m.report.cell(rowStored, colAdapter)
+	if stored.stored > 0 {
+		rate = min(rate, 0.5*stored.stored)
+	}
+	if stored.storedLoaded > 0 {
+		rate = min(rate, 0.8*stored.storedLoaded)
 	}
 	return rate
 }
