@@ -191,3 +191,19 @@ func logErrors(p *process) int {
 	raw, _ := io.ReadAll(f)
 	return bytes.Count(raw, []byte(`"level":"ERROR"`))
 }
+
+// logTimeouts counts the error lines p logged so far for a read or write
+// that ran past its deadline.
+func logTimeouts(p *process) int {
+	raw, err := os.ReadFile(p.log)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for line := range bytes.Lines(raw) {
+		if bytes.Contains(line, []byte(`"level":"ERROR"`)) && bytes.Contains(line, []byte("i/o timeout")) {
+			n++
+		}
+	}
+	return n
+}

@@ -83,6 +83,7 @@ type report struct {
 	rss        map[string]int64         // peak resident memory by adapter process
 	ready      map[string]time.Duration // from start to /readyz 200, by adapter process
 	logErrs    map[string]int           // error lines each adapter process logged
+	pausedErrs int                      // of the worker's, those logged as it continued after being stopped
 	mem0Errs   []string                 // the fake mem0's complaints
 	noNginx    string                   // why the nginx column is empty, when it is
 }
@@ -275,6 +276,9 @@ func (r *report) write(w io.Writer) {
 		ready = append(ready, fmt.Sprintf("%s %d ms", name, r.ready[name].Milliseconds()))
 	}
 	fmt.Fprintf(w, "Ready after start (first 200 from /readyz, migrations applied, polled every 5 ms): %s.\n", strings.Join(ready, ", "))
+	if r.pausedErrs > 0 {
+		fmt.Fprintf(w, "The worker logged %d I/O timeouts when it continued after being stopped (reads whose deadlines ran out meanwhile), not counted below.\n", r.pausedErrs)
+	}
 	for _, name := range slices.Sorted(maps.Keys(r.logErrs)) {
 		if n := r.logErrs[name]; n > 0 {
 			fmt.Fprintf(w, "The %s logged %d errors (kept with -keep).\n", name, n)

@@ -160,6 +160,7 @@ func run(ctx context.Context, opts options, out io.Writer) (_ *report, err error
 	m.procs = append(m.procs,
 		procGroup{cpuPostgres, func() []int { return postgresBackends(ctx, pool, db.name) }},
 		procGroup{cpuRedis, func() []int { return redisPIDs(ctx) }})
+	m.workerTimeouts = func() int { return logTimeouts(a.worker) }
 	if err := m.measureAll(bank, proxy, a, sc, userScope); err != nil {
 		return nil, err
 	}
@@ -169,6 +170,9 @@ func run(ctx context.Context, opts options, out io.Writer) (_ *report, err error
 			r.rss[p.name] = rss
 		}
 		r.logErrs[p.name] = logErrors(p)
+		if p == a.worker {
+			r.logErrs[p.name] -= r.pausedErrs
+		}
 		r.ready[p.name] = a.ready[p.name]
 	}
 	r.mem0Errs = bank.complaints()
