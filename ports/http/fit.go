@@ -19,9 +19,9 @@ var textCaps = []int{4000, 1000, 250, 60}
 // fits measures v as encoding/json would write it (segmentio's encoder writes
 // the same bytes, HTML escaped, at a fraction of the cost: this runs for every
 // answer).
-func fits(v any) bool {
+func fits(v any) ([]byte, bool) {
 	b, err := segjson.Marshal(v)
-	return err == nil && len(b) <= ResponseBudget
+	return b, err == nil && len(b) <= ResponseBudget
 }
 
 // fitter shrinks one answer of n items: text(i) are item i's long strings,
@@ -37,8 +37,15 @@ type fitter struct {
 // fit cuts texts to ever shorter caps, then drops metadata, until the answer
 // fits, and reports whether it cut anything.
 func (f fitter) fit() bool {
-	if fits(f.whole()) {
-		return false
+	cut, _ := f.fitEncoded()
+	return cut
+}
+
+// fitEncoded is fit, and the answer's encoding when it fit as it was (nil
+// when it was cut): the measure is the answer, written once.
+func (f fitter) fitEncoded() (bool, []byte) {
+	if b, ok := fits(f.whole()); ok {
+		return false, b
 	}
 	for _, limit := range textCaps {
 		for i := 0; i < f.n; i++ {
@@ -53,8 +60,8 @@ func (f fitter) fit() bool {
 				f.mark(i)
 			}
 		}
-		if fits(f.whole()) {
-			return true
+		if _, ok := fits(f.whole()); ok {
+			return true, nil
 		}
 	}
 	if f.meta != nil {
@@ -67,7 +74,7 @@ func (f fitter) fit() bool {
 			}
 		}
 	}
-	return true
+	return true, nil
 }
 
 // cutText cuts *s to at most limit characters, ending in an ellipsis.
@@ -100,7 +107,9 @@ func fitItems(items []memoryItem, whole func() any) bool {
 	}.fit()
 }
 
-func fitResults(resp *searchResponse) bool {
+// fitResults cuts a search's answer until it fits; asIs is its encoding
+// when nothing was cut.
+func fitResults(resp *searchResponse) (cut bool, asIs []byte) {
 	items := resp.Results
 	return fitter{
 		n:     len(items),
@@ -108,7 +117,7 @@ func fitResults(resp *searchResponse) bool {
 		meta:  func(i int) *map[string]any { return &items[i].Metadata },
 		mark:  func(i int) { items[i].Truncated = true },
 		whole: func() any { return resp },
-	}.fit()
+	}.fitEncoded()
 }
 
 // fitChanges cuts the contents of a history, then leaves out its newest

@@ -2,6 +2,7 @@ package http
 
 import (
 	"encoding/json"
+	segjson "github.com/segmentio/encoding/json"
 	"strings"
 	"testing"
 )
@@ -20,7 +21,7 @@ func TestAnswersFitTheModelsContext(t *testing.T) {
 	for range 50 {
 		search.Results = append(search.Results, searchResult{MemoryID: "m", Content: long, RelevanceScore: 0.5, Metadata: bigMeta()})
 	}
-	if !fitResults(&search) || !search.Results[0].Truncated || len(search.Results) != 50 {
+	if cut, asIs := fitResults(&search); !cut || asIs != nil || !search.Results[0].Truncated || len(search.Results) != 50 {
 		t.Fatalf("search not cut: %v %d", search.Truncated, len(search.Results))
 	}
 	assertFits(t, search)
@@ -44,8 +45,13 @@ func TestAnswersFitTheModelsContext(t *testing.T) {
 	assertFits(t, hist)
 
 	small := searchResponse{Results: []searchResult{{Content: "short", Metadata: map[string]any{"a": "b"}}}}
-	if fitResults(&small) || small.Results[0].Content != "short" {
+	cut, asIs := fitResults(&small)
+	if cut || small.Results[0].Content != "short" {
 		t.Fatal("a small answer was cut")
+	}
+	// Measured once: the encoding that fit is the one written.
+	if want, _ := segjson.Marshal(small); string(asIs) != string(want) {
+		t.Fatalf("the answer as it fit: %s, want %s", asIs, want)
 	}
 }
 

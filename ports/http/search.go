@@ -54,8 +54,13 @@ func (s *Server) searchMemories(w http.ResponseWriter, r *http.Request) {
 			Metadata: publicMetadata(h.Metadata), CreatedAt: timeOrNil(h.CreatedAt),
 		})
 	}
-	resp.Truncated = fitResults(&resp)
-	writeJSON(w, http.StatusOK, resp)
+	cut, body := fitResults(&resp)
+	if cut {
+		resp.Truncated = true
+		writeJSON(w, http.StatusOK, resp)
+		return
+	}
+	writeEncoded(w, http.StatusOK, body)
 }
 
 // publicMetadata hides the service's own bookkeeping tags, except the
