@@ -96,9 +96,12 @@ func claimOf(op *operation.Operation) claimed {
 		at: op.UpdatedAt(), until: op.LeaseUntil()}
 }
 
-// fresh tells whether less than half the claim's lease has passed.
+// fresh tells whether less than a third of the claim's lease has passed: a
+// write of a run whose end waits for the next write's attempt (at most
+// about the Memory Bank's timeout and a follow, well within the rest of a
+// default lease) keeps its lease until the run ends.
 func (c claimed) fresh(now time.Time) bool {
-	return now.Before(c.at.Add(c.until.Sub(c.at) / 2))
+	return now.Before(c.at.Add(c.until.Sub(c.at) / 3))
 }
 
 // succeed ends a succeeded operation inside the completion transaction: it moves

@@ -242,9 +242,9 @@ func (t *Turns) run(ctx context.Context, c *chain) {
 			break
 		}
 		if next.claim != nil && !next.claim.fresh(time.Now()) {
-			// The run's claims have waited half their lease (slow Memory
-			// Bank calls): the rest of it runs unclaimed, each write
-			// claiming itself in its turn.
+			// The run's claims have waited a third of their lease (slow
+			// Memory Bank calls): the writes run so far end now, and the
+			// rest run unclaimed, each write claiming itself in its turn.
 			if !t.unclaim(ctx, c) {
 				break
 			}

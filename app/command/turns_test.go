@@ -362,9 +362,9 @@ func TestTurns_aRunWhoseEndFailsGoesBackFromItsFirstWrite(t *testing.T) {
 }
 
 // Writes claimed for a run wait for their turns without renewing their
-// leases: when a slow Memory Bank call has spent half of them, the writes
-// run so far end, the rest are given back, and each claims itself in its
-// turn, so no lease runs out under a write still to run.
+// leases: when a slow Memory Bank call has spent a third of them, the
+// writes run so far end, the rest are given back, and each claims itself in
+// its turn, so no lease runs out under a write still to run or ended late.
 func TestTurns_aRunWhoseClaimsGrewOldIsRunUnclaimed(t *testing.T) {
 	t.Parallel()
 
