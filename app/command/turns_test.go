@@ -117,12 +117,20 @@ func TestTurns_aFailedAttemptInTheChainGoesToTheStream(t *testing.T) {
 	if st := db.operation(cs[1].OperationID).Status(); st != operation.StatusPending {
 		t.Fatalf("the second write, whose add failed, ended %s", st)
 	}
+	redeliverSent(t, db, creates, cs, 1)
+}
+
+// redeliverSent checks that the one command sent to the stream is the
+// write cs[i]'s, delivers it, and checks that every write of cs has then
+// succeeded.
+func redeliverSent(t *testing.T, db *fakeDB, creates command.CreateMemoryHandler, cs []events.CreateMemory, i int) {
+	t.Helper()
 	sent := db.sender().commands()
-	if len(sent) != 1 || sent[0].(*events.CreateMemory).OperationID != cs[1].OperationID {
-		t.Fatalf("sent %v, want the second write's command", sent)
+	if len(sent) != 1 || sent[0].(*events.CreateMemory).OperationID != cs[i].OperationID {
+		t.Fatalf("sent %v, want %s's command", sent, cs[i].OperationID)
 	}
 	if err := creates.Handle(context.Background(), *sent[0].(*events.CreateMemory)); err != nil {
-		t.Fatalf("the second write, redelivered: %v", err)
+		t.Fatalf("%s, redelivered: %v", cs[i].OperationID, err)
 	}
 	for _, c := range cs {
 		if st := db.operation(c.OperationID).Status(); st != operation.StatusSucceeded {
@@ -296,18 +304,7 @@ func TestTurns_aFailureInARunEndsTheWritesBeforeIt(t *testing.T) {
 			t.Errorf("%s is still leased until %v", cs[i].OperationID, op.LeaseUntil())
 		}
 	}
-	sent := db.sender().commands()
-	if len(sent) != 1 || sent[0].(*events.CreateMemory).OperationID != cs[2].OperationID {
-		t.Fatalf("sent %v, want the third write's command", sent)
-	}
-	if err := creates.Handle(context.Background(), *sent[0].(*events.CreateMemory)); err != nil {
-		t.Fatalf("the third write, redelivered: %v", err)
-	}
-	for _, c := range cs {
-		if st := db.operation(c.OperationID).Status(); st != operation.StatusSucceeded {
-			t.Errorf("%s ended %s, want succeeded", c.OperationID, st)
-		}
-	}
+	redeliverSent(t, db, creates, cs, 2)
 }
 
 // When the transaction that ends a run fails, none of the run has ended:
