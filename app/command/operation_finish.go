@@ -59,7 +59,7 @@ func (r runner) finish(ctx context.Context, id string, fn func(context.Context, 
 	ends := []ending{{id: id, fn: fn}}
 	if ch != nil && len(ch.deferred) > 0 {
 		ends = append(ch.deferred, ends...)
-		ch.deferred = nil
+		ch.deferred, ch.held = nil, nil
 	}
 	var claim *runClaim
 	if turns, ok := r.sender.(*Turns); ok {

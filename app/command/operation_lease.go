@@ -16,8 +16,11 @@ import (
 // the lease would run out unrenewed (the database is unreachable, or another
 // attempt took the operation), so no two workers ever call the Memory Bank for
 // one operation at once. stop ends the renewals and reports the lease's loss,
-// if it was lost.
+// if it was lost. In a run (see Turns) it also renews the leases of the
+// writes before it whose ends wait for this one's: they would otherwise run
+// out under a slow attempt.
 func (r runner) keepLease(ctx context.Context, id string, attempt int) (context.Context, func() error) {
+	held := heldClaims(ctx)
 	lease := r.cfg.Lease
 	margin := min(lease/10, 2*time.Second)
 	every := lease / 3
@@ -59,7 +62,10 @@ func (r runner) keepLease(ctx context.Context, id string, attempt int) (context.
 					if err := op.Renew(attempt, time.Now(), lease); err != nil {
 						return err
 					}
-					return tx.SaveOperation(ctx, op)
+					if err := tx.SaveOperation(ctx, op); err != nil {
+						return err
+					}
+					return renewHeld(ctx, tx, held, lease)
 				})
 				switch {
 				case err == nil:
@@ -91,4 +97,26 @@ func (r runner) keepLease(ctx context.Context, id string, attempt int) (context.
 
 func isLost(err error) bool {
 	return errors.Is(err, operation.ErrLeaseLost) || errors.Is(err, operation.ErrTerminal)
+}
+
+// renewHeld renews the leases of held, the claims of writes whose ends wait:
+// one that another delivery took or ended meanwhile is left as it is (the
+// run's end skips what ended).
+func renewHeld(ctx context.Context, tx Tx, held []claimed, lease time.Duration) error {
+	for _, c := range held {
+		op, err := tx.LockOperation(ctx, c.operationID)
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if op.Renew(c.attempt, time.Now(), lease) != nil {
+			continue
+		}
+		if err := tx.SaveOperation(ctx, op); err != nil {
+			return err
+		}
+	}
+	return nil
 }

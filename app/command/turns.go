@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/app/decorator"
@@ -99,13 +100,16 @@ type chain struct {
 	queue   []turn // to run, in order
 	ran     int    // writes run so far
 	until   time.Time
-	current string // the operation whose write runs now
-	running any    // and its command
+	current string   // the operation whose write runs now
+	running any      // and its command
+	claim   *claimed // and its claim, when the run claimed it
 	// deferred are the ends of the writes of a run that ran before the
 	// current one, left to the transaction that ends the last of the run;
-	// unended are their commands, until a transaction ended them.
+	// unended are their commands, until a transaction ended them; held
+	// their claims, whose leases the running attempt renews with its own.
 	deferred []ending
 	unended  []any
+	held     []claimed
 	// noForgetAfter, while set, is a place after which no forget of the
 	// scope succeeded, as asked during the current run (see forgotAfter).
 	noForgetAfter *int64
@@ -126,7 +130,18 @@ func (c *chain) defers(id string) bool {
 func (c *chain) deferEnd(e ending, flush func(context.Context, []ending) error) {
 	c.deferred = append(c.deferred, e)
 	c.unended = append(c.unended, c.running)
+	if c.claim != nil {
+		c.held = append(c.held, *c.claim)
+	}
 	c.flush = flush
+}
+
+// heldClaims are the claims of the writes whose ends wait in ctx's chain.
+func heldClaims(ctx context.Context) []claimed {
+	if c, ok := ctx.Value(chainKey{}).(*chain); ok {
+		return slices.Clone(c.held)
+	}
+	return nil
 }
 
 // claimedKey carries, to the attempt of a write handed its turn, the claim
@@ -255,7 +270,7 @@ func (t *Turns) run(ctx context.Context, c *chain) {
 		if next.claim != nil {
 			runCtx = withClaimed(ctx, *next.claim)
 		}
-		c.running, c.current = next.cmd, operationOf(next.cmd)
+		c.running, c.current, c.claim = next.cmd, operationOf(next.cmd), next.claim
 		c.ran++
 		ended := func(error) {}
 		if t.handover != nil {
@@ -282,7 +297,7 @@ func (t *Turns) unclaim(ctx context.Context, c *chain) bool {
 		if c.flush(ctx, c.deferred) != nil {
 			return false
 		}
-		c.deferred, c.unended = nil, nil
+		c.deferred, c.unended, c.held = nil, nil, nil
 	}
 	t.releaseQueued(ctx, c)
 	c.queue, c.noForgetAfter = []turn{{cmd: c.queue[0].cmd}}, nil
@@ -310,7 +325,7 @@ func (t *Turns) settle(ctx context.Context, c *chain, stopped any) {
 	if len(c.deferred) > 0 && c.flush(ctx, c.deferred) == nil {
 		c.unended = nil
 	}
-	c.deferred = nil
+	c.deferred, c.held = nil, nil
 	t.releaseQueued(ctx, c)
 	send := stopped
 	switch {

@@ -392,3 +392,39 @@ func TestTurns_aRunWhoseClaimsGrewOldIsRunUnclaimed(t *testing.T) {
 		t.Errorf("the turns went through the stream: %v", sent)
 	}
 }
+
+// A write of a run whose end waits for the next write's attempt keeps its
+// lease while that attempt runs long: the attempt renews it with its own.
+func TestTurns_aSlowAttemptRenewsTheLeasesOfTheEndsWaitingForIt(t *testing.T) {
+	t.Parallel()
+
+	cfg := command.WorkerConfig{Lease: time.Second}
+	db, bank, _, creates := chainedCreates(0, cfg)
+	cs := waitingCreates(t, db, creates, 3)
+	var (
+		adds    atomic.Int32
+		renewed atomic.Bool
+	)
+	bank.onAdd = func(context.Context) {
+		if adds.Add(1) != 3 {
+			return
+		}
+		// The third write's add, the second of the run: slower than the
+		// lease the run took for the second write, whose end waits.
+		waited := db.operation(cs[1].OperationID).LeaseUntil()
+		time.Sleep(cfg.Lease + cfg.Lease/6)
+		renewed.Store(db.operation(cs[1].OperationID).LeaseUntil().After(waited))
+	}
+
+	if err := creates.Handle(context.Background(), cs[0]); err != nil {
+		t.Fatalf("the first write: %v", err)
+	}
+	if !renewed.Load() {
+		t.Error("the lease of the write whose end waited ran out under the next write's attempt")
+	}
+	for _, c := range cs {
+		if op := db.operation(c.OperationID); op.Status() != operation.StatusSucceeded || op.Attempts() != 1 {
+			t.Errorf("%s ended %s after %d attempts, want succeeded after 1", c.OperationID, op.Status(), op.Attempts())
+		}
+	}
+}
