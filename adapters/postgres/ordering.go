@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -97,22 +96,35 @@ type pendingWrite struct {
 	payload []byte
 }
 
-// nextPending takes op's scope's turn lock, then reads the pending write of
-// op's scope that comes next after op; found is false when there is none.
-func nextPending(ctx context.Context, tx pgx.Tx, op *operation.Operation) (w pendingWrite, found bool, err error) {
+// pendingAfter takes op's scope's turn lock, then reads the pending writes
+// of op's scope that come next after op, in their order, at most n.
+func pendingAfter(ctx context.Context, tx pgx.Tx, op *operation.Operation, n int) ([]pendingWrite, error) {
 	if err := lockScope(ctx, tx, op); err != nil {
+		return nil, err
+	}
+	rows, err := tx.Query(ctx, `SELECT waiting, lease_until, command_name, command FROM custom_gpt_operations
+		WHERE app_id = $1 AND end_user = $2 AND seq > $3 AND status = 'pending'
+		ORDER BY seq LIMIT $4`, op.AppID(), op.EndUser(), op.Seq(), max(n, 1))
+	if err != nil {
+		return nil, fmt.Errorf("look for the next writes: %w", err)
+	}
+	writes, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (w pendingWrite, err error) {
+		return w, row.Scan(&w.waiting, &w.lease, &w.name, &w.payload)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("look for the next writes: %w", err)
+	}
+	return writes, nil
+}
+
+// nextPending is the pending write of op's scope that comes next after op;
+// found is false when there is none.
+func nextPending(ctx context.Context, tx pgx.Tx, op *operation.Operation) (w pendingWrite, found bool, err error) {
+	writes, err := pendingAfter(ctx, tx, op, 1)
+	if err != nil || len(writes) == 0 {
 		return w, false, err
 	}
-	err = tx.QueryRow(ctx, `SELECT waiting, lease_until, command_name, command FROM custom_gpt_operations
-		WHERE app_id = $1 AND end_user = $2 AND seq > $3 AND status = 'pending'
-		ORDER BY seq LIMIT 1`, op.AppID(), op.EndUser(), op.Seq()).Scan(&w.waiting, &w.lease, &w.name, &w.payload)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return w, false, nil
-	}
-	if err != nil {
-		return w, false, fmt.Errorf("look for the next write: %w", err)
-	}
-	return w, true, nil
+	return writes[0], true, nil
 }
 
 // kept tells whether the write's row keeps its command.
@@ -122,20 +134,9 @@ func (w pendingWrite) kept() bool { return w.name != nil && w.payload != nil }
 // right after op, in their order, for as long as each is pending, waiting and
 // keeps its command; at most most of them.
 func nextWaiting(ctx context.Context, tx pgx.Tx, op *operation.Operation, most int) ([]any, error) {
-	if err := lockScope(ctx, tx, op); err != nil {
+	writes, err := pendingAfter(ctx, tx, op, most)
+	if err != nil {
 		return nil, err
-	}
-	rows, err := tx.Query(ctx, `SELECT waiting, command_name, command FROM custom_gpt_operations
-		WHERE app_id = $1 AND end_user = $2 AND seq > $3 AND status = 'pending'
-		ORDER BY seq LIMIT $4`, op.AppID(), op.EndUser(), op.Seq(), max(most, 1))
-	if err != nil {
-		return nil, fmt.Errorf("look for the next writes: %w", err)
-	}
-	writes, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (w pendingWrite, err error) {
-		return w, row.Scan(&w.waiting, &w.name, &w.payload)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("look for the next writes: %w", err)
 	}
 	var cmds []any
 	for _, w := range writes {
