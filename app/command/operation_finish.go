@@ -63,7 +63,7 @@ func (r runner) finish(ctx context.Context, id string, fn func(context.Context, 
 	}
 	var claim *runClaim
 	if turns, ok := r.sender.(*Turns); ok {
-		claim = &runClaim{most: turns.maxRun(), take: func(next []any) int { return turns.runLength(ctx, next) }}
+		claim = &runClaim{most: DefaultMaxRun, take: func(next []any) int { return turns.runLength(ctx, next) }}
 	}
 	next, claims, err := finishOperations(ctx, r.tx, ends, claim, r.cfg.Lease)
 	if err != nil {
@@ -82,12 +82,37 @@ func (r runner) finish(ctx context.Context, id string, fn func(context.Context, 
 	return nil
 }
 
-// releaseAll gives back the leases of writes claimed for a run that did not
-// run them.
+// releaseAll gives back, in one transaction, the leases of writes claimed
+// for a run that did not run them; if this fails, the leases simply expire.
 func (r runner) releaseAll(ctx context.Context, claims []claimed) {
+	_ = r.tx.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		return eachClaimed(ctx, tx, claims, func(op *operation.Operation, c claimed) bool {
+			op.Release(c.attempt)
+			return true
+		})
+	})
+}
+
+// eachClaimed locks the operation of each of claims in turn and saves it
+// when change, given it and its claim, says it changed it; an operation
+// that no longer exists is skipped.
+func eachClaimed(ctx context.Context, tx Tx, claims []claimed, change func(*operation.Operation, claimed) bool) error {
 	for _, c := range claims {
-		r.release(ctx, c.operationID, c.attempt)
+		op, err := tx.LockOperation(ctx, c.operationID)
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if !change(op, c) {
+			continue
+		}
+		if err := tx.SaveOperation(ctx, op); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 // runClaim says how many of the writes waiting next the transaction that
@@ -153,16 +178,8 @@ func finishOperations(ctx context.Context, t Transactor, ends []ending, claim *r
 	return next, claims, nil
 }
 
-// lockEnding locks the operations of ends, in one statement when there are
-// several.
+// lockEnding locks the operations of ends, in one statement.
 func lockEnding(ctx context.Context, tx Tx, ends []ending) ([]*operation.Operation, error) {
-	if len(ends) == 1 {
-		op, err := tx.LockOperation(ctx, ends[0].id)
-		if err != nil {
-			return nil, err
-		}
-		return []*operation.Operation{op}, nil
-	}
 	ids := make([]string, len(ends))
 	for i, e := range ends {
 		ids[i] = e.id

@@ -103,20 +103,8 @@ func isLost(err error) bool {
 // one that another delivery took or ended meanwhile is left as it is (the
 // run's end skips what ended).
 func renewHeld(ctx context.Context, tx Tx, held []claimed, lease time.Duration) error {
-	for _, c := range held {
-		op, err := tx.LockOperation(ctx, c.operationID)
-		if isNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if op.Renew(c.attempt, time.Now(), lease) != nil {
-			continue
-		}
-		if err := tx.SaveOperation(ctx, op); err != nil {
-			return err
-		}
-	}
-	return nil
+	now := time.Now()
+	return eachClaimed(ctx, tx, held, func(op *operation.Operation, c claimed) bool {
+		return op.Renew(c.attempt, now, lease) == nil
+	})
 }

@@ -82,9 +82,6 @@ func TakeTurns[C any](t *Turns, h decorator.CommandHandler[C]) {
 // share of its writes, short enough that a failure sends few back.
 const DefaultMaxRun = 32
 
-// maxRun is how many waiting writes the end of a write in a chain looks at.
-func (t *Turns) maxRun() int { return DefaultMaxRun }
-
 // chainKey marks a context that runs inside a chain of turns.
 type chainKey struct{}
 
@@ -100,8 +97,7 @@ type chain struct {
 	queue   []turn // to run, in order
 	ran     int    // writes run so far
 	until   time.Time
-	current string   // the operation whose write runs now
-	running any      // and its command
+	running any      // the command of the write that runs now
 	claim   *claimed // and its claim, when the run claimed it
 	// deferred are the ends of the writes of a run that ran before the
 	// current one, left to the transaction that ends the last of the run;
@@ -123,7 +119,7 @@ type chain struct {
 // Only writes of an additive kind are claimed in runs (see runLength), whose
 // attempts read nothing an earlier one's end writes.
 func (c *chain) defers(id string) bool {
-	return c != nil && c.current == id && len(c.queue) > 0 && c.queue[0].claim != nil
+	return c != nil && operationOf(c.running) == id && len(c.queue) > 0 && c.queue[0].claim != nil
 }
 
 // deferEnd leaves e to the end of the run.
@@ -134,6 +130,22 @@ func (c *chain) deferEnd(e ending, flush func(context.Context, []ending) error) 
 		c.held = append(c.held, *c.claim)
 	}
 	c.flush = flush
+}
+
+// endDeferred ends, in a transaction of their own, the writes whose ends
+// the run deferred; false when that failed: their commands stay in
+// unended, for the first to be sent to its stream. Either way it is not
+// tried again.
+func (c *chain) endDeferred(ctx context.Context) bool {
+	if len(c.deferred) == 0 {
+		return true
+	}
+	ok := c.flush(ctx, c.deferred) == nil
+	if ok {
+		c.unended = nil
+	}
+	c.deferred, c.held = nil, nil
+	return ok
 }
 
 // heldClaims are the claims of the writes whose ends wait in ctx's chain.
@@ -209,8 +221,11 @@ func (t *Turns) runLength(ctx context.Context, next []any) int {
 	if budget <= 0 {
 		return 0
 	}
+	if !additive(next[0]) {
+		return 1
+	}
 	n := 1
-	for n < len(next) && n < budget && additive(next[0]) && additive(next[n]) {
+	for n < len(next) && n < budget && additive(next[n]) {
 		if _, ok := t.handlers[events.Name(next[n])]; !ok {
 			break
 		}
@@ -270,7 +285,7 @@ func (t *Turns) run(ctx context.Context, c *chain) {
 		if next.claim != nil {
 			runCtx = withClaimed(ctx, *next.claim)
 		}
-		c.running, c.current, c.claim = next.cmd, operationOf(next.cmd), next.claim
+		c.running, c.claim = next.cmd, next.claim
 		c.ran++
 		ended := func(error) {}
 		if t.handover != nil {
@@ -293,11 +308,8 @@ func (t *Turns) run(ctx context.Context, c *chain) {
 // wait for their turns again. False when the ends failed.
 func (t *Turns) unclaim(ctx context.Context, c *chain) bool {
 	ctx = context.WithoutCancel(ctx)
-	if len(c.deferred) > 0 {
-		if c.flush(ctx, c.deferred) != nil {
-			return false
-		}
-		c.deferred, c.unended, c.held = nil, nil, nil
+	if !c.endDeferred(ctx) {
+		return false
 	}
 	t.releaseQueued(ctx, c)
 	c.queue, c.noForgetAfter = []turn{{cmd: c.queue[0].cmd}}, nil
@@ -322,10 +334,7 @@ func (t *Turns) releaseQueued(ctx context.Context, c *chain) {
 // whose turn it is then. A lost send is found again by LostCommands: the
 // write keeps its command.
 func (t *Turns) settle(ctx context.Context, c *chain, stopped any) {
-	if len(c.deferred) > 0 && c.flush(ctx, c.deferred) == nil {
-		c.unended = nil
-	}
-	c.deferred, c.held = nil, nil
+	c.endDeferred(ctx)
 	t.releaseQueued(ctx, c)
 	send := stopped
 	switch {
