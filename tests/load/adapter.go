@@ -182,26 +182,21 @@ func (a *adapter) start(ctx context.Context, dir, httpAddr, workerAddr string, s
 }
 
 // logErrors counts the error lines a process logged (JSON logs, level ERROR).
-func logErrors(p *process) int {
-	f, err := os.Open(p.log)
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	raw, _ := io.ReadAll(f)
-	return bytes.Count(raw, []byte(`"level":"ERROR"`))
-}
+func logErrors(p *process) int { return errorLines(p, nil) }
 
 // logTimeouts counts the error lines p logged so far for a read or write
 // that ran past its deadline.
-func logTimeouts(p *process) int {
+func logTimeouts(p *process) int { return errorLines(p, []byte("i/o timeout")) }
+
+// errorLines counts the lines of p's log at level ERROR that hold with.
+func errorLines(p *process, with []byte) int {
 	raw, err := os.ReadFile(p.log)
 	if err != nil {
 		return 0
 	}
 	n := 0
 	for line := range bytes.Lines(raw) {
-		if bytes.Contains(line, []byte(`"level":"ERROR"`)) && bytes.Contains(line, []byte("i/o timeout")) {
+		if bytes.Contains(line, []byte(`"level":"ERROR"`)) && bytes.Contains(line, with) {
 			n++
 		}
 	}
