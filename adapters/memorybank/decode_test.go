@@ -31,6 +31,9 @@ func TestDecodeItemsAcceptsBothShapes(t *testing.T) {
 		{"html", `<html>bad gateway</html>`, nil, true},
 		{"a string", `"ok"`, nil, true},
 		{"truncated", `[{"id":"a"`, nil, true},
+		{"two documents", `[{"id":"a"}] [{"id":"b"}]`, nil, true},
+		{"trailing bytes after the envelope", `{"results":[{"id":"a"}]}x`, nil, true},
+		{"escaped id", `[{"id":"a\u0062"}]`, []string{"ab"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
