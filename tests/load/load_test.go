@@ -79,6 +79,8 @@ func TestWholeRunShort(t *testing.T) {
 					t.Errorf("%s: no request passed its check", rep.rowLabel(row))
 				case len(c.cpu) == 0:
 					t.Errorf("%s: no CPU measured", rep.rowLabel(row))
+				case kind(row) == rowSearchMax && len(c.rounds) != opts.Rounds:
+					t.Errorf("%s: measured in %d rounds, want %d", rep.rowLabel(row), len(c.rounds), opts.Rounds)
 				}
 			}
 		})

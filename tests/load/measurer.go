@@ -69,19 +69,30 @@ func (m *measurer) measureAll(bank *mem0, proxy *nginx, a *adapter, sc, user sco
 	createAsUser := create(asUser.client, func(int) string { return a.user.token })
 
 	// Searches first: the creates add memories to the scopes they search.
-	for _, s := range searches {
-		if err := m.cell(s.maxRow, s.col, func(d time.Duration) *outcome {
-			return closedLoop(m.ctx, s.t, m.opts.Conns, d)
-		}); err != nil {
-			return err
+	// Their columns take turns, round after round, so that the host's drift
+	// over minutes falls on every column alike.
+	rounds := max(m.opts.Rounds, 1)
+	share := m.opts.Duration / time.Duration(rounds)
+	for round := range rounds {
+		for _, s := range searches {
+			if err := m.measure(s.maxRow, s.col, share, round == 0, func(d time.Duration) *outcome {
+				return closedLoop(m.ctx, s.t, m.opts.Conns, d)
+			}); err != nil {
+				return err
+			}
 		}
 	}
-	for _, s := range searches {
-		if err := m.cell(s.rateRow, s.col, func(d time.Duration) *outcome {
-			return openLoop(m.ctx, s.t, m.opts.SearchRate, d, m.opts.MaxInFlight)
-		}); err != nil {
-			return err
+	for round := range rounds {
+		for _, s := range searches {
+			if err := m.measure(s.rateRow, s.col, share, round == 0, func(d time.Duration) *outcome {
+				return openLoop(m.ctx, s.t, m.opts.SearchRate, d, m.opts.MaxInFlight)
+			}); err != nil {
+				return err
+			}
 		}
+	}
+	if m.opts.SearchesOnly {
+		return nil
 	}
 	if err := m.cell(rowCreateMax, colAdapter, func(d time.Duration) *outcome {
 		return closedLoop(m.ctx, createAsKey, m.opts.Conns, d)
@@ -117,9 +128,15 @@ func (m *measurer) measureAll(bank *mem0, proxy *nginx, a *adapter, sc, user sco
 	return m.storedPaused(createAsKey)
 }
 
-// cell waits for the adapter to be quiet, warms up, then measures load(d)
-// and the CPU each process used meanwhile.
+// cell waits for the adapter to be quiet, warms up, then measures load for
+// the run's duration and the CPU each process used meanwhile.
 func (m *measurer) cell(row, col string, load func(time.Duration) *outcome) error {
+	return m.measure(row, col, m.opts.Duration, true, load)
+}
+
+// measure is cell for d; a cell measured again (a later round) adds to the
+// first, and profile says whether this round's profiles are taken.
+func (m *measurer) measure(row, col string, d time.Duration, profile bool, load func(time.Duration) *outcome) error {
 	if err := m.settle(); err != nil {
 		return err
 	}
@@ -128,11 +145,11 @@ func (m *measurer) cell(row, col string, load func(time.Duration) *outcome) erro
 		load(m.opts.Warmup)
 	}
 	profiled := func() error { return nil }
-	if col == colAdapter {
-		profiled = m.prof.during(m.ctx, m.report.rowLabel(row), m.opts.Duration)
+	if col == colAdapter && profile {
+		profiled = m.prof.during(m.ctx, m.report.rowLabel(row), d)
 	}
 	before, wall := m.cpu(), time.Now()
-	out := load(m.opts.Duration)
+	out := load(d)
 	if err := m.ctx.Err(); err != nil {
 		return err
 	}
@@ -142,6 +159,11 @@ func (m *measurer) cell(row, col string, load func(time.Duration) *outcome) erro
 	after, elapsed := m.cpu(), time.Since(wall)
 	c := &cell{row: row, col: col, out: out, from: wall, to: wall.Add(elapsed), cpuAtEnd: after}
 	c.cpu = coresUsed(before, after, elapsed)
+	c.rounds = []float64{out.perSecond()}
+	if first := m.report.cell(row, col); first != nil {
+		first.merge(c)
+		return nil
+	}
 	m.report.cells = append(m.report.cells, c)
 	return nil
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"flag"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -23,13 +25,16 @@ type options struct {
 	Profile      string        // write api's and worker's CPU and allocation profiles of each adapter cell here
 	WorkParent   string        // where the work directory goes; "": tmp/ of the module
 	Settle       time.Duration // how long to wait for the adapter to go quiet between cells
+	AdapterEnv   []string      // KEY=VALUE settings added to the adapter's environment (GOGC, CUSTOM_GPT_*)
+	SearchesOnly bool          // measure the search rows and stop: a quick before and after of the read path
+	Rounds       int           // the search rows' cells measured in turn this many times, Duration split between them
 }
 
 func defaultOptions() options {
 	return options{
 		Duration: 10 * time.Second, Warmup: 2 * time.Second, Conns: 32,
 		SearchRate: 1000, CreateRate: 1000, MaxInFlight: 512, Seed: 300, Scopes: 1,
-		Nginx: true, InstallNginx: true, Settle: 2 * time.Minute,
+		Nginx: true, InstallNginx: true, Settle: 2 * time.Minute, Rounds: 3,
 	}
 }
 
@@ -47,5 +52,14 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.Markdown, "markdown", o.Markdown, "write the report as Markdown to this file as well")
 	fs.BoolVar(&o.Keep, "keep", o.Keep, "keep the work directory (the processes' logs, the binary) and print where it is")
 	fs.StringVar(&o.Profile, "profile", o.Profile, "write Go's CPU and allocation profiles of api and worker during each adapter cell to this directory (read them with go tool pprof; they cost the processes a little)")
+	fs.Func("adapter-env", "KEY=VALUE added to the adapter processes' environment, over the run's own (repeat it; e.g. GOGC=200)", func(kv string) error {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return fmt.Errorf("%q is not KEY=VALUE", kv)
+		}
+		o.AdapterEnv = append(o.AdapterEnv, kv)
+		return nil
+	})
+	fs.IntVar(&o.Rounds, "rounds", o.Rounds, "measure the search rows' columns in turn this many times, each for duration/rounds: the host's speed drifts within minutes, so each ratio compares cells measured seconds apart (1: each cell once)")
+	fs.BoolVar(&o.SearchesOnly, "searches-only", o.SearchesOnly, "measure only the search rows (a minute instead of several), for comparing changes to the read path")
 	fs.DurationVar(&o.Settle, "settle", o.Settle, "how long to wait, between cells, for the worker and the outbox relay to catch up")
 }

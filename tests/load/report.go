@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -65,6 +66,28 @@ type cell struct {
 	// creates at its max and alone after, and how many it stored alone.
 	storedLoaded, stored float64
 	backlog              int
+	// rounds is the rate of each round the cell was measured in (-rounds).
+	rounds []float64
+}
+
+// merge adds a later round of the same cell: its requests, its time, and
+// the CPU it used, weighted by its length.
+func (c *cell) merge(later *cell) {
+	a, b := c.out.elapsed.Seconds(), later.out.elapsed.Seconds()
+	for name, cores := range later.cpu {
+		c.cpu[name] = (c.cpu[name]*a + cores*b) / (a + b)
+	}
+	c.out.ok = append(c.out.ok, later.out.ok...)
+	for reason, n := range later.out.failures {
+		c.out.failures[reason] += n
+		if _, ok := c.out.examples[reason]; !ok {
+			c.out.examples[reason] = later.out.examples[reason]
+		}
+	}
+	c.out.unsent.Add(later.out.unsent.Load())
+	c.out.elapsed += later.out.elapsed
+	c.to, c.cpuAtEnd = later.to, later.cpuAtEnd
+	c.rounds = append(c.rounds, later.rounds...)
 }
 
 // report is a run's result.
@@ -171,7 +194,7 @@ func (r *report) text(c *cell) string {
 		if c.col == colAdapter {
 			var shares []string
 			if base := r.baseline(rowSearchMax); kind(c.row) == rowSearchMax && base != nil && base.out.perSecond() > 0 {
-				shares = append(shares, fmt.Sprintf("%.0f %% of %s", 100*c.out.perSecond()/base.out.perSecond(), base.col))
+				shares = append(shares, fmt.Sprintf("%.0f %% of %s", 100*c.out.perSecond()/base.out.perSecond(), base.col)+roundsSpread(c, base))
 			}
 			if key := r.cell(kind(c.row), colAdapter); c.row != kind(c.row) && key != nil && key.out.perSecond() > 0 {
 				shares = append(shares, fmt.Sprintf("%.0f %% of the API key's", 100*c.out.perSecond()/key.out.perSecond()))
@@ -215,6 +238,23 @@ func (r *report) text(c *cell) string {
 
 // baseline is the cell the adapter's throughput is a share of: nginx's, or
 // the direct one when nginx was not measured.
+// roundsSpread is the lowest and highest of the rounds' ratios of c to
+// base, when they were measured in more than one round.
+func roundsSpread(c, base *cell) string {
+	if len(c.rounds) < 2 || len(c.rounds) != len(base.rounds) {
+		return ""
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for i, rate := range c.rounds {
+		if base.rounds[i] <= 0 {
+			return ""
+		}
+		ratio := 100 * rate / base.rounds[i]
+		lo, hi = min(lo, ratio), max(hi, ratio)
+	}
+	return fmt.Sprintf("; %.0f–%.0f %% by round", lo, hi)
+}
+
 func (r *report) baseline(row string) *cell {
 	if c := r.cell(row, colNginx); c != nil {
 		return c
@@ -248,6 +288,13 @@ func (r *report) write(w io.Writer) {
 	fmt.Fprintf(w, "Servers: %s.\n\n", strings.Join(set, ", "))
 	fmt.Fprintf(w, "Load: %s per cell after a %s warm-up; max rows closed loop over %d connections; fixed rates open loop (latency from each request's due time, at most %d outstanding); %d memories in each searched scope (the API key's, the end user's); limit %d.\n\n",
 		r.opts.Duration, r.opts.Warmup, r.opts.Conns, r.opts.MaxInFlight, r.opts.Seed, searchLimit)
+	if r.opts.Rounds > 1 {
+		fmt.Fprintf(w, "The search rows' columns took turns in %d rounds of %s each, so that the host's drift falls on all alike; a ratio is over all rounds, with its lowest and highest round.\n\n",
+			r.opts.Rounds, r.opts.Duration/time.Duration(r.opts.Rounds))
+	}
+	if len(r.opts.AdapterEnv) > 0 {
+		fmt.Fprintf(w, "Adapter environment added: `%s`.\n\n", strings.Join(r.opts.AdapterEnv, " "))
+	}
 
 	header := []string{"path"}
 	for _, col := range columns {

@@ -105,7 +105,7 @@ func run(ctx context.Context, opts options, out io.Writer) (_ *report, err error
 		return nil, err
 	}
 	a := &adapter{bin: bin, url: "http://" + httpAddr,
-		env: adapterEnv(db.url, prefix, bank.url, bank.key, httpAddr, workerAddr)}
+		env: append(adapterEnv(db.url, prefix, bank.url, bank.key, httpAddr, workerAddr), opts.AdapterEnv...)}
 	var prof *profiler
 	if opts.Profile != "" {
 		if prof, err = newProfiler(opts.Profile, workerAddr); err != nil {
