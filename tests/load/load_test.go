@@ -63,7 +63,7 @@ func TestWholeRunShort(t *testing.T) {
 	want := map[string][]string{
 		colDirect:  {rowSearchMax, rowSearchRate},
 		colNginx:   {rowSearchMax, rowSearchRate},
-		colAdapter: {rowSearchMax, rowSearchMaxUser, rowSearchRate, rowSearchRateUser, rowCreateMax, rowCreateMaxUser, rowCreateRate},
+		colAdapter: {rowSearchMax, rowSearchMaxUser, rowSearchRate, rowSearchRateUser, rowCreateMax, rowCreateMaxUser, rowCreateStopped, rowCreateRate},
 	}
 	for _, col := range columns {
 		t.Run(col, func(t *testing.T) {

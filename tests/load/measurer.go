@@ -392,11 +392,16 @@ func (m *measurer) storedPaused(create target) error {
 	if err := signal(syscall.SIGSTOP); err != nil {
 		return err
 	}
+	accepting, wall := m.cpu(), time.Now()
 	out := closedLoop(m.ctx, create, m.opts.Conns, m.opts.Duration)
 	resumed, before := time.Now(), m.cpu()
 	if err := signal(syscall.SIGCONT); err != nil {
 		return err
 	}
+	// What the API accepts with the machine to itself: the issue's create
+	// target, apart from the worker's share of the cores.
+	m.report.cells = append(m.report.cells, &cell{row: rowCreateStopped, col: colAdapter, out: out,
+		from: wall, to: resumed, cpu: coresUsed(accepting, before, resumed.Sub(wall))})
 	if err := m.ctx.Err(); err != nil {
 		return err
 	}
@@ -415,7 +420,7 @@ func (m *measurer) storedPaused(create target) error {
 		WHERE status = 'succeeded' AND updated_at > $1`, resumed).Scan(&n, &last); err != nil {
 		return err
 	}
-	c := &cell{row: rowStoredPaused, col: colAdapter, out: out, backlog: n,
+	c := &cell{row: rowStoredPaused, col: colAdapter, out: newOutcome(), backlog: n,
 		cpu: coresUsed(before, after, drained.Sub(resumed))}
 	if last != nil && n > 0 {
 		c.stored = float64(n) / last.Sub(resumed).Seconds()

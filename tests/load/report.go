@@ -20,6 +20,7 @@ const (
 	rowSearchRateUser = "search rate, end user"
 	rowCreateMax      = "create max"
 	rowCreateMaxUser  = "create max, end user"
+	rowCreateStopped  = "create max, worker stopped"
 	rowCreateRate     = "create rate"
 	rowStored         = "stored"
 	rowStoredPaused   = "stored, paused"
@@ -31,7 +32,7 @@ const (
 
 var (
 	rows = []string{rowSearchMax, rowSearchMaxUser, rowSearchRate, rowSearchRateUser,
-		rowCreateMax, rowCreateMaxUser, rowCreateRate, rowStored, rowStoredPaused}
+		rowCreateMax, rowCreateMaxUser, rowCreateStopped, rowCreateRate, rowStored, rowStoredPaused}
 	columns = []string{colDirect, colNginx, colAdapter}
 	// keyRows are the API key's rows the end user's repeat: the same load,
 	// read the same way and compared with the same direct and nginx cells.
@@ -146,6 +147,8 @@ func (r *report) rowLabel(row string) string {
 		return fmt.Sprintf("create until 202, max (%d connections, %s)", r.opts.Conns, r.apiKeys())
 	case rowCreateMaxUser:
 		return fmt.Sprintf("create until 202, max (%d connections, end user's token, one scope)", r.opts.Conns)
+	case rowCreateStopped:
+		return fmt.Sprintf("create until 202, max, the worker stopped (%d connections, %s)", r.opts.Conns, r.apiKeys())
 	case rowCreateRate:
 		label := fmt.Sprintf("create at a fixed %s/s (%s): until 202, until `succeeded`", thousands(r.createRate), r.apiKeys())
 		if r.createRate < r.opts.CreateRate {
@@ -205,6 +208,12 @@ func (r *report) text(c *cell) string {
 			case len(shares) > 0:
 				rate = fmt.Sprintf("%s (%s)", rate, strings.Join(shares, ", "))
 			}
+		}
+		parts = append(parts, rate, "p50 "+ms(p50), "p99 "+ms(p99))
+	case rowCreateStopped:
+		rate := thousands(c.out.perSecond()) + "/s"
+		if running := r.cell(rowCreateMax, colAdapter); running != nil && running.out.perSecond() > 0 {
+			rate += fmt.Sprintf(" (%.0f %% of the row with the worker running)", 100*c.out.perSecond()/running.out.perSecond())
 		}
 		parts = append(parts, rate, "p50 "+ms(p50), "p99 "+ms(p99))
 	case rowSearchRate:
