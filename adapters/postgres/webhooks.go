@@ -175,8 +175,11 @@ func scanDelivery(row pgx.Row, extra ...any) (*webhook.Delivery, error) {
 }
 
 func (r *WebhookRepository) AddDelivery(ctx context.Context, d *webhook.Delivery) (bool, error) {
+	// Only for an endpoint still active: the scheduler may hold a copy of it
+	// from before it was disabled (command.CacheEndpoints).
 	tag, err := r.pool.Exec(ctx, `INSERT INTO custom_gpt_webhook_deliveries (`+deliveryColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14
+		WHERE EXISTS (SELECT 1 FROM custom_gpt_webhook_endpoints e WHERE e.id = $2 AND e.status = 'active')
 		ON CONFLICT (endpoint_id, event_id) DO NOTHING`,
 		d.ID(), d.EndpointID(), d.AppID(), d.EventID(), d.EventType(), d.Body(), string(d.Status()), d.Attempts(),
 		d.ScheduledAttempts(), nullTime(d.NextAttemptAt()), d.Failure(), d.CreatedAt(), d.UpdatedAt(), d.Trace())

@@ -155,12 +155,20 @@ func TestWebhookRepositoryClaims(t *testing.T) {
 	if c, err := repo.ClaimDue(ctx, now.Add(48*time.Hour), time.Minute); c != nil || err != nil {
 		t.Errorf("a disabled endpoint's delivery was claimed: %v, %v", c, err)
 	}
+	// A scheduler holding the endpoint as it was before (a cached copy,
+	// still active) adds nothing to it.
+	if addDelivery(t, repo, e, "d-late", "ev-late", now) {
+		t.Error("a delivery was added to a disabled endpoint")
+	}
 
 	if err := repo.RemoveEndpoint(ctx, "app-1"); err != nil {
 		t.Fatal(err)
 	}
 	if logs, _ := repo.Deliveries(ctx, "app-1", 10); len(logs) != 0 {
 		t.Errorf("%d deliveries left after removal", len(logs))
+	}
+	if addDelivery(t, repo, e, "d-removed", "ev-removed", now) {
+		t.Error("a delivery was added to a removed endpoint")
 	}
 	if err := repo.RemoveEndpoint(ctx, "app-1"); errs.KindOf(err) != errs.KindNotFound {
 		t.Errorf("second removal: %v", err)

@@ -120,7 +120,8 @@ type Repository interface {
 	RemoveEndpoint(ctx context.Context, appID string) error
 
 	// AddDelivery stores d unless its endpoint already has a delivery of the
-	// same event; added tells which.
+	// same event, or is no longer active (disabled or removed); added tells
+	// which.
 	AddDelivery(ctx context.Context, d *Delivery) (added bool, err error)
 	// ClaimDue takes the most overdue pending delivery of an active endpoint
 	// for lease, so no other dispatcher sends it meanwhile; nil when none is due.
