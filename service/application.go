@@ -134,7 +134,7 @@ func NewApplication(d Deps) app.Application {
 			SetWebhook:          command.NewSetWebhookHandler(endpoints, hooks, l, m),
 			RotateWebhookSecret: command.NewRotateWebhookSecretHandler(endpoints, hooks, l, m),
 			RemoveWebhook:       command.NewRemoveWebhookHandler(endpoints, l, m),
-			ScheduleWebhook:     command.NewScheduleWebhookHandler(endpoints, hooks, l, m),
+			ScheduleWebhook:     command.NewScheduleWebhookHandler(command.CacheEndpoints(endpoints, cfg.Webhooks.CacheTTL, time.Now), hooks, l, m),
 			DispatchWebhook:     command.NewDispatchWebhookHandler(endpoints, sender, hooks),
 			RedeliverWebhook:    command.NewRedeliverWebhookHandler(endpoints, sender, hooks),
 		},

@@ -61,26 +61,36 @@ func TestPublicURL(t *testing.T) {
 
 func TestCredentialCacheTTL(t *testing.T) {
 	t.Parallel()
-	for v, want := range map[string]time.Duration{"": time.Second, "0": 0, "0s": 0, "250ms": 250 * time.Millisecond, "10s": 10 * time.Second} {
-		c, err := service.LoadConfig(func(k string) string {
-			if k == "CUSTOM_GPT_CREDENTIAL_CACHE_TTL" {
+	checkCacheTTL(t, "CUSTOM_GPT_CREDENTIAL_CACHE_TTL", func(c service.Config) time.Duration { return c.CredentialCacheTTL })
+}
+
+func TestWebhookCacheTTL(t *testing.T) {
+	t.Parallel()
+	checkCacheTTL(t, "CUSTOM_GPT_WEBHOOK_CACHE_TTL", func(c service.Config) time.Duration { return c.Webhooks.CacheTTL })
+}
+
+// checkCacheTTL holds a cache's bound to its contract: 1s unless set, 0
+// (off) to 10s, anything else refused with the variable's name.
+func checkCacheTTL(t *testing.T, name string, got func(service.Config) time.Duration) {
+	t.Helper()
+	only := func(v string) func(string) string {
+		return func(k string) string {
+			if k == name {
 				return v
 			}
 			return ""
-		})
-		if err != nil || c.CredentialCacheTTL != want {
-			t.Errorf("%q: %v %v, want %v", v, c.CredentialCacheTTL, err, want)
+		}
+	}
+	for v, want := range map[string]time.Duration{"": time.Second, "0": 0, "0s": 0, "250ms": 250 * time.Millisecond, "10s": 10 * time.Second} {
+		c, err := service.LoadConfig(only(v))
+		if err != nil || got(c) != want {
+			t.Errorf("%s=%q: %v %v, want %v", name, v, got(c), err, want)
 		}
 	}
 	for _, bad := range []string{"-1s", "11s", "soon", "5"} {
-		_, err := service.LoadConfig(func(k string) string {
-			if k == "CUSTOM_GPT_CREDENTIAL_CACHE_TTL" {
-				return bad
-			}
-			return ""
-		})
-		if err == nil || !strings.Contains(err.Error(), "CUSTOM_GPT_CREDENTIAL_CACHE_TTL") {
-			t.Errorf("%q: %v, want an error naming the variable", bad, err)
+		_, err := service.LoadConfig(only(bad))
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%q: %v, want an error naming the variable", name, bad, err)
 		}
 	}
 }

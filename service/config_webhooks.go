@@ -10,6 +10,10 @@ type Webhooks struct {
 	Timeout      time.Duration // per attempt
 	PollInterval time.Duration // how often an idle dispatcher looks for due deliveries
 	Concurrency  int           // parallel sends per worker process
+	// CacheTTL is how long a worker remembers an application's webhook, or
+	// that it has none (command.CacheEndpoints): the bound on how late a
+	// webhook set or removed reaches its events; 0: off.
+	CacheTTL time.Duration
 }
 
 func loadWebhooks(p *parser) Webhooks {
@@ -18,6 +22,7 @@ func loadWebhooks(p *parser) Webhooks {
 		Timeout:      p.duration("CUSTOM_GPT_WEBHOOK_TIMEOUT", 10*time.Second),
 		PollInterval: p.duration("CUSTOM_GPT_WEBHOOK_POLL_INTERVAL", time.Second),
 		Concurrency:  p.integer("CUSTOM_GPT_WEBHOOK_CONCURRENCY", 4, 1, 256),
+		CacheTTL:     p.durationUpTo("CUSTOM_GPT_WEBHOOK_CACHE_TTL", time.Second, 10*time.Second),
 	}
 	if w.Timeout > 60*time.Second {
 		p.fail("CUSTOM_GPT_WEBHOOK_TIMEOUT", "must be at most 60s")

@@ -14,7 +14,7 @@ func TestWebhookConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := service.Webhooks{AllowPrivate: false, Timeout: 10 * time.Second, PollInterval: time.Second, Concurrency: 4}
+	want := service.Webhooks{AllowPrivate: false, Timeout: 10 * time.Second, PollInterval: time.Second, Concurrency: 4, CacheTTL: time.Second}
 	if cfg.Webhooks != want {
 		t.Errorf("defaults %+v, want %+v", cfg.Webhooks, want)
 	}
