@@ -299,7 +299,7 @@ func (r *report) write(w io.Writer) {
 		r.opts.Duration, r.opts.Warmup, r.opts.Conns, r.opts.MaxInFlight, r.opts.Seed, searchLimit)
 	if r.opts.Rounds > 1 {
 		fmt.Fprintf(w, "The search rows' columns took turns in %d rounds of %s each, so that the host's drift falls on all alike; a ratio is over all rounds, with its lowest and highest round.\n\n",
-			r.opts.Rounds, r.opts.Duration/time.Duration(r.opts.Rounds))
+			r.opts.Rounds, (r.opts.Duration / time.Duration(r.opts.Rounds)).Round(time.Millisecond))
 	}
 	if len(r.opts.AdapterEnv) > 0 {
 		fmt.Fprintf(w, "Adapter environment added: `%s`.\n\n", strings.Join(r.opts.AdapterEnv, " "))
