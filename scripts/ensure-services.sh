@@ -19,6 +19,8 @@
 #
 # Environment knobs:
 #   ENSURE_SERVICES_TIMEOUT     seconds to wait for each service (default 30)
+#   ENSURE_SERVICES_DOCKER_TIMEOUT  seconds a Docker daemon has to answer
+#                               docker info, where timeout(1) exists (default 10)
 #   PG_CLUSTER_VERSION          PostgreSQL cluster version under /etc/postgresql
 #                               (default: the newest one found)
 #   ENSURE_SERVICES_DB          database to create if missing (default: the one
@@ -43,6 +45,7 @@ REDIS_PORT="${ENSURE_SERVICES_REDIS_PORT:-6379}"
 REDIS_DATA_DIR=/var/lib/redis
 REDIS_LOG_DIR=/var/log/redis
 TIMEOUT="${ENSURE_SERVICES_TIMEOUT:-30}"
+DOCKER_TIMEOUT="${ENSURE_SERVICES_DOCKER_TIMEOUT:-10}"
 DRY_RUN="${ENSURE_SERVICES_DRY_RUN:-0}"
 # Homebrew's PostgreSQL formula; keg-only, so its tools are not on PATH.
 BREW_PG=postgresql@17
@@ -177,8 +180,16 @@ sudo_ok() { have sudo && sudo -n true >/dev/null 2>&1; }
 
 os() { uname -s 2>/dev/null || echo unknown; }
 
+# docker info asks the daemon, which may not answer at all (a stopped Docker
+# Desktop, a stale socket): bounded where timeout(1) exists, so the plan
+# moves on to the next way instead of hanging.
 docker_usable() {
-	have docker && docker compose version >/dev/null 2>&1 && docker info >/dev/null 2>&1
+	have docker && docker compose version >/dev/null 2>&1 || return 1
+	if have timeout; then
+		timeout "$DOCKER_TIMEOUT" docker info >/dev/null 2>&1
+	else
+		docker info >/dev/null 2>&1
+	fi
 }
 
 apt_usable() {

@@ -30,6 +30,10 @@ func TestEnsureServicesPlan(t *testing.T) {
 	if os.Geteuid() == 0 {
 		asRoot = "would run: "
 	}
+	// The hanging daemon's case runs the machine's own timeout(1) and sleep(1).
+	timeoutPath, terr := exec.LookPath("timeout")
+	sleepPath, serr := exec.LookPath("sleep")
+	haveTimeout := terr == nil && serr == nil
 	var (
 		linux  = "echo Linux"
 		darwin = "echo Darwin"
@@ -43,6 +47,7 @@ func TestEnsureServicesPlan(t *testing.T) {
 		name      string
 		stubs     map[string]string
 		redisUp   bool
+		hangs     bool // needs the machine's timeout(1) and sleep(1)
 		rootOnly  bool // the machine's user must be root (sudo is refused)
 		userOnly  bool // the machine's user must not be root
 		fails     bool
@@ -66,6 +71,13 @@ func TestEnsureServicesPlan(t *testing.T) {
 			asRoot + "env DEBIAN_FRONTEND=noninteractive apt-get update -q",
 			asRoot + "env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql redis-server",
 		},
+		wantNot: []string{"docker compose -f"},
+	}, {
+		name: "apt-get when the Docker daemon hangs, once timeout(1) gives up on it",
+		stubs: map[string]string{"uname": linux, "docker": `[ "$1" = info ] && exec ` + sleepPath + ` 60; exit 0`,
+			"timeout": `exec ` + timeoutPath + ` "$@"`, "apt-get": ok, "sudo": ok},
+		hangs:   true,
+		want:    []string{asRoot + "env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql redis-server"},
 		wantNot: []string{"docker compose -f"},
 	}, {
 		name:  "apt-get installs, trusts local connections as postgres, starts both",
@@ -123,6 +135,9 @@ func TestEnsureServicesPlan(t *testing.T) {
 			if tc.userOnly && os.Geteuid() == 0 {
 				t.Skip("as root apt-get needs no sudo")
 			}
+			if tc.hangs && !haveTimeout {
+				t.Skip("timeout(1) or sleep(1) is not installed")
+			}
 			redisAddr := addrtest.ReserveTCP(t)
 			if tc.redisUp {
 				redisAddr = fakeRedis(t)
@@ -150,7 +165,7 @@ func TestEnsureServicesPlan(t *testing.T) {
 			// A dry run asks; it never installs, starts or edits.
 			for _, c := range calls {
 				switch {
-				case c == "uname -s", c == "docker compose version", c == "docker info", c == "sudo -n true",
+				case c == "uname -s", c == "docker compose version", c == "docker info", c == "sudo -n true", c == "timeout 1 docker info",
 					strings.HasPrefix(c, "brew list --versions "), strings.HasPrefix(c, "brew --prefix "):
 				default:
 					t.Errorf("the dry run ran %q", c)
@@ -215,6 +230,7 @@ func runEnsureServices(t *testing.T, stubs map[string]string, pgAddr, redisAddr 
 		"ENSURE_SERVICES_PG_PORT=" + pgPort,
 		"ENSURE_SERVICES_REDIS_PORT=" + redisPort,
 		"ENSURE_SERVICES_TIMEOUT=5",
+		"ENSURE_SERVICES_DOCKER_TIMEOUT=1",
 	}
 	if dryRun {
 		cmd.Env = append(cmd.Env, "ENSURE_SERVICES_DRY_RUN=1")
