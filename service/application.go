@@ -78,6 +78,11 @@ func NewApplication(d Deps) app.Application {
 		NewID: func() string { return uuid.Must(uuid.NewV7()).String() },
 	}
 	endpoints := postgres.NewWebhookRepository(in.Pool, in.Keyring)
+	// The scheduler looks endpoints up through a cache; the changes made
+	// through it forget the cached copy at once in this process (serve runs
+	// the API's and the worker's handlers together). Reads for people, and
+	// the dispatcher, read the store.
+	scheduled := command.CacheEndpoints(endpoints, cfg.Webhooks.CacheTTL, time.Now)
 	sender := webhooksender.NewSender(webhooksender.Config{
 		Timeout: cfg.Webhooks.Timeout, AllowPrivate: cfg.Webhooks.AllowPrivate, Registerer: in.Registry, Tracer: in.Tracer,
 	})
@@ -131,10 +136,10 @@ func NewApplication(d Deps) app.Application {
 			DropDeadLetter:       command.NewDropDeadLetterHandler(dl, l, m),
 			ResendLostCommands:   command.NewResendLostCommandsHandler(tx, cmds, redis.NewCommandQueues(in.Redis, topics), l, m),
 
-			SetWebhook:          command.NewSetWebhookHandler(endpoints, hooks, l, m),
-			RotateWebhookSecret: command.NewRotateWebhookSecretHandler(endpoints, hooks, l, m),
-			RemoveWebhook:       command.NewRemoveWebhookHandler(endpoints, l, m),
-			ScheduleWebhook:     command.NewScheduleWebhookHandler(command.CacheEndpoints(endpoints, cfg.Webhooks.CacheTTL, time.Now), hooks, l, m),
+			SetWebhook:          command.NewSetWebhookHandler(scheduled, hooks, l, m),
+			RotateWebhookSecret: command.NewRotateWebhookSecretHandler(scheduled, hooks, l, m),
+			RemoveWebhook:       command.NewRemoveWebhookHandler(scheduled, l, m),
+			ScheduleWebhook:     command.NewScheduleWebhookHandler(scheduled, hooks, l, m),
 			DispatchWebhook:     command.NewDispatchWebhookHandler(endpoints, sender, hooks),
 			RedeliverWebhook:    command.NewRedeliverWebhookHandler(endpoints, sender, hooks),
 		},
