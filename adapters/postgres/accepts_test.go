@@ -18,7 +18,7 @@ import (
 )
 
 // acceptedCreate is what accepting create i in endUser's scope of app-1 writes.
-func acceptedCreate(t *testing.T, i int, endUser string) command.Accepted {
+func acceptedCreate(t testing.TB, i int, endUser string) command.Accepted {
 	t.Helper()
 	id := fmt.Sprintf("op-%d", i)
 	now := time.Now().UTC()

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -90,4 +91,36 @@ func selfCPU(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkAccept times the create path's write: an operation with its kept
+// command and pending audit entry, committed by the group commit before the
+// 202, from many requests of one scope at once (the tightest case: every
+// batch takes the scope's row). ns/op is per accept; accepts/commit says how
+// many a transaction held.
+func BenchmarkAccept(b *testing.B) {
+	for _, callers := range []int{8, 32} {
+		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
+			tr, _ := newTransactor(b)
+			g := postgres.NewTxGroup(tr, postgres.TxGroupConfig{Writers: 1})
+			ctx := context.Background()
+			var next atomic.Int64
+			b.SetParallelism(max(1, callers/runtime.GOMAXPROCS(0)))
+			cpu := startCPU(b)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := g.Accept(ctx, acceptedCreate(b, int(next.Add(1)), "")); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			cpu.report(b)
+			if n := g.Commits(); n > 0 {
+				b.ReportMetric(float64(b.N)/float64(n), "accepts/commit")
+			}
+		})
+	}
 }
