@@ -27,24 +27,9 @@ func BenchmarkRecordRead(b *testing.B) {
 			b.Run(fmt.Sprintf("writers=%d/callers=%d", writers, callers), func(b *testing.B) {
 				g, _ := newTxGroup(b, postgres.TxGroupConfig{Writers: writers})
 				ctx := context.Background()
-				b.SetParallelism(max(1, callers/runtime.GOMAXPROCS(0)))
-				cpu := startCPU(b)
-				b.ResetTimer()
-				b.RunParallel(func(pb *testing.PB) {
-					i := 0
-					for pb.Next() {
-						i++
-						if err := g.RecordRead(ctx, readEntry(i), &events.MemoriesSearched{Version: 1, RequestID: "r"}); err != nil {
-							b.Error(err)
-							return
-						}
-					}
+				measureGroup(b, g, callers, "entries/commit", func(i int) error {
+					return g.RecordRead(ctx, readEntry(i), &events.MemoriesSearched{Version: 1, RequestID: "r"})
 				})
-				b.StopTimer()
-				cpu.report(b)
-				if n := g.Commits(); n > 0 {
-					b.ReportMetric(float64(b.N)/float64(n), "entries/commit")
-				}
 			})
 		}
 	}
@@ -104,23 +89,32 @@ func BenchmarkAccept(b *testing.B) {
 			tr, _ := newTransactor(b)
 			g := postgres.NewTxGroup(tr, postgres.TxGroupConfig{Writers: 1})
 			ctx := context.Background()
-			var next atomic.Int64
-			b.SetParallelism(max(1, callers/runtime.GOMAXPROCS(0)))
-			cpu := startCPU(b)
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if err := g.Accept(ctx, acceptedCreate(b, int(next.Add(1)), "")); err != nil {
-						b.Error(err)
-						return
-					}
-				}
+			measureGroup(b, g, callers, "accepts/commit", func(i int) error {
+				return g.Accept(ctx, acceptedCreate(b, i, ""))
 			})
-			b.StopTimer()
-			cpu.report(b)
-			if n := g.Commits(); n > 0 {
-				b.ReportMetric(float64(b.N)/float64(n), "accepts/commit")
-			}
 		})
+	}
+}
+
+// measureGroup runs unit i from callers at once through g, and reports the
+// CPU per unit besides the time, and how many units a transaction held
+// (perCommit names the metric).
+func measureGroup(b *testing.B, g *postgres.TxGroup, callers int, perCommit string, unit func(i int) error) {
+	var next atomic.Int64
+	b.SetParallelism(max(1, callers/runtime.GOMAXPROCS(0)))
+	cpu := startCPU(b)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := unit(int(next.Add(1))); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	cpu.report(b)
+	if n := g.Commits(); n > 0 {
+		b.ReportMetric(float64(b.N)/float64(n), perCommit)
 	}
 }
