@@ -84,8 +84,11 @@ func FuzzDecodeJSON(f *testing.F) {
 			if err != nil {
 				t.Fatalf("decoded %q to %#v, which does not encode: %v", body, v, err)
 			}
+			// The same value again, or one that encodes the same: an empty
+			// object that omitempty leaves out (metadata {}) reads back as
+			// absent, which the API takes to mean the same.
 			w, rec, ok := decode(again)
-			if !ok || !reflect.DeepEqual(v, w) {
+			if twice, _ := json.Marshal(w); !ok || (!reflect.DeepEqual(v, w) && !bytes.Equal(again, twice)) {
 				t.Fatalf("%q decoded to %#v, re-encoded as %s, decoded again to %#v (%s)", body, v, again, w, rec.Body)
 			}
 			return
