@@ -197,11 +197,11 @@ func lockEnding(ctx context.Context, tx Tx, ends []ending) ([]*operation.Operati
 func claimRun(ctx context.Context, tx Tx, cmds []any, lease time.Duration) ([]claimed, error) {
 	ids := make([]string, 0, len(cmds))
 	for _, cmd := range cmds {
-		h, ok := cmd.(events.Command)
-		if !ok {
+		id := events.OperationID(cmd)
+		if id == "" {
 			break
 		}
-		ids = append(ids, h.CommandHeader().OperationID)
+		ids = append(ids, id)
 	}
 	if len(ids) == 0 {
 		return nil, nil

@@ -119,7 +119,7 @@ type chain struct {
 // Only writes of an additive kind are claimed in runs (see runLength), whose
 // attempts read nothing an earlier one's end writes.
 func (c *chain) defers(id string) bool {
-	return c != nil && operationOf(c.running) == id && len(c.queue) > 0 && c.queue[0].claim != nil
+	return c != nil && events.OperationID(c.running) == id && len(c.queue) > 0 && c.queue[0].claim != nil
 }
 
 // deferEnd leaves e to the end of the run.
@@ -346,12 +346,4 @@ func (t *Turns) settle(ctx context.Context, c *chain, stopped any) {
 	if send != nil {
 		_ = t.sender.Send(ctx, send)
 	}
-}
-
-// operationOf is the operation id of cmd, "" for none.
-func operationOf(cmd any) string {
-	if h, ok := cmd.(events.Command); ok {
-		return h.CommandHeader().OperationID
-	}
-	return ""
 }
