@@ -24,7 +24,7 @@ func smokeOptions(t *testing.T) options {
 	o := defaultOptions()
 	o.Duration, o.Warmup = 300*time.Millisecond, 100*time.Millisecond
 	o.Conns, o.MaxInFlight = 4, 64
-	o.SearchRate, o.CreateRate = 100, 100
+	o.SearchRate, o.CreateRate, o.StoppedRate = 100, 100, 100
 	o.Seed = 20
 	o.Settle = 30 * time.Second
 	o.InstallNginx = false // a test installs nothing
@@ -63,7 +63,7 @@ func TestWholeRunShort(t *testing.T) {
 	want := map[string][]string{
 		colDirect:  {rowSearchMax, rowSearchRate},
 		colNginx:   {rowSearchMax, rowSearchRate},
-		colAdapter: {rowSearchMax, rowSearchMaxUser, rowSearchRate, rowSearchRateUser, rowCreateMax, rowCreateMaxUser, rowCreateStopped, rowCreateRate},
+		colAdapter: {rowSearchMax, rowSearchMaxUser, rowSearchRate, rowSearchRateUser, rowCreateMax, rowCreateMaxUser, rowCreateStopped, rowCreateRateStopped, rowCreateRate},
 	}
 	for _, col := range columns {
 		t.Run(col, func(t *testing.T) {

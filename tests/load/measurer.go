@@ -362,9 +362,9 @@ func (m *measurer) succeededAt(c *cell) (map[string]time.Time, error) {
 }
 
 // storedPaused measures the worker alone on a backlog it did not see
-// arrive: the worker is stopped (SIGSTOP) while the API accepts creates at
-// its max for a cell's time, then continued, and timed until it stored
-// them all. The backlog left by the max create row is only what the worker
+// arrive: the worker is stopped (SIGSTOP) while the API accepts creates,
+// at a fixed rate and then at its max, a cell's time each, then continued,
+// and timed until it stored them all. The backlog left by the max create row is only what the worker
 // could not keep up with, which can be too little to time.
 func (m *measurer) storedPaused(create target) error {
 	if err := m.settle(); err != nil {
@@ -392,16 +392,32 @@ func (m *measurer) storedPaused(create target) error {
 	if err := signal(syscall.SIGSTOP); err != nil {
 		return err
 	}
-	accepting, wall := m.cpu(), time.Now()
-	out := closedLoop(m.ctx, create, m.opts.Conns, m.opts.Duration)
+	// What the API accepts with the machine to itself: the create
+	// target, apart from the worker's share of the cores: its max, then
+	// the rate, open loop. Only api is profiled: the worker, stopped,
+	// would answer once continued.
+	stopped := func(row string, load func() *outcome) error {
+		before, from := m.cpu(), time.Now()
+		profiled := m.prof.during(m.ctx, m.report.rowLabel(row), m.opts.Duration, "api")
+		out := load()
+		to := time.Now()
+		m.report.cells = append(m.report.cells, &cell{row: row, col: colAdapter, out: out,
+			from: from, to: to, cpu: coresUsed(before, m.cpu(), to.Sub(from))})
+		return profiled()
+	}
+	err := stopped(rowCreateStopped, func() *outcome { return closedLoop(m.ctx, create, m.opts.Conns, m.opts.Duration) })
+	if m.opts.StoppedRate > 0 && err == nil {
+		err = stopped(rowCreateRateStopped, func() *outcome {
+			return openLoop(m.ctx, create, m.opts.StoppedRate, m.opts.Duration, m.opts.MaxInFlight)
+		})
+	}
 	resumed, before := time.Now(), m.cpu()
 	if err := signal(syscall.SIGCONT); err != nil {
 		return err
 	}
-	// What the API accepts with the machine to itself: the create
-	// target, apart from the worker's share of the cores.
-	m.report.cells = append(m.report.cells, &cell{row: rowCreateStopped, col: colAdapter, out: out,
-		from: wall, to: resumed, cpu: coresUsed(accepting, before, resumed.Sub(wall))})
+	if err != nil {
+		return err
+	}
 	if err := m.ctx.Err(); err != nil {
 		return err
 	}

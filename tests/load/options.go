@@ -15,6 +15,7 @@ type options struct {
 	Conns        int           // closed-loop connections of the max-throughput rows
 	SearchRate   float64       // arrivals per second of the fixed-rate search row
 	CreateRate   float64       // arrivals per second of the create → succeeded row
+	StoppedRate  float64       // arrivals per second of the creates accepted with the worker stopped
 	MaxInFlight  int           // open-loop requests outstanding at most (then sends are late, and it shows)
 	Seed         int           // memories in each scope searched (the API key's, the end user's)
 	Scopes       int           // applications (API keys, so memory scopes) the creates go round
@@ -33,7 +34,7 @@ type options struct {
 func defaultOptions() options {
 	return options{
 		Duration: 10 * time.Second, Warmup: 2 * time.Second, Conns: 32,
-		SearchRate: 1000, CreateRate: 1000, MaxInFlight: 512, Seed: 300, Scopes: 1,
+		SearchRate: 1000, CreateRate: 1000, StoppedRate: 5000, MaxInFlight: 512, Seed: 300, Scopes: 1,
 		Nginx: true, InstallNginx: true, Settle: 2 * time.Minute, Rounds: 3,
 	}
 }
@@ -44,6 +45,7 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.Conns, "conns", o.Conns, "connections of the max-throughput (closed-loop) rows")
 	fs.Float64Var(&o.SearchRate, "search-rate", o.SearchRate, "searches per second of the fixed-rate row")
 	fs.Float64Var(&o.CreateRate, "create-rate", o.CreateRate, "creates per second of the create → succeeded row")
+	fs.Float64Var(&o.StoppedRate, "stopped-create-rate", o.StoppedRate, "creates per second accepted at a fixed rate while the worker is stopped: the latency until 202 of api with the machine to itself")
 	fs.IntVar(&o.MaxInFlight, "max-inflight", o.MaxInFlight, "open-loop requests outstanding at most; later ones are sent late and their latency counts from when they were due")
 	fs.IntVar(&o.Seed, "seed", o.Seed, "memories stored in each searched scope (the API key's, the end user's) before the search rows")
 	fs.IntVar(&o.Scopes, "scopes", o.Scopes, "applications the creates go round, one memory scope each: the writes of one scope take effect one after another")

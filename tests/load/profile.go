@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -35,7 +36,10 @@ func newProfiler(dir, workerAddr string) (*profiler, error) {
 
 // during starts each process's profiles for d and returns a wait for them;
 // they are written to dir as <cell>.<process>.{cpu,allocs}.pprof.
-func (p *profiler) during(ctx context.Context, cell string, d time.Duration) func() error {
+//
+// only, when given, names the processes to profile: a stopped one would
+// answer only once continued.
+func (p *profiler) during(ctx context.Context, cell string, d time.Duration, only ...string) func() error {
 	if p == nil {
 		return func() error { return nil }
 	}
@@ -46,7 +50,10 @@ func (p *profiler) during(ctx context.Context, cell string, d time.Duration) fun
 		errs []error
 	)
 	for name, base := range p.targets {
-		for kind, path := range map[string]string{"cpu": "profile", "allocs": "allocs"} {
+		if len(only) > 0 && !slices.Contains(only, name) {
+			continue
+		}
+		for kind, path := range map[string]string{"cpu": "profile", "allocs": "allocs", "trace": "trace"} {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()

@@ -14,16 +14,17 @@ import (
 // user's token repeats (issue 13: the API key is the application's, with
 // one budget; an end user's request spends two and has a scope of its own).
 const (
-	rowSearchMax      = "search max"
-	rowSearchMaxUser  = "search max, end user"
-	rowSearchRate     = "search rate"
-	rowSearchRateUser = "search rate, end user"
-	rowCreateMax      = "create max"
-	rowCreateMaxUser  = "create max, end user"
-	rowCreateStopped  = "create max, worker stopped"
-	rowCreateRate     = "create rate"
-	rowStored         = "stored"
-	rowStoredPaused   = "stored, paused"
+	rowSearchMax         = "search max"
+	rowSearchMaxUser     = "search max, end user"
+	rowSearchRate        = "search rate"
+	rowSearchRateUser    = "search rate, end user"
+	rowCreateMax         = "create max"
+	rowCreateMaxUser     = "create max, end user"
+	rowCreateStopped     = "create max, worker stopped"
+	rowCreateRateStopped = "create rate, worker stopped"
+	rowCreateRate        = "create rate"
+	rowStored            = "stored"
+	rowStoredPaused      = "stored, paused"
 
 	colDirect  = "direct"
 	colNginx   = "nginx"
@@ -32,7 +33,7 @@ const (
 
 var (
 	rows = []string{rowSearchMax, rowSearchMaxUser, rowSearchRate, rowSearchRateUser,
-		rowCreateMax, rowCreateMaxUser, rowCreateStopped, rowCreateRate, rowStored, rowStoredPaused}
+		rowCreateMax, rowCreateMaxUser, rowCreateStopped, rowCreateRateStopped, rowCreateRate, rowStored, rowStoredPaused}
 	columns = []string{colDirect, colNginx, colAdapter}
 	// keyRows are the API key's rows the end user's repeat: the same load,
 	// read the same way and compared with the same direct and nginx cells.
@@ -149,6 +150,8 @@ func (r *report) rowLabel(row string) string {
 		return fmt.Sprintf("create until 202, max (%d connections, end user's token, one scope)", r.opts.Conns)
 	case rowCreateStopped:
 		return fmt.Sprintf("create until 202, max, the worker stopped (%d connections, %s)", r.opts.Conns, r.apiKeys())
+	case rowCreateRateStopped:
+		return fmt.Sprintf("create at a fixed %s/s until 202, the worker stopped (%s)", thousands(r.opts.StoppedRate), r.apiKeys())
 	case rowCreateRate:
 		label := fmt.Sprintf("create at a fixed %s/s (%s): until 202, until `succeeded`", thousands(r.createRate), r.apiKeys())
 		if r.createRate < r.opts.CreateRate {
@@ -225,6 +228,9 @@ func (r *report) text(c *cell) string {
 		}
 		parts = append(parts, p50s, p99s)
 		parts = append(parts, r.behind(c, r.opts.SearchRate)...)
+	case rowCreateRateStopped:
+		parts = append(parts, "p50 "+ms(p50), "p99 "+ms(p99))
+		parts = append(parts, r.behind(c, r.opts.StoppedRate)...)
 	case rowCreateRate:
 		parts = append(parts, "202: p50 "+ms(p50)+", p99 "+ms(p99))
 		if len(c.done) > 0 {
