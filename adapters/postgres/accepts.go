@@ -84,7 +84,9 @@ var errNotNew = errors.New("not a new operation")
 // follows the locks. A scope whose lock another transaction holds is not
 // looked at: its first new write is queued, as before this was done.
 // Behind an operation of the same batch, an operation waits in any case:
-// that one cannot end before this transaction commits.
+// that one cannot end before this transaction commits. Each operation learns
+// its place and waiting mark (Seq, Behind) when the statement's answer is
+// read: in a pipeTx, with the commit's.
 func insertOperations(ctx context.Context, tx pgx.Tx, ops []*operation.Operation, cmds []any) error {
 	type scope struct{ app, user string }
 	counts := map[scope]int64{}
@@ -108,67 +110,77 @@ func insertOperations(ctx context.Context, tx pgx.Tx, ops []*operation.Operation
 	if err := tryLockScopes(ctx, tx, apps, users); err != nil {
 		return err
 	}
-	rows, err := tx.Query(ctx, `WITH placed AS (
-			INSERT INTO custom_gpt_scopes AS s (app_id, end_user, last_seq)
-			SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
-			ON CONFLICT (app_id, end_user) DO UPDATE SET last_seq = s.last_seq + excluded.last_seq
-			RETURNING app_id, end_user, last_seq)
-		SELECT p.app_id, p.end_user, p.last_seq,
-			i_.i = ANY (current_setting('custom_gpt.turns_locked')::bigint[]) AND EXISTS (SELECT 1 FROM custom_gpt_operations o
-			WHERE o.app_id = p.app_id AND o.end_user = p.end_user AND o.status = 'pending')
-		FROM placed p JOIN unnest($1::text[], $2::text[]) WITH ORDINALITY AS i_(app, usr, i)
-			ON i_.app = p.app_id AND i_.usr = p.end_user`, apps, users, ns)
-	if err != nil {
-		return fmt.Errorf("place operations in their scopes: %w", err)
-	}
-	next := make(map[scope]int64, len(scopes)) // each scope's first place in this batch
-	pending := make(map[scope]bool, len(scopes))
-	for rows.Next() {
-		var (
-			s      scope
-			last   int64
-			behind bool
-		)
-		if err := rows.Scan(&s.app, &s.user, &last, &behind); err != nil {
-			rows.Close()
-			return fmt.Errorf("place operations in their scopes: %w", err)
-		}
-		next[s], pending[s] = last-counts[s]+1, behind
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("place operations in their scopes: %w", err)
-	}
-
 	n := len(ops)
 	var (
 		ids, opApps, opUsers, kinds, statuses, notes = make([]string, n), make([]string, n), make([]string, n),
 			make([]string, n), make([]string, n), make([]string, n)
-		seqs     = make([]int64, n)
 		created  = make([]time.Time, n)
 		updated  = make([]time.Time, n)
 		names    = make([]*string, n)
 		payloads = make([][]byte, n)
-		waiting  = make([]bool, n)
+		byID     = make(map[string]*operation.Operation, n)
 	)
 	for i, op := range ops {
-		s := scope{op.AppID(), op.EndUser()}
-		op.Sequence(next[s])
-		next[s]++
+		var err error
 		if names[i], payloads[i], err = keptCommand(cmds[i]); err != nil {
 			return fmt.Errorf("insert operation %s: %w", op.ID(), err)
 		}
-		// Only a kept command can be handed over; the ones after it in
-		// this batch are behind it in any case.
-		waiting[i] = pending[s] && names[i] != nil
-		op.PlaceBehind(waiting[i])
-		pending[s] = true
 		ids[i], opApps[i], opUsers[i], kinds[i], statuses[i], notes[i] = op.ID(), op.AppID(), op.EndUser(),
 			string(op.Kind()), string(op.Status()), op.Note()
-		seqs[i], created[i], updated[i] = op.Seq(), op.CreatedAt(), op.UpdatedAt()
+		created[i], updated[i] = op.CreatedAt(), op.UpdatedAt()
+		byID[op.ID()] = op
 	}
-	return execLater(ctx, tx, "insert operations", `INSERT INTO custom_gpt_operations
-		(id, app_id, end_user, kind, status, created_at, updated_at, seq, note, command_name, command, waiting)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
-			$7::timestamptz[], $8::bigint[], $9::text[], $10::text[], $11::bytea[], $12::boolean[])`,
-		ids, opApps, opUsers, kinds, statuses, created, updated, seqs, notes, names, payloads, waiting)
+	// The places are read with the commit's answer: an accept needs them
+	// only once it is committed, and the batch then costs one round trip.
+	return queryLater(ctx, tx, "insert operations", insertOperationsSQL, func(rows pgx.Rows) error {
+		for rows.Next() {
+			var (
+				id      string
+				seq     int64
+				waiting bool
+			)
+			if err := rows.Scan(&id, &seq, &waiting); err != nil {
+				return err
+			}
+			if op := byID[id]; op != nil {
+				op.Sequence(seq)
+				op.PlaceBehind(waiting)
+			}
+		}
+		return rows.Err()
+	}, apps, users, ns, ids, opApps, opUsers, kinds, statuses, created, updated, notes, names, payloads)
 }
+
+// insertOperationsSQL places new operations in their scopes and writes them,
+// in one statement. The scopes ($1-$3, sorted, with their counts) take their
+// places first; a scope's first new operation is behind when its turn lock
+// was taken (custom_gpt.turns_locked holds the scopes' ordinals) and a write
+// of it is pending, in the statement's snapshot, which cannot see the rows it
+// inserts. Only a kept command can be handed over, so only an operation that
+// keeps one is written waiting; behind an operation of the same batch it
+// waits in any case, as that one cannot end before this commits.
+const insertOperationsSQL = `WITH placed AS (
+		INSERT INTO custom_gpt_scopes AS s (app_id, end_user, last_seq)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+		ON CONFLICT (app_id, end_user) DO UPDATE SET last_seq = s.last_seq + excluded.last_seq
+		RETURNING app_id, end_user, last_seq),
+	scopes AS (
+		SELECT p.app_id, p.end_user, p.last_seq - i_.n AS before,
+			i_.i = ANY (current_setting('custom_gpt.turns_locked')::bigint[]) AND EXISTS (SELECT 1 FROM custom_gpt_operations o
+			WHERE o.app_id = p.app_id AND o.end_user = p.end_user AND o.status = 'pending') AS behind
+		FROM placed p JOIN unnest($1::text[], $2::text[], $3::bigint[]) WITH ORDINALITY AS i_(app, usr, n, i)
+			ON i_.app = p.app_id AND i_.usr = p.end_user),
+	new AS (
+		SELECT o.*, row_number() OVER (PARTITION BY o.app_id, o.end_user ORDER BY o.i) AS rank
+		FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[],
+			$11::text[], $12::text[], $13::bytea[])
+			WITH ORDINALITY AS o(id, app_id, end_user, kind, status, created_at, updated_at, note, command_name, command, i)),
+	inserted AS (
+		INSERT INTO custom_gpt_operations
+			(id, app_id, end_user, kind, status, created_at, updated_at, seq, note, command_name, command, waiting)
+		SELECT n.id, n.app_id, n.end_user, n.kind, n.status, n.created_at, n.updated_at, s.before + n.rank, n.note,
+			n.command_name, n.command, n.command_name IS NOT NULL AND (n.rank > 1 OR s.behind)
+		FROM new n JOIN scopes s ON s.app_id = n.app_id AND s.end_user = n.end_user
+		ORDER BY n.i
+		RETURNING id, seq, waiting)
+	SELECT id, seq, waiting FROM inserted`

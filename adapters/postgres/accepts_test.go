@@ -49,9 +49,18 @@ func TestTxGroupAcceptsTogether(t *testing.T) {
 		if err := g.Accept(ctx, a); err != nil {
 			return err
 		}
-		var kept bool
-		if err := pool.QueryRow(ctx, `SELECT command IS NOT NULL FROM custom_gpt_operations WHERE id = $1`, a.Operation.ID()).Scan(&kept); err != nil || !kept {
+		var (
+			kept, waiting bool
+			seq           int64
+		)
+		if err := pool.QueryRow(ctx, `SELECT command IS NOT NULL, seq, waiting FROM custom_gpt_operations WHERE id = $1`,
+			a.Operation.ID()).Scan(&kept, &seq, &waiting); err != nil || !kept {
 			return fmt.Errorf("%s answered before its operation and command were committed: %v", a.Operation.ID(), err)
+		}
+		// The accept learns its place as written: its command is queued
+		// only when it is not behind.
+		if a.Operation.Seq() != seq || a.Operation.Behind() != waiting {
+			return fmt.Errorf("%s learned place %d, behind %v; its row says %d, %v", a.Operation.ID(), a.Operation.Seq(), a.Operation.Behind(), seq, waiting)
 		}
 		return nil
 	})
@@ -59,6 +68,10 @@ func TestTxGroupAcceptsTogether(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+	// Nothing ends, so in each scope every write after its first is behind.
+	if n := count(t, pool, "custom_gpt_operations WHERE waiting"); n != accepts-len(users) {
+		t.Errorf("%d operations written waiting, want all but each scope's first: %d", n, accepts-len(users))
 	}
 	if b := g.Batches(); b == 0 || b >= accepts {
 		t.Errorf("%d accepts took %d shared transactions: nothing was grouped", accepts, b)

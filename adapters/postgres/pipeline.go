@@ -62,6 +62,30 @@ func execLater(ctx context.Context, db execer, label, sql string, args ...any) e
 	return nil
 }
 
+// queryLater runs sql in db and hands its rows to scan; in a pipeTx it goes
+// out with the next statement that is read, or with COMMIT, like execLater,
+// for a statement whose rows are needed only once the transaction ends. scan
+// must fail only as reading fails: in a pipeTx the commit may be on its way.
+func queryLater(ctx context.Context, db pgx.Tx, label, sql string, scan func(pgx.Rows) error, args ...any) error {
+	read := func(rows pgx.Rows, err error) error {
+		if err == nil {
+			err = scan(rows)
+			rows.Close()
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", label, err)
+		}
+		return nil
+	}
+	if p, ok := db.(*pipeTx); ok && !p.done {
+		p.pending = append(p.pending, &pgx.QueuedQuery{SQL: sql, Arguments: args, Fn: func(br pgx.BatchResults) error {
+			return read(br.Query())
+		}})
+		return nil
+	}
+	return read(db.Query(ctx, sql, args...))
+}
+
 func (p *pipeTx) later(label, sql string, args ...any) {
 	p.pending = append(p.pending, &pgx.QueuedQuery{SQL: sql, Arguments: args, Fn: func(br pgx.BatchResults) error {
 		if _, err := br.Exec(); err != nil {
