@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -30,6 +31,9 @@ type measurer struct {
 	prof   *profiler // nil unless -profile
 	// workerTimeouts counts the worker's error lines for an I/O deadline.
 	workerTimeouts func() int
+	// dumpWorker writes the worker's goroutines to a file, for a stuck
+	// worker, and says where.
+	dumpWorker func() string
 }
 
 // measureAll runs every cell: sc is the API key's scope, user the end
@@ -198,6 +202,7 @@ func (m *measurer) cpu() map[string]time.Duration {
 // caught up, so that no cell pays for the one before.
 func (m *measurer) settle() error {
 	deadline := time.Now().Add(m.opts.Settle)
+	first := -1
 	for {
 		pending, relayed, err := m.backlog()
 		if err != nil {
@@ -206,8 +211,12 @@ func (m *measurer) settle() error {
 		if pending == 0 && relayed {
 			return nil
 		}
+		if first < 0 {
+			first = pending
+		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("after %s, %d operations are still pending (relayed outbox: %v): the worker is stuck (see its log with -keep)", m.opts.Settle, pending, relayed)
+			return fmt.Errorf("after %s, %d operations are still pending of %d (relayed outbox: %v): the worker is stuck (see its log with -keep; %s; the first pending: %s)",
+				m.opts.Settle, pending, first, relayed, m.dumpWorker(), m.pendingHead())
 		}
 		select {
 		case <-m.ctx.Done():
@@ -230,6 +239,33 @@ func (m *measurer) backlog() (pending int, relayed bool, err error) {
 		                             WHERE (newest.transaction_id, newest."offset") <= (f.last_processed_transaction_id, f.offset_acked)))`,
 	).Scan(&pending, &relayed)
 	return pending, relayed, err
+}
+
+// pendingHead describes the first pending operations of each scope, for a
+// stuck worker: which write holds the others up, and why.
+func (m *measurer) pendingHead() string {
+	rows, err := m.pool.Query(m.ctx, `SELECT seq, waiting, command IS NOT NULL, attempts, lease_until, resent_at, updated_at
+		FROM custom_gpt_operations WHERE status = 'pending' ORDER BY app_id, end_user, seq LIMIT 4`)
+	if err != nil {
+		return err.Error()
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var (
+			seq           int64
+			waiting, kept bool
+			attempts      int
+			lease, resent *time.Time
+			updated       time.Time
+		)
+		if err := rows.Scan(&seq, &waiting, &kept, &attempts, &lease, &resent, &updated); err != nil {
+			return err.Error()
+		}
+		out = append(out, fmt.Sprintf("seq %d waiting %v kept %v attempts %d lease %v resent %v updated %s ago",
+			seq, waiting, kept, attempts, lease, resent, time.Since(updated).Round(time.Millisecond)))
+	}
+	return strings.Join(out, "; ")
 }
 
 // stored measures the worker twice with the max create row: while the API

@@ -23,7 +23,7 @@ type options struct {
 	InstallNginx bool          // apt-get install it when missing
 	Markdown     string        // also write the report here
 	Keep         bool          // keep the work directory (logs, the binary)
-	Profile      string        // write api's and worker's CPU and allocation profiles of each adapter cell here
+	Profile      string        // write api's and worker's CPU and allocation profiles and execution traces of each adapter cell here
 	WorkParent   string        // where the work directory goes; "": tmp/ of the module
 	Settle       time.Duration // how long to wait for the adapter to go quiet between cells
 	AdapterEnv   []string      // KEY=VALUE settings added to the adapter's environment (GOGC, CUSTOM_GPT_*)
@@ -53,7 +53,7 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.InstallNginx, "install-nginx", o.InstallNginx, "install nginx with apt-get when it is missing (sudo unless root)")
 	fs.StringVar(&o.Markdown, "markdown", o.Markdown, "write the report as Markdown to this file as well")
 	fs.BoolVar(&o.Keep, "keep", o.Keep, "keep the work directory (the processes' logs, the binary) and print where it is")
-	fs.StringVar(&o.Profile, "profile", o.Profile, "write Go's CPU and allocation profiles of api and worker during each adapter cell to this directory (read them with go tool pprof; they cost the processes a little)")
+	fs.StringVar(&o.Profile, "profile", o.Profile, "write Go's CPU and allocation profiles and execution traces of api and worker during each adapter cell to this directory (go tool pprof; go tool trace -pprof=sync for where requests wait; they cost the processes a little)")
 	fs.Func("adapter-env", "KEY=VALUE added to the adapter processes' environment, over the run's own (repeat it; e.g. GOGC=200)", func(kv string) error {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
 			return fmt.Errorf("%q is not KEY=VALUE", kv)

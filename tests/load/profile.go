@@ -13,8 +13,8 @@ import (
 	"time"
 )
 
-// profiler takes Go's CPU and allocation profiles of api and worker while an
-// adapter cell is measured (-profile DIR), from their operators' listeners:
+// profiler takes Go's CPU and allocation profiles and execution traces of api
+// and worker while an adapter cell is measured (-profile DIR), from their operators' listeners:
 // api's admin listener, the worker's. A profile costs its process a few per
 // cent, so a run that profiles is for reading where the time goes, not for
 // the table.
@@ -35,7 +35,7 @@ func newProfiler(dir, workerAddr string) (*profiler, error) {
 }
 
 // during starts each process's profiles for d and returns a wait for them;
-// they are written to dir as <cell>.<process>.{cpu,allocs}.pprof.
+// they are written to dir as <cell>.<process>.{cpu,allocs,trace}.pprof.
 //
 // only, when given, names the processes to profile: a stopped one would
 // answer only once continued.

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -161,6 +162,19 @@ func run(ctx context.Context, opts options, out io.Writer) (_ *report, err error
 		procGroup{cpuPostgres, func() []int { return postgresBackends(ctx, pool, db.name) }},
 		procGroup{cpuRedis, func() []int { return redisPIDs(ctx) }})
 	m.workerTimeouts = func() int { return logTimeouts(a.worker) }
+	m.dumpWorker = func() string {
+		var files []string
+		for what, path := range map[string]string{"goroutines": "debug/pprof/goroutine?debug=2", "metrics": "metrics"} {
+			file := filepath.Join(os.TempDir(), fmt.Sprintf("load-worker-%s-%d.txt", what, a.worker.pid()))
+			if err := fetchProfile(ctx, "http://"+workerAddr+"/"+path, file); err != nil {
+				files = append(files, "no "+what+": "+err.Error())
+				continue
+			}
+			files = append(files, "its "+what+": "+file)
+		}
+		slices.Sort(files)
+		return strings.Join(files, ", ")
+	}
 	if err := m.measureAll(bank, proxy, a, sc, userScope); err != nil {
 		return nil, err
 	}
