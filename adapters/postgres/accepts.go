@@ -159,15 +159,15 @@ func insertOperations(ctx context.Context, tx pgx.Tx, ops []*operation.Operation
 // inserts. Only a kept command can be handed over, so only an operation that
 // keeps one is written waiting; behind an operation of the same batch it
 // waits in any case, as that one cannot end before this commits.
-const insertOperationsSQL = `WITH placed AS (
+var insertOperationsSQL = `WITH placed AS (
 		INSERT INTO custom_gpt_scopes AS s (app_id, end_user, last_seq)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
 		ON CONFLICT (app_id, end_user) DO UPDATE SET last_seq = s.last_seq + excluded.last_seq
 		RETURNING app_id, end_user, last_seq),
 	scopes AS (
 		SELECT p.app_id, p.end_user, p.last_seq - i_.n AS before,
-			i_.i = ANY (current_setting('custom_gpt.turns_locked')::bigint[]) AND EXISTS (SELECT 1 FROM custom_gpt_operations o
-			WHERE o.app_id = p.app_id AND o.end_user = p.end_user AND o.status = 'pending') AS behind
+			i_.i = ANY (current_setting('custom_gpt.turns_locked')::bigint[])
+				AND ` + firstPendingSQL("p.app_id", "p.end_user") + ` IS NOT NULL AS behind
 		FROM placed p JOIN unnest($1::text[], $2::text[], $3::bigint[]) WITH ORDINALITY AS i_(app, usr, n, i)
 			ON i_.app = p.app_id AND i_.usr = p.end_user),
 	new AS (

@@ -56,3 +56,9 @@ var InPipe = inPipe
 func (t *Transactor) InPlainTx(ctx context.Context, fn func(context.Context, command.Tx) error) error {
 	return pgx.BeginFunc(ctx, t.pool, func(pgtx pgx.Tx) error { return fn(ctx, &tx{tx: pgtx, outbox: t.outbox}) })
 }
+
+// The statements that ask whether a scope's write waits behind a pending one.
+var (
+	WaitForEarlierSQL   = waitForEarlierSQL
+	InsertOperationsSQL = insertOperationsSQL
+)
