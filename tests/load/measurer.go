@@ -31,8 +31,8 @@ type measurer struct {
 	prof   *profiler // nil unless -profile
 	// workerTimeouts counts the worker's error lines for an I/O deadline.
 	workerTimeouts func() int
-	// dumpWorker writes the worker's goroutines to a file, for a stuck
-	// worker, and says where.
+	// dumpWorker writes the worker's goroutines and metrics to files, for
+	// a stuck worker, and says where.
 	dumpWorker func() string
 }
 
@@ -241,8 +241,8 @@ func (m *measurer) backlog() (pending int, relayed bool, err error) {
 	return pending, relayed, err
 }
 
-// pendingHead describes the first pending operations of each scope, for a
-// stuck worker: which write holds the others up, and why.
+// pendingHead describes the first pending operations, scope by scope, for
+// a stuck worker: which write holds the others up, and why.
 func (m *measurer) pendingHead() string {
 	rows, err := m.pool.Query(m.ctx, `SELECT seq, waiting, command IS NOT NULL, attempts, lease_until, resent_at, updated_at
 		FROM custom_gpt_operations WHERE status = 'pending' ORDER BY app_id, end_user, seq LIMIT 4`)
@@ -398,10 +398,11 @@ func (m *measurer) succeededAt(c *cell) (map[string]time.Time, error) {
 }
 
 // storedPaused measures the worker alone on a backlog it did not see
-// arrive: the worker is stopped (SIGSTOP) while the API accepts creates,
-// at a fixed rate and then at its max, a cell's time each, then continued,
-// and timed until it stored them all. The backlog left by the max create row is only what the worker
-// could not keep up with, which can be too little to time.
+// arrive: the worker is stopped (SIGSTOP) while the API accepts creates, at
+// its max and then at a fixed rate, a cell's time each, then continued, and
+// timed until it stored them all. The backlog left by the max create row is
+// only what the worker could not keep up with, which can be too little to
+// time.
 func (m *measurer) storedPaused(create target) error {
 	if err := m.settle(); err != nil {
 		return err
