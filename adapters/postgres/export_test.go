@@ -60,5 +60,6 @@ func (t *Transactor) InPlainTx(ctx context.Context, fn func(context.Context, com
 // The statements that ask whether a scope's write waits behind a pending one.
 var (
 	WaitForEarlierSQL   = waitForEarlierSQL
+	PendingAfterSQL     = pendingAfterSQL
 	InsertOperationsSQL = insertOperationsSQL
 )

@@ -117,9 +117,7 @@ func pendingAfter(ctx context.Context, tx pgx.Tx, op *operation.Operation, n int
 	if err := lockScope(ctx, tx, op); err != nil {
 		return nil, err
 	}
-	rows, err := tx.Query(ctx, `SELECT waiting, lease_until, command_name, command FROM custom_gpt_operations
-		WHERE app_id = $1 AND end_user = $2 AND seq > $3 AND status = 'pending'
-		ORDER BY seq LIMIT $4`, op.AppID(), op.EndUser(), op.Seq(), max(n, 1))
+	rows, err := tx.Query(ctx, pendingAfterSQL, op.AppID(), op.EndUser(), op.Seq(), max(n, 1))
 	if err != nil {
 		return nil, fmt.Errorf("look for the next writes: %w", err)
 	}
@@ -131,6 +129,10 @@ func pendingAfter(ctx context.Context, tx pgx.Tx, op *operation.Operation, n int
 	}
 	return writes, nil
 }
+
+var pendingAfterSQL = `SELECT waiting, lease_until, command_name, command FROM custom_gpt_operations
+	WHERE app_id = $1 AND end_user = $2 AND seq > $3 AND status = 'pending'
+	ORDER BY seq LIMIT $4`
 
 // nextPending is the pending write of op's scope that comes next after op;
 // found is false when there is none.

@@ -39,6 +39,7 @@ func TestPendingQuestionsUseTheIndexWhateverThePlan(t *testing.T) {
 		name, sql, args string
 	}{
 		{"wait for earlier", postgres.WaitForEarlierSQL, `'app-1', '', 20100, 'op-20100'`},
+		{"pending after", postgres.PendingAfterSQL, `'app-1', '', 20100, 32`},
 		{"insert operations", postgres.InsertOperationsSQL, `'{app-1}'::text[], '{""}'::text[], '{1}'::bigint[], '{op-x}'::text[], '{app-1}'::text[],
 			'{""}'::text[], '{create_memory}'::text[], '{pending}'::text[], ARRAY[now()], ARRAY[now()], '{""}'::text[],
 			'{CreateMemory}'::text[], ARRAY['\x7b7d'::bytea]`},

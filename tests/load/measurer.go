@@ -215,8 +215,8 @@ func (m *measurer) settle() error {
 			first = pending
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("after %s, %d operations are still pending of %d (relayed outbox: %v): the worker is stuck (see its log with -keep; %s; the first pending: %s)",
-				m.opts.Settle, pending, first, relayed, m.dumpWorker(), m.pendingHead())
+			return fmt.Errorf("after %s, %d operations are still pending of %d (relayed outbox: %v): the worker is stuck (see its log with -keep; %s; the first pending: %s; what Postgres ran: %s)",
+				m.opts.Settle, pending, first, relayed, m.dumpWorker(), m.pendingHead(), m.busyStatements())
 		}
 		select {
 		case <-m.ctx.Done():
@@ -266,6 +266,34 @@ func (m *measurer) pendingHead() string {
 			seq, waiting, kept, attempts, lease, resent, time.Since(updated).Round(time.Millisecond)))
 	}
 	return strings.Join(out, "; ")
+}
+
+// busyStatements samples, 40 times 25 ms apart, the statements this run's
+// database is running, and counts them: where a slow worker's time goes.
+func (m *measurer) busyStatements() string {
+	seen := map[string]int{}
+	for range 40 {
+		rows, err := m.pool.Query(m.ctx, `SELECT coalesce(wait_event_type || ':' || wait_event, 'cpu') || ' ' ||
+				left(regexp_replace(query, '\s+', ' ', 'g'), 120)
+			FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()`)
+		if err != nil {
+			return err.Error()
+		}
+		for rows.Next() {
+			var q string
+			if rows.Scan(&q) == nil {
+				seen[q]++
+			}
+		}
+		rows.Close()
+		time.Sleep(25 * time.Millisecond)
+	}
+	var out []string
+	for q, n := range seen {
+		out = append(out, fmt.Sprintf("%d× %s", n, q))
+	}
+	slices.Sort(out)
+	return strings.Join(out, " | ")
 }
 
 // stored measures the worker twice with the max create row: while the API
