@@ -486,10 +486,16 @@ func (m *measurer) storedPaused(create target) error {
 	if err := m.ctx.Err(); err != nil {
 		return err
 	}
+	// The worker's first seconds on the backlog, as long as a cell's.
+	profiled := m.prof.during(m.ctx, m.report.rowLabel(rowStoredPaused), m.opts.Duration, "worker")
 	if err := m.settle(); err != nil {
+		_ = profiled()
 		return err
 	}
 	drained, after := time.Now(), m.cpu()
+	if err := profiled(); err != nil {
+		return err
+	}
 	// A stopped process's reads outlive their deadlines: the worker logs
 	// them when it continues. They are the stop's, not the adapter's.
 	m.report.pausedErrs = m.workerTimeouts() - errsBefore
