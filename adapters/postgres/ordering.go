@@ -92,10 +92,9 @@ var waitForEarlierSQL = `WITH earlier AS (
 // or an earlier one is pending, Postgres's generic plan scanned the table
 // once pending writes were common (a backlog of a stopped worker): it
 // expected an early match, but a scope's ended writes come first, and each
-// question read them all (13 ms per question at 66,000 ended writes, and a
-// worker storing 144 writes a second instead of 1,300). The first pending
-// place is one step through custom_gpt_operations_pending_seq whatever the
-// plan.
+// question read them all (13 ms per question at 66,000 ended writes). The
+// first pending place is one step through custom_gpt_operations_pending_seq
+// whatever the plan.
 func firstPendingSQL(app, user string) string {
 	return fmt.Sprintf(`(SELECT f.seq FROM custom_gpt_operations f
 		WHERE f.app_id = %s AND f.end_user = %s AND f.status = 'pending' ORDER BY f.seq LIMIT 1)`, app, user)
