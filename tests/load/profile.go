@@ -14,8 +14,8 @@ import (
 )
 
 // profiler takes Go's CPU and allocation profiles and execution traces of api
-// and worker while an adapter cell is measured (-profile DIR), from their operators' listeners:
-// api's admin listener, the worker's. A profile costs its process a few per
+// and worker while an adapter cell is measured (-profile DIR), from their
+// operators' listeners: api's admin listener, the worker's. A profile costs its process a few per
 // cent, so a run that profiles is for reading where the time goes, not for
 // the table.
 type profiler struct {
