@@ -172,6 +172,16 @@ func (m *measurer) measure(row, col string, d time.Duration, profile bool, load 
 	return nil
 }
 
+// formatCores lists cores used by process, in a stable order.
+func formatCores(cores map[string]float64) string {
+	var out []string
+	for name, c := range cores {
+		out = append(out, fmt.Sprintf("%s %.2f", name, c))
+	}
+	slices.Sort(out)
+	return strings.Join(out, ", ")
+}
+
 // coresUsed is the CPU each process used between two readings of m.cpu, in
 // cores over elapsed.
 func coresUsed(before, after map[string]time.Duration, elapsed time.Duration) map[string]float64 {
@@ -215,8 +225,11 @@ func (m *measurer) settle() error {
 			first = pending
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("after %s, %d operations are still pending of %d (relayed outbox: %v): the worker is stuck (see its log with -keep; %s; the first pending: %s; what Postgres ran: %s)",
-				m.opts.Settle, pending, first, relayed, m.dumpWorker(), m.pendingHead(), m.busyStatements())
+			before, wall := m.cpu(), time.Now()
+			dumped := m.dumpWorker() // takes seconds: the CPU used meanwhile says who works
+			cores := coresUsed(before, m.cpu(), time.Since(wall))
+			return fmt.Errorf("after %s, %d operations are still pending of %d (relayed outbox: %v): the worker is stuck (see its log with -keep; %s; cores busy meanwhile: %s; the first pending: %s; what Postgres ran: %s; %s)",
+				m.opts.Settle, pending, first, relayed, dumped, formatCores(cores), m.pendingHead(), m.busyStatements(), m.horizon())
 		}
 		select {
 		case <-m.ctx.Done():
@@ -266,6 +279,43 @@ func (m *measurer) pendingHead() string {
 			seq, waiting, kept, attempts, lease, resent, time.Since(updated).Round(time.Millisecond)))
 	}
 	return strings.Join(out, "; ")
+}
+
+// horizon is what keeps Postgres from cleaning up: the oldest open
+// transactions and snapshots of the cluster, and the dead rows of this
+// run's busiest tables. A snapshot held open keeps every row version written
+// since, and each read of a hot row (a scope's, a chain's head) walks them.
+func (m *measurer) horizon() string {
+	var out []string
+	rows, err := m.pool.Query(m.ctx, `SELECT coalesce(datname, '-') || ' pid ' || pid || ' ' || coalesce(state, '-') ||
+			' xact ' || coalesce((now() - xact_start)::text, '-') || ' xmin age ' || coalesce(age(backend_xmin)::text, '-') ||
+			' ' || left(regexp_replace(query, '\s+', ' ', 'g'), 80)
+		FROM pg_stat_activity WHERE backend_xmin IS NOT NULL OR xact_start IS NOT NULL
+		ORDER BY xact_start NULLS LAST LIMIT 4`)
+	if err != nil {
+		return err.Error()
+	}
+	for rows.Next() {
+		var q string
+		if rows.Scan(&q) == nil {
+			out = append(out, q)
+		}
+	}
+	rows.Close()
+	rows, err = m.pool.Query(m.ctx, `SELECT relname || ' live ' || n_live_tup || ' dead ' || n_dead_tup ||
+			' vacuumed ' || coalesce((now() - greatest(last_vacuum, last_autovacuum))::text, 'never')
+		FROM pg_stat_user_tables WHERE relname LIKE 'custom_gpt_%' ORDER BY n_dead_tup DESC LIMIT 6`)
+	if err != nil {
+		return err.Error()
+	}
+	for rows.Next() {
+		var q string
+		if rows.Scan(&q) == nil {
+			out = append(out, q)
+		}
+	}
+	rows.Close()
+	return "oldest transactions and dead rows: " + strings.Join(out, "; ")
 }
 
 // busyStatements samples, 40 times 25 ms apart, the statements this run's

@@ -164,8 +164,12 @@ func run(ctx context.Context, opts options, out io.Writer) (_ *report, err error
 	m.workerTimeouts = func() int { return logTimeouts(a.worker) }
 	m.dumpWorker = func() string {
 		var files []string
-		for what, path := range map[string]string{"goroutines": "debug/pprof/goroutine?debug=2", "metrics": "metrics"} {
-			file := filepath.Join(os.TempDir(), fmt.Sprintf("load-worker-%s-%d.txt", what, a.worker.pid()))
+		// Goroutines and metrics say where it is; 5 s of CPU and 3 s of its
+		// execution trace say whether it works or waits, and on what.
+		for _, d := range [][2]string{{"goroutines.txt", "debug/pprof/goroutine?debug=2"}, {"metrics.txt", "metrics"},
+			{"cpu.pprof", "debug/pprof/profile?seconds=5"}, {"trace.out", "debug/pprof/trace?seconds=3"}} {
+			what, path := d[0], d[1]
+			file := filepath.Join(os.TempDir(), fmt.Sprintf("load-worker-%d-%s", a.worker.pid(), what))
 			if err := fetchProfile(ctx, "http://"+workerAddr+"/"+path, file); err != nil {
 				files = append(files, "no "+what+": "+err.Error())
 				continue
