@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 
@@ -24,18 +25,30 @@ type groupHook struct {
 	block time.Duration
 	// closed is set, under health's lock, when the subscriber closes.
 	closed bool
+	lost   *lostReads
+	broken brokenConns
 }
 
 func newGroupHook(health *ConsumerHealth, log *slog.Logger, block time.Duration) *groupHook {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &groupHook{health: health, log: log, block: block}
+	return &groupHook{health: health, log: log, block: block, lost: newLostReads()}
 }
 
 var _ goredis.Hook = (*groupHook)(nil)
 
-func (h *groupHook) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+// DialHook watches each connection for failures: a read that spans one may
+// have lost its answer (see lostReads).
+func (h *groupHook) DialHook(next goredis.DialHook) goredis.DialHook {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := next(ctx, network, addr)
+		if err != nil {
+			return c, err
+		}
+		return h.broken.watch(c), nil
+	}
+}
 
 func (h *groupHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
 	return next
@@ -43,19 +56,86 @@ func (h *groupHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredi
 
 func (h *groupHook) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
 	return func(ctx context.Context, cmd goredis.Cmder) error {
+		if isXAck(cmd) {
+			err := next(ctx, cmd)
+			if err == nil {
+				h.lost.acked(xackArgs(cmd.Args()))
+			}
+			return err
+		}
 		groups := groupsOf(cmd)
 		if len(groups) == 0 {
 			return next(ctx, cmd)
 		}
-		err := next(ctx, cmd)
-		if lostGroup(cmd, err) && h.recreate(ctx, next, groups) {
-			err = next(ctx, cmd)
+		switch cmd.Name() {
+		case "xreadgroup":
+			return h.read(ctx, next, cmd, groups)
+		case "xclaim":
+			k := consumerKey{stream: groups[0].stream, group: groups[0].group, consumer: argString(cmd.Args(), 3)}
+			h.lost.claimStarts(k)
+			err := h.process(ctx, next, cmd, groups)
+			var claimed []goredis.XMessage
+			if c, ok := cmd.(*goredis.XMessageSliceCmd); ok && err == nil {
+				claimed = c.Val()
+			}
+			h.lost.claimEnds(k, claimed)
+			return err
 		}
-		if cmd.Name() == "xreadgroup" {
-			h.recordRead(ctx, cmd, groups, err)
-		}
-		return err
+		return h.process(ctx, next, cmd, groups)
 	}
+}
+
+// process runs a command of a group, recreating the group once if Redis lost it.
+func (h *groupHook) process(ctx context.Context, next goredis.ProcessHook, cmd goredis.Cmder, groups []streamGroup) error {
+	err := next(ctx, cmd)
+	if lostGroup(cmd, err) && h.recreate(ctx, next, groups) {
+		err = next(ctx, cmd)
+	}
+	return err
+}
+
+// read runs a consumer's XREADGROUP. A read of new entries is answered first
+// with any entry an earlier read of the consumer lost (see lostReads); one
+// that fails may have lost its own, which is looked for at once.
+func (h *groupHook) read(ctx context.Context, next goredis.ProcessHook, cmd goredis.Cmder, groups []streamGroup) error {
+	args := cmd.Args()
+	k := consumerKey{stream: groups[0].stream, group: groups[0].group, consumer: argString(args, 3)}
+	xs, isSlice := cmd.(*goredis.XStreamSliceCmd)
+	watch := isSlice && readsNew(args, groups)
+	if watch && h.answerLost(ctx, next, k, xs) {
+		h.recordRead(ctx, cmd, groups, nil)
+		return nil
+	}
+	broken := h.broken.n.Load()
+	err := h.process(ctx, next, cmd, groups)
+	if watch {
+		if err == nil {
+			for _, s := range xs.Val() {
+				h.lost.note(k, s.Messages)
+			}
+		}
+		failed := err != nil && !errors.Is(err, goredis.Nil)
+		if (failed || h.broken.n.Load() != broken) && ctx.Err() == nil {
+			// An empty or failed read can be answered with what it lost
+			// now; one that brought an entry leaves that to the next read.
+			h.lost.markSuspect(k)
+			if err != nil && h.answerLost(ctx, next, k, xs) {
+				err = nil
+			}
+		}
+	}
+	h.recordRead(ctx, cmd, groups, err)
+	return err
+}
+
+// answerLost makes xs the answer of a read by k with an entry k lost, if any.
+func (h *groupHook) answerLost(ctx context.Context, next goredis.ProcessHook, k consumerKey, xs *goredis.XStreamSliceCmd) bool {
+	m, ok := h.lost.recover(ctx, next, k)
+	if ok {
+		xs.SetVal([]goredis.XStream{{Stream: k.stream, Messages: []goredis.XMessage{m}}})
+		xs.SetErr(nil)
+	}
+	return ok
 }
 
 // recreate creates every group the command names, with its stream if need

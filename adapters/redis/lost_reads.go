@@ -1,0 +1,224 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// lostReads finds the entries a consumer's read took from its group without
+// the consumer ever seeing them. Redis hands an entry to a blocked
+// XREADGROUP and adds it to the consumer's pending list at once; when the
+// answer then does not arrive (the connection dropped, or the process was
+// paused past the read's deadline, so the client gave up on it), the entry
+// stays pending to a consumer that does not know it has it. Watermill claims
+// it back only after the group's claim idle time (minutes), and since a
+// scope's writes run in order, the scope's every later write waits with it.
+//
+// go-redis retries a command whose connection broke, so a read can come
+// back empty after its first answer was lost on the way: a read during which
+// any of the client's connections failed is suspect too (see brokenConns).
+//
+// So every entry a consumer was given (read or claimed) is noted until it
+// is acknowledged; after a read that failed, the consumer's pending entries
+// that are not among them are the lost ones, and its next reads are
+// answered with them, claimed again, before anything new.
+type lostReads struct {
+	mu      sync.Mutex
+	given   map[consumerKey]map[string]bool // entries each consumer was given and has not acknowledged
+	suspect map[consumerKey]bool            // consumers whose last read may have lost an answer
+	// claiming counts XCLAIMs in flight per consumer: an entry they take is
+	// pending before it is noted as given, so no lost entries are looked
+	// for meanwhile.
+	claiming map[consumerKey]int
+}
+
+func newLostReads() *lostReads {
+	return &lostReads{given: map[consumerKey]map[string]bool{}, suspect: map[consumerKey]bool{}, claiming: map[consumerKey]int{}}
+}
+
+// note records the entries k was given.
+func (l *lostReads) note(k consumerKey, msgs []goredis.XMessage) {
+	if len(msgs) == 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ids := l.given[k]
+	if ids == nil {
+		ids = map[string]bool{}
+		l.given[k] = ids
+	}
+	for _, m := range msgs {
+		ids[m.ID] = true
+	}
+}
+
+// acked forgets the entries of stream acknowledged in group, whichever
+// consumer was given them.
+func (l *lostReads) acked(stream, group string, ids []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for k, given := range l.given {
+		if k.stream != stream || k.group != group {
+			continue
+		}
+		for _, id := range ids {
+			delete(given, id)
+		}
+		if len(given) == 0 {
+			delete(l.given, k)
+		}
+	}
+}
+
+func (l *lostReads) markSuspect(k consumerKey) {
+	l.mu.Lock()
+	l.suspect[k] = true
+	l.mu.Unlock()
+}
+
+func (l *lostReads) isSuspect(k consumerKey) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.suspect[k] && l.claiming[k] == 0
+}
+
+// unknown are the ids k was not given.
+func (l *lostReads) unknown(k consumerKey, ids []string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, id := range ids {
+		if !l.given[k][id] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func (l *lostReads) claimStarts(k consumerKey) {
+	l.mu.Lock()
+	l.claiming[k]++
+	l.mu.Unlock()
+}
+
+func (l *lostReads) claimEnds(k consumerKey, msgs []goredis.XMessage) {
+	l.note(k, msgs)
+	l.mu.Lock()
+	if l.claiming[k]--; l.claiming[k] <= 0 {
+		delete(l.claiming, k)
+	}
+	l.mu.Unlock()
+}
+
+// lostPerLook bounds the pending entries one look reads: a consumer has few
+// (Watermill reads one entry at a time), and a lost answer held one.
+const lostPerLook = 16
+
+// recover answers a read of new entries by k with an entry it lost, claimed
+// again so that it counts as delivered once more; ok is false when k lost
+// none (k is then no longer suspect) or the look failed (k stays suspect,
+// and the read goes to Redis as usual).
+func (l *lostReads) recover(ctx context.Context, next goredis.ProcessHook, k consumerKey) (msg goredis.XMessage, ok bool) {
+	if !l.isSuspect(k) {
+		return msg, false
+	}
+	pending := goredis.NewXPendingExtCmd(ctx, "xpending", k.stream, k.group, "-", "+", lostPerLook, k.consumer)
+	if err := next(ctx, pending); err != nil && !errors.Is(err, goredis.Nil) {
+		return msg, false
+	}
+	ids := make([]string, 0, len(pending.Val()))
+	for _, p := range pending.Val() {
+		ids = append(ids, p.ID)
+	}
+	for _, id := range l.unknown(k, ids) {
+		// Claimed with no idle time, by k itself: the entry's delivery count
+		// goes up, as for any redelivery. An entry trimmed meanwhile comes
+		// back as nothing, and Redis drops it from the pending list.
+		claim := goredis.NewXMessageSliceCmd(ctx, "xclaim", k.stream, k.group, k.consumer, 0, id)
+		if err := next(ctx, claim); err != nil && !errors.Is(err, goredis.Nil) {
+			return msg, false
+		}
+		for _, m := range claim.Val() {
+			if m.ID == id && m.Values != nil {
+				l.note(k, []goredis.XMessage{m})
+				return m, true
+			}
+		}
+	}
+	if len(ids) < lostPerLook {
+		l.mu.Lock()
+		delete(l.suspect, k)
+		l.mu.Unlock()
+	}
+	return msg, false
+}
+
+// readsNew tells whether an XREADGROUP asks for new entries (id ">") of one
+// stream: the reads Watermill makes, the only ones whose answer can be lost
+// unnoticed.
+func readsNew(args []any, streams []streamGroup) bool {
+	return len(streams) == 1 && len(args) > 0 && argString(args, len(args)-1) == ">"
+}
+
+// xackArgs reads XACK stream group id...
+func xackArgs(args []any) (stream, group string, ids []string) {
+	if len(args) < 4 {
+		return "", "", nil
+	}
+	for i := 3; i < len(args); i++ {
+		ids = append(ids, argString(args, i))
+	}
+	return argString(args, 1), argString(args, 2), ids
+}
+
+// isXAck tells a command that acknowledges entries.
+func isXAck(cmd goredis.Cmder) bool { return strings.EqualFold(cmd.Name(), "xack") }
+
+// brokenConns counts the failed reads and writes of a client's connections.
+type brokenConns struct{ n atomic.Int64 }
+
+// watch wraps a connection the client dialled so its failures are counted.
+func (b *brokenConns) watch(c net.Conn) net.Conn {
+	if sc, ok := c.(syscall.Conn); ok {
+		return &watchedSyscallConn{watchedConn{Conn: c, broken: b}, sc}
+	}
+	return &watchedConn{Conn: c, broken: b}
+}
+
+type watchedConn struct {
+	net.Conn
+	broken *brokenConns
+}
+
+func (c *watchedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if err != nil {
+		c.broken.n.Add(1)
+	}
+	return n, err
+}
+
+func (c *watchedConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if err != nil {
+		c.broken.n.Add(1)
+	}
+	return n, err
+}
+
+// watchedSyscallConn keeps the socket reachable, as go-redis's pool checks an
+// idle connection's health through it before reusing it.
+type watchedSyscallConn struct {
+	watchedConn
+	sc syscall.Conn
+}
+
+func (c *watchedSyscallConn) SyscallConn() (syscall.RawConn, error) { return c.sc.SyscallConn() }
