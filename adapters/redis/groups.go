@@ -132,6 +132,8 @@ func (h *groupHook) read(ctx context.Context, next goredis.ProcessHook, cmd gore
 func (h *groupHook) answerLost(ctx context.Context, next goredis.ProcessHook, k consumerKey, xs *goredis.XStreamSliceCmd) bool {
 	m, ok := h.lost.recover(ctx, next, k)
 	if ok {
+		h.log.WarnContext(ctx, "redis served a read whose answer was lost: the entry is delivered again",
+			"stream", k.stream, "group", k.group, "consumer", k.consumer, "entry", m.ID)
 		xs.SetVal([]goredis.XStream{{Stream: k.stream, Messages: []goredis.XMessage{m}}})
 		xs.SetErr(nil)
 	}

@@ -22,12 +22,28 @@ import (
 // paused past its read's deadline). The subscriber delivers the entry at
 // once, not after the group's claim idle time, and does not deliver again
 // the entry it is still handling.
+//
+// go-redis retries a read whose connection dropped (the retry comes back
+// empty); one that failed otherwise (a paused process's deadline, here an
+// error in the answer's place) returns the failure.
 func TestSubscriber_deliversAnEntryWhoseReadWasLost(t *testing.T) {
 	t.Parallel()
+	for name, instead := range map[string][]byte{
+		"the connection dropped":  nil,
+		"the read failed instead": []byte("-ERR the answer was lost\r\n"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			deliversLostEntry(t, instead)
+		})
+	}
+}
+
+func deliversLostEntry(t *testing.T, instead []byte) {
 	ctx := context.Background()
 	prefix := redistest.Prefix(t)
 	stream, group := prefix+".commands.CreateMemory", prefix+".CreateMemory"
-	proxy := newAnswerDropper(t)
+	proxy := newAnswerDropper(t, instead)
 
 	viaProxy, err := redis.ParseURL("redis://"+proxy.addr()+"/0", redis.ModeSingle)
 	if err != nil {
@@ -104,15 +120,17 @@ func next(t *testing.T, msgs <-chan *message.Message, timeout time.Duration) *me
 
 // answerDropper is a TCP proxy in front of the test Redis that can lose one
 // answer: armed with a marker, it drops the first connection whose answer
-// holds the marker, without passing that answer on.
+// holds the marker, without passing that answer on, or passes instead in
+// the answer's place when set.
 type answerDropper struct {
 	ln      net.Listener
+	instead []byte
 	mu      sync.Mutex
 	marker  []byte
 	dropped chan struct{}
 }
 
-func newAnswerDropper(t *testing.T) *answerDropper {
+func newAnswerDropper(t *testing.T, instead []byte) *answerDropper {
 	t.Helper()
 	u, err := url.Parse(redistest.URL())
 	if err != nil {
@@ -122,7 +140,7 @@ func newAnswerDropper(t *testing.T) *answerDropper {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &answerDropper{ln: ln, dropped: make(chan struct{})}
+	p := &answerDropper{ln: ln, instead: instead, dropped: make(chan struct{})}
 	t.Cleanup(func() { _ = ln.Close() })
 	go func() {
 		for {
@@ -169,7 +187,14 @@ func (p *answerDropper) answer(client, server net.Conn) {
 			p.mu.Unlock()
 			if hit {
 				close(p.dropped)
-				return
+				if p.instead == nil {
+					return
+				}
+				if _, err := client.Write(p.instead); err != nil {
+					return
+				}
+				tail = tail[:0]
+				continue
 			}
 			if _, err := client.Write(buf[:n]); err != nil {
 				return
