@@ -550,17 +550,18 @@ func (m *measurer) storedPaused(create target) error {
 	// them when it continues. They are the stop's, not the adapter's.
 	m.report.pausedErrs = m.workerTimeouts() - errsBefore
 	var (
-		n    int
-		last *time.Time
+		n           int
+		first, last *time.Time
 	)
-	if err := m.pool.QueryRow(m.ctx, `SELECT count(*), max(updated_at) FROM custom_gpt_operations
-		WHERE status = 'succeeded' AND updated_at > $1`, resumed).Scan(&n, &last); err != nil {
+	if err := m.pool.QueryRow(m.ctx, `SELECT count(*), min(updated_at), max(updated_at) FROM custom_gpt_operations
+		WHERE status = 'succeeded' AND updated_at > $1`, resumed).Scan(&n, &first, &last); err != nil {
 		return err
 	}
 	c := &cell{row: rowStoredPaused, col: colAdapter, out: newOutcome(), backlog: n,
 		cpu: coresUsed(before, after, drained.Sub(resumed))}
 	if last != nil && n > 0 {
 		c.stored = float64(n) / last.Sub(resumed).Seconds()
+		c.firstStored = first.Sub(resumed)
 	}
 	m.report.cells = append(m.report.cells, c)
 	return nil

@@ -68,6 +68,10 @@ type cell struct {
 	// creates at its max and alone after, and how many it stored alone.
 	storedLoaded, stored float64
 	backlog              int
+	// firstStored is how long after it was continued the worker ended the
+	// first write of a backlog accepted while it was stopped: a drain that
+	// starts late (a command lost on its way) shows here, not in the rate.
+	firstStored time.Duration
 	// rounds is the rate of each round the cell was measured in (-rounds).
 	rounds []float64
 }
@@ -243,7 +247,8 @@ func (r *report) text(c *cell) string {
 			parts = append(parts, fmt.Sprintf("%s/s alone (the %s left after)", thousands(c.stored), thousands(float64(c.backlog))))
 		}
 	case rowStoredPaused:
-		parts = append(parts, fmt.Sprintf("**%s/s** (a backlog of %s)", thousands(c.stored), thousands(float64(c.backlog))))
+		parts = append(parts, fmt.Sprintf("**%s/s** (a backlog of %s, the first stored %s after it continued)",
+			thousands(c.stored), thousands(float64(c.backlog)), ms(c.firstStored)))
 	}
 	if n := c.out.failed(); n > 0 {
 		parts = append(parts, fmt.Sprintf("**%d failed**", n))
