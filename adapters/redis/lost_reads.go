@@ -90,17 +90,20 @@ func (l *lostReads) isSuspect(k consumerKey) bool {
 	return l.suspect[k] && l.claiming[k] == 0
 }
 
-// unknown are the ids k was not given.
-func (l *lostReads) unknown(k consumerKey, ids []string) []string {
+// unknown are the ids k was not given; ok is false when a claim for k began
+// meanwhile, whose entries may be pending to k before they are noted.
+func (l *lostReads) unknown(k consumerKey, ids []string) (out []string, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var out []string
+	if l.claiming[k] > 0 {
+		return nil, false
+	}
 	for _, id := range ids {
 		if !l.given[k][id] {
 			out = append(out, id)
 		}
 	}
-	return out
+	return out, true
 }
 
 func (l *lostReads) claimStarts(k consumerKey) {
@@ -138,7 +141,11 @@ func (l *lostReads) recover(ctx context.Context, next goredis.ProcessHook, k con
 	for _, p := range pending.Val() {
 		ids = append(ids, p.ID)
 	}
-	for _, id := range l.unknown(k, ids) {
+	lost, ok := l.unknown(k, ids)
+	if !ok {
+		return msg, false
+	}
+	for _, id := range lost {
 		// Claimed with no idle time, by k itself: the entry's delivery count
 		// goes up, as for any redelivery. An entry trimmed meanwhile comes
 		// back as nothing, and Redis drops it from the pending list.
