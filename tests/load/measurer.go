@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -286,8 +287,7 @@ func (m *measurer) pendingHead() string {
 // run's busiest tables. A snapshot held open keeps every row version written
 // since, and each read of a hot row (a scope's, a chain's head) walks them.
 func (m *measurer) horizon() string {
-	var out []string
-	rows, err := m.pool.Query(m.ctx, `SELECT coalesce(datname, '-') || ' pid ' || pid || ' ' || coalesce(state, '-') ||
+	snapshots, err := m.texts(`SELECT coalesce(datname, '-') || ' pid ' || pid || ' ' || coalesce(state, '-') ||
 			' xact ' || coalesce((now() - xact_start)::text, '-') || ' xmin age ' || coalesce(age(backend_xmin)::text, '-') ||
 			' ' || left(regexp_replace(query, '\s+', ' ', 'g'), 80)
 		FROM pg_stat_activity WHERE backend_xmin IS NOT NULL OR xact_start IS NOT NULL
@@ -295,27 +295,22 @@ func (m *measurer) horizon() string {
 	if err != nil {
 		return err.Error()
 	}
-	for rows.Next() {
-		var q string
-		if rows.Scan(&q) == nil {
-			out = append(out, q)
-		}
-	}
-	rows.Close()
-	rows, err = m.pool.Query(m.ctx, `SELECT relname || ' live ' || n_live_tup || ' dead ' || n_dead_tup ||
+	dead, err := m.texts(`SELECT relname || ' live ' || n_live_tup || ' dead ' || n_dead_tup ||
 			' vacuumed ' || coalesce((now() - greatest(last_vacuum, last_autovacuum))::text, 'never')
 		FROM pg_stat_user_tables WHERE relname LIKE 'custom_gpt_%' ORDER BY n_dead_tup DESC LIMIT 6`)
 	if err != nil {
 		return err.Error()
 	}
-	for rows.Next() {
-		var q string
-		if rows.Scan(&q) == nil {
-			out = append(out, q)
-		}
+	return "oldest transactions and dead rows: " + strings.Join(append(snapshots, dead...), "; ")
+}
+
+// texts runs a query of one text column and returns its rows.
+func (m *measurer) texts(sql string) ([]string, error) {
+	rows, err := m.pool.Query(m.ctx, sql)
+	if err != nil {
+		return nil, err
 	}
-	rows.Close()
-	return "oldest transactions and dead rows: " + strings.Join(out, "; ")
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // busyStatements samples, 40 times 25 ms apart, the statements this run's
@@ -323,19 +318,15 @@ func (m *measurer) horizon() string {
 func (m *measurer) busyStatements() string {
 	seen := map[string]int{}
 	for range 40 {
-		rows, err := m.pool.Query(m.ctx, `SELECT coalesce(wait_event_type || ':' || wait_event, 'cpu') || ' ' ||
+		active, err := m.texts(`SELECT coalesce(wait_event_type || ':' || wait_event, 'cpu') || ' ' ||
 				left(regexp_replace(query, '\s+', ' ', 'g'), 120)
 			FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()`)
 		if err != nil {
 			return err.Error()
 		}
-		for rows.Next() {
-			var q string
-			if rows.Scan(&q) == nil {
-				seen[q]++
-			}
+		for _, q := range active {
+			seen[q]++
 		}
-		rows.Close()
 		time.Sleep(25 * time.Millisecond)
 	}
 	var out []string
