@@ -71,7 +71,7 @@ func (h *groupHook) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
 		case "xreadgroup":
 			return h.read(ctx, next, cmd, groups)
 		case "xclaim":
-			k := consumerKey{stream: groups[0].stream, group: groups[0].group, consumer: argString(cmd.Args(), 3)}
+			k := consumerOf(cmd, groups[0])
 			h.lost.claimStarts(k)
 			err := h.process(ctx, next, cmd, groups)
 			var claimed []goredis.XMessage
@@ -98,10 +98,9 @@ func (h *groupHook) process(ctx context.Context, next goredis.ProcessHook, cmd g
 // with any entry an earlier read of the consumer lost (see lostReads); one
 // that fails may have lost its own, which is looked for at once.
 func (h *groupHook) read(ctx context.Context, next goredis.ProcessHook, cmd goredis.Cmder, groups []streamGroup) error {
-	args := cmd.Args()
-	k := consumerKey{stream: groups[0].stream, group: groups[0].group, consumer: argString(args, 3)}
+	k := consumerOf(cmd, groups[0])
 	xs, isSlice := cmd.(*goredis.XStreamSliceCmd)
-	watch := isSlice && readsNew(args, groups)
+	watch := isSlice && readsNew(cmd.Args(), groups)
 	if watch && h.answerLost(ctx, next, k, xs) {
 		h.recordRead(ctx, cmd, groups, nil)
 		return nil
@@ -167,13 +166,18 @@ func (h *groupHook) recordRead(ctx context.Context, cmd goredis.Cmder, groups []
 	if err != nil && !errors.Is(err, goredis.Nil) && ctx.Err() != nil {
 		return // cut short by its own caller, not by Redis
 	}
-	consumer := argString(cmd.Args(), 3)
 	for _, g := range groups {
-		h.health.record(h, consumerKey{stream: g.stream, group: g.group, consumer: consumer}, err, h.block)
+		h.health.record(h, consumerOf(cmd, g), err, h.block)
 	}
 }
 
 type streamGroup struct{ stream, group string }
+
+// consumerOf is the consumer of g an XREADGROUP or XCLAIM is sent for: both
+// name it third, after the stream or the word GROUP and the group.
+func consumerOf(cmd goredis.Cmder, g streamGroup) consumerKey {
+	return consumerKey{stream: g.stream, group: g.group, consumer: argString(cmd.Args(), 3)}
+}
 
 // groupsOf returns the streams and group of the commands a subscriber sends
 // with its group, or nothing for any other command.

@@ -27,9 +27,11 @@ import (
 // that are not among them are the lost ones, and its next reads are
 // answered with them, claimed again, before anything new.
 type lostReads struct {
-	mu      sync.Mutex
-	given   map[consumerKey]map[string]bool // entries each consumer was given and has not acknowledged
-	suspect map[consumerKey]bool            // consumers whose last read may have lost an answer
+	mu sync.Mutex
+	// given is, by stream and group, the consumer each entry was given to,
+	// until it is acknowledged: an acknowledgement names no consumer.
+	given   map[streamGroup]map[string]string
+	suspect map[consumerKey]bool // consumers whose last read may have lost an answer
 	// claiming counts XCLAIMs in flight per consumer: an entry they take is
 	// pending before it is noted as given, so no lost entries are looked
 	// for meanwhile.
@@ -37,7 +39,7 @@ type lostReads struct {
 }
 
 func newLostReads() *lostReads {
-	return &lostReads{given: map[consumerKey]map[string]bool{}, suspect: map[consumerKey]bool{}, claiming: map[consumerKey]int{}}
+	return &lostReads{given: map[streamGroup]map[string]string{}, suspect: map[consumerKey]bool{}, claiming: map[consumerKey]int{}}
 }
 
 // note records the entries k was given.
@@ -47,31 +49,28 @@ func (l *lostReads) note(k consumerKey, msgs []goredis.XMessage) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	ids := l.given[k]
-	if ids == nil {
-		ids = map[string]bool{}
-		l.given[k] = ids
+	sg := streamGroup{stream: k.stream, group: k.group}
+	given := l.given[sg]
+	if given == nil {
+		given = map[string]string{}
+		l.given[sg] = given
 	}
 	for _, m := range msgs {
-		ids[m.ID] = true
+		given[m.ID] = k.consumer
 	}
 }
 
-// acked forgets the entries of stream acknowledged in group, whichever
-// consumer was given them.
+// acked forgets the entries of stream acknowledged in group.
 func (l *lostReads) acked(stream, group string, ids []string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for k, given := range l.given {
-		if k.stream != stream || k.group != group {
-			continue
-		}
-		for _, id := range ids {
-			delete(given, id)
-		}
-		if len(given) == 0 {
-			delete(l.given, k)
-		}
+	sg := streamGroup{stream: stream, group: group}
+	given := l.given[sg]
+	for _, id := range ids {
+		delete(given, id)
+	}
+	if len(given) == 0 {
+		delete(l.given, sg)
 	}
 }
 
@@ -84,7 +83,7 @@ func (l *lostReads) markSuspect(k consumerKey) {
 func (l *lostReads) isSuspect(k consumerKey) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.suspect[k] && l.claiming[k] == 0
+	return l.suspect[k]
 }
 
 // unknown are the ids k was not given; ok is false when a claim for k began
@@ -95,8 +94,9 @@ func (l *lostReads) unknown(k consumerKey, ids []string) (out []string, ok bool)
 	if l.claiming[k] > 0 {
 		return nil, false
 	}
+	given := l.given[streamGroup{stream: k.stream, group: k.group}]
 	for _, id := range ids {
-		if !l.given[k][id] {
+		if given[id] != k.consumer {
 			out = append(out, id)
 		}
 	}

@@ -15,9 +15,9 @@ import (
 
 // profiler takes Go's CPU and allocation profiles and execution traces of api
 // and worker while an adapter cell is measured (-profile DIR), from their
-// operators' listeners: api's admin listener, the worker's. A profile costs its process a few per
-// cent, so a run that profiles is for reading where the time goes, not for
-// the table.
+// operators' listeners: api's admin listener, the worker's. A profile costs
+// its process a few per cent, so a run that profiles is for reading where
+// the time goes, not for the table.
 type profiler struct {
 	dir     string
 	targets map[string]string // process name → base URL of its /debug/pprof
