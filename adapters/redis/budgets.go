@@ -13,14 +13,15 @@ import (
 // the wiring hands a Limiter over without a translation of its own.
 
 // APIBudgets keeps the /api/v1 budgets of applications and end users
-// (command.RateLimiter): every API instance spends from the same ones.
-type APIBudgets struct{ lim *Limiter }
+// (command.RateLimiter): every API instance spends from the same ones, a busy
+// budget's requests from leases (Leases).
+type APIBudgets struct{ leases *Leases }
 
-func NewAPIBudgets(lim *Limiter) APIBudgets { return APIBudgets{lim: lim} }
+func NewAPIBudgets(lim *Limiter) APIBudgets { return APIBudgets{leases: NewLeases(lim)} }
 
 // Allow spends one request from key's budget of rate requests a second.
 func (b APIBudgets) Allow(ctx context.Context, key string, rate application.Rate) (command.RateDecision, error) {
-	d, err := b.lim.Allow(ctx, key, Limit{Rate: rate.PerSecond, Period: time.Second, Burst: rate.Burst})
+	d, err := b.leases.Allow(ctx, key, Limit{Rate: rate.PerSecond, Period: time.Second, Burst: rate.Burst})
 	if err != nil {
 		return command.RateDecision{}, err
 	}

@@ -20,3 +20,11 @@ func NewGroupHook(health *ConsumerHealth, log *slog.Logger, block time.Duration)
 func SubscriberLogger(l watermill.LoggerAdapter) watermill.LoggerAdapter {
 	return stoplog.Logger{LoggerAdapter: l, Stopping: subscriberStopping}
 }
+
+// NewLeasesAt is NewLeases with its clock and its leases' life set, so a
+// test can let a lease outlive its life without waiting for it.
+func NewLeasesAt(lim *Limiter, life time.Duration, now func() time.Time) *Leases {
+	l := NewLeases(lim)
+	l.life, l.now = life, now
+	return l
+}

@@ -67,25 +67,53 @@ func NewLimiter(client goredis.UniversalClient, prefix string) *Limiter {
 // Redis failure the Decision is a refusal and the error says why; callers
 // choose whether to fail open.
 func (lim *Limiter) Allow(ctx context.Context, key string, l Limit) (Decision, error) {
-	if key == "" {
-		return Decision{}, errors.New("rate limit: empty key")
-	}
-	if err := l.validate(); err != nil {
+	key, err := lim.key(key, l)
+	if err != nil {
 		return Decision{}, err
-	}
-	if lim.prefix != "" {
-		key = lim.prefix + ":" + key
 	}
 	res, err := lim.rl.Allow(ctx, key, redis_rate.Limit{Rate: l.Rate, Period: l.Period, Burst: l.Burst})
 	if err != nil {
 		return Decision{}, fmt.Errorf("rate limit %q: %w", key, err)
 	}
+	return decision(res), nil
+}
+
+// AllowAtMost records up to n events on key, as many as l allows now, and
+// returns how many it recorded (0 is a refusal) with the Decision after
+// them: a lease of events spent later (APIBudgets).
+func (lim *Limiter) AllowAtMost(ctx context.Context, key string, l Limit, n int) (int, Decision, error) {
+	key, err := lim.key(key, l)
+	if err != nil {
+		return 0, Decision{}, err
+	}
+	res, err := lim.rl.AllowAtMost(ctx, key, redis_rate.Limit{Rate: l.Rate, Period: l.Period, Burst: l.Burst}, n)
+	if err != nil {
+		return 0, Decision{}, fmt.Errorf("rate limit %q: %w", key, err)
+	}
+	return res.Allowed, decision(res), nil
+}
+
+// key is key as stored under lim's prefix, once key and l are checked.
+func (lim *Limiter) key(key string, l Limit) (string, error) {
+	if key == "" {
+		return "", errors.New("rate limit: empty key")
+	}
+	if err := l.validate(); err != nil {
+		return "", err
+	}
+	if lim.prefix != "" {
+		key = lim.prefix + ":" + key
+	}
+	return key, nil
+}
+
+func decision(res *redis_rate.Result) Decision {
 	d := Decision{Allowed: res.Allowed > 0, Remaining: res.Remaining, ResetAfter: max(res.ResetAfter, 0)}
 	if !d.Allowed {
 		// Never zero on a refusal, even when rounding says the budget refills now.
 		d.RetryAfter = max(res.RetryAfter, time.Microsecond)
 	}
-	return d, nil
+	return d
 }
 
 // Wait tells how long until key's budget under l allows one more event,
@@ -93,14 +121,9 @@ func (lim *Limiter) Allow(ctx context.Context, key string, l Limit) (Decision, e
 // failures uses it to refuse an attempt before judging it, so that, once the
 // failures are spent, a right guess is refused like a wrong one.
 func (lim *Limiter) Wait(ctx context.Context, key string, l Limit) (time.Duration, error) {
-	if key == "" {
-		return 0, errors.New("rate limit: empty key")
-	}
-	if err := l.validate(); err != nil {
+	key, err := lim.key(key, l)
+	if err != nil {
 		return 0, err
-	}
-	if lim.prefix != "" {
-		key = lim.prefix + ":" + key
 	}
 	// A cost of 0 reads the budget without spending it.
 	res, err := lim.rl.AllowN(ctx, key, redis_rate.Limit{Rate: l.Rate, Period: l.Period, Burst: l.Burst}, 0)
