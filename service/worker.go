@@ -51,7 +51,7 @@ func (s *Service) RunWorker(ctx context.Context) error {
 		return err
 	}
 	defer poisonPub.Close()
-	eventPub, err := redis.NewPublisher(in.RedisOptions, cfg.EventStreamMaxLen, wlog)
+	eventPub, err := redis.NewBatchPublisher(in.RedisOptions, cfg.EventStreamMaxLen, wlog)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,8 @@ import (
 	"github.com/custom-gpt-adapter/custom-gpt-adapter/internal/scrapelog"
 )
 
-// outboxBacklogSQL counts the outbox rows the forwarder has not relayed:
+// outboxBacklogSQL counts the events in outbox rows the forwarder has not
+// relayed (a bundle's row says how many it holds):
 // those after its acknowledged offset, ordered as watermill-sql's own poll
 // orders them (transaction id, then offset within it); no offsets row means
 // nothing was relayed yet. Read laterally from the offsets row, the bound is a
@@ -23,11 +24,11 @@ import (
 // created_at is a timestamp without zone written in the session's zone, so
 // it is read against localtimestamp.
 const outboxBacklogSQL = `
-	SELECT count(o.created_at), coalesce(extract(epoch FROM localtimestamp - min(o.created_at)), 0)::float8
+	SELECT coalesce(sum(o.events), 0)::bigint, coalesce(extract(epoch FROM localtimestamp - min(o.created_at)), 0)::float8
 	FROM (SELECT 1) AS one
 	LEFT JOIN ` + outboxOffsetsTable + ` f ON f.consumer_group = 'forwarder'
 	CROSS JOIN LATERAL (
-		SELECT created_at FROM ` + outboxTable + `
+		SELECT created_at, coalesce((metadata ->> '` + bundleKey + `')::int, 1) AS events FROM ` + outboxTable + `
 		WHERE (transaction_id, "offset") > (coalesce(f.last_processed_transaction_id, '0'), coalesce(f.offset_acked, 0))) o`
 
 // pendingOperationsSQL counts pending operations by kind, through the

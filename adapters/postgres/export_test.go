@@ -2,8 +2,10 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -63,3 +65,44 @@ var (
 	PendingAfterSQL     = pendingAfterSQL
 	InsertOperationsSQL = insertOperationsSQL
 )
+
+// OutboxEvents is every event in the outbox, in the order the relay reads
+// them, as it would publish them: out of Watermill's forwarder envelope and,
+// when bundled, out of their bundle.
+func OutboxEvents(ctx context.Context, pool *pgxpool.Pool) ([]*message.Message, error) {
+	rows, err := pool.Query(ctx, `SELECT payload FROM `+outboxTable+` ORDER BY transaction_id, "offset"`)
+	if err != nil {
+		return nil, err
+	}
+	envelopes, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		return nil, err
+	}
+	var got collected
+	for _, raw := range envelopes {
+		var e struct {
+			UUID     string            `json:"uuid"`
+			Payload  []byte            `json:"payload"`
+			Metadata map[string]string `json:"metadata"`
+		}
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return nil, err
+		}
+		m := message.NewMessage(e.UUID, e.Payload)
+		m.Metadata = e.Metadata
+		if err := (unbundling{&got}).Publish("", m); err != nil {
+			return nil, err
+		}
+	}
+	return got.msgs, nil
+}
+
+// collected is a publisher that keeps what it is given.
+type collected struct{ msgs []*message.Message }
+
+func (c *collected) Publish(_ string, msgs ...*message.Message) error {
+	c.msgs = append(c.msgs, msgs...)
+	return nil
+}
+
+func (c *collected) Close() error { return nil }

@@ -102,12 +102,80 @@ func TestForwarderRelaysCommittedEventsOnly(t *testing.T) {
 	}
 }
 
+// A transaction's several events of one stream are one outbox row, and reach
+// the stream as entries of their own, in order, each with its own id and
+// metadata; another stream's event in the same transaction keeps its own row.
+func TestForwarderRelaysABundleAsItsEvents(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pool, _ := pgtest.NewPool(t)
+	topics := events.Topics{Prefix: redistest.Prefix(t)}
+	tr := postgres.NewTransactor(pool, postgres.NewOutbox(topics, events.Marshaler, nil))
+	const created = 25
+	err := tr.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
+		for i := range created {
+			ctx := events.WithCorrelationID(ctx, fmt.Sprintf("req-%d", i))
+			if err := tx.Publish(ctx, &events.MemoryCreated{Version: 1, OperationID: fmt.Sprintf("op-%d", i)}); err != nil {
+				return err
+			}
+		}
+		return tx.Publish(ctx, &events.MemoryDeleted{Version: 1, OperationID: "op-deleted"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM custom_gpt_outbox`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 2 {
+		t.Errorf("%d outbox rows for two streams' events; want 2", rows)
+	}
+
+	runForwarder(t, ctx, pool, topics, 10*time.Millisecond)
+	waitOutboxAcknowledged(t, ctx, pool, rows)
+
+	rdb := redistest.Client(t)
+	entries, err := rdb.XRange(ctx, topics.Event("MemoryCreated"), "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != created {
+		t.Fatalf("%d entries, want %d", len(entries), created)
+	}
+	ids := map[string]bool{}
+	for i, e := range entries {
+		var ev events.MemoryCreated
+		if err := json.Unmarshal([]byte(e.Values["payload"].(string)), &ev); err != nil {
+			t.Fatal(err)
+		}
+		var meta map[string]string
+		if err := json.Unmarshal([]byte(e.Values["metadata"].(string)), &meta); err != nil {
+			t.Fatal(err)
+		}
+		if ev.OperationID != fmt.Sprintf("op-%d", i) {
+			t.Errorf("entry %d is %s: out of order", i, ev.OperationID)
+		}
+		if meta[middleware.CorrelationIDMetadataKey] != fmt.Sprintf("req-%d", i) || meta[events.CEID] != e.Values["_watermill_message_uuid"] {
+			t.Errorf("entry %d has metadata %v", i, meta)
+		}
+		ids[meta[events.CEID]] = true
+	}
+	if len(ids) != created {
+		t.Errorf("%d distinct event ids among %d entries", len(ids), created)
+	}
+	if n, err := rdb.XLen(ctx, topics.Event("MemoryDeleted")).Result(); err != nil || n != 1 {
+		t.Errorf("the other stream has %d entries (%v); want 1", n, err)
+	}
+}
+
 // runForwarder relays pool's outbox to the test Redis, polling every poll,
 // until the returned stop is called or the test ends; stop waits for it.
 func runForwarder(t *testing.T, ctx context.Context, pool *pgxpool.Pool, topics events.Topics, poll time.Duration) (stop func()) {
 	t.Helper()
 	opts, _ := redis.ParseURL(redistest.URL(), redis.ModeSingle)
-	pub, err := redis.NewPublisher(opts, 0, nil)
+	pub, err := redis.NewBatchPublisher(opts, 0, nil) // the worker's
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,11 +47,6 @@ func NewOutbox(topics events.Topics, marshaler cqrs.CommandEventMarshaler, logge
 	return &Outbox{topics: topics, marshaler: marshaler, logger: logger}
 }
 
-// publish writes event to the outbox inside tx.
-func (o *Outbox) publish(ctx context.Context, tx pgx.Tx, event any) error {
-	return o.publishAll(tx, []outboxEvent{{ctx: ctx, event: event}})
-}
-
 // outboxEvent is an event with the context it was published in: its
 // correlation id goes with it.
 type outboxEvent struct {
@@ -59,33 +54,57 @@ type outboxEvent struct {
 	event any
 }
 
-// publishAll writes events to the outbox inside tx, enveloped for Watermill's
-// forwarder (the envelope keeps the real destination stream, so one table
-// serves every event), in one statement per topic, so that a batch of reads (see
-// TxGroup) costs a statement, not one per read. Each event keeps its order
-// among those of its topic.
+// outboxMessage is an event made a message, with the stream it goes to.
+type outboxMessage struct {
+	topic string
+	msg   *message.Message
+}
+
+// publishAll writes events to the outbox inside tx (see write).
 func (o *Outbox) publishAll(tx pgx.Tx, evs []outboxEvent) error {
+	msgs := make([]outboxMessage, len(evs))
+	for i, ev := range evs {
+		var err error
+		if msgs[i], err = o.message(ev); err != nil {
+			return err
+		}
+	}
+	return o.write(tx, msgs)
+}
+
+// write writes msgs to the outbox inside tx, enveloped for Watermill's
+// forwarder (the envelope keeps the real destination stream, so one table
+// serves every event), one row per topic (several events bundled), so that a
+// batch of reads (see TxGroup) or a transaction's completions cost a row, not
+// one per event. Each event keeps its order among those of its topic.
+func (o *Outbox) write(tx pgx.Tx, msgs []outboxMessage) error {
 	pub, err := wsql.NewPublisher(wsql.TxFromPgx(laterExecs{tx}), wsql.PublisherConfig{SchemaAdapter: outboxSchema}, o.logger)
 	if err != nil {
 		return err
 	}
-	out := forwarder.NewPublisher(pub, forwarder.PublisherConfig{ForwarderTopic: o.topics.Outbox()})
+	rows := &countedRows{Publisher: pub}
+	out := forwarder.NewPublisher(rows, forwarder.PublisherConfig{ForwarderTopic: o.topics.Outbox()})
 	var (
 		topics  []string
 		byTopic = map[string][]*message.Message{}
 	)
-	for _, ev := range evs {
-		topic, msg, err := o.message(ev)
-		if err != nil {
-			return err
+	for _, m := range msgs {
+		if _, seen := byTopic[m.topic]; !seen {
+			topics = append(topics, m.topic)
 		}
-		if _, seen := byTopic[topic]; !seen {
-			topics = append(topics, topic)
-		}
-		byTopic[topic] = append(byTopic[topic], msg)
+		byTopic[m.topic] = append(byTopic[m.topic], m.msg)
 	}
 	for _, topic := range topics {
-		if err := out.Publish(topic, byTopic[topic]...); err != nil {
+		msgs := byTopic[topic]
+		rows.events = len(msgs)
+		if len(msgs) > 1 {
+			b, err := bundle(msgs)
+			if err != nil {
+				return err
+			}
+			msgs = []*message.Message{b}
+		}
+		if err := out.Publish(topic, msgs...); err != nil {
 			return fmt.Errorf("publish to outbox %s: %w", topic, err)
 		}
 	}
@@ -102,11 +121,11 @@ func (l laterExecs) Exec(ctx context.Context, sql string, args ...any) (pgconn.C
 
 // message is ev as Watermill's CQRS event bus would publish it: marshalled,
 // with its correlation id and its CloudEvents attributes, on its event's topic.
-func (o *Outbox) message(ev outboxEvent) (string, *message.Message, error) {
+func (o *Outbox) message(ev outboxEvent) (outboxMessage, error) {
 	name := o.marshaler.Name(ev.event)
 	msg, err := o.marshaler.Marshal(ev.event)
 	if err != nil {
-		return "", nil, fmt.Errorf("marshal %s: %w", name, err)
+		return outboxMessage{}, fmt.Errorf("marshal %s: %w", name, err)
 	}
 	msg.SetContext(ev.ctx)
 	if id := events.CorrelationID(ev.ctx); id != "" {
@@ -114,7 +133,7 @@ func (o *Outbox) message(ev outboxEvent) (string, *message.Message, error) {
 	}
 	attrs, err := events.CloudEventAttributes(msg.UUID, o.topics.Source(), name, ev.event)
 	if err != nil {
-		return "", nil, err
+		return outboxMessage{}, err
 	}
 	for k, v := range attrs {
 		msg.Metadata.Set(k, v)
@@ -126,7 +145,7 @@ func (o *Outbox) message(ev outboxEvent) (string, *message.Message, error) {
 		msg.Metadata.Set(events.CETraceParent, parent)
 		tracing.Inject(ev.ctx, msg.Metadata)
 	}
-	return o.topics.Event(name), msg, nil
+	return outboxMessage{topic: o.topics.Event(name), msg: msg}, nil
 }
 
 // ForwarderConfig tunes the relay from the outbox table to Redis.
@@ -156,7 +175,7 @@ func NewForwarder(pool *pgxpool.Pool, out message.Publisher, topics events.Topic
 	if err != nil {
 		return nil, fmt.Errorf("outbox subscriber: %w", err)
 	}
-	return forwarder.NewForwarder(sub, out, logger, forwarder.Config{ForwarderTopic: topics.Outbox()})
+	return forwarder.NewForwarder(sub, unbundling{out}, logger, forwarder.Config{ForwarderTopic: topics.Outbox()})
 }
 
 // PruneOutbox deletes outbox rows older than retention that the forwarder has

@@ -56,21 +56,17 @@ func descendsFrom(s sdktrace.ReadOnlySpan, ancestor trace.SpanID, spans []sdktra
 	return false
 }
 
-// eventMetadata is the metadata of the outbox's events, in the forwarder's envelope.
+// eventMetadata is the metadata of the outbox's events, as the relay would
+// publish them.
 func eventMetadata(t *testing.T, pool *pgxpool.Pool) []map[string]string {
 	t.Helper()
-	rows, err := pool.Query(context.Background(), `SELECT payload::jsonb -> 'metadata' FROM custom_gpt_outbox ORDER BY "offset"`)
+	msgs, err := postgres.OutboxEvents(context.Background(), pool)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
-	var out []map[string]string
-	for rows.Next() {
-		var md map[string]string
-		if err := rows.Scan(&md); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, md)
+	out := make([]map[string]string, len(msgs))
+	for i, m := range msgs {
+		out[i] = m.Metadata
 	}
 	return out
 }

@@ -81,7 +81,13 @@ func notNow(err error) bool {
 }
 
 func (t *Transactor) inTx(ctx context.Context, fn func(ctx context.Context, tx command.Tx) error) error {
-	return inPipe(ctx, t.pool, func(pgtx pgx.Tx) error { return fn(ctx, &tx{tx: pgtx, outbox: t.outbox}) })
+	return inPipe(ctx, t.pool, func(pgtx pgx.Tx) error {
+		x := &tx{tx: pgtx, outbox: t.outbox}
+		if err := fn(ctx, x); err != nil {
+			return err
+		}
+		return x.flush()
+	})
 }
 
 // answered tells a failure that needs no ping to rule the database out: it
@@ -120,6 +126,17 @@ func (t *Transactor) RecordRead(ctx context.Context, e audit.Entry, event any) e
 type tx struct {
 	tx     pgx.Tx
 	outbox *Outbox
+	// events published in the transaction, written to the outbox together
+	// at its end (flush), so that several of one stream are one row
+	events []outboxMessage
+}
+
+// flush writes the transaction's events to the outbox; its caller commits.
+func (t *tx) flush() error {
+	if len(t.events) == 0 {
+		return nil
+	}
+	return t.outbox.write(t.tx, t.events)
 }
 
 func (t *tx) InsertOperation(ctx context.Context, op *operation.Operation, cmd any) error {
@@ -161,7 +178,16 @@ func (t *tx) ReopenAudit(ctx context.Context, operationID string) error {
 	return reopenAudit(ctx, t.tx, operationID)
 }
 
-func (t *tx) Publish(ctx context.Context, event any) error { return t.outbox.publish(ctx, t.tx, event) }
+// Publish makes event a message at once (an event that cannot be encoded
+// fails here) and writes it with the transaction's others before it commits.
+func (t *tx) Publish(ctx context.Context, event any) error {
+	m, err := t.outbox.message(outboxEvent{ctx: ctx, event: event})
+	if err != nil {
+		return err
+	}
+	t.events = append(t.events, m)
+	return nil
+}
 
 func (t *tx) StaleCommands(ctx context.Context, name string, before, now time.Time, limit int) ([]command.KeptCommand, error) {
 	return staleCommands(ctx, t.tx, name, before, now, limit)

@@ -204,7 +204,7 @@ func (g *TxGroup) write(ctx context.Context, pgtx pgx.Tx, batch []*pendingUnit) 
 			return err
 		}
 	}
-	return nil
+	return t.flush()
 }
 
 // valuesOf is Context with the values of another context.
