@@ -24,11 +24,7 @@ import (
 // order, all reach their stream exactly as committed; rolled back ones never do.
 func TestForwarderRelaysCommittedEventsOnly(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pool, _ := pgtest.NewPool(t)
-	topics := events.Topics{Prefix: redistest.Prefix(t)}
-	tr := postgres.NewTransactor(pool, postgres.NewOutbox(topics, events.Marshaler, nil))
+	ctx, pool, topics, tr := newOutboxFixture(t)
 
 	const committed = 40
 	var wg sync.WaitGroup
@@ -107,11 +103,7 @@ func TestForwarderRelaysCommittedEventsOnly(t *testing.T) {
 // metadata; another stream's event in the same transaction keeps its own row.
 func TestForwarderRelaysABundleAsItsEvents(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pool, _ := pgtest.NewPool(t)
-	topics := events.Topics{Prefix: redistest.Prefix(t)}
-	tr := postgres.NewTransactor(pool, postgres.NewOutbox(topics, events.Marshaler, nil))
+	ctx, pool, topics, tr := newOutboxFixture(t)
 	const created = 25
 	err := tr.InTx(ctx, func(ctx context.Context, tx command.Tx) error {
 		for i := range created {
@@ -168,6 +160,17 @@ func TestForwarderRelaysABundleAsItsEvents(t *testing.T) {
 	if n, err := rdb.XLen(ctx, topics.Event("MemoryDeleted")).Result(); err != nil || n != 1 {
 		t.Errorf("the other stream has %d entries (%v); want 1", n, err)
 	}
+}
+
+// newOutboxFixture is a database of the test's own, a stream prefix of its
+// own and a transactor writing events to the outbox; ctx ends with the test.
+func newOutboxFixture(t *testing.T) (context.Context, *pgxpool.Pool, events.Topics, *postgres.Transactor) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	pool, _ := pgtest.NewPool(t)
+	topics := events.Topics{Prefix: redistest.Prefix(t)}
+	return ctx, pool, topics, postgres.NewTransactor(pool, postgres.NewOutbox(topics, events.Marshaler, nil))
 }
 
 // runForwarder relays pool's outbox to the test Redis, polling every poll,

@@ -95,16 +95,16 @@ func (o *Outbox) write(tx pgx.Tx, msgs []outboxMessage) error {
 		byTopic[m.topic] = append(byTopic[m.topic], m.msg)
 	}
 	for _, topic := range topics {
-		msgs := byTopic[topic]
-		rows.events = len(msgs)
-		if len(msgs) > 1 {
-			b, err := bundle(msgs)
+		batch := byTopic[topic]
+		rows.events = len(batch)
+		if len(batch) > 1 {
+			b, err := bundle(batch)
 			if err != nil {
 				return err
 			}
-			msgs = []*message.Message{b}
+			batch = []*message.Message{b}
 		}
-		if err := out.Publish(topic, msgs...); err != nil {
+		if err := out.Publish(topic, batch...); err != nil {
 			return fmt.Errorf("publish to outbox %s: %w", topic, err)
 		}
 	}
