@@ -148,3 +148,29 @@ func TestLeases_smallBudgetsGoToRedisEachTime(t *testing.T) {
 		t.Errorf("Redis counted %d events for 5 requests; want 5", got)
 	}
 }
+
+// A lease is spent only under the limit it was taken under: once the limit
+// changes (set-limits), the next request takes a new lease from Redis.
+func TestLeases_dropALeaseWhenTheLimitChanges(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	lim := redis.NewLimiter(redistest.Client(t), newLimiterPrefix(t))
+	before := redis.Limit{Rate: 10_000, Period: time.Hour, Burst: 10_000}
+	after := redis.Limit{Rate: 5_000, Period: 30 * time.Minute, Burst: 10_000} // the same pace, another limit
+	c := &clock{t: time.Now()}
+	a := redis.NewLeasesAt(lim, time.Hour, c.now)
+	for range 10 { // leases of 1, 2, 4 and 8: 5 left
+		if d, err := a.Allow(ctx, "app:a", before); err != nil || !d.Allowed {
+			t.Fatal(d, err)
+		}
+	}
+	r0 := recorded(t, lim, "app:a", after)
+	if d, err := a.Allow(ctx, "app:a", after); err != nil || !d.Allowed {
+		t.Fatal(d, err)
+	}
+	// Between the two readings: the first reading's own event, and the
+	// request's, taken from Redis rather than from the old lease.
+	if r1 := recorded(t, lim, "app:a", after); r1-r0 != 2 {
+		t.Errorf("Redis counted %d events between the readings; want 2: the request's went to Redis", r1-r0)
+	}
+}
